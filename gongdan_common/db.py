@@ -1,0 +1,111 @@
+"""Engines, the unit of work, and the Nameko dependency that provides it.
+
+SQLite is the embedded default and PostgreSQL the production database. Neither may stall
+the eventlet hub: psycopg2 is made cooperative by `eventlet.monkey_patch()`; the sqlite3
+module is not, so in SQLite mode a process runs one unit of work at a time behind a green
+lock (a worker waiting for SQLite's file lock would otherwise block every other greenlet,
+including the one holding the lock).
+"""
+import eventlet.semaphore
+from sqlalchemy import create_engine, event
+from sqlalchemy.orm import sessionmaker
+
+
+def make_engine(url, **kw):
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kw)
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn, _record):
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (below)
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn):
+            # IMMEDIATE: take the write lock up front, so two processes never deadlock
+            # upgrading read locks; it is also what makes outbox claiming safe on SQLite.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kw)
+
+
+def is_sqlite(engine):
+    return engine.dialect.name == "sqlite"
+
+
+class UnitOfWork:
+    """One transaction. Use `with uow:`; nothing is kept unless `uow.commit()` is called.
+
+    `uow.emit(spec, data, ...)` writes an event to the outbox in the same transaction.
+    """
+
+    def __init__(self, session_factory, lock=None, on_commit=None):
+        self._session_factory = session_factory
+        self._lock = lock
+        self._on_commit = on_commit
+        self.session = None
+        self._depth = 0
+        self.emitted = []
+
+    def __enter__(self):
+        if self._depth == 0:
+            if self._lock is not None:
+                self._lock.acquire()
+            self.session = self._session_factory()
+            self.emitted = []
+        self._depth += 1
+        return self
+
+    def __exit__(self, *exc):
+        self._depth -= 1
+        if self._depth == 0:
+            try:
+                self.session.rollback()
+                self.session.close()
+            finally:
+                self.session = None
+                if self._lock is not None:
+                    self._lock.release()
+
+    def commit(self):
+        self.session.commit()
+        emitted, self.emitted = self.emitted, []
+        if emitted and self._on_commit:
+            self._on_commit(emitted)
+
+    def rollback(self):
+        self.session.rollback()
+        self.emitted = []
+
+    def flush(self):
+        self.session.flush()
+
+    def emit(self, spec, data, actor=None, ticket_id=None, ticket_number=None):
+        from .outbox import add_to_outbox
+        envelope = spec.envelope(data, actor=actor, ticket_id=ticket_id, ticket_number=ticket_number)
+        add_to_outbox(self.session, envelope)
+        self.emitted.append(envelope["event_id"])
+        return envelope
+
+
+class Database:
+    """Engine + session factory for one service database (built once per process)."""
+
+    def __init__(self, url, metadata):
+        self.url = url
+        self.metadata = metadata
+        self.engine = make_engine(url)
+        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False,
+                                         info={"metadata": metadata})
+        self.lock = eventlet.semaphore.Semaphore(1) if is_sqlite(self.engine) else None
+
+    def unit_of_work(self, on_commit=None):
+        return UnitOfWork(self.sessionmaker, lock=self.lock, on_commit=on_commit)
+
+    def dispose(self):
+        self.engine.dispose()

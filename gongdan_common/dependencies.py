@@ -1,0 +1,88 @@
+"""Nameko dependency providers shared by every service: the unit of work (with the outbox
+relay that belongs to it) and the service's config-derived settings."""
+import logging
+import os
+
+import eventlet
+from eventlet.event import Event
+from nameko.extensions import DependencyProvider
+
+from .config import service_db_url
+from .db import Database
+from .outbox import OutboxRelay, crash_after_commit_requested
+
+log = logging.getLogger(__name__)
+
+
+class UnitOfWorkProvider(DependencyProvider):
+    """Gives each worker a fresh `UnitOfWork`; owns the engine and the outbox relay.
+
+    The relay wakes right after a commit that emitted events (low latency) and also polls
+    every `OUTBOX.poll_interval` seconds, which is how rows left behind by a crash, or by
+    another replica, get published.
+    """
+
+    def __init__(self, metadata, service_name=None):
+        self.metadata = metadata
+        self.service_name_override = service_name
+
+    def setup(self):
+        config = self.container.config
+        name = self.service_name_override or self.container.service_name
+        self.database = Database(service_db_url(config, name), self.metadata)
+        outbox_cfg = config.get("OUTBOX") or {}
+        self.poll_interval = float(outbox_cfg.get("poll_interval", 1.0))
+        self.relay_enabled = outbox_cfg.get("enabled", True)
+        self.relay = OutboxRelay(self.database, config["AMQP_URI"], name)
+        self._wake = Event()
+        self._running = False
+
+    def start(self):
+        if self.relay_enabled:
+            self._running = True
+            self.container.spawn_managed_thread(self._relay_loop, identifier="outbox-relay")
+
+    def stop(self):
+        self._running = False
+        self._poke()
+
+    def kill(self):
+        self.stop()
+
+    def _poke(self):
+        if not self._wake.ready():
+            self._wake.send(True)
+
+    def _after_commit(self, event_ids):
+        if crash_after_commit_requested():
+            log.error("fault injection: exiting between commit and publish of %s", event_ids)
+            os._exit(137)
+        self._poke()
+
+    def _relay_loop(self):
+        while self._running:
+            self._wake = Event()  # a commit during this pass wakes the next one at once
+            try:
+                while self.relay.relay_once():
+                    pass
+            except Exception:  # broker or database away: log, back off, try again
+                log.exception("outbox relay failed; will retry")
+                eventlet.sleep(self.poll_interval)
+            with eventlet.Timeout(self.poll_interval, False):
+                self._wake.wait()
+
+    def get_dependency(self, worker_ctx):
+        return self.database.unit_of_work(on_commit=self._after_commit)
+
+
+class Settings(DependencyProvider):
+    """Service settings derived once from config by a service-supplied function."""
+
+    def __init__(self, build):
+        self.build = build
+
+    def setup(self):
+        self.value = self.build(self.container.config)
+
+    def get_dependency(self, worker_ctx):
+        return self.value

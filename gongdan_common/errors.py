@@ -1,0 +1,102 @@
+"""One error vocabulary for every service and the gateway.
+
+Services raise `AppError` (usually through an `ErrorSpec` declared in their own
+`exceptions.py`). Nameko serialises it over RPC; because the class is registered with
+`deserialize_to_instance`, the gateway gets the same `AppError` back and turns it into
+`{error: {code, message, details}}` with the HTTP status it carries. Messages are kept in
+both English and Chinese; the gateway picks one per request.
+"""
+from nameko.exceptions import deserialize_to_instance
+
+from .i18n import translate
+
+
+@deserialize_to_instance
+class AppError(Exception):
+    """args = (payload,) so that nameko's serialisation round-trips it intact."""
+
+    def __init__(self, payload):
+        super().__init__(payload)
+        self.payload = payload
+
+    @property
+    def code(self):
+        return self.payload["code"]
+
+    @property
+    def status(self):
+        return self.payload.get("status", 400)
+
+    @property
+    def details(self):
+        return self.payload.get("details") or {}
+
+    def message(self, lang="en"):
+        msg = self.payload.get("message") or {}
+        return msg.get(lang) or msg.get("en") or self.code
+
+    def __str__(self):
+        return f"{self.code}: {self.message('en')}"
+
+    def render(self, lang="en"):
+        """The public JSON body, localised."""
+        details = dict(self.details)
+        fields = details.get("fields")
+        if fields:
+            details["fields"] = _localise_fields(fields, lang)
+        return {"error": {"code": self.code, "message": self.message(lang), "details": details}}
+
+
+def _localise_fields(fields, lang):
+    out = {}
+    for name, msgs in fields.items():
+        if isinstance(msgs, dict) and not {"en", "zh"} >= set(msgs):
+            out[name] = _localise_fields(msgs, lang)  # nested schema
+        elif isinstance(msgs, dict):
+            out[name] = [msgs.get(lang) or msgs.get("en")]
+        else:
+            out[name] = [m.get(lang) or m.get("en") for m in msgs]
+    return out
+
+
+class ErrorSpec:
+    """A declared error: code, HTTP status and a bilingual message template."""
+
+    def __init__(self, code, status, en, zh):
+        self.code, self.status, self.en, self.zh = code, status, en, zh
+
+    def __call__(self, details=None, **params):
+        return AppError({
+            "code": self.code,
+            "status": self.status,
+            "message": {"en": self.en.format(**params), "zh": self.zh.format(**params)},
+            "details": details or {},
+        })
+
+
+# Errors any service can raise.
+VALIDATION_FAILED = ErrorSpec(
+    "validation_failed", 400,
+    "Some fields are missing or invalid.", "部分字段缺失或无效。")
+NOT_FOUND = ErrorSpec("not_found", 404, "{what} was not found.", "未找到{what_zh}。")
+FORBIDDEN = ErrorSpec(
+    "forbidden", 403, "You are not allowed to do this.", "您无权执行此操作。")
+CONFLICT = ErrorSpec("conflict", 409, "{reason}", "{reason_zh}")
+
+
+def validation_error(err):
+    """marshmallow.ValidationError -> AppError with per-field messages in both languages."""
+    return VALIDATION_FAILED(details={"fields": _bilingual(err.messages)})
+
+
+def _bilingual(messages):
+    if isinstance(messages, dict):
+        return {str(k): _bilingual(v) for k, v in messages.items()}
+    if isinstance(messages, (list, tuple)):
+        flat = []
+        for m in messages:
+            if isinstance(m, (dict, list)):
+                return _bilingual(m) if isinstance(m, dict) else _bilingual(list(m))
+            flat.append({"en": str(m), "zh": translate(str(m))})
+        return flat
+    return [{"en": str(messages), "zh": translate(str(messages))}]

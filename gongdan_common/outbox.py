@@ -1,0 +1,118 @@
+"""Transactional outbox and idempotent inbox.
+
+`outbox` rows are written by `UnitOfWork.emit` in the same transaction as the state change.
+`OutboxRelay` publishes them to `<service>.events` with publisher confirms and persistent
+delivery, then marks them published. Rows are claimed with `FOR UPDATE SKIP LOCKED` on
+PostgreSQL (SQLite serialises writers with BEGIN IMMEDIATE), so N replicas never publish the
+same row concurrently. A crash between publish and mark re-publishes: delivery is at least
+once, and consumers drop duplicates through `processed_events` (see `consume_once`).
+"""
+import logging
+import os
+
+from kombu import Exchange
+from nameko.amqp.publish import Publisher
+from sqlalchemy import (JSON, BigInteger, Column, DateTime, Integer, MetaData, String,
+                        Table, insert, select, update)
+from sqlalchemy.exc import IntegrityError
+
+from .events import exchange_name, utcnow
+
+log = logging.getLogger(__name__)
+
+
+def define_outbox_tables(metadata: MetaData):
+    """Add the outbox and processed_events tables to a service's metadata."""
+    outbox = Table(
+        "outbox", metadata,
+        Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+               autoincrement=True),
+        Column("event_id", String(36), nullable=False, unique=True),
+        Column("type", String(64), nullable=False),
+        Column("payload", JSON, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("published_at", DateTime(timezone=True), nullable=True, index=True),
+        Column("attempts", Integer, nullable=False, default=0),
+    )
+    processed = Table(
+        "processed_events", metadata,
+        Column("event_id", String(36), primary_key=True),
+        Column("consumer", String(120), primary_key=True),
+        Column("processed_at", DateTime(timezone=True), nullable=False),
+    )
+    return outbox, processed
+
+
+def _table(session, name):
+    return session.info["metadata"].tables[name]
+
+
+def add_to_outbox(session, envelope):
+    session.execute(insert(_table(session, "outbox")).values(
+        event_id=envelope["event_id"], type=envelope["type"], payload=envelope,
+        created_at=utcnow(), attempts=0))
+
+
+def consume_once(uow, envelope, consumer):
+    """Record that `consumer` handled this event, inside the caller's transaction.
+
+    Returns False when it was already handled (redelivery): the caller then skips the effect.
+    """
+    table = _table(uow.session, "processed_events")
+    try:
+        with uow.session.begin_nested():
+            uow.session.execute(insert(table).values(
+                event_id=str(envelope["event_id"]), consumer=consumer, processed_at=utcnow()))
+    except IntegrityError:
+        return False
+    return True
+
+
+class OutboxRelay:
+    """Publishes committed outbox rows. One per service process."""
+
+    def __init__(self, database, amqp_uri, service_name, batch_size=200):
+        self.database = database
+        self.service_name = service_name
+        self.batch_size = batch_size
+        self.exchange = Exchange(exchange_name(service_name), type="topic", durable=True)
+        self.publisher = Publisher(amqp_uri, use_confirms=True, declare=[self.exchange])
+
+    def relay_once(self):
+        """Publish one batch; returns how many rows were published."""
+        with self.database.unit_of_work() as uow:
+            table = _table(uow.session, "outbox")
+            stmt = (select(table.c.id, table.c.type, table.c.payload)
+                    .where(table.c.published_at.is_(None))
+                    .order_by(table.c.id).limit(self.batch_size))
+            if not self.database.lock:
+                stmt = stmt.with_for_update(skip_locked=True)
+            rows = uow.session.execute(stmt).all()
+            done = []
+            try:
+                for row in rows:
+                    self.publisher.publish(
+                        row.payload, exchange=self.exchange, routing_key=row.type,
+                        message_id=row.payload["event_id"])
+                    done.append(row.id)
+            finally:
+                if done:
+                    uow.session.execute(update(table).where(table.c.id.in_(done))
+                                        .values(published_at=utcnow()))
+                failed = [r.id for r in rows if r.id not in set(done)]
+                if failed:
+                    uow.session.execute(update(table).where(table.c.id.in_(failed))
+                                        .values(attempts=table.c.attempts + 1))
+                uow.commit()
+            return len(done)
+
+    def pending(self):
+        with self.database.unit_of_work() as uow:
+            table = _table(uow.session, "outbox")
+            return len(uow.session.execute(
+                select(table.c.id).where(table.c.published_at.is_(None))).all())
+
+
+def crash_after_commit_requested():
+    """Fault injection for the outbox test: die between commit and publish."""
+    return os.environ.get("GONGDAN_FAULT_CRASH_AFTER_COMMIT") == "1"

@@ -1,0 +1,130 @@
+"""Intake's tables: tickets, their history, conversation, attachments, products."""
+import datetime as dt
+import uuid
+
+from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Index, Integer, MetaData, String,
+                        Text, UniqueConstraint)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from gongdan_common.outbox import define_outbox_tables
+
+metadata = MetaData(naming_convention={
+    "ix": "ix_%(column_0_label)s", "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s"})
+
+
+class Base(DeclarativeBase):
+    metadata = metadata
+
+
+def new_id():
+    return str(uuid.uuid4())
+
+
+TZ = DateTime(timezone=True)
+
+
+class Product(Base):
+    __tablename__ = "products"
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    product_line: Mapped[str] = mapped_column(String(64), index=True)
+    versions: Mapped[list] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class TicketCounter(Base):
+    __tablename__ = "ticket_counters"
+    day: Mapped[str] = mapped_column(String(8), primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    type: Mapped[str] = mapped_column(String(32), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    product: Mapped[str] = mapped_column(String(64))
+    product_line: Mapped[str] = mapped_column(String(64), index=True)
+    product_version: Mapped[str | None] = mapped_column(String(64))
+    category: Mapped[str] = mapped_column(String(32))
+    description: Mapped[str] = mapped_column(Text)
+    steps: Mapped[str | None] = mapped_column(Text)
+    error_message: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[dt.datetime | None] = mapped_column(TZ)
+    persistent: Mapped[bool | None] = mapped_column(Boolean)
+    environment: Mapped[dict] = mapped_column(JSON, default=dict)
+    impact: Mapped[str] = mapped_column(String(16))
+    urgency: Mapped[str] = mapped_column(String(16))
+    priority: Mapped[str] = mapped_column(String(2), index=True)
+    device_sn: Mapped[str | None] = mapped_column(String(64), index=True)
+    contact_name: Mapped[str | None] = mapped_column(String(100))
+    contact_phone: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    status_before: Mapped[str | None] = mapped_column(String(16))
+    submitter_id: Mapped[str] = mapped_column(String(36), index=True)
+    submitter_name: Mapped[str | None] = mapped_column(String(100))
+    company_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    company_name: Mapped[str | None] = mapped_column(String(200))
+    provider_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    handler_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    handler_name: Mapped[str | None] = mapped_column(String(100))
+    request_key: Mapped[str | None] = mapped_column(String(80))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(TZ, index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(TZ)
+
+    __table_args__ = (
+        # a retried create (same submitter, same Idempotency-Key) returns the first ticket
+        UniqueConstraint("submitter_id", "request_key", name="uq_tickets_request_key"),
+        Index("ix_tickets_company_created", "company_id", "created_at"),
+    )
+    __mapper_args__ = {"version_id_col": version}
+
+
+class StatusChange(Base):
+    __tablename__ = "ticket_status_history"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    actor_id: Mapped[str | None] = mapped_column(String(36))
+    actor_role: Mapped[str] = mapped_column(String(32))
+    actor_name: Mapped[str | None] = mapped_column(String(100))
+    at: Mapped[dt.datetime] = mapped_column(TZ)
+
+
+class Comment(Base):
+    __tablename__ = "ticket_comments"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    internal: Mapped[bool] = mapped_column(Boolean, default=False)
+    author_id: Mapped[str | None] = mapped_column(String(36))
+    author_role: Mapped[str] = mapped_column(String(32))
+    author_name: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(TZ)
+
+
+class Attachment(Base):
+    __tablename__ = "ticket_attachments"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32), default="intake")
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    bucket: Mapped[str] = mapped_column(String(63))
+    object_key: Mapped[str] = mapped_column(String(400), unique=True)
+    internal: Mapped[bool] = mapped_column(Boolean, default=False)
+    uploaded_by: Mapped[str | None] = mapped_column(String(36))
+    uploaded_by_name: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(TZ)
+
+
+outbox, processed_events = define_outbox_tables(metadata)

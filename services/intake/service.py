@@ -1,0 +1,63 @@
+"""Nameko entrypoints of the intake service: translate, delegate to handlers, return dicts."""
+from gongdan_common.entrypoints import rpc
+
+from gongdan_common.dependencies import Settings, UnitOfWorkProvider
+from gongdan_common.health import HealthMixin
+
+from . import handlers
+from .models import metadata
+
+
+class IntakeService(HealthMixin):
+    name = "intake"
+
+    uow = UnitOfWorkProvider(metadata)
+    settings = Settings(handlers.settings_from_config)
+
+    @rpc
+    def create_ticket(self, actor, payload):
+        return handlers.create_ticket(actor, payload, self.uow, self.settings)
+
+    @rpc
+    def get_ticket(self, actor, ticket_id):
+        return handlers.get_ticket(actor, ticket_id, self.uow)
+
+    @rpc
+    def list_tickets(self, actor, query):
+        return handlers.list_tickets(actor, query, self.uow)
+
+    @rpc
+    def update_ticket(self, actor, ticket_id, patch):
+        return handlers.update_ticket(actor, ticket_id, patch, self.uow)
+
+    @rpc
+    def add_comment(self, actor, ticket_id, payload):
+        return handlers.add_comment(actor, ticket_id, payload, self.uow)
+
+    @rpc
+    def transition(self, actor, ticket_id, action, payload):
+        return handlers.transition(actor, ticket_id, action, payload, self.uow)
+
+    @rpc
+    def authorize_attachment(self, actor, ticket_id):
+        return handlers.authorize_attachment(actor, ticket_id, self.uow)
+
+    @rpc
+    def add_attachment(self, actor, ticket_id, record):
+        return handlers.add_attachment(actor, ticket_id, record, self.uow)
+
+    @rpc
+    def get_attachment(self, actor, ticket_id, attachment_id):
+        return handlers.get_attachment(actor, ticket_id, attachment_id, self.uow)
+
+    @rpc
+    def list_products(self, include_inactive=False):
+        return handlers.list_products(self.uow, include_inactive)
+
+    @rpc
+    def create_product(self, actor, payload):
+        return handlers.upsert_product(actor, payload, self.uow, create_only=True)
+
+    @rpc
+    def update_product(self, actor, payload):
+        return handlers.upsert_product(actor, payload, self.uow)
