@@ -1,0 +1,15 @@
+"""Events dispatch publishes on exchange `dispatch.events` (routing key = type).
+
+None is declared yet. The design table says it will publish:
+
+- ticket_assigned
+- ticket_reassigned
+
+Each is added here as an `EventSpec(SOURCE, type, version, schema, description)` with its
+marshmallow payload schema, in the issue that introduces it, and listed in `ALL`.
+"""
+from gongdan_common.events import EventSpec
+
+SOURCE = "dispatch"
+
+ALL: list[EventSpec] = []

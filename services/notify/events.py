@@ -1,0 +1,15 @@
+"""Events notify publishes on exchange `notify.events` (routing key = type).
+
+None is declared yet. The design table says it will publish:
+
+- notification_sent
+- delivery_failed
+
+Each is added here as an `EventSpec(SOURCE, type, version, schema, description)` with its
+marshmallow payload schema, in the issue that introduces it, and listed in `ALL`.
+"""
+from gongdan_common.events import EventSpec
+
+SOURCE = "notify"
+
+ALL: list[EventSpec] = []
