@@ -1,7 +1,9 @@
 """Dispatch's tables.
 
-The service will own service providers, engineers, skills and certifications (product line + validity period), assignments and their history, workload. Those tables arrive with the issues that define them; for now
-there are only the transactional outbox and the processed-events inbox every service has.
+The service will own service providers, engineers, skills and certifications (product line +
+validity period), assignments and their history, workload. Those tables arrive with the
+issues that define them; for now there are only the transactional outbox and the
+processed-events inbox every service has.
 """
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase

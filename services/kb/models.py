@@ -1,7 +1,9 @@
 """KB's tables.
 
-The service will own knowledge-base articles (versions, keywords, product, visibility), search index, feedback, links article<->ticket. Those tables arrive with the issues that define them; for now
-there are only the transactional outbox and the processed-events inbox every service has.
+The service will own knowledge-base articles (versions, keywords, product, visibility),
+search index, feedback, links article<->ticket. Those tables arrive with the issues that
+define them; for now there are only the transactional outbox and the processed-events inbox
+every service has.
 """
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase

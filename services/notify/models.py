@@ -1,7 +1,9 @@
 """Notify's tables.
 
-The service will own notification templates (zh/en), preferences, in-app inbox, email/SMS/webhook deliveries and their log. Those tables arrive with the issues that define them; for now
-there are only the transactional outbox and the processed-events inbox every service has.
+The service will own notification templates (zh/en), preferences, in-app inbox,
+email/SMS/webhook deliveries and their log. Those tables arrive with the issues that define
+them; for now there are only the transactional outbox and the processed-events inbox every
+service has.
 """
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase

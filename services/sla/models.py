@@ -1,7 +1,9 @@
 """SLA's tables.
 
-The service will own SLA policies, priority targets, business calendars and holidays, one clock per ticket and target, durable timers. Those tables arrive with the issues that define them; for now
-there are only the transactional outbox and the processed-events inbox every service has.
+The service will own SLA policies, priority targets, business calendars and holidays, one
+clock per ticket and target, durable timers. Those tables arrive with the issues that define
+them; for now there are only the transactional outbox and the processed-events inbox every
+service has.
 """
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase

@@ -1,7 +1,8 @@
 """Worklog's tables.
 
-The service will own work-log entries (start, end, title, description, handler), on-site visits, time spent. Those tables arrive with the issues that define them; for now
-there are only the transactional outbox and the processed-events inbox every service has.
+The service will own work-log entries (start, end, title, description, handler), on-site
+visits, time spent. Those tables arrive with the issues that define them; for now there are
+only the transactional outbox and the processed-events inbox every service has.
 """
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
