@@ -65,7 +65,8 @@ class UnitOfWork:
         self._depth -= 1
         if self._depth == 0:
             try:
-                self.session.rollback()
+                # close() rolls back anything uncommitted without expiring loaded objects,
+                # so results read inside the block stay usable after it
                 self.session.close()
             finally:
                 self.session = None

@@ -1,0 +1,267 @@
+"""The OpenAPI document, generated from the routes' own metadata and the very marshmallow
+schemas that validate requests (intake's schemas are imported for documentation only, so
+the document cannot drift from what the services accept)."""
+import functools
+import os
+import re
+
+import swagger_ui_bundle
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from marshmallow import Schema, fields
+from werkzeug.wrappers import Response
+
+from services.intake import schemas as intake
+
+from . import schemas as gw
+
+
+class ErrorBody(Schema):
+    code = fields.String(required=True, metadata={"example": "validation_failed"})
+    message = fields.String(required=True, metadata={
+        "description": "for people, in the request's language (Accept-Language zh or en)"})
+    details = fields.Dict(required=True, metadata={
+        "description": "e.g. {fields: {title: [message]}} for validation errors"})
+
+
+class Error(Schema):
+    error = fields.Nested(ErrorBody, required=True)
+
+
+class Health(Schema):
+    status = fields.String()
+    service = fields.String()
+
+
+class Ready(Schema):
+    status = fields.String(metadata={"enum": ["ready", "not_ready"]})
+    checks = fields.Dict(metadata={"description": "component -> ok | unavailable"})
+
+
+class TicketDetail(intake.TicketSchema):
+    comments = fields.List(fields.Nested(intake.CommentSchema))
+    attachments = fields.List(fields.Nested(intake.AttachmentSchema(
+        exclude=("bucket", "object_key"))))
+    history = fields.List(fields.Nested(intake.StatusChangeSchema))
+    allowed_actions = fields.List(fields.String())
+
+
+class TicketPage(Schema):
+    items = fields.List(fields.Nested(intake.TicketSummarySchema))
+    total = fields.Integer()
+    page = fields.Integer()
+    page_size = fields.Integer()
+
+
+class UserPage(Schema):
+    items = fields.List(fields.Nested(gw.UserOut))
+    total = fields.Integer()
+    page = fields.Integer()
+    page_size = fields.Integer()
+
+
+class ProductList(Schema):
+    items = fields.List(fields.Nested(intake.ProductOutSchema))
+
+
+class CompanyList(Schema):
+    items = fields.List(fields.Nested(gw.CompanyOut))
+
+
+class ServiceTokenCreated(gw.ServiceTokenOut):
+    token = fields.String(metadata={"description": "shown once; keep it secret"})
+
+
+class ServiceTokenList(Schema):
+    items = fields.List(fields.Nested(gw.ServiceTokenOut))
+
+
+class AttachmentLink(Schema):
+    url = fields.String()
+    expires_in = fields.Integer()
+    filename = fields.String()
+    size = fields.Integer()
+    sha256 = fields.String()
+    content_type = fields.String()
+
+
+class AttachmentOut(intake.AttachmentSchema):
+    pass
+
+
+COMMON_ERRORS = (400, 401, 403, 404)
+
+
+def doc(tag, summary, body=None, query=None, response=None, status=200, auth=True,
+        errors=COMMON_ERRORS, description=None, headers=None):
+    return {"tag": tag, "summary": summary, "body": body, "query": query,
+            "response": response, "status": status, "auth": auth, "errors": errors,
+            "description": description, "headers": headers or []}
+
+
+HEALTHZ = doc("health", "Liveness: the process answers", response=Health, auth=False, errors=())
+READYZ = doc("health", "Readiness: database, object storage and every service answer",
+             response=Ready, auth=False, errors=(503,))
+REGISTER = doc("auth", "Register (the account waits for an administrator's approval)",
+               body=gw.RegisterSchema, response=gw.UserOut, status=201, auth=False,
+               errors=(400, 409, 413, 415))
+LOGIN = doc("auth", "Log in by phone or email + password", body=gw.LoginSchema,
+            response=gw.TokenPairOut, auth=False, errors=(400, 401, 403, 423),
+            description="Wrong passwords lock the account for a while (GATEWAY.lockout_*); "
+                        "a locked account gets 423 account_locked saying until when, not "
+                        "'wrong account or password'.")
+REFRESH = doc("auth", "Exchange a refresh token for a new pair (each refresh token works once)",
+              body=gw.RefreshSchema, response=gw.TokenPairOut, auth=False, errors=(400, 401))
+LOGOUT = doc("auth", "Log out: revokes this session's access and refresh tokens", status=204)
+ME = doc("me", "The current user", response=gw.UserOut)
+ME_PATCH = doc("me", "Change name, position or language", body=gw.MePatchSchema,
+               response=gw.UserOut)
+ME_PASSWORD = doc("me", "Change password (other sessions are signed out)",
+                  body=gw.PasswordChangeSchema, status=204)
+PRODUCTS = doc("tickets", "Products that tickets can be filed against", response=ProductList)
+TICKET_CREATE = doc(
+    "tickets", "Submit a ticket", body=intake.TicketCreateSchema, response=intake.TicketSchema,
+    status=201, errors=(400, 401, 403, 413, 415),
+    description="Priority is derived from impact x urgency. Send an Idempotency-Key header to "
+                "make retries safe: the same key from the same user returns the first ticket.",
+    headers=[{"in": "header", "name": "Idempotency-Key", "required": False,
+              "schema": {"type": "string", "maxLength": 80}}])
+TICKET_LIST = doc("tickets", "Search and list tickets visible to the caller",
+                  query=intake.ListQuerySchema, response=TicketPage,
+                  description="List filters (status, type, priority) take repeats or commas.")
+TICKET_GET = doc("tickets", "One ticket with its conversation, attachments and history "
+                 "(by id or number)", response=TicketDetail)
+TICKET_PATCH = doc("tickets", "Change ticket fields (who may change what depends on role and "
+                   "status)", body=intake.TicketPatchSchema, response=intake.TicketSchema,
+                   errors=(400, 401, 403, 404, 409))
+COMMENT_CREATE = doc("tickets", "Reply publicly, or add an internal note (staff only)",
+                     body=intake.CommentCreateSchema, response=intake.CommentSchema,
+                     status=201, errors=(400, 401, 403, 404, 409))
+ATTACHMENT_UPLOAD = doc(
+    "attachments", "Upload an attachment (streamed to object storage)",
+    response=AttachmentOut, status=201, errors=(400, 401, 403, 404, 409, 413, 415, 503),
+    description="multipart/form-data with field `file`, or the raw bytes with "
+                "?filename=NAME. Allowed: png jpg jpeg gif rar zip 7z doc docx xls xlsx mp4 "
+                "pdf txt log, checked by content; at most 100 MB. 503 when object storage is "
+                "down (the ticket is unaffected).")
+ATTACHMENT_LINK = doc("attachments", "A short-lived download link (?redirect=1 for a 302)",
+                      response=AttachmentLink, errors=(401, 404, 503))
+USERS_LIST = doc("admin", "List users (admin: all; customer_admin: own company)",
+                 query=gw.UserListQuerySchema, response=UserPage)
+USER_APPROVE = doc("admin", "Approve a registration and bind it to a company and role",
+                   body=gw.ApproveSchema, response=gw.UserOut, errors=(400, 401, 403, 404, 409))
+USER_REJECT = doc("admin", "Reject a registration", body=gw.RejectSchema, response=gw.UserOut,
+                  errors=(400, 401, 403, 404, 409))
+USER_UNLOCK = doc("admin", "Unlock an account locked by wrong passwords", response=gw.UserOut)
+USER_PATCH = doc("admin", "Change a user's role, company or status", body=gw.UserAdminPatchSchema,
+                 response=gw.UserOut)
+COMPANIES_LIST = doc("admin", "List companies (?kind=customer|provider|vendor)",
+                     response=CompanyList)
+COMPANY_CREATE = doc("admin", "Create a company", body=gw.CompanyCreateSchema,
+                     response=gw.CompanyOut, status=201, errors=(400, 401, 403, 409))
+COMPANY_PATCH = doc("admin", "Change a company", body=gw.CompanyPatchSchema,
+                    response=gw.CompanyOut, errors=(400, 401, 403, 404, 409))
+TOKENS_LIST = doc("admin", "List service tokens", response=ServiceTokenList)
+TOKEN_CREATE = doc("admin", "Create a service token for an internal system",
+                   body=gw.ServiceTokenCreateSchema, response=ServiceTokenCreated, status=201,
+                   errors=(400, 401, 403, 409))
+TOKEN_REVOKE = doc("admin", "Revoke a service token", response=gw.ServiceTokenOut)
+ADMIN_PRODUCTS = doc("admin", "All products, including inactive ones", response=ProductList)
+PRODUCT_CREATE = doc("admin", "Create a product", body=intake.ProductSchema,
+                     response=intake.ProductOutSchema, status=201, errors=(400, 401, 403, 409))
+PRODUCT_PUT = doc("admin", "Create or replace a product (code from the path)",
+                  body=intake.ProductSchema(exclude=("code",)),
+                  response=intake.ProductOutSchema)
+
+
+def ticket_actions(actions):
+    out = doc("tickets", "Status actions", body=intake.TransitionSchema,
+              response=intake.TicketSchema, errors=(400, 401, 403, 404, 409))
+    out["expand"] = {"action": {
+        "cancel": "Cancel (submitter or company admin, before work starts)",
+        "request-info": "Ask the customer for missing information (staff; reason required)",
+        "provide-info": "Tell the desk the requested information was given"}}
+    assert set(out["expand"]["action"]) == set(actions)
+    return out
+
+
+_PARAM = re.compile(r"<(?:[^:<>]+:)?([a-z_]+)>")
+
+
+@functools.lru_cache(maxsize=1)
+def openapi_document():
+    from .http import ROUTES
+    spec = APISpec(title="Gongdan API", version="1.0.0", openapi_version="3.0.3",
+                   plugins=[MarshmallowPlugin()],
+                   info={"description": "Gongdan technical-support ticket system (工单系统). "
+                         "Errors always have the shape {error: {code, message, details}}."})
+    spec.components.schema("Error", schema=Error)
+    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer",
+                                               "bearerFormat": "JWT or gds_ service token"})
+    paths = {}
+    for method, url, meta in ROUTES:
+        variants = [(url, meta["summary"])]
+        for name, values in (meta.get("expand") or {}).items():
+            rule = re.compile(r"<[^<>]*:" + name + ">")
+            variants = [(rule.sub(v, url), s) for v, s in values.items()]
+        for path, summary in variants:
+            op = _operation(meta, summary, path)
+            oapi_path = _PARAM.sub(r"{\1}", path)
+            for m in method.split(","):
+                paths.setdefault(oapi_path, {})[m.lower()] = op
+    for path, ops in paths.items():
+        spec.path(path=path, operations=ops)
+    return spec.to_dict()
+
+
+def _operation(meta, summary, path):
+    op = {"tags": [meta["tag"]], "summary": summary, "responses": {}}
+    if meta["description"]:
+        op["description"] = meta["description"]
+    params = [{"in": "path", "name": n, "required": True, "schema": {"type": "string"}}
+              for n in _PARAM.findall(path)]
+    if meta["query"] is not None:
+        params.append({"in": "query", "schema": meta["query"]})
+    params.extend(meta["headers"])
+    params.append({"in": "header", "name": "Accept-Language", "required": False,
+                   "schema": {"type": "string", "example": "zh-CN"}})
+    op["parameters"] = params
+    if meta["body"] is not None:
+        op["requestBody"] = {"required": True, "content": {
+            "application/json": {"schema": meta["body"]}}}
+    ok = {"description": "OK"}
+    if meta["response"] is not None:
+        ok["content"] = {"application/json": {"schema": meta["response"]}}
+    op["responses"][str(meta["status"])] = ok
+    for code in meta["errors"]:
+        op["responses"][str(code)] = {"description": "error", "content": {
+            "application/json": {"schema": "Error"}}}
+    if meta["auth"]:
+        op["security"] = [{"bearer": []}]
+        op["responses"].setdefault("401", {"description": "error", "content": {
+            "application/json": {"schema": "Error"}}})
+    return op
+
+
+_DOCS_HTML = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Gongdan API</title>
+<link rel="stylesheet" href="/api/docs/assets/swagger-ui.css"></head>
+<body><div id="ui"></div>
+<script src="/api/docs/assets/swagger-ui-bundle.js"></script>
+<script>SwaggerUIBundle({url: "/api/v1/openapi.json", dom_id: "#ui"});</script>
+</body></html>"""
+_ASSETS = {"swagger-ui.css": "text/css", "swagger-ui-bundle.js": "application/javascript"}
+
+
+def docs_page():
+    """Swagger UI from the installed swagger-ui-bundle package: works with no internet."""
+    return Response(_DOCS_HTML, mimetype="text/html")
+
+
+def docs_asset(name):
+    if name not in _ASSETS:
+        from . import exceptions as exc
+        raise exc.ROUTE_NOT_FOUND(method="GET", path="/api/docs/assets/" + name)
+    with open(os.path.join(swagger_ui_bundle.swagger_ui_path, name), "rb") as fh:
+        return Response(fh.read(), mimetype=_ASSETS[name],
+                        headers={"Cache-Control": "public, max-age=86400"})

@@ -1,0 +1,107 @@
+"""Passwords, tokens and the protection of identity data.
+
+Argon2id hashing is deliberately slow (tens of ms of CPU), so it runs in eventlet's
+native thread pool: the hub keeps serving other requests meanwhile.
+"""
+import base64
+import datetime as dt
+import hashlib
+import secrets
+import uuid
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from cryptography.fernet import Fernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from eventlet import tpool
+
+from . import exceptions as exc
+
+_hasher = PasswordHasher()  # argon2id, library defaults (t=3, m=64 MiB, p=4)
+SERVICE_TOKEN_PREFIX = "gds_"
+
+
+def hash_password(password):
+    return tpool.execute(_hasher.hash, password)
+
+
+def verify_password(password_hash, password):
+    try:
+        return tpool.execute(_hasher.verify, password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+# A real hash to verify against when the account does not exist, so that an unknown
+# login takes as long as a wrong password (no account enumeration by timing).
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+def burn_time(password):
+    verify_password(_DUMMY_HASH, password)
+
+
+def sha256(value):
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def new_refresh_token():
+    return secrets.token_urlsafe(32)
+
+
+def new_service_token():
+    return SERVICE_TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+class TokenCodec:
+    def __init__(self, secret_key, access_ttl):
+        if len(secret_key) < 32:
+            raise ValueError("GATEWAY.secret_key must be at least 32 characters")
+        self.secret_key = secret_key
+        self.access_ttl = int(access_ttl)
+
+    def issue_access(self, user_id, session_id, now):
+        claims = {"sub": user_id, "sid": session_id, "typ": "access", "jti": str(uuid.uuid4()),
+                  "iat": int(now.timestamp()), "exp": int(now.timestamp()) + self.access_ttl}
+        return jwt.encode(claims, self.secret_key, algorithm="HS256")
+
+    def decode_access(self, token):
+        try:
+            claims = jwt.decode(token, self.secret_key, algorithms=["HS256"],
+                                options={"require": ["sub", "sid", "exp", "typ"]})
+        except jwt.ExpiredSignatureError:
+            raise exc.TOKEN_EXPIRED() from None
+        except jwt.PyJWTError:
+            raise exc.TOKEN_INVALID() from None
+        if claims.get("typ") != "access":
+            raise exc.TOKEN_INVALID()
+        return claims
+
+
+class IdentityVault:
+    """Encrypts identity numbers at rest (Fernet: AES-128-CBC + HMAC-SHA256).
+
+    The key comes from GATEWAY.data_key, or is derived from the secret key when unset, so a
+    database dump alone never reveals the numbers.
+    """
+
+    def __init__(self, data_key, secret_key):
+        if data_key:
+            key = data_key.encode()
+        else:
+            raw = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"gongdan-identity",
+                       info=b"national-id").derive(secret_key.encode())
+            key = base64.urlsafe_b64encode(raw)
+        self.fernet = Fernet(key)
+
+    def seal(self, value):
+        return self.fernet.encrypt(value.encode()).decode()
+
+    def open(self, token):
+        return self.fernet.decrypt(token.encode()).decode()
+
+
+def utcnow():
+    return dt.datetime.now(dt.timezone.utc)

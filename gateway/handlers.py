@@ -1,0 +1,425 @@
+"""Account handlers: plain functions over the gateway's unit of work."""
+import datetime as dt
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from gongdan_common.validation import load
+
+from . import auth, domain, exceptions as exc, schemas
+from .models import Company, ServiceToken, Session, User
+
+def _user_out(user, full=False):
+    return schemas.UserOut(full=full).dump(user)
+
+
+def _find_by_login(uow, login):
+    login = domain.normalise_login(login)
+    column = User.email if "@" in login else User.phone
+    return uow.session.scalar(select(User).where(column == login))
+
+
+def _unique_or_conflict(uow, email, phone, exclude_id=None):
+    for column, value, field, field_zh in ((User.email, email, "email", "邮箱"),
+                                           (User.phone, phone, "phone number", "手机号")):
+        if value:
+            stmt = select(User.id).where(column == value)
+            if exclude_id:
+                stmt = stmt.where(User.id != exclude_id)
+            if uow.session.scalar(stmt):
+                raise exc.ACCOUNT_EXISTS(field=field, field_zh=field_zh)
+
+
+def register(payload, uow, settings):
+    data = load(schemas.RegisterSchema(), payload)
+    email = domain.normalise_login(data.get("email")) or None
+    phone = domain.normalise_login(data.get("phone")) or None
+    password_hash = auth.hash_password(data["password"])  # outside the transaction: slow
+    with uow:
+        _unique_or_conflict(uow, email, phone)
+        now = auth.utcnow()
+        user = User(name=data["name"], email=email, phone=phone, position=data.get("position"),
+                    company_name_claimed=data["company_name"], status="pending",
+                    password_hash=password_hash, language=data["language"],
+                    created_at=now, updated_at=now)
+        if data.get("national_id"):
+            user.national_id_enc = settings["vault"].seal(data["national_id"])
+            user.national_id_hint = data["national_id"][-4:]
+        uow.session.add(user)
+        try:
+            uow.commit()
+        except IntegrityError:  # a concurrent registration took the phone or email
+            raise exc.ACCOUNT_EXISTS(field="phone number or email", field_zh="手机号或邮箱") from None
+        return _user_out(user, full=True)
+
+
+def login(payload, uow, settings, user_agent=None):
+    data = load(schemas.LoginSchema(), payload)
+    now = auth.utcnow()
+    with uow:
+        user = _find_by_login(uow, data["login"])
+        if user is not None and domain.login_state(user, now) == "locked":
+            raise _locked(user, now, settings)
+        user_id, password_hash = (user.id, user.password_hash) if user else (None, None)
+    if user_id is None:
+        auth.burn_time(data["password"])
+        raise exc.INVALID_CREDENTIALS()
+    ok = auth.verify_password(password_hash, data["password"])  # slow: outside the transaction
+    with uow:
+        user = uow.session.get(User, user_id)
+        state = domain.login_state(user, now)
+        if state == "locked":  # locked by a concurrent attempt meanwhile
+            raise _locked(user, now, settings)
+        if not ok:
+            if state is None:
+                locked = domain.register_failure(user, now, settings["lockout_threshold"],
+                                                 settings["lockout_minutes"])
+                uow.commit()
+                if locked:
+                    raise _locked(user, now, settings)
+            raise exc.INVALID_CREDENTIALS()
+        # the password is right, so the account's state may be told
+        if state == "pending":
+            raise exc.ACCOUNT_PENDING()
+        if state == "rejected":
+            raise exc.ACCOUNT_REJECTED()
+        if state == "disabled":
+            raise exc.ACCOUNT_DISABLED()
+        domain.register_success(user)
+        out = _open_session(uow, user, now, settings, user_agent)
+        uow.commit()
+        return out
+
+
+def _locked(user, now, settings):
+    until = user.locked_until
+    until = until if until.tzinfo else until.replace(tzinfo=dt.timezone.utc)
+    return exc.ACCOUNT_LOCKED(details={"locked_until": until.isoformat()},
+                              attempts=settings["lockout_threshold"],
+                              until=until.astimezone(settings["tz"]).strftime("%Y-%m-%d %H:%M"),
+                              minutes=domain.minutes_left(until, now))
+
+
+def _open_session(uow, user, now, settings, user_agent, session=None):
+    refresh = auth.new_refresh_token()
+    if session is None:
+        session = Session(user_id=user.id, created_at=now, user_agent=(user_agent or "")[:300])
+        uow.session.add(session)
+    session.refresh_hash = auth.sha256(refresh)
+    session.expires_at = now + dt.timedelta(seconds=settings["refresh_ttl"])
+    uow.flush()
+    return {"access_token": settings["tokens"].issue_access(user.id, session.id, now),
+            "refresh_token": refresh, "token_type": "Bearer",
+            "expires_in": settings["tokens"].access_ttl, "user": _user_out(user, full=True)}
+
+
+def refresh(payload, uow, settings):
+    """Rotate: each refresh token works once. Presenting a used one revokes the session,
+    because it means the token was copied."""
+    data = load(schemas.RefreshSchema(), payload)
+    now = auth.utcnow()
+    digest = auth.sha256(data["refresh_token"])
+    with uow:
+        session = uow.session.scalar(select(Session).where(Session.refresh_hash == digest))
+        if session is None or session.revoked_at is not None or _aware(session.expires_at) <= now:
+            raise exc.REFRESH_INVALID()
+        user = uow.session.get(User, session.user_id)
+        if user is None or domain.login_state(user, now) not in (None,):
+            session.revoked_at = now
+            uow.commit()
+            raise exc.REFRESH_INVALID()
+        out = _open_session(uow, user, now, settings, None, session=session)
+        uow.commit()
+        return out
+
+
+def logout(actor, uow):
+    with uow:
+        session = uow.session.get(Session, actor.get("session_id"))
+        if session is not None and session.revoked_at is None:
+            session.revoked_at = auth.utcnow()
+            uow.commit()
+    return None
+
+
+def _aware(value):
+    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+
+
+def authenticate(bearer, uow, settings):
+    """Access token or service token -> the actor passed to every service call."""
+    if bearer.startswith(auth.SERVICE_TOKEN_PREFIX):
+        with uow:
+            token = uow.session.scalar(select(ServiceToken).where(
+                ServiceToken.token_hash == auth.sha256(bearer)))
+            if token is None or token.revoked_at is not None:
+                raise exc.TOKEN_INVALID()
+            return {"id": "svc:" + token.id, "role": "system", "name": token.name,
+                    "scopes": list(token.scopes), "company_id": None, "provider_id": None}
+    claims = settings["tokens"].decode_access(bearer)
+    with uow:
+        row = uow.session.execute(
+            select(User, Session.revoked_at, Company)
+            .join(Session, Session.user_id == User.id)
+            .outerjoin(Company, Company.id == User.company_id)
+            .where(Session.id == claims["sid"], User.id == claims["sub"])).first()
+    if row is None:
+        raise exc.TOKEN_INVALID()
+    user, revoked_at, company = row
+    if revoked_at is not None:
+        raise exc.SESSION_REVOKED()
+    if user.status != "active":
+        raise exc.ACCOUNT_DISABLED()
+    return actor_for(user, company, session_id=claims["sid"])
+
+
+def actor_for(user, company, session_id=None):
+    is_provider = company is not None and company.kind == "provider"
+    return {"id": user.id, "role": user.role, "name": user.name,
+            "company_id": company.id if company is not None and company.kind == "customer" else None,
+            "company_name": company.name if company is not None else None,
+            "provider_id": company.id if is_provider else None,
+            "language": user.language, "session_id": session_id}
+
+
+def me(actor, uow):
+    with uow:
+        return _user_out(uow.session.get(User, actor["id"]), full=True)
+
+
+def update_me(actor, payload, uow):
+    data = load(schemas.MePatchSchema(), payload)
+    with uow:
+        user = uow.session.get(User, actor["id"])
+        for k, v in data.items():
+            setattr(user, k, v)
+        user.updated_at = auth.utcnow()
+        uow.commit()
+        return _user_out(user, full=True)
+
+
+def change_password(actor, payload, uow):
+    data = load(schemas.PasswordChangeSchema(), payload)
+    with uow:
+        user = uow.session.get(User, actor["id"])
+        current_hash = user.password_hash
+    if not auth.verify_password(current_hash, data["current_password"]):
+        raise exc.WRONG_PASSWORD()
+    new_hash = auth.hash_password(data["new_password"])
+    with uow:
+        user = uow.session.get(User, actor["id"])
+        user.password_hash = new_hash
+        user.updated_at = auth.utcnow()
+        # every other session ends: a changed password must lock out whoever had the old one
+        for s in uow.session.scalars(select(Session).where(
+                Session.user_id == user.id, Session.revoked_at.is_(None),
+                Session.id != actor.get("session_id"))):
+            s.revoked_at = auth.utcnow()
+        uow.commit()
+    return None
+
+
+# ---- administration ----------------------------------------------------------------
+
+def require_role(actor, *roles):
+    if actor["role"] not in roles:
+        raise exc.ROLE_REQUIRED(roles=", ".join(roles))
+
+
+def list_users(actor, query, uow):
+    require_role(actor, "admin", "customer_admin")
+    q = load(schemas.UserListQuerySchema(), query)
+    stmt = select(User)
+    if actor["role"] == "customer_admin":  # a company admin sees their own company
+        stmt = stmt.where(User.company_id == actor["company_id"])
+    for name in ("status", "role", "company_id"):
+        if q.get(name):
+            stmt = stmt.where(getattr(User, name) == q[name])
+    if q.get("q"):
+        term = f"%{q['q']}%"
+        stmt = stmt.where(or_(User.name.ilike(term), User.email.ilike(term),
+                              User.phone.ilike(term), User.company_name_claimed.ilike(term)))
+    with uow:
+        total = uow.session.scalar(select(func.count()).select_from(stmt.subquery()))
+        users = uow.session.scalars(stmt.order_by(User.created_at.desc())
+                                    .offset((q["page"] - 1) * q["page_size"])
+                                    .limit(q["page_size"])).all()
+        full = actor["role"] == "admin"
+        return {"items": [_user_out(u, full=full) for u in users], "total": total,
+                "page": q["page"], "page_size": q["page_size"]}
+
+
+def _user(uow, user_id):
+    user = uow.session.get(User, user_id)
+    if user is None:
+        raise exc.USER_NOT_FOUND()
+    return user
+
+
+def _bind(uow, role, company_id):
+    kind = domain.ROLE_COMPANY_KIND[role]
+    if kind == "vendor" and not company_id:
+        return None
+    company = uow.session.get(Company, company_id) if company_id else None
+    if company is None:
+        raise exc.COMPANY_NOT_FOUND()
+    if not domain.company_kind_ok(role, company.kind):
+        raise exc.COMPANY_KIND_MISMATCH(role=role, kind=kind)
+    return company.id
+
+
+def approve_user(actor, user_id, payload, uow):
+    require_role(actor, "admin")
+    data = load(schemas.ApproveSchema(), payload)
+    with uow:
+        user = _user(uow, user_id)
+        if user.status != "pending":
+            raise exc.NOT_PENDING(status=user.status)
+        user.company_id = _bind(uow, data["role"], data.get("company_id"))
+        user.role = data["role"]
+        user.status = "active"
+        user.review_note, user.reviewed_by = data.get("note"), actor["id"]
+        user.updated_at = auth.utcnow()
+        uow.commit()
+        return _user_out(user, full=True)
+
+
+def reject_user(actor, user_id, payload, uow):
+    require_role(actor, "admin")
+    data = load(schemas.RejectSchema(), payload)
+    with uow:
+        user = _user(uow, user_id)
+        if user.status != "pending":
+            raise exc.NOT_PENDING(status=user.status)
+        user.status = "rejected"
+        user.review_note, user.reviewed_by = data.get("note"), actor["id"]
+        user.updated_at = auth.utcnow()
+        uow.commit()
+        return _user_out(user, full=True)
+
+
+def update_user(actor, user_id, payload, uow):
+    require_role(actor, "admin")
+    data = load(schemas.UserAdminPatchSchema(), payload)
+    with uow:
+        user = _user(uow, user_id)
+        role = data.get("role", user.role)
+        if "role" in data or "company_id" in data:
+            user.company_id = _bind(uow, role, data.get("company_id", user.company_id))
+        for k in ("role", "status", "name", "position"):
+            if k in data:
+                setattr(user, k, data[k])
+        if data.get("status") == "disabled":
+            for s in uow.session.scalars(select(Session).where(
+                    Session.user_id == user.id, Session.revoked_at.is_(None))):
+                s.revoked_at = auth.utcnow()
+        user.updated_at = auth.utcnow()
+        uow.commit()
+        return _user_out(user, full=True)
+
+
+def unlock_user(actor, user_id, uow):
+    require_role(actor, "admin")
+    with uow:
+        user = _user(uow, user_id)
+        domain.register_success(user)
+        user.updated_at = auth.utcnow()
+        uow.commit()
+        return _user_out(user, full=True)
+
+
+def list_companies(actor, kind, uow):
+    require_role(actor, "admin", "agent")
+    with uow:
+        stmt = select(Company).order_by(Company.name)
+        if kind:
+            stmt = stmt.where(Company.kind == kind)
+        return schemas.CompanyOut(many=True).dump(uow.session.scalars(stmt).all())
+
+
+def create_company(actor, payload, uow):
+    require_role(actor, "admin")
+    data = load(schemas.CompanyCreateSchema(), payload)
+    with uow:
+        if uow.session.scalar(select(Company.id).where(Company.name == data["name"])):
+            raise exc.COMPANY_EXISTS(name=data["name"])
+        company = Company(created_at=auth.utcnow(), **data)
+        uow.session.add(company)
+        try:
+            uow.commit()
+        except IntegrityError:
+            raise exc.COMPANY_EXISTS(name=data["name"]) from None
+        return schemas.CompanyOut().dump(company)
+
+
+def update_company(actor, company_id, payload, uow):
+    require_role(actor, "admin")
+    data = load(schemas.CompanyPatchSchema(), payload)
+    with uow:
+        company = uow.session.get(Company, company_id)
+        if company is None:
+            raise exc.COMPANY_NOT_FOUND()
+        for k, v in data.items():
+            setattr(company, k, v)
+        try:
+            uow.commit()
+        except IntegrityError:
+            raise exc.COMPANY_EXISTS(name=data.get("name")) from None
+        return schemas.CompanyOut().dump(company)
+
+
+def create_service_token(actor, payload, uow):
+    require_role(actor, "admin")
+    data = load(schemas.ServiceTokenCreateSchema(), payload)
+    secret = auth.new_service_token()
+    with uow:
+        if uow.session.scalar(select(ServiceToken.id).where(ServiceToken.name == data["name"])):
+            raise exc.TOKEN_NAME_EXISTS(name=data["name"])
+        token = ServiceToken(name=data["name"], scopes=sorted(set(data["scopes"])),
+                             token_hash=auth.sha256(secret), created_by=actor["id"],
+                             created_at=auth.utcnow())
+        uow.session.add(token)
+        uow.commit()
+        out = schemas.ServiceTokenOut().dump(token)
+        out["token"] = secret  # shown once; only its hash is kept
+        return out
+
+
+def list_service_tokens(actor, uow):
+    require_role(actor, "admin")
+    with uow:
+        return schemas.ServiceTokenOut(many=True).dump(
+            uow.session.scalars(select(ServiceToken).order_by(ServiceToken.created_at)).all())
+
+
+def revoke_service_token(actor, token_id, uow):
+    require_role(actor, "admin")
+    with uow:
+        token = uow.session.get(ServiceToken, token_id)
+        if token is None:
+            raise exc.USER_NOT_FOUND()
+        token.revoked_at = token.revoked_at or auth.utcnow()
+        uow.commit()
+        return schemas.ServiceTokenOut().dump(token)
+
+
+def create_admin(name, email, phone, password, uow):
+    """First administrator (from the command line). Idempotent on email/phone."""
+    email = domain.normalise_login(email) if email else None
+    phone = domain.normalise_login(phone) if phone else None
+    password_hash = auth.hash_password(password)
+    with uow:
+        user = None
+        if email:
+            user = uow.session.scalar(select(User).where(User.email == email))
+        if user is None and phone:
+            user = uow.session.scalar(select(User).where(User.phone == phone))
+        now = auth.utcnow()
+        if user is None:
+            user = User(name=name, email=email, phone=phone, created_at=now,
+                        company_name_claimed=None, language="zh")
+            uow.session.add(user)
+        user.role, user.status, user.password_hash = "admin", "active", password_hash
+        user.failed_logins, user.locked_until, user.updated_at = 0, None, now
+        uow.commit()
+        return _user_out(user, full=True)

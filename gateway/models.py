@@ -1,0 +1,85 @@
+"""The gateway's own database: accounts, companies, sessions and service tokens."""
+import datetime as dt
+import uuid
+
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, MetaData, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from gongdan_common.outbox import define_outbox_tables
+
+metadata = MetaData(naming_convention={
+    "ix": "ix_%(column_0_label)s", "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s"})
+
+TZ = DateTime(timezone=True)
+
+
+class Base(DeclarativeBase):
+    metadata = metadata
+
+
+def new_id():
+    return str(uuid.uuid4())
+
+
+class Company(Base):
+    """A customer company (企业账号), a service provider (服务商) or the vendor itself."""
+    __tablename__ = "companies"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(16), index=True)  # customer | provider | vendor
+    contract_tier: Mapped[str | None] = mapped_column(String(32))
+    region: Mapped[str | None] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(TZ)
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(32), unique=True)
+    position: Mapped[str | None] = mapped_column(String(100))
+    company_name_claimed: Mapped[str | None] = mapped_column(String(200))
+    company_id: Mapped[str | None] = mapped_column(ForeignKey("companies.id"), index=True)
+    role: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), index=True)  # pending|active|rejected|disabled
+    password_hash: Mapped[str] = mapped_column(String(200))
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(TZ)
+    national_id_enc: Mapped[str | None] = mapped_column(Text)     # Fernet ciphertext
+    national_id_hint: Mapped[str | None] = mapped_column(String(8))  # last 4, for masking
+    language: Mapped[str] = mapped_column(String(5), default="zh")
+    review_note: Mapped[str | None] = mapped_column(Text)
+    reviewed_by: Mapped[str | None] = mapped_column(String(36))
+    created_at: Mapped[dt.datetime] = mapped_column(TZ)
+    updated_at: Mapped[dt.datetime] = mapped_column(TZ)
+
+
+class Session(Base):
+    """A login. Access tokens name it (sid); logout or refresh-reuse revokes it."""
+    __tablename__ = "sessions"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    refresh_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[dt.datetime] = mapped_column(TZ)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(TZ)
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[dt.datetime] = mapped_column(TZ)
+
+
+class ServiceToken(Base):
+    __tablename__ = "service_tokens"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scopes: Mapped[list] = mapped_column(JSON, default=list)
+    created_by: Mapped[str | None] = mapped_column(String(36))
+    created_at: Mapped[dt.datetime] = mapped_column(TZ)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(TZ)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(TZ)
+
+
+outbox, processed_events = define_outbox_tables(metadata)

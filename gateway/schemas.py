@@ -1,0 +1,167 @@
+"""marshmallow schemas of the gateway's own resources (accounts, companies, tokens)."""
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from gongdan_common.fields import Text, UTCDateTime
+from gongdan_common.i18n import bi
+
+from . import domain
+
+PHONE = validate.Regexp(r"^\+?[0-9][0-9 \-]{4,19}$", error=bi(
+    "Enter a phone number of 5 to 20 digits (spaces, dashes and a leading + allowed).",
+    "请输入 5 到 20 位的电话号码（可含空格、短横线和开头的 +）。"))
+PASSWORD = validate.Length(min=8, max=128, error=bi(
+    "The password must be 8 to 128 characters long.", "密码长度必须为 8 到 128 个字符。"))
+NATIONAL_ID = validate.Regexp(r"^[0-9A-Za-z]{6,32}$", error=bi(
+    "Enter the ID number as 6 to 32 letters or digits.", "证件号码应为 6 到 32 位字母或数字。"))
+ROLE = validate.OneOf(domain.ROLES, error=bi(
+    "Role must be one of: " + ", ".join(domain.ROLES) + ".",
+    "角色必须是以下之一：" + "、".join(domain.ROLES) + "。"))
+
+
+class Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class RegisterSchema(Strict):
+    name = Text(required=True, validate=validate.Length(min=1, max=100))
+    email = fields.Email(allow_none=True)
+    phone = Text(allow_none=True, validate=PHONE)
+    password = fields.String(required=True, validate=PASSWORD, load_only=True)
+    position = fields.String(allow_none=True, validate=validate.Length(max=100))
+    company_name = Text(required=True, validate=validate.Length(min=1, max=200))
+    national_id = fields.String(allow_none=True, validate=NATIONAL_ID, load_only=True)
+    language = fields.String(load_default="zh", validate=validate.OneOf(["zh", "en"]))
+
+    @validates_schema
+    def phone_or_email(self, data, **kwargs):
+        if not data.get("email") and not data.get("phone"):
+            raise ValidationError(bi("Give a phone number or an email address (or both).",
+                                     "请填写手机号或电子邮箱（至少一项）。"), "phone")
+
+
+class LoginSchema(Strict):
+    login = Text(required=True, validate=validate.Length(min=1, max=254),
+                 metadata={"description": "phone number or email address"})
+    password = fields.String(required=True, validate=validate.Length(min=1, max=128))
+
+
+class RefreshSchema(Strict):
+    refresh_token = fields.String(required=True, validate=validate.Length(min=10, max=200))
+
+
+class PasswordChangeSchema(Strict):
+    current_password = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    new_password = fields.String(required=True, validate=PASSWORD)
+
+
+class MePatchSchema(Strict):
+    name = Text(validate=validate.Length(min=1, max=100))
+    position = fields.String(allow_none=True, validate=validate.Length(max=100))
+    language = fields.String(validate=validate.OneOf(["zh", "en"]))
+
+
+class ApproveSchema(Strict):
+    company_id = fields.String(allow_none=True, validate=validate.Length(max=36),
+                               metadata={"description": "required except for agent/admin"})
+    role = fields.String(required=True, validate=ROLE)
+    note = fields.String(allow_none=True, validate=validate.Length(max=1000))
+
+
+class RejectSchema(Strict):
+    note = fields.String(allow_none=True, validate=validate.Length(max=1000))
+
+
+class UserAdminPatchSchema(Strict):
+    role = fields.String(validate=ROLE)
+    company_id = fields.String(allow_none=True, validate=validate.Length(max=36))
+    status = fields.String(validate=validate.OneOf(["active", "disabled"]))
+    name = Text(validate=validate.Length(min=1, max=100))
+    position = fields.String(allow_none=True, validate=validate.Length(max=100))
+
+
+class UserListQuerySchema(Strict):
+    status = fields.String(validate=validate.OneOf(["pending", "active", "rejected", "disabled"]))
+    role = fields.String(validate=ROLE)
+    company_id = fields.String(validate=validate.Length(max=36))
+    q = fields.String(validate=validate.Length(min=1, max=100))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class CompanyCreateSchema(Strict):
+    name = Text(required=True, validate=validate.Length(min=1, max=200))
+    kind = fields.String(required=True, validate=validate.OneOf(domain.COMPANY_KINDS))
+    contract_tier = fields.String(allow_none=True, validate=validate.Length(max=32))
+    region = fields.String(allow_none=True, validate=validate.Length(max=64))
+
+
+class CompanyPatchSchema(Strict):
+    name = Text(validate=validate.Length(min=1, max=200))
+    contract_tier = fields.String(allow_none=True, validate=validate.Length(max=32))
+    region = fields.String(allow_none=True, validate=validate.Length(max=64))
+    active = fields.Boolean()
+
+
+class ServiceTokenCreateSchema(Strict):
+    name = Text(required=True, validate=validate.Length(min=1, max=100))
+    scopes = fields.List(fields.String(validate=validate.OneOf(domain.SCOPES)),
+                         required=True, validate=validate.Length(min=1))
+
+
+# ---- output ----------------------------------------------------------------------------
+
+class CompanyOut(Schema):
+    id = fields.String()
+    name = fields.String()
+    kind = fields.String()
+    contract_tier = fields.String()
+    region = fields.String()
+    active = fields.Boolean()
+    created_at = UTCDateTime()
+
+
+class UserOut(Schema):
+    """Identity data leaves masked; `full` context (the user themself, or an admin) shows
+    phone and email in clear but never the national ID."""
+    id = fields.String()
+    name = fields.String()
+    email = fields.Method("_email")
+    phone = fields.Method("_phone")
+    national_id = fields.Function(lambda u: domain.mask_national_id(u.national_id_hint))
+    position = fields.String()
+    company_id = fields.String()
+    company_name_claimed = fields.String()
+    role = fields.String()
+    status = fields.String()
+    language = fields.String()
+    locked_until = UTCDateTime()
+    failed_logins = fields.Integer()
+    created_at = UTCDateTime()
+
+    def __init__(self, *a, full=False, **kw):
+        super().__init__(*a, **kw)
+        self.full = full
+
+    def _email(self, u):
+        return u.email if self.full else domain.mask_email(u.email)
+
+    def _phone(self, u):
+        return u.phone if self.full else domain.mask_phone(u.phone)
+
+
+class ServiceTokenOut(Schema):
+    id = fields.String()
+    name = fields.String()
+    scopes = fields.List(fields.String())
+    created_at = UTCDateTime()
+    revoked_at = UTCDateTime()
+    last_used_at = UTCDateTime()
+
+
+class TokenPairOut(Schema):
+    access_token = fields.String()
+    refresh_token = fields.String()
+    token_type = fields.String()
+    expires_in = fields.Integer()
+    user = fields.Nested(UserOut)

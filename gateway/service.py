@@ -1,0 +1,312 @@
+"""The HTTP gateway: authentication, accounts, and the JSON API in front of the services.
+
+Entrypoints stay thin: authenticate, read the body or query, call one handler or one
+service RPC (which checks authorisation again from the actor), and return JSON.
+"""
+import logging
+import os
+import zoneinfo
+
+import eventlet
+from nameko.rpc import RpcProxy
+from sqlalchemy import text
+from werkzeug.wrappers import Response
+
+from gongdan_common.dependencies import Settings, UnitOfWorkProvider
+from gongdan_common.entrypoints import rpc
+
+from . import apidoc, auth, exceptions as exc, handlers, uploads
+from .http import api, json_body, query_dict
+from .models import metadata
+from .storage import ObjectStoreProvider
+
+log = logging.getLogger(__name__)
+RPC_TIMEOUT = float(os.environ.get("GATEWAY_RPC_TIMEOUT", "30"))
+SERVICES = ("intake", "dispatch", "worklog", "sla", "notify", "kb")
+TICKET_ACTIONS = {"cancel": "cancel", "request-info": "request_info",
+                  "provide-info": "provide_info"}
+_ACTIONS_RULE = "any(" + ",".join(TICKET_ACTIONS) + ")"
+
+
+def build_settings(config):
+    gw = config.get("GATEWAY") or {}
+    secret = str(gw.get("secret_key") or "")
+    return {
+        "tokens": auth.TokenCodec(secret, gw.get("access_token_ttl", 900)),
+        "vault": auth.IdentityVault(gw.get("data_key"), secret),
+        "refresh_ttl": int(gw.get("refresh_token_ttl", 14 * 86400)),
+        "lockout_threshold": int(gw.get("lockout_threshold", 5)),
+        "lockout_minutes": int(gw.get("lockout_minutes", 15)),
+        "max_upload": int(gw.get("max_upload_bytes", 100 * 1024 * 1024)),
+        "bucket": config["OBJECT_STORE"]["bucket"],
+        "link_ttl": int(config["OBJECT_STORE"].get("link_ttl_seconds", 300)),
+        "tz": zoneinfo.ZoneInfo(config.get("TIMEZONE", "Asia/Shanghai")),
+    }
+
+
+def call(service, method, *args):
+    """An RPC with a deadline: Nameko 2.14's proxy would otherwise wait forever."""
+    with eventlet.Timeout(RPC_TIMEOUT, exc.SERVICE_UNAVAILABLE(service=service.service_name)):
+        return getattr(service, method)(*args)
+
+
+class GatewayService:
+    name = "gateway"
+
+    uow = UnitOfWorkProvider(metadata)
+    settings = Settings(build_settings)
+    store = ObjectStoreProvider()
+    # requests nobody picks up within the deadline expire instead of running late
+    intake = RpcProxy("intake", expiration=int(RPC_TIMEOUT * 1000))
+    dispatch = RpcProxy("dispatch", expiration=3000)
+    worklog = RpcProxy("worklog", expiration=3000)
+    sla = RpcProxy("sla", expiration=3000)
+    notify = RpcProxy("notify", expiration=3000)
+    kb = RpcProxy("kb", expiration=3000)
+
+    # ---- plumbing ---------------------------------------------------------------------
+
+    def _actor(self, request, scope=None):
+        header = request.headers.get("Authorization", "")
+        if not header.startswith("Bearer ") or len(header) < 12:
+            raise exc.UNAUTHENTICATED()
+        actor = handlers.authenticate(header[7:].strip(), self.uow, self.settings)
+        if actor["role"] == "system":
+            needed = scope or ("tickets:read" if request.method == "GET" else "tickets:write")
+            if needed not in actor["scopes"]:
+                raise exc.SCOPE_REQUIRED(scope=needed)
+        return actor
+
+    # ---- health -----------------------------------------------------------------------
+
+    @api("GET", "/healthz", doc=apidoc.HEALTHZ)
+    def healthz(self, request):
+        return {"status": "ok", "service": "gateway"}
+
+    @api("GET", "/readyz", doc=apidoc.READYZ)
+    def readyz(self, request):
+        checks = {}
+        try:
+            with self.uow as uow:
+                uow.session.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception:  # noqa: BLE001 - readiness reports, it does not fail
+            checks["database"] = "unavailable"
+        checks["object_store"] = "ok" if self.store.ping() else "unavailable"
+        def probe(name):
+            try:
+                with eventlet.Timeout(3):
+                    getattr(self, name).health()
+                return name, "ok"
+            except (Exception, eventlet.Timeout):  # noqa: BLE001
+                return name, "unavailable"
+
+        checks.update(eventlet.GreenPool(len(SERVICES)).imap(probe, SERVICES))
+        ready = all(v == "ok" for v in checks.values())
+        return (200 if ready else 503), {"status": "ready" if ready else "not_ready",
+                                         "checks": checks}
+
+    # ---- API documentation ------------------------------------------------------------
+
+    @api("GET", "/api/v1/openapi.json")
+    def openapi(self, request):
+        return apidoc.openapi_document()
+
+    @api("GET", "/api/docs")
+    def docs(self, request):
+        return apidoc.docs_page()
+
+    @api("GET", "/api/docs/assets/<path:asset>")
+    def docs_asset(self, request, asset):
+        return apidoc.docs_asset(asset)
+
+    # ---- auth and the current user ----------------------------------------------------
+
+    @api("POST", "/api/v1/auth/register", doc=apidoc.REGISTER)
+    def register(self, request):
+        return 201, handlers.register(json_body(request), self.uow, self.settings)
+
+    @api("POST", "/api/v1/auth/login", doc=apidoc.LOGIN)
+    def login(self, request):
+        return handlers.login(json_body(request), self.uow, self.settings,
+                              request.headers.get("User-Agent"))
+
+    @api("POST", "/api/v1/auth/refresh", doc=apidoc.REFRESH)
+    def refresh(self, request):
+        return handlers.refresh(json_body(request), self.uow, self.settings)
+
+    @api("POST", "/api/v1/auth/logout", doc=apidoc.LOGOUT)
+    def logout(self, request):
+        handlers.logout(self._actor(request), self.uow)
+        return 204, None
+
+    @api("GET", "/api/v1/me", doc=apidoc.ME)
+    def me(self, request):
+        actor = self._actor(request)
+        if actor["role"] == "system":
+            return {"id": actor["id"], "role": "system", "name": actor["name"],
+                    "scopes": actor["scopes"]}
+        return handlers.me(actor, self.uow)
+
+    @api("PATCH", "/api/v1/me", doc=apidoc.ME_PATCH)
+    def update_me(self, request):
+        return handlers.update_me(self._actor(request), json_body(request), self.uow)
+
+    @api("POST", "/api/v1/me/password", doc=apidoc.ME_PASSWORD)
+    def change_password(self, request):
+        handlers.change_password(self._actor(request), json_body(request), self.uow)
+        return 204, None
+
+    # ---- tickets ----------------------------------------------------------------------
+
+    @api("GET", "/api/v1/products", doc=apidoc.PRODUCTS)
+    def products(self, request):
+        self._actor(request)
+        return {"items": call(self.intake, "list_products", False)}
+
+    @api("POST", "/api/v1/tickets", doc=apidoc.TICKET_CREATE)
+    def create_ticket(self, request):
+        actor = self._actor(request)
+        body = json_body(request)
+        key = request.headers.get("Idempotency-Key")
+        if key:
+            body["request_key"] = key[:80]
+        return 201, call(self.intake, "create_ticket", actor, body)
+
+    @api("GET", "/api/v1/tickets", doc=apidoc.TICKET_LIST)
+    def list_tickets(self, request):
+        actor = self._actor(request)
+        query = query_dict(request, list_fields=("status", "type", "priority"))
+        return call(self.intake, "list_tickets", actor, query)
+
+    @api("GET", "/api/v1/tickets/<ticket_id>", doc=apidoc.TICKET_GET)
+    def get_ticket(self, request, ticket_id):
+        return call(self.intake, "get_ticket", self._actor(request), ticket_id)
+
+    @api("PATCH", "/api/v1/tickets/<ticket_id>", doc=apidoc.TICKET_PATCH)
+    def update_ticket(self, request, ticket_id):
+        return call(self.intake, "update_ticket", self._actor(request), ticket_id,
+                    json_body(request))
+
+    @api("POST", "/api/v1/tickets/<ticket_id>/comments", doc=apidoc.COMMENT_CREATE)
+    def add_comment(self, request, ticket_id):
+        return 201, call(self.intake, "add_comment", self._actor(request), ticket_id,
+                         json_body(request))
+
+    @api("POST", "/api/v1/tickets/<ticket_id>/<" + _ACTIONS_RULE + ":action>",
+         doc=apidoc.ticket_actions(TICKET_ACTIONS))
+    def ticket_action(self, request, ticket_id, action):
+        return call(self.intake, "transition", self._actor(request), ticket_id,
+                    TICKET_ACTIONS[action], json_body(request, required=False))
+
+    @api("POST", "/api/v1/tickets/<ticket_id>/attachments", upload=True,
+         doc=apidoc.ATTACHMENT_UPLOAD)
+    def upload_attachment(self, request, ticket_id):
+        actor = self._actor(request)
+        ticket = call(self.intake, "authorize_attachment", actor, ticket_id)
+        record = uploads.store_upload(request, ticket["ticket_id"], self.store,
+                                      self.settings["bucket"], self.settings["max_upload"])
+        record["internal"] = request.args.get("internal") in ("1", "true")
+        try:
+            out = call(self.intake, "add_attachment", actor, ticket["ticket_id"], record)
+        except Exception:
+            self.store.delete(record["object_key"])  # no orphan object without a record
+            raise
+        for private in ("bucket", "object_key"):
+            out.pop(private, None)
+        return 201, out
+
+    @api("GET", "/api/v1/tickets/<ticket_id>/attachments/<attachment_id>",
+         doc=apidoc.ATTACHMENT_LINK)
+    def attachment_link(self, request, ticket_id, attachment_id):
+        att = call(self.intake, "get_attachment", self._actor(request), ticket_id, attachment_id)
+        url = self.store.presigned_get(att["object_key"], att["filename"],
+                                       self.settings["link_ttl"])
+        if request.args.get("redirect") in ("1", "true"):
+            return Response(status=302, headers={"Location": url})
+        return {"url": url, "expires_in": self.settings["link_ttl"], "filename": att["filename"],
+                "size": att["size"], "sha256": att["sha256"], "content_type": att["content_type"]}
+
+    # ---- administration ---------------------------------------------------------------
+
+    @api("GET", "/api/v1/admin/users", doc=apidoc.USERS_LIST)
+    def list_users(self, request):
+        return handlers.list_users(self._actor(request), query_dict(request), self.uow)
+
+    @api("POST", "/api/v1/admin/users/<user_id>/approve", doc=apidoc.USER_APPROVE)
+    def approve_user(self, request, user_id):
+        return handlers.approve_user(self._actor(request), user_id, json_body(request),
+                                     self.uow)
+
+    @api("POST", "/api/v1/admin/users/<user_id>/reject", doc=apidoc.USER_REJECT)
+    def reject_user(self, request, user_id):
+        return handlers.reject_user(self._actor(request), user_id,
+                                    json_body(request, required=False), self.uow)
+
+    @api("POST", "/api/v1/admin/users/<user_id>/unlock", doc=apidoc.USER_UNLOCK)
+    def unlock_user(self, request, user_id):
+        return handlers.unlock_user(self._actor(request), user_id, self.uow)
+
+    @api("PATCH", "/api/v1/admin/users/<user_id>", doc=apidoc.USER_PATCH)
+    def update_user(self, request, user_id):
+        return handlers.update_user(self._actor(request), user_id, json_body(request), self.uow)
+
+    @api("GET", "/api/v1/admin/companies", doc=apidoc.COMPANIES_LIST)
+    def list_companies(self, request):
+        return {"items": handlers.list_companies(self._actor(request), request.args.get("kind"),
+                                                 self.uow)}
+
+    @api("POST", "/api/v1/admin/companies", doc=apidoc.COMPANY_CREATE)
+    def create_company(self, request):
+        return 201, handlers.create_company(self._actor(request), json_body(request), self.uow)
+
+    @api("PATCH", "/api/v1/admin/companies/<company_id>", doc=apidoc.COMPANY_PATCH)
+    def update_company(self, request, company_id):
+        return handlers.update_company(self._actor(request), company_id, json_body(request),
+                                       self.uow)
+
+    @api("GET", "/api/v1/admin/service-tokens", doc=apidoc.TOKENS_LIST)
+    def list_service_tokens(self, request):
+        return {"items": handlers.list_service_tokens(self._actor(request), self.uow)}
+
+    @api("POST", "/api/v1/admin/service-tokens", doc=apidoc.TOKEN_CREATE)
+    def create_service_token(self, request):
+        return 201, handlers.create_service_token(self._actor(request), json_body(request),
+                                                  self.uow)
+
+    @api("DELETE", "/api/v1/admin/service-tokens/<token_id>", doc=apidoc.TOKEN_REVOKE)
+    def revoke_service_token(self, request, token_id):
+        return handlers.revoke_service_token(self._actor(request), token_id, self.uow)
+
+    @api("GET", "/api/v1/admin/products", doc=apidoc.ADMIN_PRODUCTS)
+    def admin_products(self, request):
+        handlers.require_role(self._actor(request), "admin", "agent")
+        return {"items": call(self.intake, "list_products", True)}
+
+    @api("POST", "/api/v1/admin/products", doc=apidoc.PRODUCT_CREATE)
+    def create_product(self, request):
+        return 201, call(self.intake, "create_product", self._actor(request), json_body(request))
+
+    @api("PUT", "/api/v1/admin/products/<code>", doc=apidoc.PRODUCT_PUT)
+    def put_product(self, request, code):
+        body = json_body(request)
+        body["code"] = code
+        return call(self.intake, "update_product", self._actor(request), body)
+
+    # ---- fallbacks --------------------------------------------------------------------
+
+    @api("OPTIONS", "/<path:path>")
+    def preflight(self, request, path):
+        return Response(status=204)
+
+    @api("GET,POST,PUT,PATCH,DELETE", "/<path:path>")
+    def not_found(self, request, path):
+        raise exc.ROUTE_NOT_FOUND(method=request.method, path="/" + path)
+
+    # ---- RPC for other services -------------------------------------------------------
+
+    @rpc
+    def health(self):
+        with self.uow as uow:
+            uow.session.execute(text("SELECT 1"))
+        return {"service": self.name, "status": "ok"}

@@ -1,0 +1,110 @@
+"""Object storage behind a Protocol; MinIO/S3 through the `minio` SDK is the implementation.
+
+The provider owns one `Minio` client per process; workers get domain verbs only.
+"""
+import datetime as dt
+import hashlib
+import logging
+from typing import Protocol
+from urllib.parse import quote
+
+import urllib3
+from minio import Minio
+from minio.error import MinioException
+from nameko.extensions import DependencyProvider
+
+from . import exceptions as exc
+
+log = logging.getLogger(__name__)
+
+
+class ObjectStore(Protocol):
+    def put_stream(self, key: str, reader, length: int, content_type: str) -> None: ...
+    def presigned_get(self, key: str, filename: str, ttl_seconds: int) -> str: ...
+    def delete(self, key: str) -> None: ...
+    def ping(self) -> bool: ...
+
+
+class HashingReader:
+    """Wraps a stream: counts and sha256-hashes what passes, refuses past `limit` bytes,
+    and replays an already-read `head` first (the bytes used to sniff the type)."""
+
+    def __init__(self, stream, head=b"", limit=None):
+        self.stream, self.head, self.limit = stream, head, limit
+        self.size = 0
+        self.sha256 = hashlib.sha256()
+        self.too_large = False
+
+    def read(self, n=-1):
+        if self.head:
+            chunk = self.head if n is None or n < 0 else self.head[:n]
+            self.head = self.head[len(chunk):]
+            if n is not None and 0 <= n and len(chunk) < n:
+                chunk += self.stream.read(n - len(chunk))
+        else:
+            chunk = self.stream.read(n)
+        self.size += len(chunk)
+        if self.limit is not None and self.size > self.limit:
+            self.too_large = True
+            raise ValueError("upload exceeds the size limit")
+        self.sha256.update(chunk)
+        return chunk
+
+
+class MinioObjectStore:
+    def __init__(self, client, bucket, presign_client=None):
+        self.client, self.bucket = client, bucket
+        self.presign_client = presign_client or client
+
+    def put_stream(self, key, reader, length, content_type):
+        try:
+            # length known: the SDK reads and sends 5 MiB parts, never the whole file
+            self.client.put_object(self.bucket, key, reader, length=length,
+                                   content_type=content_type, part_size=5 * 1024 * 1024)
+        except (MinioException, urllib3.exceptions.HTTPError, OSError) as err:
+            log.warning("object store put failed: %s", err)
+            raise exc.STORAGE_UNAVAILABLE() from None
+
+    def presigned_get(self, key, filename, ttl_seconds):
+        disposition = "attachment; filename*=UTF-8''" + quote(filename)
+        try:
+            return self.presign_client.presigned_get_object(
+                self.bucket, key, expires=dt.timedelta(seconds=ttl_seconds),
+                response_headers={"response-content-disposition": disposition})
+        except (MinioException, urllib3.exceptions.HTTPError, OSError):
+            raise exc.STORAGE_UNAVAILABLE() from None
+
+    def delete(self, key):
+        try:
+            self.client.remove_object(self.bucket, key)
+        except (MinioException, urllib3.exceptions.HTTPError, OSError) as err:
+            log.warning("could not remove orphan object %s: %s", key, err)
+
+    def ping(self):
+        try:
+            return self.client.bucket_exists(self.bucket)
+        except (MinioException, urllib3.exceptions.HTTPError, OSError):
+            return False
+
+
+def make_client(endpoint, cfg):
+    secure = str(cfg.get("secure", False)).lower() in ("1", "true", "yes")
+    http = urllib3.PoolManager(
+        timeout=urllib3.Timeout(connect=3, read=60), maxsize=20,
+        retries=urllib3.Retry(total=1, backoff_factor=0.2, status_forcelist=[502, 503, 504]))
+    return Minio(endpoint, access_key=str(cfg["access_key"]), secret_key=str(cfg["secret_key"]),
+                 secure=secure, region=cfg.get("region") or "us-east-1", http_client=http)
+
+
+class ObjectStoreProvider(DependencyProvider):
+    def setup(self):
+        cfg = self.container.config["OBJECT_STORE"]
+        client = make_client(cfg["endpoint"], cfg)
+        # links handed to browsers may need the address clients see (e.g. behind a proxy)
+        public = cfg.get("public_endpoint")
+        presign = make_client(public, cfg) if public else client
+        self.store = MinioObjectStore(client, cfg["bucket"], presign)
+        self.link_ttl = int(cfg.get("link_ttl_seconds", 300))
+
+    def get_dependency(self, worker_ctx):
+        return self.store

@@ -1,0 +1,61 @@
+"""Streaming an upload from the HTTP request to object storage.
+
+The body is never held whole in memory: multipart bodies are parsed by werkzeug into a
+spooled temporary file (memory up to 512 KB, then disk); raw bodies are piped straight
+through. Either way the first 8 KB decide the type, then the bytes flow to S3 while being
+counted and hashed.
+"""
+import uuid
+
+from werkzeug.formparser import parse_form_data
+
+from . import exceptions as exc, filetypes
+from .storage import HashingReader
+
+
+def open_upload(request, max_bytes):
+    """-> (filename, stream, declared_length or None)"""
+    if request.mimetype == "multipart/form-data":
+        _, form, files = parse_form_data(request.environ, max_content_length=max_bytes + 65536,
+                                         max_form_memory_size=65536, silent=False)
+        f = files.get("file")
+        if f is None:
+            raise exc.FILE_MISSING()
+        f.stream.seek(0, 2)
+        length = f.stream.tell()
+        f.stream.seek(0)
+        return f.filename, f.stream, length
+    filename = request.args.get("filename")
+    if not filename:
+        raise exc.FILE_MISSING()
+    return filename, request.stream, request.content_length
+
+
+def store_upload(request, ticket_id, store, bucket, max_bytes):
+    """Check and stream one file; returns the attachment record for intake."""
+    filename, stream, length = open_upload(request, max_bytes)
+    filename = filetypes.safe_filename(filename)
+    if length is not None and length > max_bytes:
+        raise exc.FILE_TOO_LARGE(limit=f"{max_bytes // (1024 * 1024)} MB")
+    head = stream.read(filetypes.HEAD_BYTES)
+    if not head:
+        raise exc.EMPTY_FILE()
+    try:
+        content_type = filetypes.check(filename, head)
+    except filetypes.Refused as refused:
+        raise exc.FILE_TYPE_REFUSED(filename=filename, reason=refused.en, reason_zh=refused.zh,
+                                    allowed=filetypes.ALLOWED) from None
+    if length is None:
+        raise exc.FILE_MISSING()  # chunked raw uploads need a length for a bounded stream
+    key = f"tickets/{ticket_id}/{uuid.uuid4().hex}/{filename}"
+    reader = HashingReader(stream, head=head, limit=max_bytes)
+    try:
+        store.put_stream(key, reader, length, content_type)
+    except ValueError:
+        store.delete(key)
+        raise exc.FILE_TOO_LARGE(limit=f"{max_bytes // (1024 * 1024)} MB") from None
+    if reader.size != length:  # the client sent less than it announced
+        store.delete(key)
+        raise exc.UPLOAD_INCOMPLETE(got=reader.size, expected=length)
+    return {"filename": filename, "content_type": content_type, "size": reader.size,
+            "sha256": reader.sha256.hexdigest(), "bucket": bucket, "object_key": key}
