@@ -2,15 +2,12 @@
 import datetime as dt
 import uuid
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, MetaData, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from gongdan_common.outbox import define_outbox_tables
+from gongdan_common.db import service_metadata
 
-metadata = MetaData(naming_convention={
-    "ix": "ix_%(column_0_label)s", "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s"})
+metadata = service_metadata()
 
 TZ = DateTime(timezone=True)
 
@@ -81,5 +78,3 @@ class ServiceToken(Base):
     revoked_at: Mapped[dt.datetime | None] = mapped_column(TZ)
     last_used_at: Mapped[dt.datetime | None] = mapped_column(TZ)
 
-
-outbox, processed_events = define_outbox_tables(metadata)

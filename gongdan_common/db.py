@@ -11,6 +11,23 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.orm import sessionmaker
 
 
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s", "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s"}
+
+
+def service_metadata():
+    """A service's MetaData (stable constraint names for Alembic) with the outbox and
+    processed_events tables already in it."""
+    from sqlalchemy import MetaData
+
+    from .outbox import define_outbox_tables
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    define_outbox_tables(metadata)
+    return metadata
+
+
 def make_engine(url, **kw):
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kw)

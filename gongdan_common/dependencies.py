@@ -45,6 +45,7 @@ class UnitOfWorkProvider(DependencyProvider):
     def stop(self):
         self._running = False
         self._poke()
+        self.database.dispose()  # give pooled connections back to the server now
 
     def kill(self):
         self.stop()

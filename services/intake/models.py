@@ -2,16 +2,13 @@
 import datetime as dt
 import uuid
 
-from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Index, Integer, MetaData, String,
+from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Index, Integer, String,
                         Text, UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from gongdan_common.outbox import define_outbox_tables
+from gongdan_common.db import service_metadata
 
-metadata = MetaData(naming_convention={
-    "ix": "ix_%(column_0_label)s", "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s"})
+metadata = service_metadata()
 
 
 class Base(DeclarativeBase):
@@ -126,5 +123,3 @@ class Attachment(Base):
     uploaded_by_name: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[dt.datetime] = mapped_column(TZ)
 
-
-outbox, processed_events = define_outbox_tables(metadata)

@@ -4,19 +4,13 @@ The service will own work-log entries (start, end, title, description, handler),
 visits, time spent. Those tables arrive with the issues that define them; for now there are
 only the transactional outbox and the processed-events inbox every service has.
 """
-from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
-from gongdan_common.outbox import define_outbox_tables
+from gongdan_common.db import service_metadata
 
-metadata = MetaData(naming_convention={
-    "ix": "ix_%(column_0_label)s", "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s"})
+metadata = service_metadata()
 
 
 class Base(DeclarativeBase):
     metadata = metadata
 
-
-outbox, processed_events = define_outbox_tables(metadata)
