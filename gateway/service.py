@@ -5,6 +5,7 @@ service RPC (which checks authorisation again from the actor), and return JSON.
 """
 import logging
 import os
+import uuid
 import zoneinfo
 
 import eventlet
@@ -168,9 +169,10 @@ class GatewayService:
     def create_ticket(self, request):
         actor = self._actor(request)
         body = json_body(request)
+        # every create carries a key: with the client's Idempotency-Key its retries are safe,
+        # and with ours a redelivered RPC (intake died before replying) cannot duplicate it
         key = request.headers.get("Idempotency-Key")
-        if key:
-            body["request_key"] = key[:80]
+        body["request_key"] = key[:80] if key else "gw-" + uuid.uuid4().hex
         return 201, call(self.intake, "create_ticket", actor, body)
 
     @api("GET", "/api/v1/tickets", doc=apidoc.TICKET_LIST)

@@ -1,0 +1,100 @@
+"""Cross-service tests: the real system, started once per database backend.
+
+Every test in tests/ that uses `system` runs against SQLite and again against PostgreSQL,
+each time with all services as real `nameko run` processes, a private RabbitMQ vhost and
+a private S3 server.
+"""
+import itertools
+import os
+import shutil
+import tempfile
+
+import pytest
+
+from tests.support.system import ADMIN_EMAIL, ADMIN_PASSWORD, Api, System
+
+# uploads are capped low here so the over-limit path is cheap to test; the production
+# default (100 MB) is the same code path with another number
+TEST_UPLOAD_LIMIT = 3 * 1024 * 1024
+
+
+@pytest.fixture(scope="session", params=["sqlite", pytest.param("postgresql",
+                                                                 marks=pytest.mark.postgres)])
+def system(request):
+    workdir = tempfile.mkdtemp(prefix=f"gongdan-{request.param}-")
+    sys_ = System(workdir, backend=request.param,
+                  env={"MAX_UPLOAD_BYTES": str(TEST_UPLOAD_LIMIT), "LOCKOUT_THRESHOLD": "5"})
+    try:
+        sys_.start()
+    except Exception:
+        sys_.stop()
+        raise
+    yield sys_
+    sys_.stop()
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+_seq = itertools.count(1)
+
+
+def unique(prefix):
+    return f"{prefix}{os.getpid() % 1000:03d}{next(_seq):05d}"
+
+
+@pytest.fixture(scope="session")
+def admin(system):
+    return Api(system.base_url).login(ADMIN_EMAIL, ADMIN_PASSWORD)
+
+
+@pytest.fixture(scope="session")
+def product(system, admin):
+    code = "AS-" + unique("")
+    r = admin.post("/admin/products", {"code": code, "name": "AnyShare 企业网盘",
+                                       "product_line": "anyshare", "versions": ["7.0", "8.0"]})
+    assert r.status_code == 201, r.text
+    return code
+
+
+@pytest.fixture(scope="session")
+def make_company(admin):
+    def make(kind="customer", name=None):
+        r = admin.post("/admin/companies", {"name": name or unique("公司-"), "kind": kind})
+        assert r.status_code == 201, r.text
+        return r.json()
+    return make
+
+
+@pytest.fixture(scope="session")
+def make_user(system, admin, make_company):
+    """Register through the API, approve as admin, log in: an Api for a real account."""
+    def make(role="customer", company=None, password="secret-pass-1", lang=None):
+        phone = "139" + unique("")[-8:]
+        r = Api(system.base_url).post("/auth/register", {
+            "name": unique("用户"), "phone": phone, "email": f"{phone}@example.test",
+            "password": password, "company_name": "registered-as"})
+        assert r.status_code == 201, r.text
+        user_id = r.json()["id"]
+        kind = {"customer": "customer", "customer_admin": "customer",
+                "provider_admin": "provider", "engineer": "provider"}.get(role)
+        if kind and company is None:
+            company = make_company(kind)
+        body = {"role": role, "company_id": company["id"] if company else None}
+        r = admin.post(f"/admin/users/{user_id}/approve", body)
+        assert r.status_code == 200, r.text
+        api = Api(system.base_url, lang=lang).login(phone, password)
+        api.company, api.phone, api.password = company, phone, password
+        return api
+    return make
+
+
+@pytest.fixture(scope="session")
+def new_ticket(product):
+    def create(api, **fields):
+        body = {"title": "无法登录系统", "type": "defect", "product": product,
+                "category": "function", "description": "登录时提示账号被锁定，已持续两天",
+                "contact_phone": "13800138000", "impact": "department", "urgency": "high"}
+        body.update(fields)
+        r = api.post("/tickets", body)
+        assert r.status_code == 201, r.text
+        return r.json()
+    return create
