@@ -26,7 +26,7 @@ RPC_TIMEOUT = float(os.environ.get("GATEWAY_RPC_TIMEOUT", "30"))
 SERVICES = ("intake", "dispatch", "worklog", "sla", "notify", "kb")
 TICKET_ACTIONS = {"cancel": "cancel", "request-info": "request_info",
                   "provide-info": "provide_info"}
-_ACTIONS_RULE = "any(" + ",".join(TICKET_ACTIONS) + ")"
+_ACTIONS_RULE = "any(" + ",".join(f'"{a}"' for a in TICKET_ACTIONS) + ")"
 
 
 def build_settings(config):
