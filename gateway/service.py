@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 from gongdan_common.dependencies import Settings, UnitOfWorkProvider
 from gongdan_common.entrypoints import rpc
 
-from . import apidoc, auth, exceptions as exc, handlers, uploads
+from . import apidoc, auth, exceptions as exc, handlers, uploads, webapp
 from .http import api, json_body, query_dict
 from .models import metadata
 from .storage import ObjectStoreProvider
@@ -120,6 +120,16 @@ class GatewayService:
     @api("GET", "/api/docs/assets/<path:asset>")
     def docs_asset(self, request, asset):
         return apidoc.docs_asset(asset)
+
+    # ---- web client --------------------------------------------------------------------
+
+    @api("GET", "/")
+    def web_index(self, request):
+        return webapp.asset("index.html")
+
+    @api("GET", "/web/<path:asset>")
+    def web_asset(self, request, asset):
+        return webapp.asset(asset)
 
     # ---- auth and the current user ----------------------------------------------------
 
