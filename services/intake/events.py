@@ -25,7 +25,10 @@ class TicketRef(Schema):
     submitter_id = fields.String(required=True)
     provider_id = fields.String(allow_none=True)
     handler_id = fields.String(allow_none=True)
+    version = fields.Integer(required=True, metadata={
+        "description": "the ticket's version after this change; orders a ticket's events"})
     created_at = UTCDateTime(required=True)
+    updated_at = UTCDateTime(required=True)
 
 
 class TicketCreatedData(Schema):

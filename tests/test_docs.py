@@ -1,0 +1,70 @@
+"""The documents outside users rely on stay true to the code."""
+import os
+import re
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+from openapi_spec_validator import validate
+
+from gateway.http import ROUTES
+from tests.support.system import ROOT
+
+pytestmark = pytest.mark.integration
+
+
+def test_event_docs_are_generated_from_the_code():
+    out = subprocess.run([sys.executable, "-m", "scripts.gen_event_docs", "--check"], cwd=ROOT,
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+
+
+def test_openapi_is_served_valid_and_covers_every_route(system):
+    doc = requests.get(system.base_url + "/api/v1/openapi.json", timeout=10).json()
+    validate(doc)
+    documented = {(m.upper(), p) for p, ops in doc["paths"].items() for m in ops}
+    for method, url, meta in ROUTES:
+        path = re.sub(r"<(?:[^:<>]+:)?([a-z_]+)>", r"{\1}", url)
+        for variant in (meta.get("expand") or {}).get("action", {None: None}):
+            p = path.replace("{action}", variant) if variant else path
+            for m in method.split(","):
+                assert (m, p) in documented, (m, p)
+    assert ("POST", "/api/v1/tickets") in documented
+    create = doc["paths"]["/api/v1/tickets"]["post"]
+    schema = create["requestBody"]["content"]["application/json"]["schema"]
+    assert "$ref" in schema  # the real request schema, by reference
+    name = schema["$ref"].rsplit("/", 1)[1]
+    required = set(doc["components"]["schemas"][name]["required"])
+    assert {"title", "type", "product", "category", "description", "contact_phone"} <= required
+
+
+def test_docs_page_works_offline(system):
+    page = requests.get(system.base_url + "/api/docs", timeout=10)
+    assert page.status_code == 200 and "swagger-ui-bundle.js" in page.text
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css"):
+        r = requests.get(system.base_url + "/api/docs/assets/" + asset, timeout=10)
+        assert r.status_code == 200 and len(r.content) > 10_000
+    assert requests.get(system.base_url + "/api/docs/assets/../../service.py",
+                        timeout=10).status_code == 404
+
+
+def test_example_subscriber_runs(system, tmp_path, make_user, new_ticket):
+    amqp = system.amqp_uri.replace("pyamqp://", "amqp://")
+    proc = subprocess.Popen(
+        [sys.executable, os.path.join(ROOT, "examples", "subscriber.py"), "--amqp", amqp,
+         "--db", str(tmp_path / "sub.db"), "--queue", "example-" + os.urandom(3).hex()],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        line = proc.stdout.readline()
+        assert "listening" in line, line
+        ticket = new_ticket(make_user())
+        deadline = time.monotonic() + 20
+        seen = ""
+        while time.monotonic() < deadline and ticket["number"] not in seen:
+            seen += proc.stdout.readline()
+        assert ticket["number"] in seen
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
