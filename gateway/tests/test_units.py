@@ -1,0 +1,134 @@
+"""Gateway rules and helpers without a broker: lockout, masking, tokens, file checks."""
+import datetime as dt
+import io
+import types
+
+import pytest
+
+from gateway import auth, domain, filetypes
+from gateway.storage import HashingReader
+from gongdan_common.errors import AppError, ErrorSpec, validation_error
+from gongdan_common.i18n import pick_language, translate
+
+NOW = dt.datetime(2026, 11, 22, 8, 0, tzinfo=dt.timezone.utc)
+
+
+def user(**over):
+    u = types.SimpleNamespace(status="active", failed_logins=0, locked_until=None)
+    u.__dict__.update(over)
+    return u
+
+
+def test_lockout_after_threshold_then_expires():
+    u = user()
+    assert [domain.register_failure(u, NOW, 3, 15) for _ in range(3)] == [False, False, True]
+    assert domain.login_state(u, NOW) == "locked"
+    assert domain.minutes_left(u.locked_until, NOW) == 15
+    later = NOW + dt.timedelta(minutes=16)
+    assert domain.login_state(u, later) is None
+    assert domain.register_failure(u, later, 3, 15) is False and u.failed_logins == 1
+
+
+@pytest.mark.parametrize("status,state", [("pending", "pending"), ("rejected", "rejected"),
+                                          ("disabled", "disabled"), ("active", None)])
+def test_login_state(status, state):
+    assert domain.login_state(user(status=status), NOW) == state
+
+
+def test_masking():
+    assert domain.mask_phone("13812345678") == "138****5678"
+    assert domain.mask_email("zhang.san@example.com") == "z***@example.com"
+    assert domain.mask_national_id("1234") == "**************1234"
+    assert domain.mask_national_id(None) is None
+    assert domain.normalise_login(" 138-1234 5678 ") == "13812345678"
+    assert domain.normalise_login("A@B.CN") == "a@b.cn"
+
+
+def test_tokens_expire_and_resist_forgery():
+    codec = auth.TokenCodec("k" * 40, access_ttl=60)
+    token = codec.issue_access("u1", "s1", dt.datetime.now(dt.timezone.utc))
+    assert codec.decode_access(token)["sub"] == "u1"
+    old = codec.issue_access("u1", "s1", dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1))
+    with pytest.raises(AppError) as err:
+        codec.decode_access(old)
+    assert err.value.code == "token_expired"
+    with pytest.raises(AppError) as err:
+        auth.TokenCodec("x" * 40, 60).decode_access(token)
+    assert err.value.code == "token_invalid"
+    with pytest.raises(ValueError):
+        auth.TokenCodec("short", 60)
+
+
+def test_passwords_and_identity_vault():
+    h = auth.hash_password("correct horse")
+    assert h.startswith("$argon2id$")
+    assert auth.verify_password(h, "correct horse") and not auth.verify_password(h, "wrong")
+    vault = auth.IdentityVault(None, "s" * 40)
+    sealed = vault.seal("110101199003071234")
+    assert "1101" not in sealed and vault.open(sealed) == "110101199003071234"
+
+
+@pytest.mark.parametrize("name,head,ok", [
+    ("a.png", b"\x89PNG\r\n\x1a\nrest", True),
+    ("a.PNG", b"\x89PNG\r\n\x1a\nrest", True),
+    ("a.png", b"MZ\x90\x00", False),
+    ("a.jpg", b"\xff\xd8\xff\xe0", True),
+    ("a.docx", b"PK\x03\x04", True),
+    ("a.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", True),
+    ("a.mp4", b"\x00\x00\x00\x18ftypmp42", True),
+    ("a.7z", b"7z\xbc\xaf\x27\x1c", True),
+    ("a.rar", b"Rar!\x1a\x07\x00", True),
+    ("a.log", "日志 错误".encode("gb18030"), True),
+    ("a.txt", "中文".encode("utf-8")[:-1], True),   # a character cut at the head's end
+    ("a.txt", b"\x00\x00", False),
+    ("a.exe", b"MZ", False),
+    ("a", b"hello", False),
+    ("a.html", b"<html>", False),
+])
+def test_file_type_by_content(name, head, ok):
+    if ok:
+        assert filetypes.check(name, head)
+    else:
+        with pytest.raises(filetypes.Refused):
+            filetypes.check(name, head)
+
+
+def test_safe_filename_keeps_chinese_and_drops_paths():
+    assert filetypes.safe_filename("../../etc/passwd") == "passwd"
+    assert filetypes.safe_filename("C:\\temp\\截图 1.png") == "截图 1.png"
+    assert filetypes.safe_filename('a"<>|.png') == "a.png"
+    assert filetypes.safe_filename("") == "file"
+
+
+def test_hashing_reader_replays_head_counts_and_limits():
+    data = b"0123456789" * 100
+    stream = io.BytesIO(data)
+    head = stream.read(8)
+    reader = HashingReader(stream, head=head, limit=2000)
+    out = b"".join(iter(lambda: reader.read(64), b""))
+    assert out == data and reader.size == len(data)
+    import hashlib
+    assert reader.sha256.hexdigest() == hashlib.sha256(data).hexdigest()
+    small = HashingReader(io.BytesIO(data), limit=100)
+    with pytest.raises(ValueError):
+        small.read(-1)
+
+
+def test_language_negotiation_and_translation():
+    assert pick_language("zh-CN,zh;q=0.9,en;q=0.8") == "zh"
+    assert pick_language("en-US,en;q=0.9,zh;q=0.5") == "en"
+    assert pick_language("fr-FR") == "en" and pick_language(None) == "en"
+    assert translate("Length must be between 1 and 200.") == "长度必须在 1 到 200 之间。"
+
+
+def test_error_renders_in_both_languages():
+    spec = ErrorSpec("x", 409, "Cannot {what}.", "不能{what}。")
+    err = spec(what="go")
+    assert err.render("zh") == {"error": {"code": "x", "message": "不能go。", "details": {}}}
+    from marshmallow import ValidationError
+    v = validation_error(ValidationError({"title": ["Missing data for required field."],
+                                          "env": {"os": ["Unknown field."]}}))
+    assert v.render("zh")["error"]["details"]["fields"] == {
+        "title": ["缺少必填字段。"], "env": {"os": ["未知字段。"]}}
+    assert v.render("en")["error"]["details"]["fields"]["title"] == [
+        "Missing data for required field."]

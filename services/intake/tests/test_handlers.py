@@ -1,0 +1,99 @@
+"""Intake handlers against a real (SQLite) database, no broker: the service layer tier."""
+import zoneinfo
+
+import eventlet
+import pytest
+from sqlalchemy import func, select
+
+from gongdan_common.db import Database
+from gongdan_common.errors import AppError
+from gongdan_common.migrate import upgrade
+from services.intake import handlers
+from services.intake.models import Ticket, metadata
+
+SETTINGS = {"number_prefix": "TS", "tz": zoneinfo.ZoneInfo("Asia/Shanghai")}
+ADMIN = {"id": "adm", "role": "admin", "name": "Admin"}
+CUSTOMER = {"id": "u1", "role": "customer", "name": "张三", "company_id": "c1",
+            "company_name": "示例公司"}
+
+
+@pytest.fixture
+def db(tmp_path):
+    url = f"sqlite:///{tmp_path / 'intake.db'}"
+    upgrade("intake", url)
+    database = Database(url, metadata)
+    handlers.upsert_product(ADMIN, {"code": "P1", "name": "产品", "product_line": "line"},
+                            database.unit_of_work())
+    yield database
+    database.dispose()
+
+
+def payload(**over):
+    body = {"title": "标题", "type": "defect", "product": "P1", "category": "function",
+            "description": "描述", "contact_phone": "13800138000"}
+    body.update(over)
+    return body
+
+
+def outbox_types(db):
+    with db.unit_of_work() as uow:
+        table = metadata.tables["outbox"]
+        return [r.type for r in uow.session.execute(select(table.c.type).order_by(table.c.id))]
+
+
+def test_create_writes_ticket_history_and_event_together(db):
+    t = handlers.create_ticket(CUSTOMER, payload(), db.unit_of_work(), SETTINGS)
+    assert t["number"].startswith("TS") and t["company_name"] == "示例公司"
+    assert outbox_types(db) == ["ticket_created"]
+
+
+def test_failed_validation_leaves_nothing(db):
+    with pytest.raises(AppError) as err:
+        handlers.create_ticket(CUSTOMER, payload(title=""), db.unit_of_work(), SETTINGS)
+    assert err.value.status == 400
+    assert err.value.details["fields"]["title"][0]["zh"] == "缺少必填字段。"
+    with db.unit_of_work() as uow:
+        assert uow.session.scalar(select(func.count()).select_from(Ticket)) == 0
+    assert outbox_types(db) == []
+
+
+def test_request_key_makes_create_idempotent(db):
+    a = handlers.create_ticket(CUSTOMER, payload(request_key="k1"), db.unit_of_work(), SETTINGS)
+    b = handlers.create_ticket(CUSTOMER, payload(request_key="k1"), db.unit_of_work(), SETTINGS)
+    assert a["id"] == b["id"] and outbox_types(db) == ["ticket_created"]
+
+
+def test_concurrent_greenlets_get_distinct_numbers(db):
+    pool = eventlet.GreenPool(10)
+    numbers = list(pool.imap(lambda i: handlers.create_ticket(
+        CUSTOMER, payload(title=f"t{i}"), db.unit_of_work(), SETTINGS)["number"], range(30)))
+    assert len(set(numbers)) == 30
+
+
+def test_staff_must_name_the_company(db):
+    agent = {"id": "a", "role": "agent"}
+    with pytest.raises(AppError) as err:
+        handlers.create_ticket(agent, payload(), db.unit_of_work(), SETTINGS)
+    assert err.value.code == "company_required"
+    t = handlers.create_ticket(agent, payload(company_id="c9", company_name="电话报障客户"),
+                               db.unit_of_work(), SETTINGS)
+    assert t["company_id"] == "c9"
+
+
+def test_refused_transition_writes_nothing(db):
+    t = handlers.create_ticket(CUSTOMER, payload(), db.unit_of_work(), SETTINGS)
+    with pytest.raises(AppError) as err:
+        handlers.transition(CUSTOMER, t["id"], "provide_info", {}, db.unit_of_work())
+    assert err.value.status == 409
+    assert outbox_types(db) == ["ticket_created"]
+
+
+def test_only_admin_manages_products(db):
+    with pytest.raises(AppError) as err:
+        handlers.upsert_product(CUSTOMER, {"code": "X", "name": "x", "product_line": "l"},
+                                db.unit_of_work())
+    assert err.value.status == 403
+    with pytest.raises(AppError) as err:
+        handlers.upsert_product(ADMIN, {"code": "P1", "name": "dup", "product_line": "l"},
+                                db.unit_of_work(), create_only=True)
+    assert err.value.code == "product_exists"
