@@ -3,10 +3,14 @@
 An `AppError` is the caller's mistake (bad input, forbidden, not found): nameko then logs
 it as a warning instead of a crash, and still returns it to the caller.
 """
-from functools import partial
-
 from nameko.rpc import rpc as _rpc
 
 from .errors import AppError
 
-rpc = partial(_rpc, expected_exceptions=(AppError,))
+
+def rpc(fn=None, **kwargs):
+    """`@rpc` or `@rpc(...)`. (nameko's bare-decorator form drops keyword arguments, so the
+    default must be applied here, not with functools.partial.)"""
+    kwargs.setdefault("expected_exceptions", (AppError,))
+    decorator = _rpc(**kwargs)
+    return decorator(fn) if fn is not None else decorator

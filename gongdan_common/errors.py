@@ -6,6 +6,8 @@ Services raise `AppError` (usually through an `ErrorSpec` declared in their own
 `{error: {code, message, details}}` with the HTTP status it carries. Messages are kept in
 both English and Chinese; the gateway picks one per request.
 """
+import json
+
 from nameko.exceptions import deserialize_to_instance
 
 from .i18n import translate
@@ -13,10 +15,13 @@ from .i18n import translate
 
 @deserialize_to_instance
 class AppError(Exception):
-    """args = (payload,) so that nameko's serialisation round-trips it intact."""
+    """args = (payload as JSON text,): nameko 2.14 turns non-string exception arguments into
+    strings (404 -> "404"), so the payload crosses RPC as one JSON string and is parsed back."""
 
     def __init__(self, payload):
-        super().__init__(payload)
+        if isinstance(payload, str):
+            payload = json.loads(payload)
+        super().__init__(json.dumps(payload, ensure_ascii=False))
         self.payload = payload
 
     @property
