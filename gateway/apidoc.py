@@ -11,6 +11,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema, fields
 from werkzeug.wrappers import Response
 
+from services.dispatch import schemas as dispatch
 from services.intake import schemas as intake
 
 from . import schemas as gw
@@ -89,6 +90,40 @@ class AttachmentOut(intake.AttachmentSchema):
     pass
 
 
+class ProviderList(Schema):
+    items = fields.List(fields.Nested(dispatch.ProviderSchema))
+
+
+class EngineerRow(dispatch.EngineerSchema):
+    certified_product_lines = fields.List(fields.String())
+
+
+class EngineerPage(Schema):
+    items = fields.List(fields.Nested(EngineerRow))
+    total = fields.Integer()
+    page = fields.Integer()
+    page_size = fields.Integer()
+
+
+class CertificationOut(dispatch.CertificationSchema):
+    status = fields.String(metadata={"enum": ["valid", "expired", "not_yet_valid", "invalid"]})
+
+
+class CertificationList(Schema):
+    items = fields.List(fields.Nested(CertificationOut))
+
+
+class QualifiedRow(dispatch.EngineerSchema):
+    skill_match = fields.Integer()
+    certification = fields.Nested(CertificationOut)
+
+
+class QualifiedList(Schema):
+    product_line = fields.String()
+    at = fields.Date()
+    items = fields.List(fields.Nested(QualifiedRow))
+
+
 COMMON_ERRORS = (400, 401, 403, 404)
 
 
@@ -100,7 +135,7 @@ def doc(tag, summary, body=None, query=None, response=None, status=200, auth=Tru
 
 
 HEALTHZ = doc("health", "Liveness: the process answers", response=Health, auth=False, errors=())
-READYZ = doc("health", "Readiness: database, object storage and every service answer",
+READYZ = doc("health", "Readiness: own database and object storage; ?deep=1 adds every service",
              response=Ready, auth=False, errors=(503,))
 REGISTER = doc("auth", "Register (the account waits for an administrator's approval)",
                body=gw.RegisterSchema, response=gw.UserOut, status=201, auth=False,
@@ -173,6 +208,24 @@ PRODUCT_PUT = doc("admin", "Create or replace a product (code from the path)",
                   body=intake.ProductSchema(exclude=("code",)),
                   response=intake.ProductOutSchema)
 
+PROVIDERS_LIST = doc("providers", "Service providers (admin and agents: all; provider admin: own)",
+                     response=ProviderList)
+PROVIDER_PUT = doc("providers", "Create or change a provider (the id is its provider company's)",
+                   body=dispatch.ProviderInSchema(exclude=("id",)), response=dispatch.ProviderSchema)
+ENGINEERS_LIST = doc("providers", "Engineers, with the product lines they are certified for",
+                     query=dispatch.EngineerQuerySchema, response=EngineerPage)
+ENGINEER_PUT = doc("providers", "Create or change an engineer (the id is their user account's)",
+                   body=dispatch.EngineerInSchema(exclude=("id",)), response=dispatch.EngineerSchema)
+AVAILABILITY = doc("providers", "On duty or on leave", body=dispatch.AvailabilitySchema,
+                   response=dispatch.EngineerSchema)
+CERTS_LIST = doc("providers", "An engineer's certifications", response=CertificationList)
+CERT_CREATE = doc("providers", "Add a certification (product line + validity period)",
+                  body=dispatch.CertificationInSchema, response=CertificationOut, status=201,
+                  errors=(400, 401, 403, 404, 409))
+QUALIFIED = doc("providers", "Engineers qualified for a product line on a day: certified then, "
+                "on duty, best match first", query=dispatch.QualifiedQuerySchema,
+                response=QualifiedList)
+
 
 def ticket_actions(actions):
     out = doc("tickets", "Status actions", body=intake.TransitionSchema,
@@ -185,6 +238,19 @@ def ticket_actions(actions):
     return out
 
 
+def _schema_name(schema):
+    """Component names: the class name without 'Schema', plus what a partial view leaves
+    out (ProductSchema(exclude=("code",)) -> ProductWithoutCode)."""
+    cls = schema if isinstance(schema, type) else type(schema)
+    name = cls.__name__.removesuffix("Schema")
+    if not isinstance(schema, type):
+        if schema.exclude:
+            name += "Without" + "".join(f.title().replace("_", "") for f in sorted(schema.exclude))
+        if schema.only:
+            name += "Only" + "".join(f.title().replace("_", "") for f in sorted(schema.only))
+    return name
+
+
 _PARAM = re.compile(r"<(?:[^:<>]+:)?([a-z_]+)>")
 
 
@@ -192,7 +258,7 @@ _PARAM = re.compile(r"<(?:[^:<>]+:)?([a-z_]+)>")
 def openapi_document():
     from .http import ROUTES
     spec = APISpec(title="Gongdan API", version="1.0.0", openapi_version="3.0.3",
-                   plugins=[MarshmallowPlugin()],
+                   plugins=[MarshmallowPlugin(schema_name_resolver=_schema_name)],
                    info={"description": "Gongdan technical-support ticket system (工单系统). "
                          "Errors always have the shape {error: {code, message, details}}."})
     spec.components.schema("Error", schema=Error)

@@ -94,3 +94,11 @@ INTERNAL = ErrorSpec("internal_error", 500,
 UPLOAD_INCOMPLETE = ErrorSpec("upload_incomplete", 400,
                               "The upload ended early: {got} of {expected} bytes arrived.",
                               "上传未完成：只收到 {got}/{expected} 字节。")
+PROVIDER_COMPANY_REQUIRED = ErrorSpec(
+    "provider_company_required", 400,
+    "A service provider must be a company of kind 'provider' (create it under /admin/companies).",
+    "服务商必须是类型为 provider 的企业（请先在 /admin/companies 中创建）。")
+ENGINEER_ACCOUNT_REQUIRED = ErrorSpec(
+    "engineer_account_required", 400,
+    "An engineer must be an approved account with the engineer role in that provider.",
+    "工程师必须是该服务商下已审核、角色为 engineer 的账号。")

@@ -423,3 +423,24 @@ def create_admin(name, email, phone, password, uow):
         user.failed_logins, user.locked_until, user.updated_at = 0, None, now
         uow.commit()
         return _user_out(user, full=True)
+
+
+# ---- consistency with dispatch's registry --------------------------------------------
+
+def check_provider_company(uow, company_id):
+    """Dispatch keys providers by the provider company's id: it must be one."""
+    with uow:
+        company = uow.session.get(Company, company_id)
+        if company is None or company.kind != "provider":
+            raise exc.PROVIDER_COMPANY_REQUIRED()
+
+
+def check_engineer_account(uow, user_id, provider_id):
+    """An engineer record belongs to an engineer account of that provider."""
+    with uow:
+        user = uow.session.get(User, user_id)
+        if user is None:
+            raise exc.USER_NOT_FOUND()
+        if user.role != "engineer" or (provider_id and user.company_id != provider_id):
+            raise exc.ENGINEER_ACCOUNT_REQUIRED()
+        return user

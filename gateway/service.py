@@ -86,6 +86,9 @@ class GatewayService:
 
     @api("GET", "/readyz", doc=apidoc.READYZ)
     def readyz(self, request):
+        """Ready to serve: own database and object storage. `?deep=1` also asks every
+        service (for operators and tests; a load balancer should not take every gateway out
+        of rotation because one downstream service is down)."""
         checks = {}
         try:
             with self.uow as uow:
@@ -102,7 +105,8 @@ class GatewayService:
             except (Exception, eventlet.Timeout):  # noqa: BLE001
                 return name, "unavailable"
 
-        checks.update(eventlet.GreenPool(len(SERVICES)).imap(probe, SERVICES))
+        if request.args.get("deep") in ("1", "true"):
+            checks.update(eventlet.GreenPool(len(SERVICES)).imap(probe, SERVICES))
         ready = all(v == "ok" for v in checks.values())
         return (200 if ready else 503), {"status": "ready" if ready else "not_ready",
                                          "checks": checks}
@@ -238,6 +242,56 @@ class GatewayService:
             return Response(status=302, headers={"Location": url})
         return {"url": url, "expires_in": self.settings["link_ttl"], "filename": att["filename"],
                 "size": att["size"], "sha256": att["sha256"], "content_type": att["content_type"]}
+
+    # ---- service providers and engineers (dispatch's registry) ----------------------
+
+    @api("GET", "/api/v1/providers", doc=apidoc.PROVIDERS_LIST)
+    def list_providers(self, request):
+        return {"items": call(self.dispatch, "list_providers", self._actor(request))}
+
+    @api("PUT", "/api/v1/providers/<provider_id>", doc=apidoc.PROVIDER_PUT)
+    def put_provider(self, request, provider_id):
+        actor = self._actor(request)
+        body = json_body(request)
+        handlers.check_provider_company(self.uow, provider_id)
+        body["id"] = provider_id
+        return call(self.dispatch, "upsert_provider", actor, body)
+
+    @api("GET", "/api/v1/engineers", doc=apidoc.ENGINEERS_LIST)
+    def list_engineers(self, request):
+        return call(self.dispatch, "list_engineers", self._actor(request), query_dict(request))
+
+    @api("PUT", "/api/v1/engineers/<engineer_id>", doc=apidoc.ENGINEER_PUT)
+    def put_engineer(self, request, engineer_id):
+        actor = self._actor(request)
+        body = json_body(request)
+        user = handlers.check_engineer_account(self.uow, engineer_id, body.get("provider_id"))
+        body["id"] = engineer_id
+        body.setdefault("name", user.name)
+        return call(self.dispatch, "upsert_engineer", actor, body)
+
+    @api("POST", "/api/v1/engineers/<engineer_id>/availability", doc=apidoc.AVAILABILITY)
+    def set_availability(self, request, engineer_id):
+        body = json_body(request)
+        return call(self.dispatch, "set_availability", self._actor(request), engineer_id,
+                    body.get("availability"))
+
+    @api("GET", "/api/v1/engineers/<engineer_id>/certifications", doc=apidoc.CERTS_LIST)
+    def list_certifications(self, request, engineer_id):
+        return {"items": call(self.dispatch, "list_certifications", self._actor(request),
+                              engineer_id)}
+
+    @api("POST", "/api/v1/engineers/<engineer_id>/certifications", doc=apidoc.CERT_CREATE)
+    def add_certification(self, request, engineer_id):
+        return 201, call(self.dispatch, "add_certification", self._actor(request), engineer_id,
+                         json_body(request))
+
+    @api("GET", "/api/v1/qualified-engineers", doc=apidoc.QUALIFIED)
+    def qualified_engineers(self, request):
+        q = query_dict(request, list_fields=("skills",))
+        return call(self.dispatch, "qualified_engineers", self._actor(request),
+                    q.pop("product_line", None), q.pop("at", None), q.pop("provider_id", None),
+                    q.pop("skills", None))
 
     # ---- administration ---------------------------------------------------------------
 

@@ -108,3 +108,7 @@ class ObjectStoreProvider(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return self.store
+
+    def stop(self):
+        for client in {id(c): c for c in (self.store.client, self.store.presign_client)}.values():
+            client._http.clear()  # close pooled connections before the hub goes away

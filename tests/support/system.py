@@ -153,7 +153,7 @@ class System:
                     raise RuntimeError(f"{name} exited with {proc.returncode}:\n"
                                        + tail(self.log_path(name), 40))
             try:
-                r = requests.get(self.base_url + "/readyz", timeout=5)
+                r = requests.get(self.base_url + "/readyz?deep=1", timeout=5)
                 last = r.text
                 checks = r.json().get("checks", {})
                 if all(checks.get(s) == "ok" for s in services if s != "gateway") and \
@@ -169,7 +169,7 @@ class System:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                if requests.get(self.base_url + "/readyz", timeout=5).json()["checks"].get(name) == "ok":
+                if requests.get(self.base_url + "/readyz?deep=1", timeout=5).json()["checks"].get(name) == "ok":
                     return
             except (requests.RequestException, ValueError, KeyError):
                 pass

@@ -1,0 +1,127 @@
+// The shell: top bar, hash router (#/tickets, #/tickets/new, #/tickets/<id>, #/admin/users,
+// #/login, #/register) and short notices.
+import { h, messageBox, showMessage } from "./dom.js";
+import { t, getLang, setLang, onLangChange, LANGS, label } from "./i18n.js";
+import * as api from "./api.js";
+import { loginView, registerView } from "./views/auth.js";
+import { listView } from "./views/list.js";
+import { newTicketView } from "./views/new-ticket.js";
+import { detailView } from "./views/detail.js";
+import { adminView } from "./views/admin.js";
+
+const ROUTES = [
+  { re: /^\/login$/, view: loginView, public: true },
+  { re: /^\/register$/, view: registerView, public: true },
+  { re: /^\/tickets$/, view: listView, nav: "tickets" },
+  { re: /^\/tickets\/new$/, view: newTicketView, nav: "new" },
+  { re: /^\/tickets\/([^/]+)$/, view: detailView, nav: "tickets" },
+  { re: /^\/admin\/users$/, view: adminView, nav: "admin", roles: ["admin"] },
+];
+
+const topbar = document.getElementById("topbar");
+const main = document.getElementById("main");
+const notice = document.getElementById("notice");
+let pendingNotice = null;
+let noticeTimer = null;
+
+function parseHash() {
+  const raw = location.hash.replace(/^#/, "") || "/tickets";
+  const [path, qs] = raw.split("?");
+  return { raw, path: path || "/tickets", query: new URLSearchParams(qs || "") };
+}
+
+export function navigate(path, query) {
+  const qs = query ? new URLSearchParams(
+    Object.entries(query).filter(([, v]) => v !== "" && v !== null && v !== undefined),
+  ).toString() : "";
+  const target = `#${path}${qs ? `?${qs}` : ""}`;
+  if (location.hash === target) render();
+  else location.hash = target;
+}
+
+/** A short notice under the top bar; kind "ok" or "error". Survives one navigation. */
+export function flash(text, kind = "ok", afterNavigation = false) {
+  if (afterNavigation) { pendingNotice = { text, kind }; return; }
+  clearTimeout(noticeTimer);
+  notice.className = `notice notice-${kind}`;
+  notice.textContent = text;
+  notice.hidden = false;
+  noticeTimer = setTimeout(() => { notice.hidden = true; }, kind === "error" ? 8000 : 4000);
+}
+
+function renderTopbar(active) {
+  const user = api.currentUser();
+  const langSelect = h("select", {
+    id: "lang-switch", class: "lang-switch", "aria-label": t("lang.label"),
+    onChange: (e) => setLang(e.target.value),
+  }, LANGS.map(([v, text]) => h("option", { value: v, text, selected: v === getLang() })));
+  const brand = h("a", { class: "brand", href: user ? "#/tickets" : "#/login" },
+    h("img", { src: "/web/icon.svg", alt: "", width: "22", height: "22" }),
+    h("span", { text: t("app.name") }));
+  let nav = null;
+  let who = null;
+  if (user) {
+    const link = (key, href, name) => h("a", {
+      href, class: ["nav-link", active === name && "active"],
+      "aria-current": active === name ? "page" : null, text: t(key),
+    });
+    nav = h("nav", { class: "nav", "aria-label": t("nav.main") },
+      link("nav.tickets", "#/tickets", "tickets"),
+      link("nav.new", "#/tickets/new", "new"),
+      user.role === "admin" ? link("nav.admin", "#/admin/users", "admin") : null);
+    who = h("div", { class: "who" },
+      h("span", { class: "who-name", text: user.name || "" }),
+      h("span", { class: "who-role", text: label("role", user.role) }),
+      h("button", { type: "button", class: "btn btn-ghost btn-small", id: "logout", text: t("nav.logout"),
+        onClick: async () => { await api.logout(); navigate("/login"); } }));
+  }
+  topbar.replaceChildren(h("div", { class: "topbar-inner" },
+    brand, nav, h("div", { class: "topbar-right" }, langSelect, who)));
+}
+
+let renderSeq = 0;
+
+export async function render() {
+  const seq = ++renderSeq;
+  const { raw, path, query } = parseHash();
+  const route = ROUTES.find((r) => r.re.test(path));
+  const user = api.currentUser();
+  document.title = t("app.title");
+  if (route && !route.public && !api.signedIn()) {
+    navigate("/login", { next: raw });
+    return;
+  }
+  if (route && route.public && api.signedIn()) {
+    navigate("/tickets");
+    return;
+  }
+  renderTopbar(route && route.nav);
+  const view = h("div", { class: "view" });
+  main.replaceChildren(view);
+  main.classList.toggle("main-narrow", Boolean(route && route.public));
+  if (pendingNotice) { flash(pendingNotice.text, pendingNotice.kind); pendingNotice = null; }
+  if (!route || (route.roles && !route.roles.includes(user.role))) {
+    view.append(h("div", { class: "card empty" },
+      h("p", { text: t(route ? "error.forbidden_page" : "error.not_found_page") }),
+      h("a", { href: "#/tickets", class: "btn", text: t("detail.back") })));
+    return;
+  }
+  const params = path.match(route.re).slice(1).map(decodeURIComponent);
+  const ctx = { params, query, user, navigate, flash, current: () => seq === renderSeq };
+  try {
+    await route.view(view, ctx);
+  } catch (err) {
+    if (seq !== renderSeq) return;
+    const box = messageBox("error");
+    showMessage(box, err.message || String(err));
+    view.replaceChildren(box);
+  }
+}
+
+window.addEventListener("hashchange", render);
+window.addEventListener("gongdan:signedout", (e) => {
+  flash((e.detail && e.detail.message) || t("error.signed_out"), "error", true);
+  navigate("/login", { next: parseHash().raw });
+});
+onLangChange(() => render());
+render();

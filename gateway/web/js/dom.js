@@ -1,0 +1,147 @@
+// Building the page without ever parsing HTML: every piece of data becomes a text node or
+// a property, so nothing a user typed can turn into markup or script.
+import { t } from "./i18n.js";
+
+const PROPS = new Set(["value", "checked", "disabled", "selected", "hidden", "required",
+  "multiple", "readOnly", "maxLength", "minLength", "htmlFor", "tabIndex", "type", "name",
+  "id", "placeholder", "autocomplete", "rows", "accept", "min", "max", "pattern"]);
+const FORBIDDEN = new Set(["innerHTML", "outerHTML", "style", "srcdoc"]);
+
+/** h("a", {href: "#/x", class: "link", onClick: fn}, "text", child, [more]) */
+export function h(tag, props, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(props || {})) {
+    if (v === null || v === undefined || v === false) continue;
+    if (FORBIDDEN.has(k)) throw new Error(`h(): ${k} is not allowed`);
+    if (k === "class") el.className = Array.isArray(v) ? v.filter(Boolean).join(" ") : v;
+    else if (k === "text") el.textContent = String(v);
+    else if (k === "dataset") Object.assign(el.dataset, v);
+    else if (/^on[A-Z]/.test(k)) el.addEventListener(k.slice(2).toLowerCase(), v);
+    else if (k === "href") el.setAttribute("href", safeUrl(v));
+    else if (PROPS.has(k)) el[k] = v;
+    else el.setAttribute(k, v === true ? "" : String(v));
+  }
+  append(el, children);
+  return el;
+}
+
+export function append(el, children) {
+  for (const c of children.flat(Infinity)) {
+    if (c === null || c === undefined || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+
+/** Only in-app hash links and http(s) URLs become links. */
+export function safeUrl(url) {
+  const s = String(url);
+  if (s.startsWith("#")) return s;
+  try {
+    const u = new URL(s, location.href);
+    if (u.protocol === "http:" || u.protocol === "https:") return u.href;
+  } catch (e) { /* fall through */ }
+  return "#";
+}
+
+let seq = 0;
+export function uid(prefix = "f") { seq += 1; return `${prefix}-${seq}`; }
+
+/**
+ * A labelled form field: <div class="field"><label>…</label>control<p class="field-error">
+ * `name` ties the field to the API's validation errors (details.fields[name]).
+ */
+export function field(labelText, control, { name, required, hint, wide } = {}) {
+  if (!control.id) control.id = uid();
+  const err = h("p", { class: "field-error", id: uid("err"), hidden: true });
+  const hintEl = hint ? h("p", { class: "field-hint", id: uid("hint"), text: hint }) : null;
+  control.setAttribute("aria-describedby", [hintEl && hintEl.id, err.id].filter(Boolean).join(" "));
+  const lab = h("label", { htmlFor: control.id }, labelText,
+    required ? h("span", { class: "req", "aria-hidden": "true", text: " *" }) : null);
+  const box = h("div", { class: ["field", wide && "field-wide"], dataset: name ? { field: name } : {} },
+    lab, control, hintEl, err);
+  return box;
+}
+
+export function select(options, { value, name, id, placeholder, required } = {}) {
+  const el = h("select", { name, id, required });
+  if (placeholder !== undefined) el.append(h("option", { value: "", text: placeholder }));
+  for (const [v, text] of options) el.append(h("option", { value: v, text }));
+  if (value !== undefined && value !== null) el.value = value;
+  return el;
+}
+
+/** A message box for errors or notices; role=alert for errors so screen readers say it. */
+export function messageBox(kind = "error") {
+  return h("div", { class: `msg msg-${kind}`, role: kind === "error" ? "alert" : "status", hidden: true });
+}
+
+export function showMessage(box, text) {
+  box.textContent = text || "";
+  box.hidden = !text;
+}
+
+/** Puts an ApiError on a form: the API's own message on top, field messages under fields. */
+export function showErrors(form, box, err) {
+  clearErrors(form, box);
+  const fields = flattenFields(err && err.details && err.details.fields);
+  let shownOnField = 0;
+  for (const [name, msgs] of Object.entries(fields)) {
+    const f = form.querySelector(`[data-field="${CSS.escape(name)}"]`);
+    if (!f) continue;
+    const p = f.querySelector(".field-error");
+    p.textContent = msgs.join(" ");
+    p.hidden = false;
+    f.classList.add("has-error");
+    const c = f.querySelector("input, select, textarea");
+    if (c) c.setAttribute("aria-invalid", "true");
+    shownOnField += 1;
+  }
+  const unplaced = Object.entries(fields)
+    .filter(([name]) => !form.querySelector(`[data-field="${CSS.escape(name)}"]`))
+    .map(([, msgs]) => msgs.join(" "));
+  const main = (err && err.message) || t("error.network");
+  showMessage(box, [main, ...unplaced].join(" "));
+  const first = form.querySelector(".has-error input, .has-error select, .has-error textarea");
+  if (first && shownOnField) first.focus();
+}
+
+export function clearErrors(form, box) {
+  if (box) showMessage(box, "");
+  form.querySelectorAll(".has-error").forEach((f) => {
+    f.classList.remove("has-error");
+    const p = f.querySelector(".field-error");
+    p.hidden = true;
+    p.textContent = "";
+    const c = f.querySelector("[aria-invalid]");
+    if (c) c.removeAttribute("aria-invalid");
+  });
+}
+
+function flattenFields(fields, prefix = "", out = {}) {
+  if (!fields || typeof fields !== "object") return out;
+  for (const [k, v] of Object.entries(fields)) {
+    const name = prefix ? `${prefix}.${k}` : k;
+    if (Array.isArray(v)) out[name] = v.map(String);
+    else if (v && typeof v === "object") flattenFields(v, name, out);
+    else out[name] = [String(v)];
+  }
+  return out;
+}
+
+export function busy(button, on, busyText) {
+  if (on) {
+    button.dataset.label = button.textContent;
+    if (busyText) button.textContent = busyText;
+    button.disabled = true;
+    button.setAttribute("aria-busy", "true");
+  } else {
+    if (button.dataset.label !== undefined) button.textContent = button.dataset.label;
+    button.disabled = false;
+    button.removeAttribute("aria-busy");
+  }
+}
+
+export function badge(kind, value, text) {
+  return h("span", { class: `badge badge-${kind} ${kind}-${String(value).replace(/[^a-z0-9_-]/gi, "")}`, text });
+}

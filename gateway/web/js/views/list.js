@@ -1,0 +1,162 @@
+// The ticket queue: filters, sortable columns and paging, all kept in the URL
+// (#/tickets?status=new&sort=-updated_at&page=2) so back/forward and reload keep the view.
+import { h, select, field, messageBox, showMessage, badge } from "../dom.js";
+import { t, label, fmtTime } from "../i18n.js";
+import * as api from "../api.js";
+import { queryEnum } from "../model.js";
+
+const SORTS = ["-created_at", "created_at", "-updated_at", "updated_at", "priority", "-priority",
+  "-number", "number"];
+const PAGE_SIZES = ["10", "20", "50", "100"];
+const FILTERS = ["keyword", "status", "type", "priority", "created_from", "created_to"];
+
+function localMidnightIso(date, plusDays = 0) {
+  const [y, m, d] = date.split("-").map(Number);
+  if (!y || !m || !d) return undefined;
+  return new Date(y, m - 1, d + plusDays).toISOString();
+}
+
+export async function listView(root, ctx) {
+  const q = ctx.query;
+  const state = {
+    keyword: q.get("keyword") || "", status: q.get("status") || "", type: q.get("type") || "",
+    priority: q.get("priority") || "", created_from: q.get("created_from") || "",
+    created_to: q.get("created_to") || "",
+    sort: SORTS.includes(q.get("sort")) ? q.get("sort") : "-created_at",
+    page: Math.max(1, parseInt(q.get("page"), 10) || 1),
+    page_size: PAGE_SIZES.includes(q.get("page_size")) ? q.get("page_size") : "20",
+  };
+  const go = (changes) => ctx.navigate("/tickets", { ...state, ...changes });
+
+  const doc = await api.schema();
+  const STATUS = queryEnum(doc, "/api/v1/tickets", "status");
+  const TYPES = queryEnum(doc, "/api/v1/tickets", "type");
+  const PRIOS = queryEnum(doc, "/api/v1/tickets", "priority");
+
+  // ---- filters
+  const c = {
+    keyword: h("input", { type: "search", name: "keyword", value: state.keyword, placeholder: t("list.keyword_ph"), maxLength: 200 }),
+    status: select(STATUS.map((s) => [s, label("status", s)]), { name: "status", value: state.status, placeholder: t("common.any") }),
+    type: select(TYPES.map((s) => [s, label("type", s)]), { name: "type", value: state.type, placeholder: t("common.any") }),
+    priority: select(PRIOS.map((s) => [s, s]), { name: "priority", value: state.priority, placeholder: t("common.any") }),
+    created_from: h("input", { type: "date", name: "created_from", value: state.created_from }),
+    created_to: h("input", { type: "date", name: "created_to", value: state.created_to }),
+    sort: select(SORTS.map((s) => [s, t(`sort.${s}`)]), { name: "sort", value: state.sort }),
+  };
+  const filters = h("form", { class: "filters card", id: "filters", role: "search" },
+    field(t("list.keyword"), c.keyword, { name: "keyword" }),
+    field(t("list.status"), c.status, { name: "status" }),
+    field(t("list.type"), c.type, { name: "type" }),
+    field(t("list.priority"), c.priority, { name: "priority" }),
+    field(t("list.created_from"), c.created_from, { name: "created_from" }),
+    field(t("list.created_to"), c.created_to, { name: "created_to" }),
+    field(t("list.sort"), c.sort, { name: "sort" }),
+    h("div", { class: "filters-buttons" },
+      h("button", { type: "submit", class: "btn btn-primary", text: t("list.apply") }),
+      h("button", { type: "button", class: "btn btn-ghost", text: t("common.reset"),
+        onClick: () => ctx.navigate("/tickets", { page_size: state.page_size }) })));
+  filters.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const next = { page: 1 };
+    for (const k of [...FILTERS, "sort"]) next[k] = c[k].value.trim();
+    go(next);
+  });
+  c.sort.addEventListener("change", () => go({ sort: c.sort.value, page: 1 }));
+
+  const box = messageBox("error");
+  const results = h("div", { class: "results", "aria-live": "polite" },
+    h("p", { class: "muted loading", text: t("common.loading") }));
+  root.append(
+    h("div", { class: "page-head" },
+      h("h1", { text: t("list.title") }),
+      h("a", { href: "#/tickets/new", class: "btn btn-primary", text: `+ ${t("nav.new")}` })),
+    filters, box, results);
+
+  // ---- data
+  const query = {
+    keyword: state.keyword || undefined,
+    status: state.status || undefined,
+    type: state.type || undefined,
+    priority: state.priority || undefined,
+    created_from: state.created_from ? localMidnightIso(state.created_from) : undefined,
+    created_to: state.created_to ? localMidnightIso(state.created_to, 1) : undefined,
+    sort: state.sort, page: state.page, page_size: state.page_size,
+  };
+  let page;
+  let products = [];
+  try {
+    [page, products] = await Promise.all([
+      api.get("/tickets", query),
+      api.productList().catch(() => []),
+    ]);
+  } catch (err) {
+    results.replaceChildren();
+    showMessage(box, err.message);
+    return;
+  }
+  if (!ctx.current()) return;
+  const productName = Object.fromEntries(products.map((p) => [p.code, p.name]));
+
+  if (!page.items.length) {
+    results.replaceChildren(h("div", { class: "card empty" }, h("p", { text: t("list.empty") })));
+    return;
+  }
+
+  // ---- the table (cards on a phone)
+  const sortHeader = (key, column) => {
+    const active = state.sort.replace("-", "") === key;
+    const desc = state.sort.startsWith("-");
+    // priority "ascending" is P1 first, which people call "highest first"
+    const next = active ? (desc ? key : `-${key}`) : (key === "priority" ? key : `-${key}`);
+    return h("th", { scope: "col", "aria-sort": active ? (desc ? "descending" : "ascending") : null },
+      h("button", { type: "button", class: ["th-sort", active && "active"], "aria-label": t("list.sort_by", { column: t(column) }),
+        onClick: () => go({ sort: next, page: 1 }) },
+      t(column), h("span", { class: "sort-mark", "aria-hidden": "true", text: active ? (desc ? " ▼" : " ▲") : "" })));
+  };
+  const thead = h("thead", {}, h("tr", {},
+    sortHeader("number", "col.number"),
+    h("th", { scope: "col", text: t("col.title") }),
+    h("th", { scope: "col", text: t("col.status") }),
+    sortHeader("priority", "col.priority"),
+    h("th", { scope: "col", text: t("col.type") }),
+    h("th", { scope: "col", text: t("col.product") }),
+    h("th", { scope: "col", text: t("col.company") }),
+    h("th", { scope: "col", text: t("col.handler") }),
+    sortHeader("updated_at", "col.updated")));
+  const td = (col, ...content) => h("td", { dataset: { label: t(col) }, class: `c-${col.slice(4)}` }, ...content);
+  const tbody = h("tbody", {}, page.items.map((tk) => {
+    const href = `#/tickets/${encodeURIComponent(tk.id)}`;
+    const row = h("tr", { class: "ticket-row", dataset: { number: tk.number } },
+      td("col.number", h("span", { class: "mono", text: tk.number })),
+      td("col.title", h("a", { href, class: "ticket-link", text: tk.title })),
+      td("col.status", badge("status", tk.status, label("status", tk.status))),
+      td("col.priority", badge("prio", tk.priority, tk.priority || t("common.none"))),
+      td("col.type", label("type", tk.type)),
+      td("col.product", productName[tk.product] || tk.product || t("common.none")),
+      td("col.company", tk.company_name || t("common.none")),
+      td("col.handler", tk.handler_name || h("span", { class: "muted", text: t("list.unassigned") })),
+      td("col.updated", h("time", { datetime: tk.updated_at, text: fmtTime(tk.updated_at) })));
+    row.addEventListener("click", (e) => {
+      if (e.target.closest("a, button")) return;
+      location.hash = href;
+    });
+    return row;
+  }));
+
+  const pages = Math.max(1, Math.ceil(page.total / page.page_size));
+  const pager = h("nav", { class: "pager", "aria-label": t("list.page", { page: page.page, pages }) },
+    h("button", { type: "button", class: "btn", id: "prev-page", disabled: page.page <= 1, text: `‹ ${t("list.prev")}`,
+      onClick: () => go({ page: page.page - 1 }) }),
+    h("span", { class: "pager-info", id: "page-info" },
+      t("list.page", { page: page.page, pages }), " · ", t("list.total", { total: page.total })),
+    h("button", { type: "button", class: "btn", id: "next-page", disabled: page.page >= pages, text: `${t("list.next")} ›`,
+      onClick: () => go({ page: page.page + 1 }) }),
+    h("label", { class: "pager-size" }, t("list.page_size"), " ",
+      select(PAGE_SIZES.map((s) => [s, s]), { name: "page_size", value: state.page_size }),
+    ));
+  pager.querySelector("select").addEventListener("change", (e) => go({ page_size: e.target.value, page: 1 }));
+
+  results.replaceChildren(
+    h("div", { class: "table-wrap card" }, h("table", { class: "tickets", id: "ticket-table" }, thead, tbody)),
+    pager);
+}
