@@ -68,7 +68,7 @@ def make_company(admin):
 def make_user(system, admin, make_company):
     """Register through the API, approve as admin, log in: an Api for a real account."""
     def make(role="customer", company=None, password="secret-pass-1", lang=None):
-        phone = "139" + unique("")[-8:]
+        phone = "136" + unique("")[-8:]
         r = Api(system.base_url).post("/auth/register", {
             "name": unique("用户"), "phone": phone, "email": f"{phone}@example.test",
             "password": password, "company_name": "registered-as"})
