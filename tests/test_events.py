@@ -142,3 +142,24 @@ def test_events_survive_a_broker_side_backlog(system, make_user, new_ticket):
         assert {e["type"] for e in got} == {"ticket_created"}
     finally:
         consumer.close()
+
+
+def test_two_intake_instances_publish_each_event_once(system, consumer, make_user, new_ticket):
+    """Scaled out: both instances serve RPCs and both relays poll the same outbox."""
+    system.procs["intake-2"] = system.start_service("intake")
+    try:
+        time.sleep(3)  # let the second instance join the RPC queue
+        customers = [make_user() for _ in range(3)]
+        import concurrent.futures
+        with concurrent.futures.ThreadPoolExecutor(max_workers=12) as pool:
+            ids = set(pool.map(lambda i: new_ticket(customers[i % 3], title=f"扩容 {i}")["id"],
+                               range(30)))
+        got = consumer.drain(lambda ev: ids <= {e["ticket_id"] for e in ev
+                                               if e["type"] == "ticket_created"}, seconds=30)
+        consumer.drain(seconds=2)
+        created = [e["ticket_id"] for e in consumer.received if e["type"] == "ticket_created"
+                   and e["ticket_id"] in ids]
+        assert sorted(created) == sorted(ids)  # every event, none twice
+        assert got
+    finally:
+        system.stop_service("intake-2")
