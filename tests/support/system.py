@@ -15,20 +15,13 @@ import urllib.parse
 import psycopg2
 import requests
 
+from gongdan_common.migrate import SERVICES as DATABASE_NAMES
 from scripts import s3local
+from scripts.cli import SERVICES  # one list of what runs, shared with ./gongdan up
 from scripts._proc import die_with_parent, free_port, tail
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SERVICES = {
-    "intake": "services.intake.service:IntakeService",
-    "dispatch": "services.dispatch.service:DispatchService",
-    "worklog": "services.worklog.service:WorklogService",
-    "sla": "services.sla.service:SlaService",
-    "notify": "services.notify.service:NotifyService",
-    "kb": "services.kb.service:KbService",
-    "gateway": "gateway.service:GatewayService",
-}
-DATABASES = ["gateway", "intake", "dispatch", "worklog", "sla", "notify", "kb"]
+DATABASES = list(DATABASE_NAMES)
 PG_ADMIN = os.environ.get("GONGDAN_TEST_PG_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres")
 SECRET_KEY = "test-secret-key-0123456789abcdef-0123456789"
 ADMIN_EMAIL, ADMIN_PASSWORD = "admin@gongdan.test", "Admin#pass2026"
