@@ -111,6 +111,9 @@ class UnitOfWork:
         return envelope
 
 
+_SQLITE_LOCKS = {}
+
+
 class Database:
     """Engine + session factory for one service database (built once per process)."""
 
@@ -120,7 +123,9 @@ class Database:
         self.engine = make_engine(url)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False,
                                          info={"metadata": metadata})
-        self.lock = eventlet.semaphore.Semaphore(1) if is_sqlite(self.engine) else None
+        # one lock per SQLite file per process, however many engines point at it
+        self.lock = _SQLITE_LOCKS.setdefault(url, eventlet.semaphore.Semaphore(1)) \
+            if is_sqlite(self.engine) else None
 
     def unit_of_work(self, on_commit=None):
         return UnitOfWork(self.sessionmaker, lock=self.lock, on_commit=on_commit)

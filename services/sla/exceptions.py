@@ -1,6 +1,4 @@
-"""Errors sla raises, declared as `gongdan_common.errors.ErrorSpec`s.
+"""Errors sla raises; the gateway maps them through the shared AppError shape."""
+from gongdan_common.errors import ErrorSpec
 
-None of its own yet: the shared ones (VALIDATION_FAILED, NOT_FOUND, FORBIDDEN, CONFLICT in
-`gongdan_common.errors`) cover the frame. Service-specific errors are added here with the
-capabilities that raise them.
-"""
+TIMER_NOT_FOUND = ErrorSpec("timer_not_found", 404, "Timer not found.", "定时器不存在。")

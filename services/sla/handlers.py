@@ -1,5 +1,77 @@
-"""SLA's service layer: plain functions over a unit of work. No nameko here.
+"""sla's service layer: durable timers. Plain functions over a unit of work."""
+from sqlalchemy import select
 
-Empty until its capabilities (policy_for, clock_status, breaches) arrive; each becomes a
-function `def name(actor, payload, uow, ...)` that `service.py` delegates to.
-"""
+from gongdan_common.events import utcnow
+from gongdan_common.outbox import consume_once
+from gongdan_common.validation import load
+
+from . import events, exceptions as exc, schemas
+from .models import Timer
+
+_out = schemas.TimerSchema()
+
+
+def schedule(request, uow, envelope=None):
+    """Create a pending timer, or move a pending one with the same key. Idempotent: a
+    redelivered request for a timer that already fired or was cancelled changes nothing, and
+    a redelivered event (same event_id) is dropped, so it cannot undo a later reschedule."""
+    data = load(schemas.TimerRequestSchema(), request)
+    with uow:
+        if envelope is not None and not consume_once(uow, envelope, "sla.schedule"):
+            return None
+        timer = uow.session.scalar(select(Timer).where(Timer.key == data["key"]))
+        if timer is None:
+            timer = Timer(status="pending", created_at=utcnow(), **data)
+            uow.session.add(timer)
+        elif timer.status == "pending":
+            for name in ("kind", "owner", "due_at", "ticket_id", "payload"):
+                setattr(timer, name, data[name] if name in data else getattr(timer, name))
+        uow.commit()
+        return _out.dump(timer)
+
+
+def cancel(request, uow, envelope=None):
+    data = load(schemas.TimerCancelSchema(), request)
+    with uow:
+        if envelope is not None and not consume_once(uow, envelope, "sla.cancel"):
+            return None
+        timer = uow.session.scalar(select(Timer).where(Timer.key == data["key"]))
+        if timer is None:
+            # the cancel overtook the request: remember it, so the late request stays dead
+            timer = Timer(key=data["key"], kind="cancelled", owner="sla", status="cancelled",
+                          due_at=utcnow(), created_at=utcnow(), cancelled_at=utcnow())
+            uow.session.add(timer)
+        elif timer.status == "pending":
+            timer.status, timer.cancelled_at = "cancelled", utcnow()
+        uow.commit()
+        return _out.dump(timer)
+
+
+def get(key, uow):
+    with uow:
+        timer = uow.session.scalar(select(Timer).where(Timer.key == key))
+        if timer is None:
+            raise exc.TIMER_NOT_FOUND()
+        return _out.dump(timer)
+
+
+def fire_due(uow, now=None, limit=500):
+    """Fire every pending timer whose time has come: mark it fired and emit `timer_due` in
+    one transaction. Rows are claimed with SKIP LOCKED (PostgreSQL) or under SQLite's write
+    lock, so each timer fires once across instances. Returns how many fired."""
+    now = now or utcnow()
+    with uow:
+        stmt = (select(Timer).where(Timer.status == "pending", Timer.due_at <= now)
+                .order_by(Timer.due_at).limit(limit))
+        if uow.session.bind.dialect.name == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True)
+        due = uow.session.scalars(stmt).all()
+        for timer in due:
+            timer.status, timer.fired_at = "fired", now
+            uow.emit(events.TIMER_DUE, {
+                "timer_id": timer.id, "key": timer.key, "kind": timer.kind,
+                "owner": timer.owner, "due_at": timer.due_at, "fired_at": now,
+                "payload": timer.payload or {}}, ticket_id=timer.ticket_id)
+        if due:
+            uow.commit()
+        return len(due)
