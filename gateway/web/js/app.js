@@ -8,12 +8,13 @@ import { listView } from "./views/list.js";
 import { newTicketView } from "./views/new-ticket.js";
 import { detailView } from "./views/detail.js";
 import { adminView } from "./views/admin.js";
+import { canCreate, CREATOR_ROLES } from "./model.js";
 
 const ROUTES = [
   { re: /^\/login$/, view: loginView, public: true },
   { re: /^\/register$/, view: registerView, public: true },
   { re: /^\/tickets$/, view: listView, nav: "tickets" },
-  { re: /^\/tickets\/new$/, view: newTicketView, nav: "new" },
+  { re: /^\/tickets\/new$/, view: newTicketView, nav: "new", roles: CREATOR_ROLES },
   { re: /^\/tickets\/([^/]+)$/, view: detailView, nav: "tickets" },
   { re: /^\/admin\/users$/, view: adminView, nav: "admin", roles: ["admin"] },
 ];
@@ -67,7 +68,7 @@ function renderTopbar(active) {
     });
     nav = h("nav", { class: "nav", "aria-label": t("nav.main") },
       link("nav.tickets", "#/tickets", "tickets"),
-      link("nav.new", "#/tickets/new", "new"),
+      canCreate(user) ? link("nav.new", "#/tickets/new", "new") : null,
       user.role === "admin" ? link("nav.admin", "#/admin/users", "admin") : null);
     who = h("div", { class: "who" },
       h("span", { class: "who-name", text: user.name || "" }),

@@ -2,6 +2,8 @@
 
 export const STAFF_ROLES = ["agent", "admin", "provider_admin", "engineer"];
 export const DESK_ROLES = ["agent", "admin"];
+// who may submit tickets: customers for themselves, the desk on a customer's behalf
+export const CREATOR_ROLES = ["customer", "customer_admin", ...DESK_ROLES];
 // which kind of company an approved account belongs to (the server checks this too)
 export const ROLE_COMPANY_KIND = {
   customer: "customer", customer_admin: "customer", provider_admin: "provider",
@@ -12,6 +14,7 @@ export const REASON_REQUIRED = new Set(["request_info"]);
 
 export const isStaff = (user) => Boolean(user && STAFF_ROLES.includes(user.role));
 export const isDesk = (user) => Boolean(user && DESK_ROLES.includes(user.role));
+export const canCreate = (user) => Boolean(user && CREATOR_ROLES.includes(user.role));
 
 function resolve(doc, s) {
   let cur = s;
@@ -21,13 +24,26 @@ function resolve(doc, s) {
   return cur || {};
 }
 
-/** A component schema ("TicketCreate") with $refs of its properties resolved. */
-export function component(doc, name) {
-  const s = resolve(doc, doc.components.schemas[name]);
+function expand(doc, s) {
+  const top = resolve(doc, s);
   const props = {};
-  for (const [k, v] of Object.entries(s.properties || {})) props[k] = resolve(doc, v);
-  return { properties: props, required: s.required || [] };
+  for (const [k, v] of Object.entries(top.properties || {})) props[k] = resolve(doc, v);
+  return { properties: props, required: top.required || [] };
 }
+
+/**
+ * The JSON body schema of an operation, e.g. ("/api/v1/tickets", "post"), with the $refs of
+ * its properties resolved. Found through the path, so component names do not matter.
+ */
+export function bodySchema(doc, path, method = "post") {
+  const op = doc.paths[path] && doc.paths[path][method];
+  const content = op && op.requestBody && op.requestBody.content;
+  const s = content && content["application/json"] && content["application/json"].schema;
+  return expand(doc, s || {});
+}
+
+/** A property's own schema expanded the same way (e.g. TicketCreate's environment). */
+export function nested(doc, schema) { return expand(doc, schema || {}); }
 
 /** Enum values of a query parameter, e.g. ("/api/v1/tickets", "status"). */
 export function queryEnum(doc, path, param) {

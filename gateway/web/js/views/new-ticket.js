@@ -3,7 +3,7 @@
 import { h, field, select, messageBox, showErrors, clearErrors, busy } from "../dom.js";
 import { t, label } from "../i18n.js";
 import * as api from "../api.js";
-import { component, isDesk } from "../model.js";
+import { bodySchema, nested, isDesk } from "../model.js";
 import { filePicker, uploadQueue } from "./uploads.js";
 
 const TEXTAREAS = { description: 6, steps: 4, error_message: 3 };
@@ -30,8 +30,8 @@ export async function newTicketView(root, ctx) {
     desk ? api.get("/admin/companies", { kind: "customer" }).then((d) => d.items) : Promise.resolve([]),
   ]);
   if (!ctx.current()) return;
-  const spec = component(doc, "TicketCreate");
-  const env = spec.properties.environment ? component(doc, "Environment") : { properties: {} };
+  const spec = bodySchema(doc, "/api/v1/tickets");
+  const env = nested(doc, spec.properties.environment);
   const controls = {};
 
   function control(name) {
@@ -145,7 +145,7 @@ export async function newTicketView(root, ctx) {
     const runAll = async () => {
       retry.hidden = true;
       status.hidden = false;
-      const failed = await queue.run(ticket.id);
+      const { failed, retryable } = await queue.run(ticket.id);
       status.hidden = true;
       if (!failed) {
         ctx.flash(t("new.created", { number: ticket.number }), "ok", true);
@@ -153,12 +153,13 @@ export async function newTicketView(root, ctx) {
         return;
       }
       note.hidden = false;
-      retry.hidden = false;
+      retry.hidden = !retryable;
     };
     retry.addEventListener("click", runAll);
     await runAll();
   });
 
+  root.classList.add("page-medium");
   root.append(h("div", { class: "page-head" },
     h("h1", { text: t("new.title") }),
     h("a", { href: "#/tickets", class: "btn btn-ghost", text: t("detail.back") })), form, versions);

@@ -28,25 +28,29 @@ export function uploadQueue(files) {
     item.el.classList.toggle("up-failed", kind === "error");
   }
 
-  /** Upload the files not yet uploaded; resolves to the number that failed. */
+  /**
+   * Upload the files not yet uploaded. A file refused for what it is (415 type, 413 size...)
+   * is not sent again; one that met an outage (503, network) is, on the next run.
+   * Resolves to {failed, retryable}.
+   */
   async function run(ticketId) {
-    let failed = 0;
     for (const item of items) {
-      if (item.done) continue;
+      if (item.done || item.refused) continue;
       set(item, "uploading", t("upload.uploading"));
       try {
         await api.upload(ticketId, item.file);
         item.done = true;
         set(item, "done", `✓ ${t("upload.done")}`);
       } catch (err) {
-        failed += 1;
-        set(item, "error", `✗ ${err.status ? `${err.status}` : ""}`.trim(), err.message);
+        item.refused = err.status >= 400 && err.status < 500 && err.status !== 408 && err.status !== 429;
+        set(item, "error", `✗ ${err.status || ""}`.trim(), err.message);
       }
     }
-    return failed;
+    const failed = items.filter((i) => !i.done);
+    return { failed: failed.length, retryable: failed.filter((i) => !i.refused).length };
   }
 
-  return { list, run, get failed() { return items.filter((i) => !i.done).length; } };
+  return { list, run };
 }
 
 /** A file picker that collects files across several choices, each removable. */

@@ -1,0 +1,268 @@
+// One ticket: its fields, conversation (internal notes marked; the API leaves them out for
+// customers), attachments, status history, reply box and the actions the API allows.
+import { h, field, messageBox, showMessage, showErrors, clearErrors, busy, badge } from "../dom.js";
+import { t, label, fmtTime, fmtSize } from "../i18n.js";
+import * as api from "../api.js";
+import { isStaff, actionPath, REASON_REQUIRED, STAFF_ROLES } from "../model.js";
+import { filePicker, uploadQueue } from "./uploads.js";
+
+const FINISHED = new Set(["closed", "cancelled"]);
+
+function pre(text, cls) {
+  return h("div", { class: ["prewrap", cls], text });
+}
+
+function dl(rows) {
+  return h("dl", { class: "facts" }, rows.filter(([, v]) => v !== null && v !== undefined && v !== "")
+    .map(([k, v]) => [h("dt", { text: k }), h("dd", {}, v)]));
+}
+
+export async function detailView(root, ctx) {
+  const id = ctx.params[0];
+  const user = ctx.user;
+  const staff = isStaff(user);
+  const [doc, products] = await Promise.all([api.schema(), api.productList().catch(() => [])]);
+
+  async function reload(message) {
+    const ticket = await api.get(`/tickets/${encodeURIComponent(id)}`);
+    if (!ctx.current()) return;
+    draw(ticket);
+    if (message) ctx.flash(message);
+  }
+
+  function draw(tk) {
+    document.title = `${tk.number} · ${t("app.title")}`;
+    const product = products.find((p) => p.code === tk.product);
+    root.replaceChildren(
+      h("div", { class: "page-head" },
+        h("a", { href: "#/tickets", class: "back-link", text: `‹ ${t("detail.back")}` })),
+      header(tk),
+      h("div", { class: "detail-grid" },
+        h("div", { class: "detail-main" }, descriptionCard(tk), conversationCard(tk)),
+        h("aside", { class: "detail-side" }, factsCard(tk, product), attachmentsCard(tk), historyCard(tk))));
+  }
+
+  // ---- header and actions
+  function header(tk) {
+    const actions = (tk.allowed_actions || []).filter((a) => actionPath(doc, a));
+    const panel = h("div", { class: "action-panel", hidden: true });
+    const bar = actions.length ? h("div", { class: "action-bar", role: "group", "aria-label": t("detail.actions") },
+      actions.map((a) => h("button", {
+        type: "button", class: ["btn", a === "cancel" ? "btn-danger-ghost" : "btn-secondary"],
+        dataset: { action: a }, text: label("action", a),
+        onClick: () => openAction(panel, tk, a),
+      }))) : null;
+    return h("section", { class: "card ticket-head" },
+      h("div", { class: "ticket-head-top" },
+        h("span", { class: "mono muted ticket-number", text: tk.number }),
+        badge("status", tk.status, label("status", tk.status)),
+        tk.priority ? badge("prio", tk.priority, tk.priority) : null,
+        h("span", { class: "chip", text: label("type", tk.type) })),
+      h("h1", { class: "ticket-title", text: tk.title }),
+      h("p", { class: "muted ticket-meta" },
+        tk.submitter_name ? [h("span", { class: "meta-item", text: tk.submitter_name }), " · "] : null,
+        h("span", { class: "meta-item" }, t("field.created_at"), " ",
+          h("time", { datetime: tk.created_at, text: fmtTime(tk.created_at) })), " · ",
+        h("span", { class: "meta-item" }, t("field.updated_at"), " ",
+          h("time", { datetime: tk.updated_at, text: fmtTime(tk.updated_at) }))),
+      bar, panel);
+  }
+
+  function openAction(panel, tk, action) {
+    const box = messageBox("error");
+    const reasonNeeded = REASON_REQUIRED.has(action);
+    const reason = h("input", { type: "text", name: "reason", maxLength: 2000, required: reasonNeeded });
+    const comment = h("textarea", { name: "comment", rows: 3, maxLength: 20000 });
+    const confirm = h("button", { type: "submit", class: ["btn", action === "cancel" ? "btn-danger" : "btn-primary"], text: t("detail.confirm") });
+    const form = h("form", { class: "action-form", dataset: { action }, novalidate: true },
+      h("h2", { class: "h3", text: label("action", action) }),
+      box,
+      action === "provide_info" ? null
+        : field(t(reasonNeeded ? `detail.reason_${action}` : "detail.reason"), reason,
+          { name: "reason", required: reasonNeeded }),
+      field(t(action === "provide_info" ? "detail.comment_provide_info" : "detail.comment"), comment, { name: "comment" }),
+      h("div", { class: "form-actions" },
+        h("button", { type: "button", class: "btn btn-ghost", text: t("common.cancel"),
+          onClick: () => { panel.hidden = true; panel.replaceChildren(); } }),
+        confirm));
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      clearErrors(form, box);
+      const body = {};
+      if (reason.value.trim()) body.reason = reason.value.trim();
+      if (comment.value.trim()) body.comment = comment.value.trim();
+      busy(confirm, true);
+      try {
+        await api.post(`/tickets/${encodeURIComponent(tk.id)}/${actionPath(doc, action)}`, body);
+        await reload(t("detail.done", { action: label("action", action) }));
+      } catch (err) {
+        busy(confirm, false);
+        showErrors(form, box, err);
+      }
+    });
+    panel.replaceChildren(form);
+    panel.hidden = false;
+    (action === "provide_info" ? comment : reason).focus();
+  }
+
+  // ---- description
+  function descriptionCard(tk) {
+    return h("section", { class: "card" },
+      h("h2", { text: t("detail.description") }),
+      pre(tk.description, "description"),
+      tk.steps ? [h("h3", { text: t("field.steps") }), pre(tk.steps)] : null,
+      tk.error_message ? [h("h3", { text: t("field.error_message") }), pre(tk.error_message, "code-block")] : null);
+  }
+
+  // ---- conversation and reply
+  function conversationCard(tk) {
+    const list = (tk.comments || []).map((c) => h("article", {
+      class: ["comment", c.internal && "comment-internal", c.author_id === user.id && "comment-own",
+        STAFF_ROLES.includes(c.author_role) && "comment-staff"],
+      dataset: { commentId: c.id },
+    },
+    h("header", { class: "comment-head" },
+      h("span", { class: "comment-author", text: c.author_name || label("role", c.author_role) }),
+      h("span", { class: "muted comment-role", text: label("role", c.author_role) }),
+      c.internal ? h("span", { class: "badge badge-internal", text: t("detail.internal_badge") }) : null,
+      h("time", { class: "muted comment-time", datetime: c.created_at, text: fmtTime(c.created_at) })),
+    pre(c.body, "comment-body")));
+    return h("section", { class: "card conversation" },
+      h("h2", {}, t("detail.conversation"), h("span", { class: "count", text: String(list.length) })),
+      list.length ? h("div", { class: "comments" }, list) : h("p", { class: "muted", text: t("detail.no_comments") }),
+      replyForm(tk));
+  }
+
+  function replyForm(tk) {
+    if (FINISHED.has(tk.status) && !staff) {
+      return h("p", { class: "muted closed-note", text: t("detail.closed_no_reply") });
+    }
+    const box = messageBox("error");
+    const body = h("textarea", { name: "body", rows: 4, maxLength: 20000, placeholder: t("detail.reply_ph"), required: true });
+    const send = h("button", { type: "submit", class: "btn btn-primary", text: t("detail.send") });
+    const internal = staff ? h("input", { type: "checkbox", name: "internal", id: "reply-internal" }) : null;
+    const form = h("form", { class: "reply", id: "reply-form", novalidate: true },
+      box,
+      field(t("detail.reply"), body, { name: "body" }),
+      h("div", { class: "reply-bar" },
+        internal ? h("label", { class: "check" }, internal, " ", t("detail.internal_checkbox")) : h("span"),
+        send));
+    if (internal) {
+      internal.addEventListener("change", () => {
+        form.classList.toggle("reply-internal", internal.checked);
+        body.placeholder = t(internal.checked ? "detail.note_ph" : "detail.reply_ph");
+        send.textContent = t(internal.checked ? "detail.send_note" : "detail.send");
+      });
+    }
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      clearErrors(form, box);
+      busy(send, true);
+      try {
+        await api.post(`/tickets/${encodeURIComponent(tk.id)}/comments`,
+          { body: body.value, internal: Boolean(internal && internal.checked) });
+        await reload(t("detail.sent"));
+      } catch (err) {
+        busy(send, false);
+        showErrors(form, box, err);
+      }
+    });
+    return form;
+  }
+
+  // ---- side: facts, attachments, history
+  function factsCard(tk, product) {
+    const envRows = Object.entries(tk.environment || {}).filter(([, v]) => v)
+      .map(([k, v]) => [label("field.environment", k), String(v)]);
+    const yesNo = tk.persistent === true ? t("common.yes") : tk.persistent === false ? t("common.no") : null;
+    return h("section", { class: "card" },
+      h("h2", { text: t("detail.details") }),
+      dl([
+        [t("field.type"), label("type", tk.type)],
+        [t("field.category"), label("category", tk.category)],
+        [t("field.product"), [product ? product.name : tk.product, tk.product_version ? ` ${tk.product_version}` : ""].join("")],
+        [t("field.impact"), label("impact", tk.impact)],
+        [t("field.urgency"), label("urgency", tk.urgency)],
+        [t("field.company"), tk.company_name],
+        [t("field.submitter"), tk.submitter_name],
+        [t("field.handler"), tk.handler_name || h("span", { class: "muted", text: t("list.unassigned") })],
+        [t("field.contact_name"), tk.contact_name],
+        [t("field.contact_phone"), tk.contact_phone],
+        [t("field.device_sn"), tk.device_sn],
+        ...envRows,
+        [t("field.started_at"), tk.started_at ? fmtTime(tk.started_at) : null],
+        [t("field.persistent"), yesNo],
+      ]));
+  }
+
+  function attachmentsCard(tk) {
+    const box = messageBox("error");
+    const items = (tk.attachments || []).map((a) => h("li", { class: "attachment", dataset: { attachmentId: a.id } },
+      h("div", { class: "attachment-info" },
+        h("span", { class: "attachment-name", text: a.filename }),
+        h("span", { class: "muted small" }, fmtSize(a.size), " · ",
+          t("detail.uploaded_by", { name: a.uploaded_by_name || "" }), " · ", fmtTime(a.created_at)),
+        a.internal ? h("span", { class: "badge badge-internal", text: t("common.internal") }) : null),
+      h("button", { type: "button", class: "btn btn-small", text: t("detail.download"),
+        "aria-label": `${t("detail.download")} ${a.filename}`,
+        onClick: (e) => download(tk, a, e.currentTarget, box) })));
+    let uploader = null;
+    if (!FINISHED.has(tk.status)) {
+      const picker = filePicker();
+      const go = h("button", { type: "button", class: "btn btn-small btn-primary", hidden: true, text: t("detail.add_attachment") });
+      const results = h("div", { class: "upload-results" });
+      picker.input.addEventListener("change", () => { go.hidden = !picker.files.length; });
+      picker.list.addEventListener("click", () => { go.hidden = !picker.files.length; });
+      go.addEventListener("click", async () => {
+        const queue = uploadQueue(picker.files.splice(0));
+        picker.list.replaceChildren();
+        go.hidden = true;
+        results.replaceChildren(queue.list);
+        const { failed } = await queue.run(tk.id);
+        if (!failed) await reload(t("upload.done"));
+      });
+      uploader = h("div", { class: "uploader" },
+        h("label", { class: "btn btn-small file-button" }, `+ ${t("new.attach_add")}`, picker.input),
+        picker.list, go, results);
+    }
+    return h("section", { class: "card attachments" },
+      h("h2", {}, t("detail.attachments"), h("span", { class: "count", text: String(items.length) })),
+      box,
+      items.length ? h("ul", { class: "attachment-list" }, items) : h("p", { class: "muted", text: t("detail.no_attachments") }),
+      uploader);
+  }
+
+  async function download(tk, a, button, box) {
+    showMessage(box, "");
+    busy(button, true);
+    try {
+      const link = await api.get(`/tickets/${encodeURIComponent(tk.id)}/attachments/${encodeURIComponent(a.id)}`);
+      const anchor = h("a", { href: link.url, download: a.filename, rel: "noopener", class: "hidden-link" });
+      document.body.append(anchor);
+      anchor.click();
+      anchor.remove();
+    } catch (err) {
+      showMessage(box, err.message);
+    } finally {
+      busy(button, false);
+    }
+  }
+
+  function historyCard(tk) {
+    const rows = (tk.history || []).map((c) => h("li", { class: "event" },
+      h("div", { class: "event-action", text: label("action", c.action) }),
+      h("div", { class: "event-line" },
+        c.from_status ? [badge("status", c.from_status, label("status", c.from_status)), h("span", { class: "arrow", "aria-hidden": "true", text: "→" })] : null,
+        badge("status", c.to_status, label("status", c.to_status))),
+      h("div", { class: "muted small" },
+        c.actor_name || label("role", c.actor_role), " · ", fmtTime(c.at)),
+      c.reason ? h("div", { class: "event-reason", text: t("detail.reason_label", { reason: c.reason }) }) : null));
+    return h("section", { class: "card history" },
+      h("h2", { text: t("detail.history") }),
+      h("ol", { class: "timeline" }, rows));
+  }
+
+  root.append(h("p", { class: "muted loading", text: t("common.loading") }));
+  await reload();
+}
+
