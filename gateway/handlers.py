@@ -178,6 +178,7 @@ def actor_for(user, company, session_id=None):
     return {"id": user.id, "role": user.role, "name": user.name,
             "company_id": company.id if company is not None and company.kind == "customer" else None,
             "company_name": company.name if company is not None else None,
+            "company_region": company.region if company is not None else None,
             "provider_id": company.id if is_provider else None,
             "language": user.language, "session_id": session_id}
 

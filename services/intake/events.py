@@ -22,6 +22,7 @@ class TicketRef(Schema):
     priority = fields.String(required=True)
     status = fields.String(required=True)
     company_id = fields.String(allow_none=True)
+    region = fields.String(allow_none=True)
     submitter_id = fields.String(required=True)
     provider_id = fields.String(allow_none=True)
     handler_id = fields.String(allow_none=True)

@@ -62,8 +62,10 @@ def create_ticket(actor, payload, uow, settings):
     role = actor["role"]
     if role in domain.CUSTOMER_ROLES:
         company_id, company_name = actor.get("company_id"), actor.get("company_name")
+        region = actor.get("company_region")
     elif role in domain.DESK_ROLES:
         company_id, company_name = data.get("company_id"), data.get("company_name")
+        region = data.get("region")
         if not company_id:
             raise exc.COMPANY_REQUIRED()
     else:
@@ -91,7 +93,7 @@ def create_ticket(actor, payload, uow, settings):
             device_sn=data.get("device_sn"), contact_name=data.get("contact_name"),
             contact_phone=data["contact_phone"], status="new",
             submitter_id=actor["id"], submitter_name=actor.get("name"),
-            company_id=company_id, company_name=company_name, request_key=key,
+            company_id=company_id, company_name=company_name, region=region, request_key=key,
             created_at=now, updated_at=now)
         uow.session.add(ticket)
         uow.flush()
@@ -107,6 +109,15 @@ def create_ticket(actor, payload, uow, settings):
             return _ticket_out.dump(uow.session.scalar(select(Ticket).where(
                 Ticket.submitter_id == actor["id"], Ticket.request_key == key)))
         return _ticket_out.dump(ticket)
+
+
+def ticket_state(ticket_id, uow):
+    """For other services (no actor): the facts they authorise against, authoritative now."""
+    with uow:
+        ticket = uow.session.get(Ticket, ticket_id)
+        if ticket is None:
+            raise exc.TICKET_NOT_FOUND()
+        return events.TicketRef().dump(ticket)
 
 
 def get_ticket(actor, ticket_id, uow):

@@ -65,6 +65,7 @@ class Ticket(Base):
     submitter_name: Mapped[str | None] = mapped_column(String(100))
     company_id: Mapped[str | None] = mapped_column(String(36), index=True)
     company_name: Mapped[str | None] = mapped_column(String(200))
+    region: Mapped[str | None] = mapped_column(String(64))  # the customer's, for dispatch
     provider_id: Mapped[str | None] = mapped_column(String(36), index=True)
     handler_id: Mapped[str | None] = mapped_column(String(36), index=True)
     handler_name: Mapped[str | None] = mapped_column(String(100))

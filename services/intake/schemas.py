@@ -69,6 +69,7 @@ class TicketCreateSchema(_TicketFields):
     # staff filing on a customer's behalf name the company
     company_id = fields.String(allow_none=True, validate=validate.Length(max=36))
     company_name = fields.String(allow_none=True, validate=validate.Length(max=200))
+    region = fields.String(allow_none=True, validate=validate.Length(max=64))
     request_key = fields.String(allow_none=True, validate=validate.Length(max=80))
 
 
@@ -159,6 +160,7 @@ class TicketSummarySchema(Schema):
     status = fields.String()
     company_id = fields.String()
     company_name = fields.String()
+    region = fields.String()
     submitter_id = fields.String()
     submitter_name = fields.String()
     provider_id = fields.String()

@@ -19,6 +19,10 @@ class IntakeService(HealthMixin):
         return handlers.create_ticket(actor, payload, self.uow, self.settings)
 
     @rpc
+    def ticket_state(self, ticket_id):
+        return handlers.ticket_state(ticket_id, self.uow)
+
+    @rpc
     def get_ticket(self, actor, ticket_id):
         return handlers.get_ticket(actor, ticket_id, self.uow)
 
