@@ -3,6 +3,7 @@
 Pure Python: no nameko, no sqlalchemy. Later capabilities (dispatch, worklog) extend the
 status machine by registering transitions, never by adding ifs elsewhere.
 """
+import datetime as dt
 from dataclasses import dataclass, field
 
 SUPPORT_TYPES = ("consult", "defect", "customization", "license")
@@ -86,6 +87,16 @@ def visibility_scope(actor):
     return ("id", "-")  # unknown role sees nothing
 
 
+def is_handler_side(actor, ticket):
+    """The assigned engineer, or (for provider admins) the provider the ticket is with."""
+    if actor["role"] == "engineer":
+        return ticket.get("handler_id") == actor["id"]
+    if actor["role"] == "provider_admin":
+        return ticket.get("provider_id") is not None and \
+            ticket.get("provider_id") == actor.get("provider_id")
+    return False
+
+
 def is_requester(actor, ticket):
     """The submitter, or an admin of the submitter's company."""
     if actor["role"] == "customer":
@@ -121,6 +132,7 @@ class Transition:
     target: str                 # "<previous>" returns to the status before needs_info
     roles: frozenset            # roles that may act at all
     requester_only: bool = False  # customers must be the requester (submitter / company admin)
+    handler_only: bool = False    # engineers must be the ticket's current handler
     reason_required: bool = False
     guard: object = field(default=None, compare=False)  # extra check(ticket) -> error key or None
 
@@ -152,6 +164,59 @@ register_transition(Transition(
     frozenset({"customer", "customer_admin", "agent", "admin"}), requester_only=True,
     guard=_not_started))
 
+# ---- work (dispatch and worklog capability) ----------------------------------------------
+WORKERS = frozenset({"engineer", "agent", "admin"})
+# assignment is decided by dispatch and arrives as its event; "system" applies it here
+register_transition(Transition("assign", frozenset({"new"}), "assigned", frozenset({"system"})))
+register_transition(Transition("reassign", frozenset({"assigned", "in_progress"}), "assigned",
+                               frozenset({"system"})))
+register_transition(Transition("start", frozenset({"assigned"}), "in_progress", WORKERS,
+                               handler_only=True))
+register_transition(Transition("suspend", frozenset({"in_progress"}), "suspended", WORKERS,
+                               handler_only=True, reason_required=True))
+register_transition(Transition("resume", frozenset({"suspended"}), "in_progress",
+                               WORKERS | {"system"}, handler_only=True))
+register_transition(Transition("resolve", frozenset({"in_progress"}), "resolved", WORKERS,
+                               handler_only=True))
+register_transition(Transition("confirm", frozenset({"resolved"}), "closed",
+                               frozenset({"customer", "customer_admin", "agent", "admin"}),
+                               requester_only=True))
+register_transition(Transition("reopen", frozenset({"resolved"}), "in_progress",
+                               frozenset({"customer", "customer_admin", "agent", "admin"}),
+                               requester_only=True, reason_required=True))
+# nobody confirmed in time (a timer), or the desk closes for an unreachable customer
+register_transition(Transition("close", frozenset({"resolved"}), "closed",
+                               frozenset({"agent", "admin", "system"})))
+
+# ---- closing reports (AISHU: 关闭工单 with root cause and the reports the type demands) ----
+REPORT_KINDS = ("onsite_report", "inspection_report", "acceptance_report",
+                "implementation_report")
+REQUIRED_REPORTS = {
+    "repair": ("onsite_report",),
+    "inspection": ("onsite_report", "inspection_report"),
+    "installation": ("acceptance_report", "implementation_report"),
+}
+FOLLOW_UP_PRIORITIES = ("P1", "P2")   # important and urgent: a follow-up visit after closing
+FOLLOW_UP_BUSINESS_DAYS = 3
+
+
+def missing_reports(ticket_type, attached_kinds):
+    return [k for k in REQUIRED_REPORTS.get(ticket_type, ()) if k not in set(attached_kinds)]
+
+
+def needs_visit_time(ticket_type):
+    return ticket_type in FIELD_TYPES
+
+
+def add_business_days(start_date, days, is_workday):
+    """The date `days` working days after `start_date` (not counting it)."""
+    current, left = start_date, days
+    while left > 0:
+        current += dt.timedelta(days=1)
+        if is_workday(current):
+            left -= 1
+    return current
+
 
 class TransitionRefused(Exception):
     def __init__(self, key, **params):
@@ -168,6 +233,9 @@ def plan_transition(actor, ticket, action, reason=None):
         raise TransitionRefused("role_not_allowed", action=action)
     if t.requester_only and actor["role"] in CUSTOMER_ROLES and not is_requester(actor, ticket):
         raise TransitionRefused("role_not_allowed", action=action)
+    if t.handler_only and actor["role"] in ("engineer", "provider_admin") and \
+            not is_handler_side(actor, ticket):
+        raise TransitionRefused("not_handler", action=action)
     if ticket["status"] not in t.sources:
         raise TransitionRefused("illegal_transition", action=action, status=ticket["status"])
     if t.guard:

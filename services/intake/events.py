@@ -72,6 +72,72 @@ class AttachmentAddedData(Schema):
     ticket = fields.Nested(TicketRef, required=True)
 
 
+class StepData(Schema):
+    """The common shape of the lifecycle step events."""
+    ticket = fields.Nested(TicketRef, required=True)
+    reason = fields.String(allow_none=True)
+
+
+class SuspendedData(StepData):
+    suspension_id = fields.String(required=True)
+    planned_start = UTCDateTime(required=True)
+    planned_end = UTCDateTime(required=True)
+
+
+class ResumedData(StepData):
+    suspension_id = fields.String(required=True)
+    automatic = fields.Boolean(required=True, metadata={
+        "description": "true when the planned end passed (timer), false when resumed by hand"})
+
+
+class ResolvedData(StepData):
+    round = fields.Integer(required=True)
+    root_cause = fields.String(required=True)
+    description = fields.String(required=True)
+    completed_at = UTCDateTime(required=True)
+    visited_at = UTCDateTime(allow_none=True)
+    report_ids = fields.List(fields.String(), required=True)
+    confirm_by = UTCDateTime(required=True, metadata={
+        "description": "closes by itself then unless the customer answers"})
+
+
+class ClosedData(StepData):
+    automatic = fields.Boolean(required=True)
+    follow_up_due = UTCDateTime(allow_none=True)
+
+
+class ReopenedData(StepData):
+    reopen_count = fields.Integer(required=True)
+
+
+class RatedData(Schema):
+    ticket = fields.Nested(TicketRef, required=True)
+    round = fields.Integer(required=True)
+    product_score = fields.Integer(required=True)
+    service_score = fields.Integer(required=True)
+    comment = fields.String(allow_none=True)
+
+
+class FollowUpData(Schema):
+    ticket = fields.Nested(TicketRef, required=True)
+    follow_up_id = fields.String(required=True)
+    due_at = UTCDateTime(required=True)
+    status = fields.String(required=True)
+
+
+class TimerRequestData(Schema):
+    key = fields.String(required=True)
+    kind = fields.String(required=True)
+    owner = fields.String(required=True)
+    due_at = UTCDateTime(required=True)
+    ticket_id = fields.String(allow_none=True)
+    payload = fields.Dict(required=True)
+
+
+class TimerCancelData(Schema):
+    key = fields.String(required=True)
+
+
 TICKET_CREATED = EventSpec(SOURCE, "ticket_created", 1, TicketCreatedData,
                            "A ticket was submitted (by a customer, or by staff on their behalf).")
 TICKET_UPDATED = EventSpec(SOURCE, "ticket_updated", 1, TicketUpdatedData,
@@ -83,4 +149,36 @@ TICKET_STATUS_CHANGED = EventSpec(SOURCE, "ticket_status_changed", 1, TicketStat
 ATTACHMENT_ADDED = EventSpec(SOURCE, "attachment_added", 1, AttachmentAddedData,
                              "A file was attached to a ticket (stored in object storage).")
 
-ALL = [TICKET_CREATED, TICKET_UPDATED, TICKET_COMMENTED, TICKET_STATUS_CHANGED, ATTACHMENT_ADDED]
+TICKET_STARTED = EventSpec(SOURCE, "ticket_started", 1, StepData,
+                           "The engineer started work (assigned -> in_progress).")
+TICKET_SUSPENDED = EventSpec(SOURCE, "ticket_suspended", 1, SuspendedData,
+                             "Work was suspended until a planned end (resumes by itself then).")
+TICKET_RESUMED = EventSpec(SOURCE, "ticket_resumed", 1, ResumedData,
+                           "A suspended ticket is worked on again (by hand, or its planned end "
+                           "passed).")
+TICKET_RESOLVED = EventSpec(SOURCE, "ticket_resolved", 1, ResolvedData,
+                            "The closing report was filed; the customer is asked to confirm.")
+TICKET_CONFIRMED = EventSpec(SOURCE, "ticket_confirmed", 1, StepData,
+                             "The customer confirmed the problem is solved.")
+TICKET_REOPENED = EventSpec(SOURCE, "ticket_reopened", 1, ReopenedData,
+                            "The customer said it is not solved; work resumes.")
+TICKET_CLOSED = EventSpec(SOURCE, "ticket_closed", 1, ClosedData,
+                          "The ticket is closed (confirmed, by the desk, or nobody answered in "
+                          "time).")
+TICKET_RATED = EventSpec(SOURCE, "ticket_rated", 1, RatedData,
+                         "The customer rated product and service (1-5) for a resolution.")
+FOLLOW_UP_CREATED = EventSpec(SOURCE, "follow_up_created", 1, FollowUpData,
+                              "An important or urgent ticket closed: a follow-up visit is due "
+                              "within 3 business days.")
+FOLLOW_UP_DUE = EventSpec(SOURCE, "follow_up_due", 1, FollowUpData,
+                          "A follow-up visit reached its due time without being done.")
+TIMER_REQUESTED = EventSpec(SOURCE, "timer_requested", 1, TimerRequestData,
+                            "intake asks sla for a durable timer (auto-resume, auto-confirm, "
+                            "follow-up due).")
+TIMER_CANCELLED = EventSpec(SOURCE, "timer_cancelled", 1, TimerCancelData,
+                            "intake no longer needs a timer it asked for.")
+
+ALL = [TICKET_CREATED, TICKET_UPDATED, TICKET_COMMENTED, TICKET_STATUS_CHANGED, ATTACHMENT_ADDED,
+       TICKET_STARTED, TICKET_SUSPENDED, TICKET_RESUMED, TICKET_RESOLVED, TICKET_CONFIRMED,
+       TICKET_REOPENED, TICKET_CLOSED, TICKET_RATED, FOLLOW_UP_CREATED, FOLLOW_UP_DUE,
+       TIMER_REQUESTED, TIMER_CANCELLED]

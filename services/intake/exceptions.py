@@ -31,6 +31,34 @@ STALE_VERSION = ErrorSpec("stale_version", 409,
                           "The ticket was changed by someone else; reload and try again.",
                           "工单已被他人修改，请刷新后重试。")
 
+ROOT_CAUSE_UNKNOWN = ErrorSpec("root_cause_unknown", 400,
+                               "Unknown root cause {code}; choose one from the list.",
+                               "根本原因 {code} 不在列表中，请从列表中选择。")
+REPORTS_MISSING = ErrorSpec(
+    "reports_missing", 409,
+    "A {type} ticket cannot be closed without: {missing}. Upload them as attachments of that "
+    "kind first.",
+    "{type} 工单关闭前必须上传：{missing}。请先以相应类型上传附件。")
+VISIT_TIME_REQUIRED = ErrorSpec("visit_time_required", 400,
+                                "Field work needs the on-site visit time (visited_at).",
+                                "现场服务工单需要填写上门时间（visited_at）。")
+PLANNED_END_PAST = ErrorSpec("planned_end_in_past", 400,
+                             "The planned end of a suspension must be in the future.",
+                             "挂起的计划结束时间必须晚于当前时间。")
+ALREADY_RATED = ErrorSpec("already_rated", 409,
+                          "This resolution has already been rated.",
+                          "本次处理结果已经评价过了。")
+NOT_RATEABLE = ErrorSpec("not_rateable", 409,
+                         "Only a resolved or closed ticket can be rated, by whoever submitted it.",
+                         "只有提交人可以对已解决或已关闭的工单进行评价。")
+REPORT_KIND_STAFF_ONLY = ErrorSpec("report_kind_forbidden", 403,
+                                   "Only the engineer or the desk can upload closing reports.",
+                                   "只有工程师或支持人员可以上传关闭报告。")
+FOLLOW_UP_NOT_FOUND = ErrorSpec("follow_up_not_found", 404, "Follow-up not found.",
+                                "回访任务不存在。")
+ROOT_CAUSE_EXISTS = ErrorSpec("root_cause_exists", 409, "Root cause {code} already exists.",
+                              "根本原因 {code} 已存在。")
+
 TRANSITION_ERRORS = {
     "unknown_action": ErrorSpec("unknown_action", 400, "Unknown action: {action}.",
                                 "未知操作：{action}。"),
@@ -43,6 +71,9 @@ TRANSITION_ERRORS = {
     "work_started": ErrorSpec("illegal_transition", 409,
                               "Work has already started on this ticket; it can no longer be "
                               "cancelled.", "该工单已开始处理，不能再取消。"),
+    "not_handler": ErrorSpec("not_handler", 403,
+                             "Only the engineer this ticket is assigned to can {action} it.",
+                             "只有该工单的处理工程师可以执行“{action}”。"),
     "reason_required": ErrorSpec("reason_required", 400,
                                  "A reason is required to {action}.",
                                  "执行“{action}”需要填写原因。"),

@@ -9,10 +9,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from gongdan_common.events import utcnow
+from gongdan_common.outbox import consume_once
 from gongdan_common.validation import load
 
 from . import domain, events, exceptions as exc, schemas
-from .models import Attachment, Comment, Product, StatusChange, Ticket, TicketCounter
+from .models import (Assignment, Attachment, ClosingReport, Comment, FollowUp, Product, Rating,
+                     RootCause, StatusChange, Suspension, Ticket, TicketCounter)
 
 _ticket_out = schemas.TicketSchema()
 _summary_out = schemas.TicketSummarySchema()
@@ -139,10 +141,61 @@ def get_ticket(actor, ticket_id, uow):
         out["attachments"] = schemas.AttachmentSchema(many=True, exclude=("bucket", "object_key")).dump(
             [a for a in attachments if internal_ok or not a.internal])
         out["history"] = schemas.StatusChangeSchema(many=True).dump(history)
+        related = _related(uow, ticket.id)
+        out.update({k: v for k, v in related.items()})
         out["allowed_actions"] = allowed_actions(actor, ticket)
+        out["timeline"] = _timeline(out)
         if not internal_ok:
             out.pop("status_before", None)
         return out
+
+
+_RELATED = {"assignments": (Assignment, Assignment.at, schemas.AssignmentSchema),
+            "suspensions": (Suspension, Suspension.created_at, schemas.SuspensionSchema),
+            "closing_reports": (ClosingReport, ClosingReport.round, schemas.ClosingReportSchema),
+            "ratings": (Rating, Rating.round, schemas.RatingOutSchema),
+            "follow_ups": (FollowUp, FollowUp.round, schemas.FollowUpSchema)}
+
+
+def _related(uow, ticket_id):
+    out = {}
+    for name, (model, order, schema) in _RELATED.items():
+        rows = uow.session.scalars(select(model).where(model.ticket_id == ticket_id)
+                                   .order_by(order)).all()
+        out[name] = schema(many=True).dump(rows)
+    return out
+
+
+def _timeline(detail):
+    """Everything that happened to the ticket, in order, each with who and when. (The
+    gateway adds work-log entries from the worklog service.)"""
+    items = []
+    for h in detail["history"]:
+        items.append({"at": h["at"], "kind": "status", "actor": h["actor_name"] or h["actor_role"],
+                      "summary": f"{h['from_status'] or '-'} -> {h['to_status']}",
+                      "action": h["action"], "reason": h["reason"]})
+    for c in detail["comments"]:
+        items.append({"at": c["created_at"], "kind": "note" if c["internal"] else "reply",
+                      "actor": c["author_name"] or c["author_role"], "summary": c["body"][:200]})
+    for a in detail["attachments"]:
+        items.append({"at": a["created_at"], "kind": "attachment", "actor": a["uploaded_by_name"],
+                      "summary": f"{a['filename']} ({a['kind']})"})
+    for a in detail["assignments"]:
+        items.append({"at": a["at"], "kind": a["kind"], "actor": (a["actor"] or {}).get("name"),
+                      "summary": a["engineer_name"] or a["engineer_id"], "detail": a["detail"]})
+    for s_ in detail["suspensions"]:
+        items.append({"at": s_["created_at"], "kind": "suspension", "actor": s_["actor_name"],
+                      "summary": f"{s_['planned_start']} -> {s_['planned_end']}",
+                      "reason": s_["reason"]})
+    for r in detail["closing_reports"]:
+        items.append({"at": r["created_at"], "kind": "closing_report", "actor": r["author_name"],
+                      "summary": r["root_cause"], "reason": r["description"]})
+    for r in detail["ratings"]:
+        items.append({"at": r["created_at"], "kind": "rating", "actor": r["rater_name"],
+                      "summary": f"product {r['product_score']}/5, service {r['service_score']}/5",
+                      "reason": r["comment"]})
+    items.sort(key=lambda i: i["at"] or "")
+    return items
 
 
 def allowed_actions(actor, ticket):
@@ -277,33 +330,342 @@ def _comment(uow, ticket, actor, body, internal):
     return comment
 
 
-def transition(actor, ticket_id, action, payload, uow):
-    data = load(schemas.TransitionSchema(), payload)
+_ACTION_SCHEMAS = {"suspend": schemas.SuspendSchema, "resolve": schemas.ResolveSchema}
+
+
+def transition(actor, ticket_id, action, payload, uow, settings=None):
+    """One status action by a person (or by the system, for timers and assignments)."""
+    settings = settings or {}
+    data = load(_ACTION_SCHEMAS.get(action, schemas.TransitionSchema)(), payload)
     with uow:
         ticket = _get_visible(uow, actor, ticket_id)
-        try:
-            from_status, to_status = domain.plan_transition(
-                actor, _view(ticket), action, reason=data.get("reason"))
-        except domain.TransitionRefused as refused:
-            raise exc.TRANSITION_ERRORS[refused.key](**refused.params) from None
-        now = utcnow()
-        ticket.status_before = from_status if to_status == "needs_info" else None
-        ticket.status = to_status
-        ticket.updated_at = now
-        _record_status(uow, ticket, action, from_status, to_status, actor,
-                       reason=data.get("reason"), at=now)
-        if data.get("comment"):
-            _comment(uow, ticket, actor, data["comment"], internal=False)
+        out = _apply(uow, ticket, actor, action, data, settings)
+        uow.commit()
+        return out
+
+
+def _apply(uow, ticket, actor, action, data, settings, automatic=False):
+    try:
+        from_status, to_status = domain.plan_transition(
+            actor, _view(ticket), action, reason=data.get("reason"))
+    except domain.TransitionRefused as refused:
+        raise exc.TRANSITION_ERRORS[refused.key](**refused.params) from None
+    now = utcnow()
+    step = _EFFECTS.get(action, _no_effect)(uow, ticket, actor, data, now, settings, automatic)
+    ticket.status_before = from_status if to_status == "needs_info" else (
+        "assigned" if action == "assign" and from_status == "needs_info" else None)
+    ticket.status = to_status
+    ticket.updated_at = now
+    _record_status(uow, ticket, action, from_status, to_status, actor,
+                   reason=data.get("reason"), at=now)
+    if data.get("comment"):
+        _comment(uow, ticket, actor, data["comment"], internal=False)
+    try:
+        uow.flush()
+    except StaleDataError:
+        raise exc.STALE_VERSION() from None
+    uow.emit(events.TICKET_STATUS_CHANGED, {
+        "action": action, "from_status": from_status, "to_status": to_status,
+        "reason": data.get("reason"), "ticket": _ref(ticket)},
+        actor=actor, ticket_id=ticket.id, ticket_number=ticket.number)
+    if step is not None:
+        spec, extra = step
+        uow.emit(spec, dict(extra, ticket=_ref(ticket), reason=data.get("reason")),
+                 actor=actor, ticket_id=ticket.id, ticket_number=ticket.number)
+    return _ticket_out.dump(ticket)
+
+
+def _no_effect(uow, ticket, actor, data, now, settings, automatic):
+    return None
+
+
+def _request_timer(uow, ticket, kind, key, due_at, payload):
+    uow.emit(events.TIMER_REQUESTED, {"key": key, "kind": kind, "owner": "intake",
+                                      "due_at": due_at, "ticket_id": ticket.id,
+                                      "payload": payload},
+             ticket_id=ticket.id, ticket_number=ticket.number)
+
+
+def _cancel_timer(uow, ticket, key):
+    uow.emit(events.TIMER_CANCELLED, {"key": key}, ticket_id=ticket.id,
+             ticket_number=ticket.number)
+
+
+def _start(uow, ticket, actor, data, now, settings, automatic):
+    return events.TICKET_STARTED, {}
+
+
+def _suspend(uow, ticket, actor, data, now, settings, automatic):
+    if data["planned_end"] <= now:
+        raise exc.PLANNED_END_PAST()
+    suspension = Suspension(ticket_id=ticket.id, planned_start=data.get("planned_start") or now,
+                            planned_end=data["planned_end"], reason=data["reason"],
+                            actor_id=actor.get("id"), actor_name=actor.get("name"),
+                            created_at=now)
+    uow.session.add(suspension)
+    uow.flush()
+    ticket.suspension_id = suspension.id
+    # the automatic resume is a durable timer in sla: it survives restarts of everything
+    _request_timer(uow, ticket, "auto_resume", f"intake:auto_resume:{suspension.id}",
+                   suspension.planned_end, {"suspension_id": suspension.id})
+    return events.TICKET_SUSPENDED, {"suspension_id": suspension.id,
+                                     "planned_start": suspension.planned_start,
+                                     "planned_end": suspension.planned_end}
+
+
+def _resume(uow, ticket, actor, data, now, settings, automatic):
+    suspension = uow.session.get(Suspension, ticket.suspension_id) if ticket.suspension_id \
+        else None
+    if suspension is not None:
+        suspension.resumed_at = now
+        suspension.resumed_by = "timer" if automatic else (actor.get("name") or actor.get("id"))
+        if not automatic:
+            _cancel_timer(uow, ticket, f"intake:auto_resume:{suspension.id}")
+    ticket.suspension_id = None
+    return events.TICKET_RESUMED, {"suspension_id": suspension.id if suspension else "",
+                                   "automatic": automatic}
+
+
+def _resolve(uow, ticket, actor, data, now, settings, automatic):
+    cause = uow.session.get(RootCause, data["root_cause"])
+    if cause is None or not cause.active:
+        raise exc.ROOT_CAUSE_UNKNOWN(code=data["root_cause"])
+    if domain.needs_visit_time(ticket.type) and not data.get("visited_at"):
+        raise exc.VISIT_TIME_REQUIRED()
+    reports = uow.session.scalars(select(Attachment).where(
+        Attachment.ticket_id == ticket.id, Attachment.kind.in_(domain.REPORT_KINDS))).all()
+    missing = domain.missing_reports(ticket.type, [r.kind for r in reports])
+    if missing:
+        raise exc.REPORTS_MISSING(details={"missing": missing}, type=ticket.type,
+                                  missing=", ".join(missing))
+    ticket.resolution_round += 1
+    ticket.resolved_at = now
+    report = ClosingReport(ticket_id=ticket.id, round=ticket.resolution_round,
+                           root_cause=cause.code, description=data["description"],
+                           completed_at=data["completed_at"], visited_at=data.get("visited_at"),
+                           report_ids=[r.id for r in reports], author_id=actor.get("id"),
+                           author_name=actor.get("name"), created_at=now)
+    uow.session.add(report)
+    confirm_by = now + dt.timedelta(hours=settings.get("auto_confirm_hours", 72))
+    _request_timer(uow, ticket, "auto_confirm",
+                   f"intake:auto_confirm:{ticket.id}:{ticket.resolution_round}", confirm_by,
+                   {"round": ticket.resolution_round})
+    return events.TICKET_RESOLVED, {
+        "round": report.round, "root_cause": report.root_cause,
+        "description": report.description, "completed_at": report.completed_at,
+        "visited_at": report.visited_at, "report_ids": report.report_ids,
+        "confirm_by": confirm_by}
+
+
+def _close(uow, ticket, actor, data, now, settings, automatic):
+    ticket.closed_at = now
+    if not automatic:
+        _cancel_timer(uow, ticket, f"intake:auto_confirm:{ticket.id}:{ticket.resolution_round}")
+    due = None
+    if ticket.priority in domain.FOLLOW_UP_PRIORITIES:
+        due = _follow_up(uow, ticket, now, settings)
+    return events.TICKET_CLOSED, {"automatic": automatic, "follow_up_due": due}
+
+
+def _confirm(uow, ticket, actor, data, now, settings, automatic):
+    _close(uow, ticket, actor, data, now, settings, automatic)
+    return events.TICKET_CONFIRMED, {}
+
+
+def _reopen(uow, ticket, actor, data, now, settings, automatic):
+    ticket.reopen_count += 1
+    _cancel_timer(uow, ticket, f"intake:auto_confirm:{ticket.id}:{ticket.resolution_round}")
+    return events.TICKET_REOPENED, {"reopen_count": ticket.reopen_count}
+
+
+def _follow_up(uow, ticket, now, settings):
+    """Due at the end of the third business day after closing (vendor's time zone)."""
+    tz = settings.get("tz") or dt.timezone.utc
+    is_workday = settings.get("is_workday") or (lambda d: d.weekday() < 5)
+    day = domain.add_business_days(now.astimezone(tz).date(), domain.FOLLOW_UP_BUSINESS_DAYS,
+                                   is_workday)
+    due = dt.datetime.combine(day, dt.time(18, 0), tzinfo=tz).astimezone(dt.timezone.utc)
+    follow_up = FollowUp(ticket_id=ticket.id, round=ticket.resolution_round, due_at=due,
+                         status="open", created_at=now)
+    uow.session.add(follow_up)
+    uow.flush()
+    _request_timer(uow, ticket, "follow_up_due", f"intake:follow_up:{follow_up.id}", due,
+                   {"follow_up_id": follow_up.id})
+    uow.emit(events.FOLLOW_UP_CREATED, {"ticket": _ref(ticket), "follow_up_id": follow_up.id,
+                                        "due_at": due, "status": "open"},
+             ticket_id=ticket.id, ticket_number=ticket.number)
+    return due
+
+
+_EFFECTS = {"start": _start, "suspend": _suspend, "resume": _resume, "resolve": _resolve,
+            "confirm": _confirm, "reopen": _reopen, "close": _close}
+
+SYSTEM = {"id": None, "role": "system", "name": "system"}
+
+
+def apply_assignment(envelope, uow):
+    """dispatch decided who works on the ticket: keep the copy, move new -> assigned."""
+    data = envelope["data"]
+    kind = "reassigned" if envelope["type"] == "ticket_reassigned" else "assigned"
+    with uow:
+        if not consume_once(uow, envelope, "intake.assignment"):
+            return
+        ticket = uow.session.get(Ticket, data["ticket_id"])
+        if ticket is None:
+            return
+        at = _parse_time(envelope["occurred_at"])
+        latest = uow.session.scalar(select(func.max(Assignment.at)).where(
+            Assignment.ticket_id == ticket.id))
+        uow.session.add(Assignment(
+            id=data["assignment_id"], ticket_id=ticket.id, kind=kind,
+            engineer_id=data["engineer_id"], engineer_name=data.get("engineer_name"),
+            provider_id=data.get("provider_id"), method=data.get("method"),
+            detail={k: data.get(k) for k in ("certification", "open_load", "reason", "rule_id",
+                                             "previous_engineer_id") if k in data},
+            actor=envelope.get("actor"), at=at))
+        if latest is not None and _aware(latest) > at:
+            uow.commit()  # an older decision arriving late: history only
+            return
+        ticket.handler_id = data["engineer_id"]
+        ticket.handler_name = data.get("engineer_name")
+        ticket.provider_id = data.get("provider_id")
+        actor = dict(envelope.get("actor") or SYSTEM, role="system")
+        if ticket.status == "needs_info":
+            ticket.status_before = "assigned"  # provide_info goes to assigned
+            ticket.updated_at = utcnow()
+        elif (kind == "assigned" and ticket.status == "new") or \
+                (kind == "reassigned" and ticket.status in ("assigned", "in_progress")):
+            _apply(uow, ticket, actor, "assign" if kind == "assigned" else "reassign",
+                   {"reason": data.get("reason")}, {})
+        else:
+            ticket.updated_at = utcnow()
+            uow.flush()
+            uow.emit(events.TICKET_UPDATED, {"ticket": _ref(ticket), "changes": {
+                "handler_id": [None, ticket.handler_id]}, "reason": "assignment"},
+                actor=actor, ticket_id=ticket.id, ticket_number=ticket.number)
+        uow.commit()
+
+
+def _parse_time(value):
+    return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _aware(value):
+    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+
+
+def timer_due(envelope, uow, settings):
+    """A deadline intake asked sla for has come (auto-resume, auto-confirm, follow-up)."""
+    data = envelope["data"]
+    if data.get("owner") != "intake":
+        return
+    with uow:
+        if not consume_once(uow, envelope, "intake.timer"):
+            return
+        ticket = uow.session.get(Ticket, envelope.get("ticket_id")) \
+            if envelope.get("ticket_id") else None
+        kind, payload = data["kind"], data.get("payload") or {}
+        if kind == "auto_resume" and ticket is not None and ticket.status == "suspended" \
+                and ticket.suspension_id == payload.get("suspension_id"):
+            _apply(uow, ticket, SYSTEM, "resume", {"reason": "planned end reached"}, settings,
+                   automatic=True)
+        elif kind == "auto_confirm" and ticket is not None and ticket.status == "resolved" \
+                and ticket.resolution_round == payload.get("round"):
+            _apply(uow, ticket, SYSTEM, "close",
+                   {"reason": "not confirmed in time: closed automatically"}, settings,
+                   automatic=True)
+        elif kind == "follow_up_due":
+            follow_up = uow.session.get(FollowUp, payload.get("follow_up_id"))
+            if follow_up is not None and follow_up.status == "open":
+                follow_up.status = "overdue"
+                uow.emit(events.FOLLOW_UP_DUE, {
+                    "ticket": _ref(ticket), "follow_up_id": follow_up.id,
+                    "due_at": follow_up.due_at, "status": "overdue"},
+                    ticket_id=ticket.id, ticket_number=ticket.number)
+        uow.commit()
+
+
+def rate(actor, ticket_id, payload, uow):
+    data = load(schemas.RatingSchema(), payload)
+    with uow:
+        ticket = _get_visible(uow, actor, ticket_id)
+        if not domain.is_requester(actor, _view(ticket)) or \
+                ticket.status not in ("resolved", "closed") or ticket.resolution_round < 1:
+            raise exc.NOT_RATEABLE()
+        if uow.session.scalar(select(Rating.id).where(
+                Rating.ticket_id == ticket.id, Rating.round == ticket.resolution_round)):
+            raise exc.ALREADY_RATED()
+        rating = Rating(ticket_id=ticket.id, round=ticket.resolution_round,
+                        rater_id=actor["id"], rater_role=actor["role"],
+                        rater_name=actor.get("name"), created_at=utcnow(), **data)
+        uow.session.add(rating)
         try:
             uow.flush()
-        except StaleDataError:
-            raise exc.STALE_VERSION() from None
-        uow.emit(events.TICKET_STATUS_CHANGED, {
-            "action": action, "from_status": from_status, "to_status": to_status,
-            "reason": data.get("reason"), "ticket": _ref(ticket)},
-            actor=actor, ticket_id=ticket.id, ticket_number=ticket.number)
+        except IntegrityError:  # two raters at once: one wins
+            raise exc.ALREADY_RATED() from None
+        uow.emit(events.TICKET_RATED, dict(data, ticket=_ref(ticket), round=rating.round),
+                 actor=actor, ticket_id=ticket.id, ticket_number=ticket.number)
         uow.commit()
-        return _ticket_out.dump(ticket)
+        return schemas.RatingOutSchema().dump(rating)
+
+
+def list_follow_ups(actor, query, uow):
+    if actor["role"] not in domain.DESK_ROLES:
+        raise exc.NOT_ALLOWED()
+    q = load(schemas.FollowUpQuerySchema(), query)
+    stmt = select(FollowUp, Ticket.number, Ticket.title, Ticket.priority).join(
+        Ticket, Ticket.id == FollowUp.ticket_id)
+    if q.get("status"):
+        stmt = stmt.where(FollowUp.status == q["status"])
+    with uow:
+        total = uow.session.scalar(select(func.count()).select_from(stmt.subquery()))
+        rows = uow.session.execute(stmt.order_by(FollowUp.due_at)
+                                   .offset((q["page"] - 1) * q["page_size"])
+                                   .limit(q["page_size"])).all()
+        items = []
+        for follow_up, number, title, priority in rows:
+            item = schemas.FollowUpSchema().dump(follow_up)
+            item.update(ticket_number=number, ticket_title=title, priority=priority)
+            items.append(item)
+        return {"items": items, "total": total, "page": q["page"], "page_size": q["page_size"]}
+
+
+def complete_follow_up(actor, follow_up_id, payload, uow):
+    if actor["role"] not in domain.DESK_ROLES:
+        raise exc.NOT_ALLOWED()
+    data = load(schemas.FollowUpDoneSchema(), payload)
+    with uow:
+        follow_up = uow.session.get(FollowUp, follow_up_id)
+        if follow_up is None:
+            raise exc.FOLLOW_UP_NOT_FOUND()
+        if follow_up.status != "done":
+            follow_up.status, follow_up.note = "done", data["note"]
+            follow_up.done_by, follow_up.done_at = actor["id"], utcnow()
+            ticket = uow.session.get(Ticket, follow_up.ticket_id)
+            _cancel_timer(uow, ticket, f"intake:follow_up:{follow_up.id}")
+            uow.commit()
+        return schemas.FollowUpSchema().dump(follow_up)
+
+
+def list_root_causes(uow, include_inactive=False):
+    with uow:
+        stmt = select(RootCause).order_by(RootCause.sort, RootCause.code)
+        if not include_inactive:
+            stmt = stmt.where(RootCause.active.is_(True))
+        return schemas.RootCauseOutSchema(many=True).dump(uow.session.scalars(stmt).all())
+
+
+def put_root_cause(actor, payload, uow):
+    if actor["role"] != "admin":
+        raise exc.NOT_ALLOWED()
+    data = load(schemas.RootCauseSchema(), payload)
+    with uow:
+        cause = uow.session.get(RootCause, data["code"]) or RootCause(code=data["code"])
+        for k, v in data.items():
+            setattr(cause, k, v)
+        uow.session.add(cause)
+        uow.commit()
+        return schemas.RootCauseOutSchema().dump(cause)
 
 
 # ---- attachments -------------------------------------------------------------------
@@ -321,6 +683,8 @@ def add_attachment(actor, ticket_id, record, uow):
     data = load(schemas.AttachmentRecordSchema(), record)
     if data["internal"] and not domain.sees_internal(actor):
         raise exc.NOTE_NOT_ALLOWED()
+    if data["kind"] in domain.REPORT_KINDS and actor["role"] not in domain.STAFF_ROLES:
+        raise exc.REPORT_KIND_STAFF_ONLY()
     with uow:
         ticket = _get_visible(uow, actor, ticket_id)
         if ticket.status in ("closed", "cancelled"):
@@ -380,6 +744,17 @@ def upsert_product(actor, payload, uow, create_only=False):
 
 
 def settings_from_config(config):
+    import chinese_calendar  # statutory holidays and make-up working days, maintained upstream
+
     intake = config.get("INTAKE") or {}
+
+    def is_workday(day):
+        try:
+            return chinese_calendar.is_workday(day)
+        except NotImplementedError:  # a year the library does not know yet: weekdays
+            return day.weekday() < 5
+
     return {"number_prefix": intake.get("number_prefix", "TS"),
-            "tz": zoneinfo.ZoneInfo(config.get("TIMEZONE", "Asia/Shanghai"))}
+            "tz": zoneinfo.ZoneInfo(config.get("TIMEZONE", "Asia/Shanghai")),
+            "auto_confirm_hours": float(intake.get("auto_confirm_hours", 72)),
+            "is_workday": is_workday}

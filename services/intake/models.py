@@ -70,6 +70,11 @@ class Ticket(Base):
     handler_id: Mapped[str | None] = mapped_column(String(36), index=True)
     handler_name: Mapped[str | None] = mapped_column(String(100))
     request_key: Mapped[str | None] = mapped_column(String(80))
+    suspension_id: Mapped[str | None] = mapped_column(String(36))   # the open suspension
+    resolution_round: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(TZ)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(TZ)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(TZ, index=True)
     updated_at: Mapped[dt.datetime] = mapped_column(TZ)
@@ -124,3 +129,89 @@ class Attachment(Base):
     uploaded_by_name: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[dt.datetime] = mapped_column(TZ)
 
+
+
+class Assignment(Base):
+    """intake's copy of who was assigned and why (dispatch owns the record): for the
+    ticket's timeline without a call to dispatch on every read."""
+    __tablename__ = "ticket_assignments"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)   # dispatch's assignment id
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))                  # assigned | reassigned
+    engineer_id: Mapped[str] = mapped_column(String(36))
+    engineer_name: Mapped[str | None] = mapped_column(String(100))
+    provider_id: Mapped[str | None] = mapped_column(String(36))
+    method: Mapped[str | None] = mapped_column(String(32))
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)       # why: rule, certification, load
+    actor: Mapped[dict | None] = mapped_column(JSON)
+    at: Mapped[dt.datetime] = mapped_column(TZ)
+
+
+class Suspension(Base):
+    __tablename__ = "ticket_suspensions"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), index=True)
+    planned_start: Mapped[dt.datetime] = mapped_column(TZ)
+    planned_end: Mapped[dt.datetime] = mapped_column(TZ)
+    reason: Mapped[str] = mapped_column(Text)
+    actor_id: Mapped[str | None] = mapped_column(String(36))
+    actor_name: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(TZ)
+    resumed_at: Mapped[dt.datetime | None] = mapped_column(TZ)
+    resumed_by: Mapped[str | None] = mapped_column(String(100))   # a person's name or "timer"
+
+
+class RootCause(Base):
+    """The configurable list closing reports choose from."""
+    __tablename__ = "root_causes"
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name_en: Mapped[str] = mapped_column(String(200))
+    name_zh: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    sort: Mapped[int] = mapped_column(Integer, default=100)
+
+
+class ClosingReport(Base):
+    __tablename__ = "closing_reports"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), index=True)
+    round: Mapped[int] = mapped_column(Integer)
+    root_cause: Mapped[str] = mapped_column(ForeignKey("root_causes.code"))
+    description: Mapped[str] = mapped_column(Text)
+    completed_at: Mapped[dt.datetime] = mapped_column(TZ)
+    visited_at: Mapped[dt.datetime | None] = mapped_column(TZ)
+    report_ids: Mapped[list] = mapped_column(JSON, default=list)   # attachment ids by kind
+    author_id: Mapped[str | None] = mapped_column(String(36))
+    author_name: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(TZ)
+    __table_args__ = (UniqueConstraint("ticket_id", "round", name="uq_closing_reports_round"),)
+
+
+class Rating(Base):
+    __tablename__ = "ticket_ratings"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), index=True)
+    round: Mapped[int] = mapped_column(Integer)   # one rating per resolution
+    product_score: Mapped[int] = mapped_column(Integer)
+    service_score: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    rater_id: Mapped[str] = mapped_column(String(36))
+    rater_role: Mapped[str] = mapped_column(String(32))
+    rater_name: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(TZ)
+    __table_args__ = (UniqueConstraint("ticket_id", "round", name="uq_ticket_ratings_round"),)
+
+
+class FollowUp(Base):
+    """回访: a visit after closing an important or urgent ticket, due in 3 business days."""
+    __tablename__ = "follow_ups"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), index=True)
+    round: Mapped[int] = mapped_column(Integer)
+    due_at: Mapped[dt.datetime] = mapped_column(TZ, index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)   # open | overdue | done
+    note: Mapped[str | None] = mapped_column(Text)
+    done_by: Mapped[str | None] = mapped_column(String(36))
+    done_at: Mapped[dt.datetime | None] = mapped_column(TZ)
+    created_at: Mapped[dt.datetime] = mapped_column(TZ)
+    __table_args__ = (UniqueConstraint("ticket_id", "round", name="uq_follow_ups_round"),)

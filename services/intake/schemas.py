@@ -98,6 +98,78 @@ class TransitionSchema(Schema):
     comment = fields.String(allow_none=True, validate=validate.Length(max=20000))
 
 
+class SuspendSchema(Schema):
+    """挂起: planned start and end, and why."""
+    class Meta:
+        unknown = RAISE
+    planned_start = UTCDateTime(allow_none=True)
+    planned_end = UTCDateTime(required=True)
+    reason = Text(required=True, validate=validate.Length(min=1, max=2000))
+    comment = fields.String(allow_none=True, validate=validate.Length(max=20000))
+
+    @validates_schema
+    def end_after_start(self, data, **kwargs):
+        start, end = data.get("planned_start"), data.get("planned_end")
+        if start and end and end <= start:
+            raise ValidationError(bi("The planned end must be after the planned start.",
+                                     "计划结束时间必须晚于计划开始时间。"), "planned_end")
+
+
+class ResolveSchema(Schema):
+    """The closing report (关闭工单): root cause, description, times; the reports the type
+    demands are attachments of the matching kind, uploaded before."""
+    class Meta:
+        unknown = RAISE
+    root_cause = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    description = Text(required=True, validate=validate.Length(min=1, max=20000))
+    completed_at = UTCDateTime(required=True)
+    visited_at = UTCDateTime(allow_none=True)
+    comment = fields.String(allow_none=True, validate=validate.Length(max=20000),
+                            metadata={"description": "a public reply to the customer"})
+
+    @validates_schema
+    def visit_before_completion(self, data, **kwargs):
+        visited, completed = data.get("visited_at"), data.get("completed_at")
+        if visited and completed and visited > completed:
+            raise ValidationError(bi("The on-site visit cannot be after the completion time.",
+                                     "上门时间不能晚于完成时间。"), "visited_at")
+
+
+SCORE = validate.Range(min=1, max=5, error=bi("A score is 1 to 5 stars.", "评分为 1 到 5 星。"))
+
+
+class RatingSchema(Schema):
+    class Meta:
+        unknown = RAISE
+    product_score = fields.Integer(required=True, strict=True, validate=SCORE)
+    service_score = fields.Integer(required=True, strict=True, validate=SCORE)
+    comment = fields.String(allow_none=True, validate=validate.Length(max=5000))
+
+
+class FollowUpDoneSchema(Schema):
+    class Meta:
+        unknown = RAISE
+    note = Text(required=True, validate=validate.Length(min=1, max=5000))
+
+
+class FollowUpQuerySchema(Schema):
+    class Meta:
+        unknown = RAISE
+    status = fields.String(validate=validate.OneOf(["open", "overdue", "done"]))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class RootCauseSchema(Schema):
+    class Meta:
+        unknown = RAISE
+    code = Text(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,63}$"))
+    name_en = Text(required=True, validate=validate.Length(min=1, max=200))
+    name_zh = Text(required=True, validate=validate.Length(min=1, max=200))
+    active = fields.Boolean(load_default=True)
+    sort = fields.Integer(load_default=100)
+
+
 class ListQuerySchema(Schema):
     class Meta:
         unknown = RAISE
@@ -131,7 +203,8 @@ class AttachmentRecordSchema(Schema):
     sha256 = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
     bucket = fields.String(required=True, validate=validate.Length(max=63))
     object_key = fields.String(required=True, validate=validate.Length(max=400))
-    kind = fields.String(load_default="intake", validate=validate.Length(max=32))
+    kind = fields.String(load_default="intake",
+                         validate=validate.OneOf(("intake",) + domain.REPORT_KINDS))
     internal = fields.Boolean(load_default=False)
 
 
@@ -185,6 +258,10 @@ class TicketSchema(TicketSummarySchema):
     contact_name = fields.String()
     contact_phone = fields.String()
     status_before = fields.String()
+    resolution_round = fields.Integer()
+    reopen_count = fields.Integer()
+    resolved_at = UTCDateTime()
+    closed_at = UTCDateTime()
 
 
 class StatusChangeSchema(Schema):
@@ -223,6 +300,76 @@ class AttachmentSchema(Schema):
     uploaded_by = fields.String()
     uploaded_by_name = fields.String()
     created_at = UTCDateTime()
+
+
+class SuspensionSchema(Schema):
+    id = fields.String()
+    planned_start = UTCDateTime()
+    planned_end = UTCDateTime()
+    reason = fields.String()
+    actor_id = fields.String()
+    actor_name = fields.String()
+    created_at = UTCDateTime()
+    resumed_at = UTCDateTime()
+    resumed_by = fields.String()
+
+
+class ClosingReportSchema(Schema):
+    id = fields.String()
+    round = fields.Integer()
+    root_cause = fields.String()
+    description = fields.String()
+    completed_at = UTCDateTime()
+    visited_at = UTCDateTime()
+    report_ids = fields.List(fields.String())
+    author_id = fields.String()
+    author_name = fields.String()
+    created_at = UTCDateTime()
+
+
+class RatingOutSchema(Schema):
+    id = fields.String()
+    ticket_id = fields.String()
+    round = fields.Integer()
+    product_score = fields.Integer()
+    service_score = fields.Integer()
+    comment = fields.String()
+    rater_id = fields.String()
+    rater_role = fields.String()
+    rater_name = fields.String()
+    created_at = UTCDateTime()
+
+
+class AssignmentSchema(Schema):
+    id = fields.String()
+    kind = fields.String()
+    engineer_id = fields.String()
+    engineer_name = fields.String()
+    provider_id = fields.String()
+    method = fields.String()
+    detail = fields.Dict()
+    actor = fields.Dict()
+    at = UTCDateTime()
+
+
+class FollowUpSchema(Schema):
+    id = fields.String()
+    ticket_id = fields.String()
+    round = fields.Integer()
+    due_at = UTCDateTime()
+    status = fields.String()
+    note = fields.String()
+    done_by = fields.String()
+    done_at = UTCDateTime()
+    created_at = UTCDateTime()
+
+
+class RootCauseOutSchema(Schema):
+    code = fields.String()
+    name_en = fields.String()
+    name_zh = fields.String()
+    active = fields.Boolean()
+    sort = fields.Integer()
 
 
 class ProductOutSchema(Schema):

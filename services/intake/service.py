@@ -1,4 +1,6 @@
 """Nameko entrypoints of the intake service: translate, delegate to handlers, return dicts."""
+from nameko.events import event_handler
+
 from gongdan_common.entrypoints import rpc
 
 from gongdan_common.dependencies import Settings, UnitOfWorkProvider
@@ -40,7 +42,39 @@ class IntakeService(HealthMixin):
 
     @rpc
     def transition(self, actor, ticket_id, action, payload):
-        return handlers.transition(actor, ticket_id, action, payload, self.uow)
+        return handlers.transition(actor, ticket_id, action, payload, self.uow, self.settings)
+
+    @rpc
+    def rate(self, actor, ticket_id, payload):
+        return handlers.rate(actor, ticket_id, payload, self.uow)
+
+    @rpc
+    def list_follow_ups(self, actor, query):
+        return handlers.list_follow_ups(actor, query, self.uow)
+
+    @rpc
+    def complete_follow_up(self, actor, follow_up_id, payload):
+        return handlers.complete_follow_up(actor, follow_up_id, payload, self.uow)
+
+    @rpc
+    def list_root_causes(self, include_inactive=False):
+        return handlers.list_root_causes(self.uow, include_inactive)
+
+    @rpc
+    def put_root_cause(self, actor, payload):
+        return handlers.put_root_cause(actor, payload, self.uow)
+
+    @event_handler("dispatch", "ticket_assigned")
+    def on_ticket_assigned(self, envelope):
+        handlers.apply_assignment(envelope, self.uow)
+
+    @event_handler("dispatch", "ticket_reassigned")
+    def on_ticket_reassigned(self, envelope):
+        handlers.apply_assignment(envelope, self.uow)
+
+    @event_handler("sla", "timer_due")
+    def on_timer_due(self, envelope):
+        handlers.timer_due(envelope, self.uow, self.settings)
 
     @rpc
     def authorize_attachment(self, actor, ticket_id):

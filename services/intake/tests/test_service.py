@@ -14,4 +14,5 @@ def test_entrypoints_delegate_to_handlers():
         h.create_ticket.assert_called_once_with({"id": "u"}, {"title": "x"}, service.uow,
                                                 service.settings)
         service.transition({"id": "u"}, "t1", "cancel", {})
-        h.transition.assert_called_once_with({"id": "u"}, "t1", "cancel", {}, service.uow)
+        h.transition.assert_called_once_with({"id": "u"}, "t1", "cancel", {}, service.uow,
+                                             service.settings)
