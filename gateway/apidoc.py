@@ -177,8 +177,10 @@ ATTACHMENT_UPLOAD = doc(
     response=AttachmentOut, status=201, errors=(400, 401, 403, 404, 409, 413, 415, 503),
     description="multipart/form-data with field `file`, or the raw bytes with "
                 "?filename=NAME. Allowed: png jpg jpeg gif rar zip 7z doc docx xls xlsx mp4 "
-                "pdf txt log, checked by content; at most 100 MB. 503 when object storage is "
-                "down (the ticket is unaffected).")
+                "pdf txt log, checked by content; at most 100 MB. ?kind=onsite_report | "
+                "inspection_report | acceptance_report | implementation_report uploads a "
+                "closing report (staff only, at most 30 MB). ?internal=1 hides it from the "
+                "customer. 503 when object storage is down (the ticket is unaffected).")
 ATTACHMENT_LINK = doc("attachments", "A short-lived download link (?redirect=1 for a 302)",
                       response=AttachmentLink, errors=(401, 404, 503))
 USERS_LIST = doc("admin", "List users (admin: all; customer_admin: own company)",
@@ -227,14 +229,58 @@ QUALIFIED = doc("providers", "Engineers qualified for a product line on a day: c
                 response=QualifiedList)
 
 
+class FollowUpRow(intake.FollowUpSchema):
+    ticket_number = fields.String()
+    ticket_title = fields.String()
+    priority = fields.String()
+
+
+class FollowUpPage(Schema):
+    items = fields.List(fields.Nested(FollowUpRow))
+    total = fields.Integer()
+    page = fields.Integer()
+    page_size = fields.Integer()
+
+
+class RootCauseList(Schema):
+    items = fields.List(fields.Nested(intake.RootCauseOutSchema))
+
+
+RATING = doc("tickets", "Rate product and service (1-5 stars), once per resolution",
+             body=intake.RatingSchema, response=intake.RatingOutSchema, status=201,
+             errors=(400, 401, 403, 404, 409))
+FOLLOW_UPS = doc("follow-ups", "Follow-up visits due after closing P1/P2 tickets (desk only)",
+                 query=intake.FollowUpQuerySchema, response=FollowUpPage)
+FOLLOW_UP_DONE = doc("follow-ups", "Record a follow-up as done", body=intake.FollowUpDoneSchema,
+                     response=intake.FollowUpSchema)
+ROOT_CAUSES = doc("tickets", "Root causes a closing report chooses from", response=RootCauseList)
+ROOT_CAUSE_PUT = doc("admin", "Create or change a root cause",
+                     body=intake.RootCauseSchema(exclude=("code",)),
+                     response=intake.RootCauseOutSchema)
+
+_ACTION_DOCS = {
+    "cancel": ("Cancel (submitter or company admin, before work starts)", None),
+    "request-info": ("Ask the customer for missing information (staff; reason required)", None),
+    "provide-info": ("Tell the desk the requested information was given", None),
+    "start": ("Start work (the assigned engineer, or the desk): assigned -> in_progress", None),
+    "suspend": ("Suspend with planned start, planned end and reason; resumes by itself at the "
+                "planned end", intake.SuspendSchema),
+    "resume": ("Resume a suspended ticket by hand", None),
+    "resolve": ("File the closing report (root cause, description, times; the reports the type "
+                "demands must be attached first, ?kind=onsite_report ...)", intake.ResolveSchema),
+    "confirm": ("The customer confirms it is solved: resolved -> closed", None),
+    "reopen": ("The customer says it is not solved (reason required): back to in_progress",
+               None),
+    "close": ("The desk closes a resolved ticket nobody confirms", None),
+}
+
+
 def ticket_actions(actions):
+    assert set(_ACTION_DOCS) == set(actions)
     out = doc("tickets", "Status actions", body=intake.TransitionSchema,
               response=intake.TicketSchema, errors=(400, 401, 403, 404, 409))
-    out["expand"] = {"action": {
-        "cancel": "Cancel (submitter or company admin, before work starts)",
-        "request-info": "Ask the customer for missing information (staff; reason required)",
-        "provide-info": "Tell the desk the requested information was given"}}
-    assert set(out["expand"]["action"]) == set(actions)
+    out["expand"] = {"action": {a: text for a, (text, _) in _ACTION_DOCS.items()}}
+    out["bodies"] = {a: body for a, (_, body) in _ACTION_DOCS.items() if body is not None}
     return out
 
 
@@ -271,7 +317,8 @@ def openapi_document():
             rule = re.compile(r"<[^<>]*:" + name + ">")
             variants = [(rule.sub(v, url), s) for v, s in values.items()]
         for path, summary in variants:
-            op = _operation(meta, summary, path)
+            body = (meta.get("bodies") or {}).get(path.rsplit("/", 1)[-1])
+            op = _operation(dict(meta, body=body) if body else meta, summary, path)
             oapi_path = _PARAM.sub(r"{\1}", path)
             for m in method.split(","):
                 paths.setdefault(oapi_path, {})[m.lower()] = op

@@ -25,7 +25,9 @@ log = logging.getLogger(__name__)
 RPC_TIMEOUT = float(os.environ.get("GATEWAY_RPC_TIMEOUT", "30"))
 SERVICES = ("intake", "dispatch", "worklog", "sla", "notify", "kb")
 TICKET_ACTIONS = {"cancel": "cancel", "request-info": "request_info",
-                  "provide-info": "provide_info"}
+                  "provide-info": "provide_info", "start": "start", "suspend": "suspend",
+                  "resume": "resume", "resolve": "resolve", "confirm": "confirm",
+                  "reopen": "reopen", "close": "close"}
 _ACTIONS_RULE = "any(" + ",".join(f'"{a}"' for a in TICKET_ACTIONS) + ")"
 
 
@@ -39,6 +41,8 @@ def build_settings(config):
         "lockout_threshold": int(gw.get("lockout_threshold", 5)),
         "lockout_minutes": int(gw.get("lockout_minutes", 15)),
         "max_upload": int(gw.get("max_upload_bytes", 100 * 1024 * 1024)),
+        # closing reports (现场服务报告 …) are capped lower, as the AISHU guide says
+        "max_report": int(gw.get("max_report_bytes", 30 * 1024 * 1024)),
         "bucket": config["OBJECT_STORE"]["bucket"],
         "link_ttl": int(config["OBJECT_STORE"].get("link_ttl_seconds", 300)),
         "tz": zoneinfo.ZoneInfo(config.get("TIMEZONE", "Asia/Shanghai")),
@@ -215,14 +219,41 @@ class GatewayService:
         return call(self.intake, "transition", self._actor(request), ticket_id,
                     TICKET_ACTIONS[action], json_body(request, required=False))
 
+    @api("POST", "/api/v1/tickets/<ticket_id>/rating", doc=apidoc.RATING)
+    def rate(self, request, ticket_id):
+        return 201, call(self.intake, "rate", self._actor(request), ticket_id, json_body(request))
+
+    @api("GET", "/api/v1/follow-ups", doc=apidoc.FOLLOW_UPS)
+    def follow_ups(self, request):
+        return call(self.intake, "list_follow_ups", self._actor(request), query_dict(request))
+
+    @api("POST", "/api/v1/follow-ups/<follow_up_id>/done", doc=apidoc.FOLLOW_UP_DONE)
+    def follow_up_done(self, request, follow_up_id):
+        return call(self.intake, "complete_follow_up", self._actor(request), follow_up_id,
+                    json_body(request))
+
+    @api("GET", "/api/v1/root-causes", doc=apidoc.ROOT_CAUSES)
+    def root_causes(self, request):
+        self._actor(request)
+        return {"items": call(self.intake, "list_root_causes", False)}
+
+    @api("PUT", "/api/v1/admin/root-causes/<code>", doc=apidoc.ROOT_CAUSE_PUT)
+    def put_root_cause(self, request, code):
+        body = json_body(request)
+        body["code"] = code
+        return call(self.intake, "put_root_cause", self._actor(request), body)
+
     @api("POST", "/api/v1/tickets/<ticket_id>/attachments", upload=True,
          doc=apidoc.ATTACHMENT_UPLOAD)
     def upload_attachment(self, request, ticket_id):
         actor = self._actor(request)
-        ticket = call(self.intake, "authorize_attachment", actor, ticket_id)
+        kind = request.args.get("kind", "intake")
+        ticket = call(self.intake, "authorize_attachment", actor, ticket_id, kind)
+        limit = self.settings["max_upload"] if kind == "intake" else self.settings["max_report"]
         record = uploads.store_upload(request, ticket["ticket_id"], self.store,
-                                      self.settings["bucket"], self.settings["max_upload"])
+                                      self.settings["bucket"], limit)
         record["internal"] = request.args.get("internal") in ("1", "true")
+        record["kind"] = kind
         try:
             out = call(self.intake, "add_attachment", actor, ticket["ticket_id"], record)
         except Exception:

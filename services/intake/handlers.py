@@ -670,8 +670,11 @@ def put_root_cause(actor, payload, uow):
 
 # ---- attachments -------------------------------------------------------------------
 
-def authorize_attachment(actor, ticket_id, uow):
-    """Before the gateway streams a file: may this actor attach to this ticket?"""
+def authorize_attachment(actor, ticket_id, uow, kind="intake"):
+    """Before the gateway streams a file: may this actor attach this kind to this ticket?"""
+    load(schemas.AttachmentKindSchema(), {"kind": kind})
+    if kind in domain.REPORT_KINDS and actor["role"] not in domain.STAFF_ROLES:
+        raise exc.REPORT_KIND_STAFF_ONLY()
     with uow:
         ticket = _get_visible(uow, actor, ticket_id)
         if ticket.status in ("closed", "cancelled"):

@@ -208,6 +208,10 @@ class AttachmentRecordSchema(Schema):
     internal = fields.Boolean(load_default=False)
 
 
+class AttachmentKindSchema(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(("intake",) + domain.REPORT_KINDS))
+
+
 class ProductSchema(Schema):
     class Meta:
         unknown = RAISE

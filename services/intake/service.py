@@ -77,8 +77,8 @@ class IntakeService(HealthMixin):
         handlers.timer_due(envelope, self.uow, self.settings)
 
     @rpc
-    def authorize_attachment(self, actor, ticket_id):
-        return handlers.authorize_attachment(actor, ticket_id, self.uow)
+    def authorize_attachment(self, actor, ticket_id, kind="intake"):
+        return handlers.authorize_attachment(actor, ticket_id, self.uow, kind)
 
     @rpc
     def add_attachment(self, actor, ticket_id, record):
