@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 
 from services.dispatch import schemas as dispatch
 from services.intake import schemas as intake
+from services.worklog import schemas as worklog
 
 from . import schemas as gw
 
@@ -39,7 +40,25 @@ class Ready(Schema):
     checks = fields.Dict(metadata={"description": "component -> ok | unavailable"})
 
 
+class TimelineItem(Schema):
+    at = fields.String()
+    kind = fields.String(metadata={"enum": [
+        "status", "reply", "note", "attachment", "assigned", "reassigned", "suspension",
+        "closing_report", "rating", "worklog"]})
+    actor = fields.String()
+    summary = fields.String()
+    reason = fields.String()
+
+
 class TicketDetail(intake.TicketSchema):
+    timeline = fields.List(fields.Nested(TimelineItem))
+    assignments = fields.List(fields.Nested(intake.AssignmentSchema))
+    suspensions = fields.List(fields.Nested(intake.SuspensionSchema))
+    closing_reports = fields.List(fields.Nested(intake.ClosingReportSchema))
+    ratings = fields.List(fields.Nested(intake.RatingOutSchema))
+    follow_ups = fields.List(fields.Nested(intake.FollowUpSchema))
+    worklogs = fields.List(fields.Nested(worklog.EntrySchema), allow_none=True, metadata={
+        "description": "null when the worklog service did not answer"})
     comments = fields.List(fields.Nested(intake.CommentSchema))
     attachments = fields.List(fields.Nested(intake.AttachmentSchema(
         exclude=("bucket", "object_key"))))
@@ -245,6 +264,49 @@ class FollowUpPage(Schema):
 class RootCauseList(Schema):
     items = fields.List(fields.Nested(intake.RootCauseOutSchema))
 
+
+class EntryRow(worklog.EntrySchema):
+    can_edit = fields.Boolean()
+
+
+class EntryList(Schema):
+    ticket_id = fields.String()
+    ticket_number = fields.String()
+    ticket_status = fields.String()
+    can_add = fields.Boolean()
+    items = fields.List(fields.Nested(EntryRow))
+    total = fields.Integer()
+
+
+class EntryDeleted(Schema):
+    id = fields.String()
+    ticket_id = fields.String()
+    deleted = fields.Boolean()
+    deleted_at = fields.DateTime()
+
+
+class EntryHistory(Schema):
+    entry_id = fields.String()
+    ticket_id = fields.String()
+    items = fields.List(fields.Nested(worklog.ChangeSchema))
+
+
+WORKLOGS_LIST = doc("worklogs", "Work-log entries of a ticket, oldest work first",
+                    response=EntryList)
+WORKLOG_CREATE = doc("worklogs", "Log work (only while in progress, by the handler or the desk)",
+                     body=worklog.EntryCreateSchema, response=worklog.EntrySchema, status=201,
+                     errors=(400, 401, 403, 404, 409, 503))
+WORKLOG_PATCH = doc("worklogs", "Correct an entry (its author or the desk, while in progress)",
+                    body=worklog.EntryPatchSchema, response=worklog.EntrySchema,
+                    errors=(400, 401, 403, 404, 409))
+WORKLOG_DELETE = doc("worklogs", "Delete an entry (kept in its history)", response=EntryDeleted,
+                     errors=(401, 403, 404, 409))
+WORKLOG_HISTORY = doc("worklogs", "Who changed an entry, when, from what to what",
+                      response=EntryHistory)
+TICKET_TIME = doc("worklogs", "Time spent on a ticket, in total and per engineer",
+                  response=worklog.TicketTimeSchema)
+ENGINEER_TIME = doc("reports", "Time spent per engineer over a period",
+                    query=worklog.ReportQuerySchema, response=worklog.EngineerTimeSchema)
 
 RATING = doc("tickets", "Rate product and service (1-5 stars), once per resolution",
              body=intake.RatingSchema, response=intake.RatingOutSchema, status=201,
