@@ -1,9 +1,11 @@
 """Dispatch's service layer: plain functions over a unit of work. No nameko here.
 
 The registry of service providers, their engineers and the engineers' certifications, and
-the question assignment will ask of it: who is qualified for a product line on a day.
-Rules live in `domain`; these functions load input, check the actor, query, and dump.
+the question assignment asks of it: who is qualified for a product line on a day, most
+suitable first. Assignment itself is in `assignment`. Rules live in `domain`; these
+functions load input, check the actor, query, and dump.
 """
+import datetime as dt
 import zoneinfo
 
 from marshmallow import ValidationError
@@ -15,7 +17,7 @@ from gongdan_common.events import utcnow
 from gongdan_common.validation import load
 
 from . import domain, events, exceptions as exc, schemas
-from .models import Certification, Engineer, Provider
+from .models import Certification, Engineer, Provider, last_assigned, open_loads
 
 _provider_out = schemas.ProviderSchema()
 _engineer_out = schemas.EngineerSchema()
@@ -23,8 +25,28 @@ _cert_out = schemas.CertificationSchema()
 
 
 def settings_from_config(config):
-    """Certificates name calendar days: "today" is a day in the vendor's time zone."""
-    return {"tz": zoneinfo.ZoneInfo(config.get("TIMEZONE", "Asia/Shanghai")), "now": utcnow}
+    """Certificates name calendar days: "today" is a day in the vendor's time zone.
+
+    DISPATCH.offer_timeout_minutes (60): how long a provider has to answer an offer.
+    DISPATCH.certification_warning_days (30): certification_expiring goes out this many days
+    before a certification's last valid day.
+    DISPATCH.auto_offer (false): offer new repair and inspection tickets to a provider at once
+    when no routing rule decides (otherwise the desk offers them with `offer`).
+    DISPATCH.intake_timeout_seconds (10): how long to wait for intake's `ticket_state`.
+    """
+    cfg = config.get("DISPATCH") or {}
+    return {"tz": zoneinfo.ZoneInfo(config.get("TIMEZONE", "Asia/Shanghai")), "now": utcnow,
+            "offer_timeout": dt.timedelta(minutes=float(cfg.get("offer_timeout_minutes", 60))),
+            "warning_days": int(cfg.get("certification_warning_days", 30)),
+            "auto_offer": _flag(cfg.get("auto_offer", False)),
+            "intake_timeout": float(cfg.get("intake_timeout_seconds", 10))}
+
+
+def _flag(value):
+    """YAML gives a bool; an environment override gives text."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
 
 
 def _today(settings):
@@ -292,26 +314,43 @@ def list_certifications(actor, engineer_id, uow, settings):
 
 # ---- qualification ------------------------------------------------------------------------
 
+def ranked_candidates(uow, product_line, day, provider_ids=None, wanted_skills=()):
+    """Qualified candidates (on duty, of an active provider, certified on `day`) ranked by
+    suitability: skill match, open load, then least recently assigned (domain.by_suitability).
+    Returns (candidates, open loads, last assigned) for the caller to report."""
+    # narrowed in SQL to rows that can qualify; domain.qualified decides
+    stmt = (select(Engineer).join(Provider, Provider.id == Engineer.provider_id)
+            .where(Provider.active.is_(True), _holds_line(product_line)))
+    if provider_ids is not None:
+        stmt = stmt.where(Engineer.provider_id.in_(list(provider_ids)))
+    engineers = uow.session.scalars(stmt).all()
+    certs = _certs_of(uow, stmt, product_line)
+    ids = [e.id for e in engineers]
+    loads = open_loads(uow.session, ids, domain.DONE_STATUSES)
+    last = last_assigned(uow.session, ids)
+    candidates = domain.qualified(engineers, certs, product_line, day,
+                                  wanted_skills=wanted_skills,
+                                  key=domain.by_suitability(loads, last))
+    return candidates, loads, last
+
+
 def qualified_engineers(actor, query, uow, settings):
     """On-duty engineers of active providers certified for `product_line` on day `at`
-    (default today), best first: {product_line, at, items}."""
+    (default today), most suitable first: {product_line, at, items}; each item says its
+    skill match, open load and when it was last assigned (the ranking's reasons)."""
     q = load(schemas.QualifiedQuerySchema(), query)
     scope = _read_scope(actor, q.get("provider_id"))
     day = domain.local_date(q["at"], settings["tz"]) if "at" in q else _today(settings)
-    # narrowed in SQL to rows that can qualify; domain.qualified decides
-    stmt = (select(Engineer).join(Provider, Provider.id == Engineer.provider_id)
-            .where(Provider.active.is_(True), _holds_line(q["product_line"])))
-    if scope is not None:
-        stmt = stmt.where(Engineer.provider_id == scope)
     with uow:
-        engineers = uow.session.scalars(stmt).all()
-        certs = _certs_of(uow, stmt, q["product_line"])
-    candidates = domain.qualified(engineers, certs, q["product_line"], day,
-                                  wanted_skills=q["skills"])
+        candidates, loads, last = ranked_candidates(
+            uow, q["product_line"], day, None if scope is None else [scope], q["skills"])
     items = []
     for candidate in candidates:
         out = _engineer_out.dump(candidate.engineer)
         out["skill_match"] = candidate.skill_match
+        out["open_load"] = loads.get(candidate.engineer.id, 0)
+        at = last.get(candidate.engineer.id)
+        out["last_assigned_at"] = schemas.utc_iso(at)
         out["certification"] = _cert_view(candidate.certification, day)
         items.append(out)
     return {"product_line": q["product_line"], "at": day.isoformat(), "items": items}

@@ -1,8 +1,8 @@
 """marshmallow schemas for dispatch's RPC boundary (in and out)."""
 import datetime as dt
 
-from marshmallow import (RAISE, Schema, ValidationError, fields, post_load, validate,
-                         validates_schema)
+from marshmallow import (EXCLUDE, RAISE, Schema, ValidationError, fields, post_load,
+                         validate, validates_schema)
 
 from gongdan_common.fields import Text, UTCDateTime
 from gongdan_common.i18n import bi
@@ -170,3 +170,222 @@ class CertificationSchema(Schema):
     valid_from = fields.Date()
     valid_until = fields.Date()
     created_at = UTCDateTime()
+
+
+# ==== assignment ===========================================================================
+
+REASON = validate.Length(min=1, max=500)
+ONE_OF_ROUTABLE_TYPES = validate.OneOf(domain.ROUTABLE_TYPES, error=bi(
+    "A rule names one of the ticket types consult, defect, customization, license, repair, "
+    "inspection (installation tickets are always dispatched automatically).",
+    "规则的工单类型必须是 consult、defect、customization、license、repair、inspection 之一"
+    "（安装工单总是自动派单）。"))
+OFFER_STATUSES = ("pending", "accepted", "declined", "expired", "withdrawn")
+
+
+class AssignSchema(Schema):
+    """assign: the engineer, an optional note, and — to replace someone already on a
+    needs_info ticket — the id of the assignment the caller saw (compare-and-set)."""
+    class Meta:
+        unknown = RAISE
+
+    engineer_id = Text(required=True, validate=ID)
+    reason = fields.String(allow_none=True, validate=validate.Length(max=500))
+    expected_assignment_id = fields.String(allow_none=True, validate=ID)
+
+
+class ReassignSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    engineer_id = Text(required=True, validate=ID)
+    reason = Text(required=True, validate=REASON, error_messages={"required": bi(
+        "Say why the ticket is re-assigned.", "请填写变更指派的原因。")})
+    expected_assignment_id = fields.String(allow_none=True, validate=ID)
+
+
+class UnassignSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    reason = Text(required=True, validate=REASON, error_messages={"required": bi(
+        "Say why the assignment is cancelled.", "请填写取消指派的原因。")})
+    expected_assignment_id = fields.String(allow_none=True, validate=ID)
+
+
+class OfferInSchema(Schema):
+    """offer: to the named provider, or (omitted) to the next qualified one."""
+    class Meta:
+        unknown = RAISE
+
+    provider_id = Text(validate=ID)
+
+
+class AcceptOfferSchema(Schema):
+    """accept_offer: name the engineer now (the ticket is assigned at once), or later."""
+    class Meta:
+        unknown = RAISE
+
+    engineer_id = Text(validate=ID)
+
+
+class DeclineOfferSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    reason = fields.String(allow_none=True, validate=validate.Length(max=500))
+
+
+class OfferQuerySchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    ticket_id = Text(validate=ID)
+    provider_id = Text(validate=ID)
+    status = fields.String(validate=validate.OneOf(OFFER_STATUSES))
+
+
+class RuleInSchema(Schema):
+    """create_rule / update_rule. Each of ticket_type, category, product_line narrows the
+    tickets the rule applies to (null = any); the target is a provider (team) or a named
+    engineer — exactly one."""
+    class Meta:
+        unknown = RAISE
+
+    name = Text(validate=validate.Length(min=1, max=100))
+    position = fields.Integer(validate=validate.Range(min=0, max=1_000_000))
+    ticket_type = fields.String(allow_none=True, validate=ONE_OF_ROUTABLE_TYPES)
+    category = fields.String(allow_none=True, validate=LABEL)
+    product_line = fields.String(allow_none=True, validate=PRODUCT_LINE)
+    provider_id = fields.String(allow_none=True, validate=ID)
+    engineer_id = fields.String(allow_none=True, validate=ID)
+    active = fields.Boolean()
+
+
+def check_rule_target(data):
+    """Exactly one of provider_id and engineer_id (after an update is merged)."""
+    if bool(data.get("provider_id")) == bool(data.get("engineer_id")):
+        raise ValidationError({"provider_id": [bi(
+            "Name either a service provider (provider_id) or an engineer (engineer_id), not "
+            "both and not neither.",
+            "请指定服务商（provider_id）或工程师（engineer_id）之一，不能同时指定或都不指定。")]})
+
+
+class TicketRefIn(Schema):
+    """The ticket facts in intake's events and `ticket_state` (intake's TicketRef)."""
+    class Meta:
+        unknown = EXCLUDE
+
+    id = fields.String(required=True, validate=ID)
+    number = fields.String(required=True)
+    type = fields.String(required=True)
+    title = fields.String(required=True)
+    product = fields.String(required=True)
+    product_line = fields.String(required=True)
+    category = fields.String(required=True)
+    priority = fields.String(required=True)
+    status = fields.String(required=True)
+    company_id = fields.String(allow_none=True)
+    region = fields.String(allow_none=True)
+    submitter_id = fields.String(required=True)
+    provider_id = fields.String(allow_none=True)
+    handler_id = fields.String(allow_none=True)
+    version = fields.Integer(required=True)
+    created_at = UTCDateTime(required=True)
+    updated_at = UTCDateTime(required=True)
+
+
+class TimerDueIn(Schema):
+    """sla's timer_due data, as far as dispatch reads it."""
+    class Meta:
+        unknown = EXCLUDE
+
+    key = fields.String(required=True)
+    kind = fields.String(required=True)
+    owner = fields.String(required=True)
+    due_at = UTCDateTime(required=True)
+    fired_at = UTCDateTime(required=True)
+    payload = fields.Dict(load_default=dict)
+
+
+# ---- output -------------------------------------------------------------------------------
+
+def utc_iso(value):
+    """A datetime as UTCDateTime dumps it: UTC, ISO 8601 with Z (naive means UTC)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+class AssignmentSchema(Schema):
+    id = fields.String()
+    ticket_id = fields.String()
+    seq = fields.Integer()
+    ticket_number = fields.String()
+    kind = fields.String()
+    engineer_id = fields.String()
+    engineer_name = fields.String()
+    provider_id = fields.String()
+    provider_name = fields.String()
+    method = fields.String()
+    chosen_by = fields.Method("_chosen_by")
+    rule_id = fields.String()
+    rule_name = fields.String()
+    offer_id = fields.String()
+    certification = fields.Method("_certification")
+    open_load = fields.Integer()
+    reason = fields.String()
+    previous_assignment_id = fields.String()
+    previous_engineer_id = fields.String()
+    created_at = UTCDateTime()
+    ended_at = UTCDateTime()
+    end_reason = fields.String()
+
+    def _chosen_by(self, a):
+        if a.chosen_by_role is None:
+            return None
+        return {"id": a.chosen_by_id, "role": a.chosen_by_role, "name": a.chosen_by_name}
+
+    def _certification(self, a):
+        return {"id": a.certification_id, "certificate_no": a.certificate_no,
+                "valid_until": a.certificate_valid_until.isoformat()}
+
+
+class OfferSchema(Schema):
+    id = fields.String()
+    ticket_id = fields.String()
+    ticket_number = fields.String()
+    provider_id = fields.String()
+    round = fields.Integer()
+    status = fields.String()
+    rule_id = fields.String()
+    offered_by = fields.Method("_offered_by")
+    offered_at = UTCDateTime()
+    due_at = UTCDateTime()
+    responded_at = UTCDateTime()
+    responded_by_id = fields.String()
+    responded_by_name = fields.String()
+    reason = fields.String()
+    engineer_id = fields.String()
+
+    def _offered_by(self, o):
+        if o.offered_by_role is None:
+            return None
+        return {"id": o.offered_by_id, "role": o.offered_by_role, "name": o.offered_by_name}
+
+
+class RuleSchema(Schema):
+    id = fields.String()
+    name = fields.String()
+    position = fields.Integer()
+    ticket_type = fields.String()
+    category = fields.String()
+    product_line = fields.String()
+    provider_id = fields.String()
+    engineer_id = fields.String()
+    active = fields.Boolean()
+    created_by = fields.String()
+    created_at = UTCDateTime()
+    updated_at = UTCDateTime()

@@ -1,15 +1,25 @@
 """Nameko entrypoints of the dispatch service: translate, delegate to handlers, return dicts.
 
-The registry of service providers, engineers and certifications, and `qualified_engineers`,
-which assignment builds on. Every call takes the acting user (`actor`, as the gateway
-authenticated it) first.
+The registry of service providers, engineers and certifications (`handlers`), and
+assignment (`assignment`): assign / reassign / unassign, routing rules, provider offers,
+assignment history, and the consumers of intake's ticket events and sla's timers. Every RPC
+takes the acting user (`actor`, as the gateway authenticated it) first.
 """
+from nameko.events import event_handler
+from nameko.rpc import RpcProxy
+from nameko.timer import timer
+
 from gongdan_common.dependencies import Settings, UnitOfWorkProvider
 from gongdan_common.entrypoints import rpc
 from gongdan_common.health import HealthMixin
 
-from . import handlers
+from . import assignment, handlers
+from .dependencies import ticket_lookup
 from .models import metadata
+
+# The certification check is daily in effect: each run warns what is due and claims it, so
+# running it hourly (and at start) only makes a warning go out within an hour of its day.
+CERTIFICATION_CHECK_SECONDS = 3600
 
 
 class DispatchService(HealthMixin):
@@ -17,6 +27,12 @@ class DispatchService(HealthMixin):
 
     uow = UnitOfWorkProvider(metadata)
     settings = Settings(handlers.settings_from_config)
+    intake = RpcProxy("intake")
+
+    def _tickets(self):
+        return ticket_lookup(self.intake, self.settings["intake_timeout"])
+
+    # ---- registry ---------------------------------------------------------------------------
 
     @rpc
     def upsert_provider(self, actor, payload):
@@ -52,3 +68,84 @@ class DispatchService(HealthMixin):
                  "skills": skills}
         return handlers.qualified_engineers(
             actor, {k: v for k, v in query.items() if v is not None}, self.uow, self.settings)
+
+    # ---- assignment -------------------------------------------------------------------------
+
+    @rpc
+    def assign(self, actor, ticket_id, payload):
+        return assignment.assign(actor, ticket_id, payload, self.uow, self.settings,
+                                 self._tickets())
+
+    @rpc
+    def reassign(self, actor, ticket_id, payload):
+        return assignment.reassign(actor, ticket_id, payload, self.uow, self.settings,
+                                   self._tickets())
+
+    @rpc
+    def unassign(self, actor, ticket_id, payload):
+        return assignment.unassign(actor, ticket_id, payload, self.uow, self.settings,
+                                   self._tickets())
+
+    @rpc
+    def assignment_history(self, actor, ticket_id):
+        return assignment.assignment_history(actor, ticket_id, self.uow)
+
+    # ---- provider offers --------------------------------------------------------------------
+
+    @rpc
+    def offer(self, actor, ticket_id, payload=None):
+        return assignment.offer(actor, ticket_id, payload, self.uow, self.settings,
+                                self._tickets())
+
+    @rpc
+    def accept_offer(self, actor, offer_id, payload=None):
+        return assignment.accept_offer(actor, offer_id, payload, self.uow, self.settings)
+
+    @rpc
+    def decline_offer(self, actor, offer_id, payload=None):
+        return assignment.decline_offer(actor, offer_id, payload, self.uow, self.settings)
+
+    @rpc
+    def list_offers(self, actor, query=None):
+        return assignment.list_offers(actor, query, self.uow)
+
+    # ---- routing rules ----------------------------------------------------------------------
+
+    @rpc
+    def list_rules(self, actor):
+        return assignment.list_rules(actor, self.uow)
+
+    @rpc
+    def create_rule(self, actor, payload):
+        return assignment.create_rule(actor, payload, self.uow, self.settings)
+
+    @rpc
+    def update_rule(self, actor, rule_id, payload):
+        return assignment.update_rule(actor, rule_id, payload, self.uow, self.settings)
+
+    @rpc
+    def delete_rule(self, actor, rule_id):
+        return assignment.delete_rule(actor, rule_id, self.uow)
+
+    # ---- what other services tell us --------------------------------------------------------
+
+    @event_handler("intake", "ticket_created")
+    def on_ticket_created(self, envelope):
+        assignment.ticket_created(envelope, self.uow, self.settings)
+
+    @event_handler("intake", "ticket_updated")
+    def on_ticket_updated(self, envelope):
+        assignment.ticket_changed(envelope, self.uow, self.settings, "dispatch.ticket_updated")
+
+    @event_handler("intake", "ticket_status_changed")
+    def on_ticket_status_changed(self, envelope):
+        assignment.ticket_changed(envelope, self.uow, self.settings,
+                                  "dispatch.ticket_status_changed")
+
+    @event_handler("sla", "timer_due")
+    def on_timer_due(self, envelope):
+        assignment.timer_due(envelope, self.uow, self.settings)
+
+    @timer(interval=CERTIFICATION_CHECK_SECONDS, eager=True)
+    def check_certifications(self):
+        assignment.warn_expiring_certifications(self.uow, self.settings)
