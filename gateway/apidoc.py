@@ -134,6 +134,8 @@ class CertificationList(Schema):
 
 class QualifiedRow(dispatch.EngineerSchema):
     skill_match = fields.Integer()
+    open_load = fields.Integer()
+    last_assigned_at = fields.DateTime(allow_none=True)
     certification = fields.Nested(CertificationOut)
 
 
@@ -291,6 +293,49 @@ class EntryHistory(Schema):
     items = fields.List(fields.Nested(worklog.ChangeSchema))
 
 
+class AssignmentList(Schema):
+    items = fields.List(fields.Nested(dispatch.AssignmentSchema))
+
+
+class OfferList(Schema):
+    items = fields.List(fields.Nested(dispatch.OfferSchema))
+
+
+class RuleList(Schema):
+    items = fields.List(fields.Nested(dispatch.RuleSchema))
+
+
+ASSIGN = doc("dispatch", "Assign a qualified engineer (agent: any ticket; provider admin: own "
+             "engineers, repair and inspection tickets)", body=dispatch.AssignSchema,
+             response=dispatch.AssignmentSchema, errors=(400, 401, 403, 404, 409),
+             description="Refused with a clear error when the engineer is not certified for "
+                         "the ticket's product line today, is on leave, or belongs to another "
+                         "provider. Two racing assignments: one wins, the other gets 409.")
+REASSIGN = doc("dispatch", "Re-assign with a reason", body=dispatch.ReassignSchema,
+               response=dispatch.AssignmentSchema, errors=(400, 401, 403, 404, 409))
+UNASSIGN = doc("dispatch", "Take the ticket back from its engineer (with a reason)",
+               body=dispatch.UnassignSchema, response=dispatch.AssignmentSchema,
+               errors=(400, 401, 403, 404, 409))
+ASSIGNMENTS = doc("dispatch", "Who was assigned, by whom or which rule, and why",
+                  response=AssignmentList)
+OFFER = doc("dispatch", "Offer a repair or inspection ticket to a service provider",
+            body=dispatch.OfferInSchema, response=dispatch.OfferSchema, status=201,
+            errors=(400, 401, 403, 404, 409))
+OFFERS = doc("dispatch", "Offers (provider admins: to their provider)",
+             query=dispatch.OfferQuerySchema, response=OfferList)
+OFFER_ACCEPT = doc("dispatch", "Accept an offer (optionally naming the engineer at once)",
+                   body=dispatch.AcceptOfferSchema, response=dispatch.OfferSchema,
+                   errors=(400, 401, 403, 404, 409))
+OFFER_DECLINE = doc("dispatch", "Decline an offer: it moves on to the next qualified provider",
+                    body=dispatch.DeclineOfferSchema, response=dispatch.OfferSchema,
+                    errors=(400, 401, 403, 404, 409))
+RULES = doc("admin", "Routing rules for support tickets", response=RuleList)
+RULE_CREATE = doc("admin", "Create a routing rule", body=dispatch.RuleInSchema,
+                  response=dispatch.RuleSchema, status=201)
+RULE_PATCH = doc("admin", "Change a routing rule", body=dispatch.RuleInSchema,
+                 response=dispatch.RuleSchema)
+RULE_DELETE = doc("admin", "Delete a routing rule", response=dispatch.RuleSchema)
+
 WORKLOGS_LIST = doc("worklogs", "Work-log entries of a ticket, oldest work first",
                     response=EntryList)
 WORKLOG_CREATE = doc("worklogs", "Log work (only while in progress, by the handler or the desk)",
@@ -346,11 +391,17 @@ def ticket_actions(actions):
     return out
 
 
+_NAMES = {}
+
+
 def _schema_name(schema):
     """Component names: the class name without 'Schema', plus what a partial view leaves
     out (ProductSchema(exclude=("code",)) -> ProductWithoutCode)."""
     cls = schema if isinstance(schema, type) else type(schema)
     name = cls.__name__.removesuffix("Schema")
+    owner = _NAMES.setdefault(name, cls)
+    if owner is not cls:  # two services' schemas share a class name: say whose
+        name = cls.__module__.split(".")[-2].title() + name
     if not isinstance(schema, type):
         if schema.exclude:
             name += "Without" + "".join(f.title().replace("_", "") for f in sorted(schema.exclude))

@@ -63,7 +63,7 @@ class GatewayService:
     store = ObjectStoreProvider()
     # requests nobody picks up within the deadline expire instead of running late
     intake = RpcProxy("intake", expiration=int(RPC_TIMEOUT * 1000))
-    dispatch = RpcProxy("dispatch", expiration=3000)
+    dispatch = RpcProxy("dispatch", expiration=int(RPC_TIMEOUT * 1000))
     worklog = RpcProxy("worklog", expiration=int(RPC_TIMEOUT * 1000))
     sla = RpcProxy("sla", expiration=3000)
     notify = RpcProxy("notify", expiration=3000)
@@ -217,6 +217,63 @@ class GatewayService:
              "summary": e["title"], "minutes": e["minutes"], "on_site": e["on_site"]}
             for e in entries], key=lambda item: item["at"] or "")
         return ticket
+
+    # ---- assignment (the dispatch service) ---------------------------------------------
+
+    @api("POST", "/api/v1/tickets/<ticket_id>/assign", doc=apidoc.ASSIGN)
+    def assign(self, request, ticket_id):
+        return call(self.dispatch, "assign", self._actor(request), ticket_id, json_body(request))
+
+    @api("POST", "/api/v1/tickets/<ticket_id>/reassign", doc=apidoc.REASSIGN)
+    def reassign(self, request, ticket_id):
+        return call(self.dispatch, "reassign", self._actor(request), ticket_id,
+                    json_body(request))
+
+    @api("POST", "/api/v1/tickets/<ticket_id>/unassign", doc=apidoc.UNASSIGN)
+    def unassign(self, request, ticket_id):
+        return call(self.dispatch, "unassign", self._actor(request), ticket_id,
+                    json_body(request))
+
+    @api("GET", "/api/v1/tickets/<ticket_id>/assignments", doc=apidoc.ASSIGNMENTS)
+    def assignments(self, request, ticket_id):
+        return call(self.dispatch, "assignment_history", self._actor(request), ticket_id)
+
+    @api("POST", "/api/v1/tickets/<ticket_id>/offer", doc=apidoc.OFFER)
+    def offer(self, request, ticket_id):
+        return 201, call(self.dispatch, "offer", self._actor(request), ticket_id,
+                         json_body(request, required=False))
+
+    @api("GET", "/api/v1/offers", doc=apidoc.OFFERS)
+    def offers(self, request):
+        return {"items": call(self.dispatch, "list_offers", self._actor(request),
+                              query_dict(request))}
+
+    @api("POST", "/api/v1/offers/<offer_id>/accept", doc=apidoc.OFFER_ACCEPT)
+    def accept_offer(self, request, offer_id):
+        return call(self.dispatch, "accept_offer", self._actor(request), offer_id,
+                    json_body(request, required=False))
+
+    @api("POST", "/api/v1/offers/<offer_id>/decline", doc=apidoc.OFFER_DECLINE)
+    def decline_offer(self, request, offer_id):
+        return call(self.dispatch, "decline_offer", self._actor(request), offer_id,
+                    json_body(request, required=False))
+
+    @api("GET", "/api/v1/admin/routing-rules", doc=apidoc.RULES)
+    def list_rules(self, request):
+        return {"items": call(self.dispatch, "list_rules", self._actor(request))}
+
+    @api("POST", "/api/v1/admin/routing-rules", doc=apidoc.RULE_CREATE)
+    def create_rule(self, request):
+        return 201, call(self.dispatch, "create_rule", self._actor(request), json_body(request))
+
+    @api("PATCH", "/api/v1/admin/routing-rules/<rule_id>", doc=apidoc.RULE_PATCH)
+    def update_rule(self, request, rule_id):
+        return call(self.dispatch, "update_rule", self._actor(request), rule_id,
+                    json_body(request))
+
+    @api("DELETE", "/api/v1/admin/routing-rules/<rule_id>", doc=apidoc.RULE_DELETE)
+    def delete_rule(self, request, rule_id):
+        return call(self.dispatch, "delete_rule", self._actor(request), rule_id)
 
     # ---- work logs (the worklog service) ----------------------------------------------
 

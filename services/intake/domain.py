@@ -170,6 +170,7 @@ WORKERS = frozenset({"engineer", "agent", "admin"})
 register_transition(Transition("assign", frozenset({"new"}), "assigned", frozenset({"system"})))
 register_transition(Transition("reassign", frozenset({"assigned", "in_progress"}), "assigned",
                                frozenset({"system"})))
+register_transition(Transition("unassign", frozenset({"assigned"}), "new", frozenset({"system"})))
 register_transition(Transition("start", frozenset({"assigned"}), "in_progress", WORKERS,
                                handler_only=True))
 register_transition(Transition("suspend", frozenset({"in_progress"}), "suspended", WORKERS,

@@ -546,6 +546,38 @@ def apply_assignment(envelope, uow):
         uow.commit()
 
 
+def apply_provider_change(envelope, uow):
+    """Offers and un-assignment from dispatch: who (which provider) may see the ticket, and
+    a ticket taken back from its engineer returns to new."""
+    data, kind = envelope["data"], envelope["type"]
+    with uow:
+        if not consume_once(uow, envelope, "intake.dispatch"):
+            return
+        ticket = uow.session.get(Ticket, data["ticket_id"])
+        if ticket is None:
+            return
+        if kind == "ticket_offered":
+            ticket.provider_id = data["provider_id"]
+        elif kind in ("offer_declined", "offer_expired", "offer_exhausted"):
+            if ticket.handler_id is None and ticket.provider_id == data.get("provider_id", ticket.provider_id):
+                ticket.provider_id = None
+        elif kind == "ticket_unassigned":
+            ticket.handler_id, ticket.handler_name = None, None
+            if not data.get("provider_keeps_ticket"):
+                ticket.provider_id = None
+            if ticket.status == "assigned":
+                actor = dict(envelope.get("actor") or SYSTEM, role="system")
+                _apply(uow, ticket, actor, "unassign", {"reason": data.get("reason")}, {})
+                uow.commit()
+                return
+        ticket.updated_at = utcnow()
+        uow.flush()
+        uow.emit(events.TICKET_UPDATED, {"ticket": _ref(ticket), "changes": {
+            "provider_id": [None, ticket.provider_id]}, "reason": kind},
+            actor=envelope.get("actor"), ticket_id=ticket.id, ticket_number=ticket.number)
+        uow.commit()
+
+
 def _parse_time(value):
     return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
 

@@ -72,6 +72,26 @@ class IntakeService(HealthMixin):
     def on_ticket_reassigned(self, envelope):
         handlers.apply_assignment(envelope, self.uow)
 
+    @event_handler("dispatch", "ticket_unassigned")
+    def on_ticket_unassigned(self, envelope):
+        handlers.apply_provider_change(envelope, self.uow)
+
+    @event_handler("dispatch", "ticket_offered")
+    def on_ticket_offered(self, envelope):
+        handlers.apply_provider_change(envelope, self.uow)
+
+    @event_handler("dispatch", "offer_declined")
+    def on_offer_declined(self, envelope):
+        handlers.apply_provider_change(envelope, self.uow)
+
+    @event_handler("dispatch", "offer_expired")
+    def on_offer_expired(self, envelope):
+        handlers.apply_provider_change(envelope, self.uow)
+
+    @event_handler("dispatch", "offer_exhausted")
+    def on_offer_exhausted(self, envelope):
+        handlers.apply_provider_change(envelope, self.uow)
+
     @event_handler("sla", "timer_due")
     def on_timer_due(self, envelope):
         handlers.timer_due(envelope, self.uow, self.settings)
