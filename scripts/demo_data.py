@@ -12,6 +12,7 @@ import datetime as dt
 import os
 import subprocess
 import sys
+import time
 
 import requests
 
@@ -64,6 +65,18 @@ class Client:
             self.token = r.json()["access_token"]
             self.user = r.json()["user"]
         return r
+
+
+def wait_status(api, ticket_id, wanted, seconds=15):
+    """Assignment arrives in intake by event: wait until the ticket shows one of `wanted`."""
+    deadline = time.monotonic() + seconds
+    status = None
+    while time.monotonic() < deadline:
+        status = api.call("GET", f"/tickets/{ticket_id}").json()["status"]
+        if status in wanted:
+            return status
+        time.sleep(0.3)
+    return status
 
 
 def day(offset):
@@ -121,8 +134,9 @@ def main(argv=None):
                 "product_line": line, "certificate_no": number, "certificate_name": f"{line} 认证工程师",
                 "valid_from": day(start), "valid_until": day(end)})
 
-    zhao, qian, alice, agent = (people[p] for p in ("13900000001", "13900000002", "13900000003",
-                                                     "13900000004"))
+    zhao, qian, alice, agent, zhou, wu = (people[p] for p in (
+        "13900000001", "13900000002", "13900000003", "13900000004", "13900000005",
+        "13900000006"))
 
     def ticket(who, key, **fields):
         body = {"type": "defect", "category": "function", "contact_phone": "13900000002",
@@ -159,14 +173,55 @@ def main(argv=None):
                 description="与上一个工单相同，误提交。", impact="individual", urgency="low")
     if t5["status"] == "new":
         qian.call("POST", f"/tickets/{t5['id']}/cancel", {"reason": "重复提交"})
-    ticket(zhao, "6", title="安装新版本客户端", product="AS-8", type="installation", category="installation",
-           description="需要为 200 台电脑安装 8.1 客户端。", device_sn="AS8-SITE-HZ-01")
+    # installation tickets are dispatched automatically to a certified engineer
+    t6 = ticket(zhao, "6", title="安装新版本客户端", product="AS-8", type="installation",
+                category="installation", description="需要为 200 台电脑安装 8.1 客户端。",
+                device_sn="AS8-SITE-HZ-01")
+
+    # the desk routes t1 to an engineer, who starts and answers
+    if wait_status(agent, t1["id"], ("new", "assigned", "in_progress")) == "new":
+        agent.call("POST", f"/tickets/{t1['id']}/assign",
+                   {"engineer_id": wu.user["id"], "reason": "AnyShare 认证工程师"})
+    if wait_status(agent, t1["id"], ("assigned", "in_progress")) == "assigned":
+        wu.call("POST", f"/tickets/{t1['id']}/start")
+        wu.call("POST", f"/tickets/{t1['id']}/comments",
+                {"body": "已定位到存储节点超时，正在调整超时参数。"})
+    # the vendor offers the repair ticket to the provider, which accepts with its engineer
+    if wait_status(agent, t2["id"], ("new", "assigned", "in_progress")) == "new":
+        offer = agent.call("POST", f"/tickets/{t2['id']}/offer",
+                           {"provider_id": provider["id"]}, ok=(201, 409)).json()
+        if "id" in offer:
+            zhou.call("POST", f"/offers/{offer['id']}/accept", {"engineer_id": wu.user["id"]})
+    if wait_status(agent, t2["id"], ("assigned", "in_progress")) == "assigned":
+        wu.call("POST", f"/tickets/{t2['id']}/start")
+        now = dt.datetime.now(dt.timezone.utc)
+        wu.call("POST", f"/tickets/{t2['id']}/worklogs", {
+            "started_at": t2["created_at"], "ended_at": now.isoformat(), "on_site": True,
+            "title": "上门检查备份一体机", "description": "检查磁盘阵列和备份策略，发现一块硬盘告警。"},
+            headers={"Idempotency-Key": "demo-wl-1"})
+    # a consultation answered, resolved, confirmed and rated
+    t7 = ticket(qian, "7", title="如何设置文档保留策略？", product="AS-8", type="consult",
+                category="consultation", description="希望删除的文件保留 90 天。",
+                impact="individual", urgency="low")
+    if wait_status(agent, t7["id"], ("new", "assigned", "in_progress", "resolved", "closed")) == "new":
+        agent.call("POST", f"/tickets/{t7['id']}/assign", {"engineer_id": wu.user["id"]})
+    if wait_status(agent, t7["id"], ("assigned", "in_progress", "resolved", "closed")) == "assigned":
+        wu.call("POST", f"/tickets/{t7['id']}/start")
+        wu.call("POST", f"/tickets/{t7['id']}/resolve", {
+            "root_cause": "user_operation", "description": "在“回收站策略”中设置保留 90 天即可。",
+            "completed_at": dt.datetime.now(dt.timezone.utc).isoformat(),
+            "comment": "已在测试环境验证，步骤见知识库。"})
+        qian.call("POST", f"/tickets/{t7['id']}/confirm")
+        qian.call("POST", f"/tickets/{t7['id']}/rating",
+                  {"product_score": 5, "service_score": 5, "comment": "解答清楚"})
+    wait_status(agent, t6["id"], ("assigned", "in_progress", "new"))
 
     print("Demo data is ready. Log in at", args.base_url + "/", "with password", PASSWORD)
     for phone, _email, name, role, company, _pos in PEOPLE:
         print(f"  {role:15} {phone}  {name}  {company or '(vendor)'}")
     print(f"  {'admin':15} {args.admin_login}  password {args.admin_password}")
-    print("Tickets:", ", ".join(f"{t['number']} ({t['status']})" for t in (t1, t2, t3, t4, t5)))
+    tickets = [agent.call("GET", f"/tickets/{t['id']}").json() for t in (t1, t2, t3, t4, t5, t6, t7)]
+    print("Tickets:", ", ".join(f"{t['number']} ({t['status']})" for t in tickets))
 
 
 if __name__ == "__main__":
