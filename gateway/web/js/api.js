@@ -140,10 +140,11 @@ export async function logout() {
   }
 }
 
-export function upload(ticketId, file) {
+export function upload(ticketId, file, kind) {
   const form = new FormData();
   form.append("file", file, file.name);
-  return request("POST", `/tickets/${encodeURIComponent(ticketId)}/attachments`, { form });
+  return request("POST", `/tickets/${encodeURIComponent(ticketId)}/attachments`,
+    { form, query: kind ? { kind } : undefined });
 }
 
 let openapi = null;

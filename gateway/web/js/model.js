@@ -10,7 +10,7 @@ export const ROLE_COMPANY_KIND = {
   engineer: "provider", agent: "vendor", admin: "vendor",
 };
 // transitions whose reason the server insists on
-export const REASON_REQUIRED = new Set(["request_info"]);
+export const REASON_REQUIRED = new Set(["request_info", "reopen", "suspend"]);
 
 export const isStaff = (user) => Boolean(user && STAFF_ROLES.includes(user.role));
 export const isDesk = (user) => Boolean(user && DESK_ROLES.includes(user.role));

@@ -5,6 +5,7 @@ import { t, label, fmtTime, fmtSize } from "../i18n.js";
 import * as api from "../api.js";
 import { isStaff, actionPath, REASON_REQUIRED, STAFF_ROLES } from "../model.js";
 import { filePicker, uploadQueue } from "./uploads.js";
+import { actionFields, ratingCard, worklogCard, assignCard, closingCard, timelineCard } from "./work.js";
 
 const FINISHED = new Set(["closed", "cancelled"]);
 
@@ -33,13 +34,15 @@ export async function detailView(root, ctx) {
   function draw(tk) {
     document.title = `${tk.number} · ${t("app.title")}`;
     const product = products.find((p) => p.code === tk.product);
+    const env = { user, reload };
     root.replaceChildren(
       h("div", { class: "page-head" },
         h("a", { href: "#/tickets", class: "back-link", text: `‹ ${t("detail.back")}` })),
       header(tk),
       h("div", { class: "detail-grid" },
-        h("div", { class: "detail-main" }, descriptionCard(tk), conversationCard(tk)),
-        h("aside", { class: "detail-side" }, factsCard(tk, product), attachmentsCard(tk), historyCard(tk))));
+        h("div", { class: "detail-main" }, descriptionCard(tk), ratingCard(tk, env), closingCard(tk),
+          timelineCard(tk), worklogCard(tk, env), conversationCard(tk)),
+        h("aside", { class: "detail-side" }, factsCard(tk, product), assignCard(tk, env), attachmentsCard(tk))));
   }
 
   // ---- header and actions
@@ -74,10 +77,12 @@ export async function detailView(root, ctx) {
     const reason = h("input", { type: "text", name: "reason", maxLength: 2000, required: reasonNeeded });
     const comment = h("textarea", { name: "comment", rows: 3, maxLength: 20000 });
     const confirm = h("button", { type: "submit", class: ["btn", action === "cancel" ? "btn-danger" : "btn-primary"], text: t("detail.confirm") });
+    const special = actionFields(action, tk);
     const form = h("form", { class: "action-form", dataset: { action }, novalidate: true },
       h("h2", { class: "h3", text: label("action", action) }),
       box,
-      action === "provide_info" ? null
+      special ? special.nodes : null,
+      action === "provide_info" || special ? null
         : field(t(reasonNeeded ? `detail.reason_${action}` : "detail.reason"), reason,
           { name: "reason", required: reasonNeeded }),
       field(t(action === "provide_info" ? "detail.comment_provide_info" : "detail.comment"), comment, { name: "comment" }),
@@ -88,8 +93,8 @@ export async function detailView(root, ctx) {
     form.addEventListener("submit", async (e) => {
       e.preventDefault();
       clearErrors(form, box);
-      const body = {};
-      if (reason.value.trim()) body.reason = reason.value.trim();
+      const body = special ? special.body() : {};
+      if (!special && reason.value.trim()) body.reason = reason.value.trim();
       if (comment.value.trim()) body.comment = comment.value.trim();
       busy(confirm, true);
       try {
@@ -102,7 +107,7 @@ export async function detailView(root, ctx) {
     });
     panel.replaceChildren(form);
     panel.hidden = false;
-    (action === "provide_info" ? comment : reason).focus();
+    (special ? special.focus : action === "provide_info" ? comment : reason).focus();
   }
 
   // ---- description
@@ -246,20 +251,6 @@ export async function detailView(root, ctx) {
     } finally {
       busy(button, false);
     }
-  }
-
-  function historyCard(tk) {
-    const rows = (tk.history || []).map((c) => h("li", { class: "event" },
-      h("div", { class: "event-action", text: label("action", c.action) }),
-      h("div", { class: "event-line" },
-        c.from_status ? [badge("status", c.from_status, label("status", c.from_status)), h("span", { class: "arrow", "aria-hidden": "true", text: "→" })] : null,
-        badge("status", c.to_status, label("status", c.to_status))),
-      h("div", { class: "muted small" },
-        c.actor_name || label("role", c.actor_role), " · ", fmtTime(c.at)),
-      c.reason ? h("div", { class: "event-reason", text: t("detail.reason_label", { reason: c.reason }) }) : null));
-    return h("section", { class: "card history" },
-      h("h2", { text: t("detail.history") }),
-      h("ol", { class: "timeline" }, rows));
   }
 
   root.append(h("p", { class: "muted loading", text: t("common.loading") }));
