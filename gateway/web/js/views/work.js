@@ -339,7 +339,8 @@ export function timelineCard(tk) {
       h("time", { class: "muted small event-time", datetime: i.at, text: fmtTime(i.at) })),
     i.summary ? h("div", { class: "event-summary", text: i.kind === "status" ? statusLine(i.summary) : i.summary }) : null,
     h("div", { class: "muted small event-actor", text: i.actor || "" }),
-    i.reason ? h("div", { class: "event-reason", text: t("detail.reason_label", { reason: i.reason }) }) : null));
+    i.reason ? h("div", { class: "event-reason", text: ["status", "suspension", "assigned", "reassigned"].includes(i.kind)
+      ? t("detail.reason_label", { reason: i.reason }) : i.reason }) : null));
   return h("section", { class: "card history", id: "timeline" },
     h("h2", {}, t("work.timeline"), h("span", { class: "count", text: String(items.length) })),
     h("ol", { class: "timeline" }, items));
