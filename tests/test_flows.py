@@ -215,3 +215,34 @@ def test_provider_cannot_touch_installation_or_other_providers(system, admin, ma
     boss.post(f"/offers/{offer.json()['id']}/accept", {})
     r = boss.post(f"/tickets/{repair['id']}/assign", {"engineer_id": stranger.user["id"]})
     assert r.status_code in (400, 403, 409), r.text
+
+
+def test_nobody_confirms_and_the_ticket_closes_by_itself(system, make_user, new_ticket,
+                                                          field_service):
+    """The automatic confirmation is a durable timer in sla, delivered back to intake."""
+    system.stop_service("intake")
+    system.start_service("intake", AUTO_CONFIRM_HOURS="0.0015")  # 5.4 seconds
+    try:
+        system.wait_service("intake")
+        customer = make_user()
+        agent = make_user("agent")
+        engineer = field_service.good
+        t = new_ticket(customer, type="consult", category="consultation",
+                       product=field_service.product)
+        assert agent.post(f"/tickets/{t['id']}/assign",
+                          {"engineer_id": engineer.user["id"]}).status_code == 200
+        wait_for(engineer, t["id"], lambda x: x.get("status") == "assigned")
+        engineer.post(f"/tickets/{t['id']}/start")
+        r = engineer.post(f"/tickets/{t['id']}/resolve", {
+            "root_cause": "user_operation", "description": "已答复", "completed_at": now()})
+        assert r.json()["status"] == "resolved"
+        closed = wait_for(customer, t["id"], lambda x: x["status"] == "closed", seconds=30)
+        last = closed["history"][-1]
+        assert last["action"] == "close" and last["actor_role"] == "system"
+        # the customer can still rate the resolution afterwards
+        assert customer.post(f"/tickets/{t['id']}/rating",
+                             {"product_score": 4, "service_score": 4}).status_code == 201
+    finally:
+        system.stop_service("intake")
+        system.start_service("intake")
+        system.wait_service("intake")
