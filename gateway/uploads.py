@@ -16,8 +16,11 @@ from .storage import HashingReader
 def open_upload(request, max_bytes):
     """-> (filename, stream, declared_length or None)"""
     if request.mimetype == "multipart/form-data":
+        # max_form_memory_size=None: Werkzeug 2.3 checks that limit against the multipart
+        # parser's raw read buffer (file bytes included), so a small value refused ordinary
+        # files at random; the whole body is already capped by max_content_length
         _, form, files = parse_form_data(request.environ, max_content_length=max_bytes + 65536,
-                                         max_form_memory_size=65536, silent=False)
+                                         max_form_memory_size=None, silent=False)
         f = files.get("file")
         if f is None:
             raise exc.FILE_MISSING()

@@ -61,8 +61,9 @@ class UnitOfWork:
     `uow.emit(spec, data, ...)` writes an event to the outbox in the same transaction.
     """
 
-    def __init__(self, session_factory, lock=None, on_commit=None):
+    def __init__(self, session_factory, lock=None, on_commit=None, engine=None):
         self._session_factory = session_factory
+        self.engine = engine
         self._lock = lock
         self._on_commit = on_commit
         self.session = None
@@ -128,7 +129,8 @@ class Database:
             if is_sqlite(self.engine) else None
 
     def unit_of_work(self, on_commit=None):
-        return UnitOfWork(self.sessionmaker, lock=self.lock, on_commit=on_commit)
+        return UnitOfWork(self.sessionmaker, lock=self.lock, on_commit=on_commit,
+                          engine=self.engine)
 
     def dispose(self):
         self.engine.dispose()

@@ -71,6 +71,8 @@ class UnitOfWorkProvider(DependencyProvider):
                 eventlet.sleep(self.poll_interval)
             with eventlet.Timeout(self.poll_interval, False):
                 self._wake.wait()
+                # let a burst of commits gather, so one pass publishes many rows
+                eventlet.sleep(0.02)
 
     def get_dependency(self, worker_ctx):
         return self.database.unit_of_work(on_commit=self._after_commit)

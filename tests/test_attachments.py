@@ -88,7 +88,9 @@ def test_disallowed_content_is_refused_and_not_stored(system, make_user, new_tic
 def test_text_in_chinese_is_accepted(system, make_user, new_ticket):
     customer = make_user()
     t = new_ticket(customer)
-    log = ("2026-11-22 10:00:01 错误：连接数据库超时\n" * 500).encode("utf-8")
+    # ~900 KB of short lines: many 64 KiB parser chunks end on a newline (a regression test
+    # for multipart files refused as "too large" at random)
+    log = ("2026-11-22 10:00:01 错误：连接数据库超时\n" * 20000).encode("utf-8")
     r = upload(customer, t["id"], "server.log", log)
     assert r.status_code == 201 and r.json()["content_type"].startswith("text/plain")
 
