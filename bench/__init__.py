@@ -1,0 +1,1 @@
+"""Benchmarks that run the real system (see docs/performance.md)."""
