@@ -48,7 +48,9 @@ def make_engine(url, **kw):
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kw)
+    # room for every worker (nameko max_workers, 20 by default) plus the odd second
+    # connection (e.g. intake's autocommitted number allocation) without churn
+    return create_engine(url, pool_pre_ping=True, pool_size=25, max_overflow=10, **kw)
 
 
 def is_sqlite(engine):
