@@ -146,7 +146,7 @@ def test_events_survive_a_broker_side_backlog(system, make_user, new_ticket):
 
 def test_two_intake_instances_publish_each_event_once(system, consumer, make_user, new_ticket):
     """Scaled out: both instances serve RPCs and both relays poll the same outbox."""
-    system.procs["intake-2"] = system.start_service("intake")
+    system.start_service("intake", label="intake-2")
     try:
         time.sleep(3)  # let the second instance join the RPC queue
         customers = [make_user() for _ in range(3)]

@@ -108,14 +108,17 @@ class System:
     def log_path(self, name):
         return os.path.join(self.workdir, "logs", name + ".log")
 
-    def start_service(self, name, **extra_env):
+    def start_service(self, name, label=None, **extra_env):
+        """Run one instance of a service; `label` names a second instance ("intake-2") so
+        that it is tracked (and stopped) apart from the first."""
+        label = label or name
         argv = [sys.executable, "-m", "nameko", "run", SERVICES[name],
                 "--config", os.path.join(ROOT, "config", "gongdan.yaml")]
-        with open(self.log_path(name), "ab") as log:
-            self.procs[name] = subprocess.Popen(
+        with open(self.log_path(label), "ab") as log:
+            self.procs[label] = subprocess.Popen(
                 argv, cwd=ROOT, env=self.env(**extra_env), stdout=log, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, preexec_fn=die_with_parent())
-        return self.procs[name]
+        return self.procs[label]
 
     def stop_service(self, name, kill=False):
         proc = self.procs.pop(name, None)
