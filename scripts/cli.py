@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 
+from gongdan_common.migrate import SERVICES as MIGRATED_SERVICES
 from scripts import healthcheck, s3local
 from scripts._proc import is_local_host, port_open, split_address
 from scripts.supervise import Supervisor, instances
@@ -36,7 +37,7 @@ SERVICES = {
     "kb": "services.kb.service:KbService",
     "gateway": "gateway.service:GatewayService",
 }
-DATABASES = ["gateway", "intake", "dispatch", "worklog", "sla", "notify", "kb"]
+DATABASES = list(MIGRATED_SERVICES)  # one list, owned by the migration tool
 DEFAULT_PG_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432"
 
 
