@@ -17,12 +17,14 @@ from gongdan_common.dependencies import Settings, UnitOfWorkProvider
 from gongdan_common.entrypoints import rpc
 
 from . import apidoc, auth, exceptions as exc, handlers, uploads, webapp
-from .http import api, json_body, query_dict
+from .http import RPC_TIMEOUT, api, call, json_body, query_dict
 from .models import metadata
+from .routes.kb import KbRoutes
+from .routes.notify import NotifyRoutes
+from .routes.sla import SlaRoutes
 from .storage import ObjectStoreProvider
 
 log = logging.getLogger(__name__)
-RPC_TIMEOUT = float(os.environ.get("GATEWAY_RPC_TIMEOUT", "30"))
 SERVICES = ("intake", "dispatch", "worklog", "sla", "notify", "kb")
 TICKET_ACTIONS = {"cancel": "cancel", "request-info": "request_info",
                   "provide-info": "provide_info", "start": "start", "suspend": "suspend",
@@ -49,13 +51,7 @@ def build_settings(config):
     }
 
 
-def call(service, method, *args):
-    """An RPC with a deadline: Nameko 2.14's proxy would otherwise wait forever."""
-    with eventlet.Timeout(RPC_TIMEOUT, exc.SERVICE_UNAVAILABLE(service=service.service_name)):
-        return getattr(service, method)(*args)
-
-
-class GatewayService:
+class GatewayService(SlaRoutes, NotifyRoutes, KbRoutes):
     name = "gateway"
 
     uow = UnitOfWorkProvider(metadata)
