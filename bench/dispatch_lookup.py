@@ -69,7 +69,8 @@ from gongdan_common.migrate import upgrade  # noqa: E402
 from scripts._proc import die_with_parent, free_port, tail  # noqa: E402
 from services.dispatch import handlers  # noqa: E402
 from services.dispatch.models import (Assignment, Certification, CurrentAssignment,  # noqa: E402
-                                      Engineer, Provider, TicketProjection, metadata)
+                                      Engineer, Provider, TicketProjection, metadata,
+                                      refresh_engineers)
 from tests.support.system import PG_ADMIN, _rabbitmqctl  # noqa: E402
 
 TARGET_P99_MS = 20.0
@@ -282,6 +283,9 @@ def seed(db, args, today, rng):
                             (Assignment, assignments), (CurrentAssignment, current)):
             for k in range(0, len(rows), 5000):
                 conn.execute(model.__table__.insert(), rows[k:k + 5000])
+    with db.unit_of_work() as uow:  # the engineers' kept open load and last assignment
+        refresh_engineers(uow.session, None, DONE)
+        uow.commit()
     analyze(db)
     log(f"seeded {len(providers)} providers, {len(engineers)} engineers, {len(certs)} "
         f"certifications ({dict(kinds)}), {len(tickets)} tickets/assignments "

@@ -142,6 +142,7 @@ class QualifiedRow(dispatch.EngineerSchema):
 class QualifiedList(Schema):
     product_line = fields.String()
     at = fields.Date()
+    total = fields.Integer(metadata={"description": "how many qualify (items: the best `limit`)"})
     items = fields.List(fields.Nested(QualifiedRow))
 
 

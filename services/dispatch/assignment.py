@@ -26,10 +26,11 @@ from gongdan_common.outbox import consume_once
 from gongdan_common.validation import load
 
 from . import domain, events, exceptions as exc, schemas
-from .handlers import _engineer, _provider, _require, _today, ranked_candidates
+from .handlers import (_engineer, _provider, _require, _today, best_candidate,
+                       providers_with_qualified)
 from .models import (Assignment, Certification, CertificationWarning, CurrentAssignment,
                      Engineer, Offer, Provider, RoutingRule, TicketProjection, last_offered,
-                     new_id, open_loads)
+                     new_id, open_loads, refresh_engineers)
 
 _assignment_out = schemas.AssignmentSchema()
 _offer_out = schemas.OfferSchema()
@@ -59,7 +60,11 @@ def _project(uow, ticket_payload, now):
         set_={k: stmt.excluded[k] for k in values if k != "id"},
         where=table.c.version < stmt.excluded.version)
     uow.session.execute(stmt)
-    return uow.session.get(TicketProjection, ref["id"], populate_existing=True)
+    row = uow.session.get(TicketProjection, ref["id"], populate_existing=True)
+    current = _current(uow, row.id)
+    if current is not None and current.engineer_id:  # the status may end (or reopen) it
+        refresh_engineers(uow.session, [current.engineer_id], domain.DONE_STATUSES)
+    return row
 
 
 def _ticket(uow, tickets, ticket_id, settings, fits=None):
@@ -245,6 +250,8 @@ def _place(uow, ticket, current, candidate, provider, method, actor, now, *, rea
         record.id, engineer.id, provider.id
     current.method, current.offer_id = method, offer_id
     _save(uow)
+    refresh_engineers(uow.session, [engineer.id, previous and previous.engineer_id],
+                      domain.DONE_STATUSES, assigned=(engineer.id, now))
     spec = events.TICKET_REASSIGNED if previous is not None else events.TICKET_ASSIGNED
     uow.emit(spec, _assignment_event(record), actor=actor or domain.SYSTEM_ACTOR,
              ticket_id=ticket.id, ticket_number=ticket.number)
@@ -350,6 +357,7 @@ def unassign(actor, ticket_id, payload, uow, settings, tickets=None):
             current.provider_id, current.method, current.offer_id = None, None, None
         current.updated_at = now
         _save(uow)
+        refresh_engineers(uow.session, [record.engineer_id], domain.DONE_STATUSES)
         uow.emit(events.TICKET_UNASSIGNED, {
             "assignment_id": record.id, "ticket_id": ticket.id, "ticket_number": ticket.number,
             "engineer_id": record.engineer_id, "provider_id": record.provider_id,
@@ -407,9 +415,9 @@ def _apply_rule(uow, rule, ticket, settings, now, day, failures):
                rule=rule)
         return "assigned"
     provider = uow.session.get(Provider, rule.provider_id)
-    ranked, _, _ = ranked_candidates(uow, ticket.product_line, day, [provider.id],
-                                     domain.wanted_skills(ticket))
-    if not ranked:
+    best = best_candidate(uow, ticket.product_line, day, [provider.id],
+                          domain.wanted_skills(ticket))
+    if best is None:
         failures.append({"rule_id": rule.id, "reason": "no_qualified_engineer",
                          "message": f"{provider.name} has no engineer qualified for "
                                     f"{ticket.product_line} today."})
@@ -417,7 +425,7 @@ def _apply_rule(uow, rule, ticket, settings, now, day, failures):
     if ticket.type in domain.PROVIDER_TYPES:  # the provider assigns its own engineer
         _open_offer(uow, ticket, _current(uow, ticket.id), provider, settings, now, rule=rule)
         return "offered"
-    _place(uow, ticket, None, ranked[0], provider, domain.ROUTING_RULE, None, now, rule=rule)
+    _place(uow, ticket, None, best, provider, domain.ROUTING_RULE, None, now, rule=rule)
     return "assigned"
 
 
@@ -435,16 +443,15 @@ def _auto_install(uow, ticket, now, day):
                          {})
         return "failed"
     by_id = {p.id: p for p in providers}
-    ranked, _, _ = ranked_candidates(uow, ticket.product_line, day, list(by_id),
-                                     domain.wanted_skills(ticket))
-    if not ranked:
+    best = best_candidate(uow, ticket.product_line, day, list(by_id),
+                          domain.wanted_skills(ticket))
+    if best is None:
         _dispatch_failed(uow, ticket, domain.AUTO_INSTALLATION, "no_qualified_engineer",
                          f"No engineer of the covering providers is qualified for "
                          f"{ticket.product_line} today.",
                          f"覆盖该工单的服务商今天都没有具备 {ticket.product_line} 资质的工程师。",
                          {"provider_ids": sorted(by_id)})
         return "failed"
-    best = ranked[0]
     _place(uow, ticket, None, best, by_id[best.engineer.provider_id], domain.AUTO_INSTALLATION,
            None, now)
     return "assigned"
@@ -512,8 +519,8 @@ def _next_provider(uow, ticket, day):
                  domain.provider_covers(p, ticket.product_line, ticket.region)]
     if not providers:
         return None
-    ranked, _, _ = ranked_candidates(uow, ticket.product_line, day, [p.id for p in providers])
-    with_engineers = {c.engineer.provider_id for c in ranked}
+    with_engineers = providers_with_qualified(uow, ticket.product_line, day,
+                                              [p.id for p in providers])
     providers = [p for p in providers if p.id in with_engineers]
     if not providers:
         return None
@@ -597,8 +604,8 @@ def offer(actor, ticket_id, payload, uow, settings, tickets=None):
                 details={"offer_id": pending.id})
         if data.get("provider_id"):
             provider = _provider(uow, data["provider_id"])
-            ranked, _, _ = ranked_candidates(uow, ticket.product_line, day, [provider.id])
-            if not ranked:
+            if provider.id not in providers_with_qualified(uow, ticket.product_line, day,
+                                                           [provider.id]):
                 raise exc.PROVIDER_NOT_QUALIFIED(provider=provider.name,
                                                  product_line=ticket.product_line)
         else:

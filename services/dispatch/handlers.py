@@ -9,7 +9,7 @@ import datetime as dt
 import zoneinfo
 
 from marshmallow import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from gongdan_common.errors import validation_error
@@ -17,7 +17,8 @@ from gongdan_common.events import utcnow
 from gongdan_common.validation import load
 
 from . import domain, events, exceptions as exc, schemas
-from .models import Certification, Engineer, Provider, last_assigned, open_loads
+from .models import (Certification, Engineer, Provider, line_key, qualified_candidates,
+                     qualified_provider_ids)
 
 _provider_out = schemas.ProviderSchema()
 _engineer_out = schemas.EngineerSchema()
@@ -239,7 +240,7 @@ def list_engineers(actor, query, uow, settings):
 
 
 def _same_line(product_line):
-    return func.lower(Certification.product_line) == product_line.lower()  # domain.same_line
+    return Certification.line_key == line_key(product_line)  # domain.same_line, indexed
 
 
 def _holds_line(product_line):
@@ -314,43 +315,55 @@ def list_certifications(actor, engineer_id, uow, settings):
 
 # ---- qualification ------------------------------------------------------------------------
 
-def ranked_candidates(uow, product_line, day, provider_ids=None, wanted_skills=()):
-    """Qualified candidates (on duty, of an active provider, certified on `day`) ranked by
-    suitability: skill match, open load, then least recently assigned (domain.by_suitability).
-    Returns (candidates, open loads, last assigned) for the caller to report."""
-    # narrowed in SQL to rows that can qualify; domain.qualified decides
-    stmt = (select(Engineer).join(Provider, Provider.id == Engineer.provider_id)
-            .where(Provider.active.is_(True), _holds_line(product_line)))
-    if provider_ids is not None:
-        stmt = stmt.where(Engineer.provider_id.in_(list(provider_ids)))
-    engineers = uow.session.scalars(stmt).all()
-    certs = _certs_of(uow, stmt, product_line)
-    ids = [e.id for e in engineers]
-    loads = open_loads(uow.session, ids, domain.DONE_STATUSES)
-    last = last_assigned(uow.session, ids)
-    candidates = domain.qualified(engineers, certs, product_line, day,
-                                  wanted_skills=wanted_skills,
-                                  key=domain.by_suitability(loads, last))
-    return candidates, loads, last
+def best_candidate(uow, product_line, day, provider_ids=None, wanted_skills=()):
+    """The most suitable qualified engineer (see `qualified_candidates`) as a
+    domain.Candidate of ORM rows, for assignment to place; None when nobody qualifies."""
+    rows, _ = qualified_candidates(uow.session, product_line, day, provider_ids,
+                                   wanted_skills, limit=1)
+    if not rows:
+        return None
+    row = rows[0]
+    return domain.Candidate(uow.session.get(Engineer, row["id"]),
+                            uow.session.get(Certification, row["cert_id"]), row["skill_match"])
+
+
+def providers_with_qualified(uow, product_line, day, provider_ids=None):
+    """The providers (of `provider_ids`) with an engineer qualified for the line on `day`."""
+    return qualified_provider_ids(uow.session, product_line, day, provider_ids)
+
+
+def _candidate_item(row, day):
+    """One answer item of qualified_engineers, built from the lookup's row as the
+    EngineerSchema / CertificationSchema dumps plus the ranking's reasons."""
+    cert = {name: row["cert_" + name] for name in (
+        "id", "engineer_id", "product_line", "certificate_no", "certificate_name")}
+    cert.update(valid_from=row["cert_valid_from"].isoformat(),
+                valid_until=row["cert_valid_until"].isoformat(),
+                created_at=schemas.utc_iso(row["cert_created_at"]),
+                status=domain.certification_status(domain.Certification(
+                    row["cert_engineer_id"], row["cert_product_line"], row["cert_valid_from"],
+                    row["cert_valid_until"]), day))
+    return {"id": row["id"], "provider_id": row["provider_id"], "name": row["name"],
+            "skills": list(row["skills"] or ()), "availability": row["availability"],
+            "created_at": schemas.utc_iso(row["created_at"]),
+            "updated_at": schemas.utc_iso(row["updated_at"]),
+            "skill_match": row["skill_match"], "open_load": row["open_load"],
+            "last_assigned_at": schemas.utc_iso(row["last_assigned_at"]),
+            "certification": cert}
 
 
 def qualified_engineers(actor, query, uow, settings):
     """On-duty engineers of active providers certified for `product_line` on day `at`
-    (default today), most suitable first: {product_line, at, items}; each item says its
-    skill match, open load and when it was last assigned (the ranking's reasons)."""
+    (default today), most suitable first, at most `limit` (default 20): {product_line, at,
+    total, items}; each item says its skill match, open load and when it was last assigned
+    (the ranking's reasons). One SQL statement ranks and limits (models.qualified_candidates)."""
     q = load(schemas.QualifiedQuerySchema(), query)
     scope = _read_scope(actor, q.get("provider_id"))
     day = domain.local_date(q["at"], settings["tz"]) if "at" in q else _today(settings)
     with uow:
-        candidates, loads, last = ranked_candidates(
-            uow, q["product_line"], day, None if scope is None else [scope], q["skills"])
-    items = []
-    for candidate in candidates:
-        out = _engineer_out.dump(candidate.engineer)
-        out["skill_match"] = candidate.skill_match
-        out["open_load"] = loads.get(candidate.engineer.id, 0)
-        at = last.get(candidate.engineer.id)
-        out["last_assigned_at"] = schemas.utc_iso(at)
-        out["certification"] = _cert_view(candidate.certification, day)
-        items.append(out)
-    return {"product_line": q["product_line"], "at": day.isoformat(), "items": items}
+        rows, total = qualified_candidates(uow.session, q["product_line"], day,
+                                           None if scope is None else [scope], q["skills"],
+                                           limit=q["limit"])
+        items = [_candidate_item(row, day) for row in rows]
+    return {"product_line": q["product_line"], "at": day.isoformat(), "total": total,
+            "items": items}

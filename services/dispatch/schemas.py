@@ -137,6 +137,8 @@ class QualifiedQuerySchema(Schema):
     at = Day()
     provider_id = Text(validate=ID)
     skills = fields.List(Text(validate=LABEL), validate=MANY, load_default=list)
+    # the desk picks from the best few; the ranking is computed over all of them
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=500))
 
 
 # ---- output -----------------------------------------------------------------------------

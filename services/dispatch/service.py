@@ -63,9 +63,10 @@ class DispatchService(HealthMixin):
         return handlers.list_certifications(actor, engineer_id, self.uow, self.settings)
 
     @rpc
-    def qualified_engineers(self, actor, product_line, at=None, provider_id=None, skills=None):
+    def qualified_engineers(self, actor, product_line, at=None, provider_id=None, skills=None,
+                            limit=None):
         query = {"product_line": product_line, "at": at, "provider_id": provider_id,
-                 "skills": skills}
+                 "skills": skills, "limit": limit}
         return handlers.qualified_engineers(
             actor, {k: v for k, v in query.items() if v is not None}, self.uow, self.settings)
 
