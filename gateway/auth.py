@@ -7,7 +7,9 @@ import base64
 import datetime as dt
 import hashlib
 import secrets
+import time
 import uuid
+import weakref
 
 import jwt
 from argon2 import PasswordHasher
@@ -105,3 +107,68 @@ class IdentityVault:
 
 def utcnow():
     return dt.datetime.now(dt.timezone.utc)
+
+
+# ---- the verified actor, cached per process for a few seconds -------------------------------
+
+_CACHES = weakref.WeakSet()
+
+
+class ActorCache:
+    """Actors that `handlers.authenticate` verified against the database, kept for `ttl`
+    seconds so a burst of requests with one token costs one look-up, not one each.
+
+    The bound on revocation: this process forgets the entries a change concerns at once
+    (`forget`, called by logout, password change, user and company administration, service
+    token revocation), so through the gateway that made the change a revoked session or a
+    disabled account stops working immediately; another gateway replica (or a change made in
+    the database by hand) keeps accepting it for at most `ttl` seconds. `ttl` 0 turns the
+    cache off. An access token's own expiry is still checked on every request (the token is
+    decoded before the cache is asked)."""
+
+    def __init__(self, ttl, max_entries=10000, clock=time.monotonic):
+        self.ttl = float(ttl)
+        self.max_entries = max_entries
+        self.clock = clock
+        self._entries = {}     # key -> (expires, actor)
+        self.generation = 0    # bumped by every forget: a look-up older than that is not kept
+        _CACHES.add(self)
+
+    def get(self, key):
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if entry[0] <= self.clock():
+            self._entries.pop(key, None)
+            return None
+        return _copy(entry[1])
+
+    def put(self, key, actor, generation):
+        """Keep `actor` unless something was forgotten since `generation` was read (the
+        look-up may have read what that change revoked)."""
+        if self.ttl <= 0 or generation != self.generation:
+            return
+        if len(self._entries) >= self.max_entries:
+            now = self.clock()
+            self._entries = {k: v for k, v in self._entries.items() if v[0] > now}
+            if len(self._entries) >= self.max_entries:
+                self._entries.clear()
+        self._entries[key] = (self.clock() + self.ttl, _copy(actor))
+
+    def forget(self, user_id=None, everything=False):
+        self.generation += 1
+        if everything or user_id is None:
+            self._entries.clear()
+            return
+        self._entries = {k: v for k, v in self._entries.items() if v[1].get("id") != user_id}
+
+
+def _copy(actor):
+    return {k: list(v) if isinstance(v, list) else v for k, v in actor.items()}
+
+
+def forget_actors(user_id=None, everything=False):
+    """A change to accounts, sessions, companies or service tokens: every actor cache of this
+    process drops what it concerns (the user's entries, or all)."""
+    for cache in list(_CACHES):
+        cache.forget(user_id=user_id, everything=everything)

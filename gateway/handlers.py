@@ -127,6 +127,7 @@ def refresh(payload, uow, settings):
         if user is None or domain.login_state(user, now) not in (None,):
             session.revoked_at = now
             uow.commit()
+            auth.forget_actors(session.user_id)
             raise exc.REFRESH_INVALID()
         out = _open_session(uow, user, now, settings, None, session=session)
         uow.commit()
@@ -139,6 +140,7 @@ def logout(actor, uow):
         if session is not None and session.revoked_at is None:
             session.revoked_at = auth.utcnow()
             uow.commit()
+    auth.forget_actors(actor.get("id"))
     return None
 
 
@@ -147,16 +149,39 @@ def _aware(value):
 
 
 def authenticate(bearer, uow, settings):
-    """Access token or service token -> the actor passed to every service call."""
+    """Access token or service token -> the actor passed to every service call.
+
+    What the database said is kept for a few seconds (settings["actor_cache"], see
+    auth.ActorCache for how revocation stays bounded); an access token's signature and
+    expiry are checked on every request."""
+    cache = settings.get("actor_cache")
     if bearer.startswith(auth.SERVICE_TOKEN_PREFIX):
+        key = ("service", auth.sha256(bearer))
+    else:
+        claims = settings["tokens"].decode_access(bearer)
+        key = ("session", claims["sid"], claims["sub"])
+    if cache is None:
+        return _verify(bearer, key, uow, settings)
+    actor = cache.get(key)
+    if actor is None:
+        generation = cache.generation
+        actor = _verify(bearer, key, uow, settings)
+        cache.put(key, actor, generation)
+    return actor
+
+
+def _verify(bearer, key, uow, settings):
+    """The actor for a token, from the database; refusals are never cached."""
+    if key[0] == "service":
         with uow:
             token = uow.session.scalar(select(ServiceToken).where(
-                ServiceToken.token_hash == auth.sha256(bearer)))
+                ServiceToken.token_hash == key[1]))
             if token is None or token.revoked_at is not None:
                 raise exc.TOKEN_INVALID()
             return {"id": "svc:" + token.id, "role": "system", "name": token.name,
                     "scopes": list(token.scopes), "company_id": None, "provider_id": None}
-    claims = settings["tokens"].decode_access(bearer)
+    _, sid, sub = key
+    claims = {"sid": sid, "sub": sub}
     with uow:
         row = uow.session.execute(
             select(User, Session.revoked_at, Company)
@@ -196,6 +221,7 @@ def update_me(actor, payload, uow):
             setattr(user, k, v)
         user.updated_at = auth.utcnow()
         uow.commit()
+        auth.forget_actors(user.id)  # the actor carries name and language
         return _user_out(user, full=True)
 
 
@@ -217,6 +243,7 @@ def change_password(actor, payload, uow):
                 Session.id != actor.get("session_id"))):
             s.revoked_at = auth.utcnow()
         uow.commit()
+    auth.forget_actors(actor["id"])
     return None
 
 
@@ -316,6 +343,7 @@ def update_user(actor, user_id, payload, uow):
                 s.revoked_at = auth.utcnow()
         user.updated_at = auth.utcnow()
         uow.commit()
+        auth.forget_actors(user.id)  # role, status, company: the next request sees them
         return _user_out(user, full=True)
 
 
@@ -366,6 +394,7 @@ def update_company(actor, company_id, payload, uow):
             uow.commit()
         except IntegrityError:
             raise exc.COMPANY_EXISTS(name=data.get("name")) from None
+        auth.forget_actors(everything=True)  # actors carry their company's facts
         return schemas.CompanyOut().dump(company)
 
 
@@ -401,6 +430,7 @@ def revoke_service_token(actor, token_id, uow):
             raise exc.USER_NOT_FOUND()
         token.revoked_at = token.revoked_at or auth.utcnow()
         uow.commit()
+        auth.forget_actors(everything=True)
         return schemas.ServiceTokenOut().dump(token)
 
 

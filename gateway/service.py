@@ -48,6 +48,8 @@ def build_settings(config):
         "bucket": config["OBJECT_STORE"]["bucket"],
         "link_ttl": int(config["OBJECT_STORE"].get("link_ttl_seconds", 300)),
         "tz": zoneinfo.ZoneInfo(config.get("TIMEZONE", "Asia/Shanghai")),
+        # verified actors kept this many seconds per process (auth.ActorCache; 0 = off)
+        "actor_cache": auth.ActorCache(float(gw.get("actor_cache_seconds", 5))),
     }
 
 
@@ -424,7 +426,7 @@ class GatewayService(SlaRoutes, NotifyRoutes, KbRoutes):
         q = query_dict(request, list_fields=("skills",))
         return call(self.dispatch, "qualified_engineers", self._actor(request),
                     q.pop("product_line", None), q.pop("at", None), q.pop("provider_id", None),
-                    q.pop("skills", None))
+                    q.pop("skills", None), q.pop("limit", None))
 
     # ---- administration ---------------------------------------------------------------
 

@@ -49,8 +49,14 @@ def make_engine(url, **kw):
 
         return engine
     # room for every worker (nameko max_workers, 20 by default) plus the odd second
-    # connection (e.g. intake's autocommitted number allocation) without churn
-    return create_engine(url, pool_pre_ping=True, pool_size=25, max_overflow=10, **kw)
+    # connection (e.g. intake's autocommitted number allocation) without churn.
+    # No pre-ping: it costs a round trip on every checkout, in every service. A connection
+    # the server dropped fails the one unit of work that meets it; SQLAlchemy then discards
+    # it and every connection pooled before it (a restart drops them all), so the next unit
+    # of work connects afresh. pool_recycle retires connections before idle timeouts
+    # (proxies, firewalls) would cut them.
+    return create_engine(url, pool_pre_ping=False, pool_recycle=1800, pool_size=25,
+                         max_overflow=10, **kw)
 
 
 def is_sqlite(engine):

@@ -32,6 +32,9 @@ class UnitOfWorkProvider(DependencyProvider):
         self.database = Database(service_db_url(config, name), self.metadata)
         outbox_cfg = config.get("OUTBOX") or {}
         self.poll_interval = float(outbox_cfg.get("poll_interval", 1.0))
+        # after a commit wakes the relay it waits this long, so one pass (one claiming
+        # transaction) publishes a burst instead of a row at a time
+        self.gather = float(outbox_cfg.get("gather_seconds", 0.05))
         self.relay_enabled = outbox_cfg.get("enabled", True)
         self.relay = OutboxRelay(self.database, config["AMQP_URI"], name)
         self._wake = Event()
@@ -72,7 +75,7 @@ class UnitOfWorkProvider(DependencyProvider):
             with eventlet.Timeout(self.poll_interval, False):
                 self._wake.wait()
                 # let a burst of commits gather, so one pass publishes many rows
-                eventlet.sleep(0.02)
+                eventlet.sleep(self.gather)
 
     def get_dependency(self, worker_ctx):
         return self.database.unit_of_work(on_commit=self._after_commit)

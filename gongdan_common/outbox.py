@@ -14,9 +14,13 @@ from kombu import Exchange
 from nameko.amqp.publish import Publisher
 from sqlalchemy import (JSON, BigInteger, Column, DateTime, Integer, MetaData, String,
                         Table, insert, select, update)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from .events import exchange_name, utcnow
+
+_UPSERT = {"postgresql": pg_insert, "sqlite": sqlite_insert}
 
 log = logging.getLogger(__name__)
 
@@ -59,10 +63,17 @@ def consume_once(uow, envelope, consumer):
     Returns False when it was already handled (redelivery): the caller then skips the effect.
     """
     table = _table(uow.session, "processed_events")
+    values = dict(event_id=str(envelope["event_id"]), consumer=consumer, processed_at=utcnow())
+    dialect = uow.session.bind.dialect.name
+    if dialect in _UPSERT:
+        # one statement, no savepoint: a row already there (or being inserted by a
+        # concurrent delivery, which this waits for) inserts nothing
+        result = uow.session.execute(_UPSERT[dialect](table).values(**values)
+                                     .on_conflict_do_nothing())
+        return result.rowcount == 1
     try:
         with uow.session.begin_nested():
-            uow.session.execute(insert(table).values(
-                event_id=str(envelope["event_id"]), consumer=consumer, processed_at=utcnow()))
+            uow.session.execute(insert(table).values(**values))
     except IntegrityError:
         return False
     return True

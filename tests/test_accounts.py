@@ -217,6 +217,7 @@ def test_service_token_scopes(system, admin, make_user, new_ticket):
 
 def test_disabling_a_user_ends_their_sessions(system, admin, make_user):
     user = make_user()
+    assert user.get("/me").status_code == 200  # the gateway now holds the verified actor
     r = admin.patch(f"/admin/users/{user.user['id']}", {"status": "disabled"})
     assert r.status_code == 200
     assert user.get("/me").status_code == 401

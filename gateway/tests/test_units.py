@@ -132,3 +132,40 @@ def test_error_renders_in_both_languages():
         "title": ["缺少必填字段。"], "env": {"os": ["未知字段。"]}}
     assert v.render("en")["error"]["details"]["fields"]["title"] == [
         "Missing data for required field."]
+
+
+def test_actor_cache_expires_forgets_and_never_keeps_a_stale_look_up():
+    now = [100.0]
+    cache = auth.ActorCache(5, max_entries=3, clock=lambda: now[0])
+    zhang = {"id": "u1", "role": "customer", "name": "张三", "scopes": ["a"]}
+    gen = cache.generation
+    cache.put(("session", "s1", "u1"), zhang, gen)
+    got = cache.get(("session", "s1", "u1"))
+    assert got == zhang
+    got["scopes"].append("b")  # a caller changing its copy changes nothing kept
+    assert cache.get(("session", "s1", "u1"))["scopes"] == ["a"]
+    now[0] += 5.0
+    assert cache.get(("session", "s1", "u1")) is None  # the bound: ttl seconds
+    # a look-up that started before a revocation is not kept
+    gen = cache.generation
+    auth.forget_actors("someone-else")
+    cache.put(("session", "s1", "u1"), zhang, gen)
+    assert cache.get(("session", "s1", "u1")) is None
+    # forget drops that user's entries (every session) and nobody else's
+    gen = cache.generation
+    cache.put(("session", "s1", "u1"), zhang, gen)
+    cache.put(("session", "s2", "u1"), zhang, gen)
+    cache.put(("session", "s3", "u2"), dict(zhang, id="u2"), gen)
+    auth.forget_actors("u1")
+    assert [cache.get(("session", s, u)) is None for s, u in
+            (("s1", "u1"), ("s2", "u1"), ("s3", "u2"))] == [True, True, False]
+    auth.forget_actors(everything=True)
+    assert cache.get(("session", "s3", "u2")) is None
+    # bounded: never more than max_entries
+    gen = cache.generation
+    for n in range(10):
+        cache.put(("session", f"x{n}", "u"), zhang, gen)
+        assert len(cache._entries) <= 3
+    off = auth.ActorCache(0)
+    off.put(("session", "s", "u"), zhang, off.generation)
+    assert off.get(("session", "s", "u")) is None

@@ -33,6 +33,7 @@ from .models import (Assignment, Certification, CertificationWarning, CurrentAss
                      new_id, open_loads, refresh_engineers)
 
 _assignment_out = schemas.AssignmentSchema()
+_ticket_ref_in = schemas.TicketRefIn()
 _offer_out = schemas.OfferSchema()
 _rule_out = schemas.RuleSchema()
 
@@ -50,17 +51,19 @@ def _facts(row):
 def _project(uow, ticket_payload, now):
     """Store intake's ticket facts unless a higher version is already stored (an upsert, so
     two events of one ticket projected at once cannot collide). Returns the stored row."""
-    ref = load(schemas.TicketRefIn(), ticket_payload)
+    ref = load(_ticket_ref_in, ticket_payload)
     table = TicketProjection.__table__
     values = dict(ref, projected_at=now)
     insert = pg_insert if uow.session.bind.dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(table).values(**values)
+    stmt = insert(TicketProjection).values(**values)
     stmt = stmt.on_conflict_do_update(
         index_elements=[table.c.id],
         set_={k: stmt.excluded[k] for k in values if k != "id"},
-        where=table.c.version < stmt.excluded.version)
-    uow.session.execute(stmt)
-    row = uow.session.get(TicketProjection, ref["id"], populate_existing=True)
+        where=table.c.version < stmt.excluded.version).returning(TicketProjection)
+    # the stored row comes back when this version was written; otherwise it is read
+    row = uow.session.scalars(stmt, execution_options={"populate_existing": True}).first()
+    if row is None:
+        row = uow.session.get(TicketProjection, ref["id"], populate_existing=True)
     current = _current(uow, row.id)
     if current is not None and current.engineer_id:  # the status may end (or reopen) it
         refresh_engineers(uow.session, [current.engineer_id], domain.DONE_STATUSES)

@@ -1,5 +1,6 @@
 """Intake's service layer: plain functions over a unit of work. No nameko here."""
 import datetime as dt
+import time
 import zoneinfo
 
 from sqlalchemy import asc, desc, func, or_, select, update
@@ -18,6 +19,31 @@ from .models import (Assignment, Attachment, ClosingReport, Comment, FollowUp, P
 
 _ticket_out = schemas.TicketSchema()
 _summary_out = schemas.TicketSummarySchema()
+_create_in = schemas.TicketCreateSchema()
+
+# Products change rarely and every create reads one: (database url, code) -> (expires,
+# (code, product_line, active)). `upsert_product` forgets its entry at once in this process;
+# another intake replica sees a change within PRODUCT_CACHE_SECONDS.
+PRODUCT_CACHE_SECONDS = 30.0
+_products = {}
+
+
+def _product_facts(uow, code):
+    """(code, product_line, active) of a product, or None when there is none."""
+    key = (str(uow.engine.url) if uow.engine is not None else None, code)
+    hit = _products.get(key)
+    now = time.monotonic()
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    with uow:
+        product = uow.session.get(Product, code)
+        facts = None if product is None else (product.code, product.product_line,
+                                              product.active)
+    if facts is not None:
+        if len(_products) > 10000:
+            _products.clear()
+        _products[key] = (now + PRODUCT_CACHE_SECONDS, facts)
+    return facts
 
 
 def _ref(ticket):
@@ -75,7 +101,7 @@ def next_number(uow, prefix, tz, now):
 
 
 def create_ticket(actor, payload, uow, settings):
-    data = load(schemas.TicketCreateSchema(), payload)
+    data = load(_create_in, payload)
     role = actor["role"]
     if role in domain.CUSTOMER_ROLES:
         company_id, company_name = actor.get("company_id"), actor.get("company_name")
@@ -89,26 +115,29 @@ def create_ticket(actor, payload, uow, settings):
         raise exc.NOT_ALLOWED()
     key = data.get("request_key")
     postgres = uow.engine is not None and uow.engine.dialect.name == "postgresql"
-    with uow:
-        # a key the gateway generated repeats only when the RPC itself is redelivered: the
-        # unique constraint catches that (below) without a look-up on every create
-        if key and not key.startswith("gw-"):
+    # a key the gateway generated repeats only when the RPC itself is redelivered: the
+    # unique constraint catches that (below) without a look-up on every create
+    if key and not key.startswith("gw-"):
+        with uow:
             existing = _by_request_key(uow, actor, key)
             if existing is not None:
                 return _ticket_out.dump(existing)
-        product = uow.session.get(Product, data["product"])
-        if product is None or not product.active:
-            raise exc.PRODUCT_UNKNOWN(product=data["product"])
-        now = utcnow()
-        if postgres:
-            number = next_number_autocommit(uow.engine, settings["number_prefix"],
-                                            settings["tz"], now)
-        else:
+    product = _product_facts(uow, data["product"])
+    if product is None or not product[2]:
+        raise exc.PRODUCT_UNKNOWN(product=data["product"])
+    product_code, product_line = product[:2]
+    now = utcnow()
+    number = None
+    if postgres:  # before the unit of work: a worker never holds two connections
+        number = next_number_autocommit(uow.engine, settings["number_prefix"],
+                                        settings["tz"], now)
+    with uow:
+        if number is None:
             number = next_number(uow, settings["number_prefix"], settings["tz"], now)
         ticket = Ticket(
             number=number,
-            type=data["type"], title=data["title"], product=product.code,
-            product_line=product.product_line, product_version=data.get("product_version"),
+            type=data["type"], title=data["title"], product=product_code,
+            product_line=product_line, product_version=data.get("product_version"),
             category=data["category"], description=data["description"],
             steps=data.get("steps"), error_message=data.get("error_message"),
             started_at=data.get("started_at"), persistent=data.get("persistent"),
@@ -801,6 +830,8 @@ def upsert_product(actor, payload, uow, create_only=False):
             uow.commit()
         except IntegrityError:
             raise exc.PRODUCT_EXISTS(code=data["code"]) from None
+        _products.pop((str(uow.engine.url) if uow.engine is not None else None,
+                       data["code"]), None)
         return schemas.ProductOutSchema().dump(product)
 
 
