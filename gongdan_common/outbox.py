@@ -13,14 +13,17 @@ import os
 from kombu import Exchange
 from nameko.amqp.publish import Publisher
 from sqlalchemy import (JSON, BigInteger, Column, DateTime, Integer, MetaData, String,
-                        Table, insert, select, update)
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+                        Table, bindparam, insert, select, text, update)
 from sqlalchemy.exc import IntegrityError
 
 from .events import exchange_name, utcnow
 
-_UPSERT = {"postgresql": pg_insert, "sqlite": sqlite_insert}
+# as text: SQLAlchemy 2.0 compiles a dialect upsert (on_conflict_do_nothing) on every
+# execution (no cache key), a TextClause only once
+_CONSUME = text(
+    "INSERT INTO processed_events (event_id, consumer, processed_at) "
+    "VALUES (:event_id, :consumer, :processed_at) ON CONFLICT DO NOTHING"
+).bindparams(bindparam("processed_at", type_=DateTime(timezone=True)))
 
 log = logging.getLogger(__name__)
 
@@ -64,13 +67,10 @@ def consume_once(uow, envelope, consumer):
     """
     table = _table(uow.session, "processed_events")
     values = dict(event_id=str(envelope["event_id"]), consumer=consumer, processed_at=utcnow())
-    dialect = uow.session.bind.dialect.name
-    if dialect in _UPSERT:
+    if uow.session.bind.dialect.name in ("postgresql", "sqlite"):
         # one statement, no savepoint: a row already there (or being inserted by a
         # concurrent delivery, which this waits for) inserts nothing
-        result = uow.session.execute(_UPSERT[dialect](table).values(**values)
-                                     .on_conflict_do_nothing())
-        return result.rowcount == 1
+        return uow.session.execute(_CONSUME, values).rowcount == 1
     try:
         with uow.session.begin_nested():
             uow.session.execute(insert(table).values(**values))

@@ -15,7 +15,7 @@ Rules live in `domain`; the registry queries are shared with `handlers`.
 import datetime as dt
 
 from marshmallow import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -48,20 +48,39 @@ def _facts(row):
                          category=row.category, region=row.region, provider_id=row.provider_id)
 
 
+_UPSERTS = {}
+
+
+def _projection_upsert(dialect, names):
+    """INSERT .. ON CONFLICT (id) DO UPDATE the given columns WHERE the stored version is
+    lower, RETURNING the row, mapped to TicketProjection. Written as text, one per set of
+    columns: SQLAlchemy 2.0 compiles a dialect upsert on every execution (it has no cache
+    key), a text statement once. Same SQL on PostgreSQL and SQLite (>= 3.35)."""
+    stmt = _UPSERTS.get(names)
+    if stmt is None:
+        table = TicketProjection.__table__
+        cols = sorted(names)
+        sql = (f"INSERT INTO tickets ({', '.join(cols)}) "
+               f"VALUES ({', '.join(':' + c for c in cols)}) "
+               f"ON CONFLICT (id) DO UPDATE SET "
+               + ", ".join(f"{c} = excluded.{c}" for c in cols if c != "id")
+               + " WHERE tickets.version < excluded.version RETURNING "
+               + ", ".join(c.name for c in table.c))
+        raw = text(sql).bindparams(*[bindparam(c, type_=table.c[c].type) for c in cols]) \
+            .columns(*table.c)
+        stmt = _UPSERTS[names] = select(TicketProjection).from_statement(raw)
+    return stmt
+
+
 def _project(uow, ticket_payload, now):
     """Store intake's ticket facts unless a higher version is already stored (an upsert, so
     two events of one ticket projected at once cannot collide). Returns the stored row."""
     ref = load(_ticket_ref_in, ticket_payload)
-    table = TicketProjection.__table__
     values = dict(ref, projected_at=now)
-    insert = pg_insert if uow.session.bind.dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(TicketProjection).values(**values)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[table.c.id],
-        set_={k: stmt.excluded[k] for k in values if k != "id"},
-        where=table.c.version < stmt.excluded.version).returning(TicketProjection)
+    stmt = _projection_upsert(uow.session.bind.dialect.name, frozenset(values))
     # the stored row comes back when this version was written; otherwise it is read
-    row = uow.session.scalars(stmt, execution_options={"populate_existing": True}).first()
+    row = uow.session.scalars(stmt, values,
+                              execution_options={"populate_existing": True}).first()
     if row is None:
         row = uow.session.get(TicketProjection, ref["id"], populate_existing=True)
     current = _current(uow, row.id)

@@ -3,7 +3,7 @@ import datetime as dt
 import time
 import zoneinfo
 
-from sqlalchemy import asc, desc, func, or_, select, update
+from sqlalchemy import asc, desc, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -78,12 +78,15 @@ def next_number_autocommit(engine, prefix, tz, now):
     the ticket's transaction it serialised every create; measured in docs/performance.md).
     A create that fails afterwards leaves a gap in the day's sequence; numbers stay unique."""
     day = now.astimezone(tz).date()
-    stmt = pg_insert(TicketCounter).values(day=day.strftime("%Y%m%d"), last=1)
-    stmt = stmt.on_conflict_do_update(index_elements=[TicketCounter.day],
-                                      set_={"last": TicketCounter.last + 1}) \
-        .returning(TicketCounter.last)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        return domain.format_number(prefix, day, conn.execute(stmt).scalar_one())
+        seq = conn.execute(_NEXT_NUMBER, {"day": day.strftime("%Y%m%d")}).scalar_one()
+        return domain.format_number(prefix, day, seq)
+
+
+# as text: SQLAlchemy 2.0 compiles a dialect upsert on every execution, a text statement once
+_NEXT_NUMBER = text("INSERT INTO ticket_counters (day, last) VALUES (:day, 1) "
+                    "ON CONFLICT (day) DO UPDATE SET last = ticket_counters.last + 1 "
+                    "RETURNING last")
 
 
 def next_number(uow, prefix, tz, now):
