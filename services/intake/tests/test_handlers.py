@@ -9,7 +9,7 @@ from gongdan_common.db import Database
 from gongdan_common.errors import AppError
 from gongdan_common.migrate import upgrade
 from services.intake import handlers
-from services.intake.models import Ticket, metadata
+from services.intake.models import Product, Ticket, metadata
 
 SETTINGS = {"number_prefix": "TS", "tz": zoneinfo.ZoneInfo("Asia/Shanghai")}
 ADMIN = {"id": "adm", "role": "admin", "name": "Admin"}
@@ -97,3 +97,31 @@ def test_only_admin_manages_products(db):
         handlers.upsert_product(ADMIN, {"code": "P1", "name": "dup", "product_line": "l"},
                                 db.unit_of_work(), create_only=True)
     assert err.value.code == "product_exists"
+
+
+def test_cached_products_follow_changes(db, monkeypatch):
+    t = handlers.create_ticket(CUSTOMER, payload(), db.unit_of_work(), SETTINGS)  # cached now
+    assert t["product_line"] == "line"
+    # a change through intake is seen by the next create at once
+    handlers.upsert_product(ADMIN, {"code": "P1", "name": "产品", "product_line": "line-2"},
+                            db.unit_of_work())
+    t = handlers.create_ticket(CUSTOMER, payload(), db.unit_of_work(), SETTINGS)
+    assert t["product_line"] == "line-2"
+    handlers.upsert_product(ADMIN, {"code": "P1", "name": "产品", "product_line": "line-2",
+                                    "active": False}, db.unit_of_work())
+    with pytest.raises(AppError) as err:
+        handlers.create_ticket(CUSTOMER, payload(), db.unit_of_work(), SETTINGS)
+    assert err.value.code == "product_unknown"
+    # a change written elsewhere (another replica) is seen once the entry expires
+    handlers.upsert_product(ADMIN, {"code": "P1", "name": "产品", "product_line": "line-2",
+                                    "active": True}, db.unit_of_work())
+    handlers.create_ticket(CUSTOMER, payload(), db.unit_of_work(), SETTINGS)
+    with db.unit_of_work() as uow:
+        uow.session.get(Product, "P1").product_line = "line-3"
+        uow.commit()
+    assert handlers.create_ticket(CUSTOMER, payload(), db.unit_of_work(),
+                                  SETTINGS)["product_line"] == "line-2"  # within the bound
+    later = handlers.time.monotonic() + handlers.PRODUCT_CACHE_SECONDS + 1
+    monkeypatch.setattr(handlers.time, "monotonic", lambda: later)
+    assert handlers.create_ticket(CUSTOMER, payload(), db.unit_of_work(),
+                                  SETTINGS)["product_line"] == "line-3"
