@@ -34,7 +34,7 @@ class UnitOfWorkProvider(DependencyProvider):
         self.poll_interval = float(outbox_cfg.get("poll_interval", 1.0))
         # after a commit wakes the relay it waits this long, so one pass (one claiming
         # transaction) publishes a burst instead of a row at a time
-        self.gather = float(outbox_cfg.get("gather_seconds", 0.05))
+        self.gather = float(outbox_cfg.get("gather_seconds", 0.02))
         self.relay_enabled = outbox_cfg.get("enabled", True)
         self.relay = OutboxRelay(self.database, config["AMQP_URI"], name)
         self._wake = Event()
