@@ -485,7 +485,8 @@ def create_from_ticket(actor, ticket, payload, uow, index, settings):
         raise exc.TICKET_NOT_SOLVED()
     report = sorted(facts["closing_reports"], key=lambda r: r.get("round") or 0)[-1]
     language = data.get("language") or guess_language(facts["title"] + facts["description"])
-    draft = domain.draft_from_ticket(facts, report, facts.get("root_cause_name"), language)
+    names = facts["root_causes"].get(report.get("root_cause")) or {}
+    draft = domain.draft_from_ticket(facts, report, names.get(language), language)
     article = {"title": data.get("title") or draft["title"][:200], "body": draft["body"],
                "keywords": draft["keywords"], "language": language,
                "visibility": data["visibility"], "product": facts.get("product"),

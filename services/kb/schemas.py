@@ -185,7 +185,8 @@ class TicketFactsSchema(Schema):
     product_line = fields.String(allow_none=True)
     category = fields.String(allow_none=True)
     closing_reports = fields.List(fields.Nested(ClosingReportIn), load_default=list)
-    root_cause_name = fields.String(allow_none=True)
+    root_causes = fields.Dict(load_default=dict, metadata={
+        "description": "root-cause code -> {en, zh} names, for the prefilled body"})
 
 
 # ---- output -------------------------------------------------------------------------------
