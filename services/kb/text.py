@@ -34,7 +34,11 @@ STOP = EN_STOP | ZH_STOP
 # spelling variants folded together at index and query time
 SYNONYMS = {"登陆": "登录", "帐号": "账号", "帐户": "账号", "账户": "账号", "logon": "login",
             "signin": "login", "mail": "email", "licenc": "licens", "lisenc": "licens",
-            "许可": "许可证", "授权码": "许可证"}
+            "许可": "许可证", "授权码": "许可证", "授权": "许可证", "到期": "过期"}
+# words that say *that* something went wrong, not *what*: in a support knowledge base
+# nearly every article has them, so in a query they count for less than the topic words
+GENERIC = {"失败": 0.3, "错误": 0.3, "报错": 0.3, "异常": 0.3, "提示": 0.3, "不了": 0.3,
+           "fail": 0.3, "error": 0.3, "problem": 0.3, "issu": 0.3, "work": 0.3}
 
 _stemmer = snowballstemmer.stemmer("english")
 _stem_cache = {}
@@ -102,12 +106,13 @@ def document_terms(title, keywords, body):
 
 
 def query_terms(text, max_terms=64):
-    """Distinct query terms with their counts (a long draft repeats its important words)."""
+    """Distinct query terms with their weights: how often the query repeats them (a long
+    draft repeats its important words), generic failure words counting less."""
     out = {}
     for term in terms(text):
-        out[term] = out.get(term, 0) + 1
         if len(out) >= max_terms and term not in out:
             break
+        out[term] = out.get(term, 0) + GENERIC.get(term, 1.0)
     return out
 
 
