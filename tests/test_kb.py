@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from services.kb.schemas import SearchHit
 from tests.test_flows import field_service, now, wait_for  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.integration
@@ -95,6 +96,7 @@ def test_solved_ticket_becomes_an_article_that_deflects_the_next_one(
     assert r.status_code == 200, r.text
     items, session = r.json()["items"], r.json()["session_id"]
     assert items and items[0]["id"] == aid
+    assert set(items[0]) == set(SearchHit().fields)  # the hot path builds what it documents
     assert "<mark>登录</mark>" in items[0]["title_html"]
     assert "<mark>" in items[0]["snippet_html"]
     # typing on: the same session; the customer opens the article and gives up on the ticket

@@ -16,6 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from gongdan_common.errors import FORBIDDEN
 from gongdan_common.events import utcnow
+from gongdan_common.fields import UTCDateTime
 from gongdan_common.outbox import consume_once
 from gongdan_common.validation import load
 
@@ -24,6 +25,8 @@ from .models import (Article, ArticleFile, ArticleVersion, Feedback, IndexLog, S
                      TicketLink, WritingSuggestion)
 
 _summary = schemas.ArticleSummarySchema()
+_search_in = schemas.SearchQuerySchema()
+_suggest_in = schemas.SuggestSchema()
 _FILTERS = ("product", "product_line", "category", "language", "visibility", "status")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 SNIPPET_CHARS = 160
@@ -332,7 +335,7 @@ def search(actor, query, uow, index):
     """Ranked full-text search with highlighted snippets, filters and paging."""
     _actor(actor)
     started = time.perf_counter()
-    q = load(schemas.SearchQuerySchema(), query)
+    q = load(_search_in, query)
     filters = _guard(domain.search_scope, actor, {k: q[k] for k in _FILTERS if k in q})
     terms = text.query_terms(q["q"])
     offset = (q["page"] - 1) * q["page_size"]
@@ -343,11 +346,39 @@ def search(actor, query, uow, index):
             "took_ms": round((time.perf_counter() - started) * 1000, 2)}
 
 
+_HIT_COLUMNS = (Article.id, Article.title, Article.status, Article.visibility, Article.language,
+                Article.product, Article.product_line, Article.category, Article.keywords,
+                Article.current_version, Article.author_id, Article.author_name,
+                Article.author_role, Article.source_ticket_id, Article.created_at,
+                Article.updated_at, Article.published_at, Article.body_md)
+
+
+_utc = UTCDateTime()
+
+
+def _iso(value):
+    return _utc._serialize(value, None, None)
+
+
+def _hit(a, score, terms):
+    """A search hit: the ArticleSummarySchema fields built directly (this is the hot path;
+    tests/test_kb.py checks the shape matches the schema), the score and the snippets."""
+    return {"id": a.id, "title": a.title, "status": a.status, "visibility": a.visibility,
+            "language": a.language, "product": a.product, "product_line": a.product_line,
+            "category": a.category, "keywords": a.keywords, "version": a.current_version,
+            "author": {"id": a.author_id, "name": a.author_name, "role": a.author_role},
+            "source_ticket_id": a.source_ticket_id, "created_at": _iso(a.created_at),
+            "updated_at": _iso(a.updated_at), "published_at": _iso(a.published_at),
+            "score": round(score, 4), "title_html": text.highlight(a.title, terms),
+            "snippet_html": text.highlight(text.plain_text(a.body_md), terms,
+                                           window=SNIPPET_CHARS)}
+
+
 def _hits(uow, actor, page, terms, filters):
     if not page:
         return []
-    rows = {a.id: a for a in uow.session.scalars(
-        select(Article).where(Article.id.in_([aid for aid, _s in page]))).all()}
+    rows = {a.id: a for a in uow.session.execute(
+        select(*_HIT_COLUMNS).where(Article.id.in_([aid for aid, _s in page]))).all()}
     out = []
     for aid, score in page:
         a = rows.get(aid)
@@ -355,12 +386,7 @@ def _hits(uow, actor, page, terms, filters):
         if a is None or not domain.can_read(actor, _view(a)) or \
                 any(filters.get(k) not in (None, getattr(a, k)) for k in _FILTERS):
             continue
-        hit = _summary.dump(a)
-        hit["score"] = round(score, 4)
-        hit["title_html"] = text.highlight(a.title, terms)
-        hit["snippet_html"] = text.highlight(text.plain_text(a.body_md), terms,
-                                             window=SNIPPET_CHARS)
-        out.append(hit)
+        out.append(_hit(a, score, terms))
     return out
 
 
@@ -368,7 +394,7 @@ def suggest(actor, payload, uow, index, settings):
     """Public published articles for a ticket draft (title counts twice), recorded in a
     suggestion session so the deflection report can count what happened next."""
     _actor(actor)
-    data = load(schemas.SuggestSchema(), payload)
+    data = load(_suggest_in, payload)
     terms = text.query_terms(data["title"])
     terms = {t: n * 2 for t, n in terms.items()}
     for t, n in text.query_terms(data["description"]).items():

@@ -163,12 +163,12 @@ class SearchIndex:
             wanted = filters.get(name)
             if wanted:
                 codes = [names.index(v) for v in _as_list(wanted) if v in names]
-                m &= np.isin(getattr(self, name)[:n], codes)
+                m &= _among(getattr(self, name)[:n], codes)
         for name in CODED:
             wanted = filters.get(name)
             if wanted:
                 codes = [self.codes[name][v] for v in _as_list(wanted) if v in self.codes[name]]
-                m &= np.isin(self.coded[name][:n], codes)
+                m &= _among(self.coded[name][:n], codes)
         return m
 
     def scores(self, query, filters=None):
@@ -213,6 +213,12 @@ class SearchIndex:
 
     def stats(self):
         return {"articles": self.live, "slots": self.size, "terms": len(self.postings)}
+
+
+def _among(values, codes):
+    if len(codes) == 1:
+        return values == codes[0]
+    return np.isin(values, codes)
 
 
 def _as_list(value):

@@ -197,6 +197,9 @@ class AuthorSchema(Schema):
     role = fields.String(attribute="author_role")
 
 
+_author = AuthorSchema()
+
+
 class ArticleSummarySchema(Schema):
     id = fields.String()
     title = fields.String()
@@ -208,7 +211,7 @@ class ArticleSummarySchema(Schema):
     category = fields.String()
     keywords = fields.List(fields.String())
     version = fields.Integer(attribute="current_version")
-    author = fields.Function(lambda a: AuthorSchema().dump(a))
+    author = fields.Function(lambda a: _author.dump(a))
     source_ticket_id = fields.String()
     created_at = UTCDateTime()
     updated_at = UTCDateTime()
@@ -253,7 +256,7 @@ class VersionSummarySchema(Schema):
     version = fields.Integer()
     title = fields.String()
     note = fields.String()
-    author = fields.Function(lambda v: AuthorSchema().dump(v))
+    author = fields.Function(lambda v: _author.dump(v))
     created_at = UTCDateTime()
     views = fields.Integer()
     helpful = fields.Integer()

@@ -151,12 +151,14 @@ def plain_text(markdown):
 
 def highlight(text, query, window=None):
     """HTML-escaped `text` (or the best `window`-character part of it) with the query's
-    terms wrapped in <mark>. Matching is by term, so 'exporting' marks 'exported'."""
+    terms wrapped in <mark>. English words match by stem ('exporting' marks 'exported');
+    Chinese terms (and their spelling variants) match where they occur. No segmentation
+    here: running jieba over every hit's body would cost more than the ranking."""
     wanted = set(query) if not isinstance(query, str) else set(terms(query))
     norm = normalize(text)
     if len(norm) != len(text):  # offsets would not line up: mark the normalized text
         text = norm
-    spans = _merge([(s, e) for t, s, e in tokens(text) if t in wanted])
+    spans = _spans(norm, wanted)
     start, end = 0, len(text)
     if window and len(text) > window:
         start = _best_start(text, spans, window)
@@ -173,6 +175,31 @@ def highlight(text, query, window=None):
     prefix = "…" if start > 0 else ""
     suffix = "…" if end < len(text) else ""
     return prefix + "".join(out) + suffix
+
+
+_LATIN = re.compile(r"[0-9a-z]+(?:\.[0-9a-z]+)*")
+_VARIANTS = {}
+for _k, _v in SYNONYMS.items():
+    _VARIANTS.setdefault(_v, set()).add(_k)
+
+
+def _spans(norm, wanted):
+    spans = []
+    for term in wanted:
+        if _CJK.search(term):
+            for variant in {term} | _VARIANTS.get(term, set()):
+                spans += [(m, m + len(variant)) for m in _find_all(norm, variant)]
+    if any(not _CJK.search(t) for t in wanted):
+        spans += [m.span() for m in _LATIN.finditer(norm) if _term(m.group()) in wanted]
+    return _merge(spans)
+
+
+def _find_all(haystack, needle, limit=200):
+    out, i = [], haystack.find(needle)
+    while i >= 0 and len(out) < limit:
+        out.append(i)
+        i = haystack.find(needle, i + len(needle))
+    return out
 
 
 def _merge(spans):
