@@ -13,8 +13,8 @@ What it does (the service's own code, called as plain functions: no broker in th
    article, its version, the index log row and the event in one transaction, then the
    in-memory index) -> the *write-path rate*;
 3. generates the rest up to `--articles` from the problems of bench/kb_corpus.py (random
-   products, versions, and sentences borrowed from other problems, zh and en; 90% published,
-   70% public), tokenizes every one with `text.document_terms` -> the *tokenizing rate*, and
+   products, versions, sentences borrowed from other problems, and a long tail of error
+   codes, host names and ticket numbers; zh and en; 90% published, 70% public), tokenizes every one with `text.document_terms` -> the *tokenizing rate*, and
    bulk-inserts the rows;
 4. builds the search index from the database the way a starting kb instance does
    (`LiveIndex.load`) -> the *index build time*;
@@ -82,7 +82,10 @@ def generate(rng, problems):
     version = rng.choice(VERSIONS)
     head = ("## 问题现象", "## 原因分析", "## 解决方法", "## 相关情况") if language == "zh" else \
         ("## Symptom", "## Cause", "## Solution", "## Related")
-    body = "\n\n".join(f"{h}\n\n{s}" for h, s in zip(head, sentences + [" ".join(borrowed)]))
+    # the long tail real articles have: error codes, hosts, ticket numbers (rare terms)
+    tail = f"E{rng.randint(1000, 99999)} srv-{rng.randint(1, 5000)} TS2026{rng.randint(1, 10**6):06d}"
+    body = "\n\n".join(f"{h}\n\n{s}" for h, s in
+                         zip(head, sentences + [" ".join(borrowed) + " " + tail]))
     sep = "：" if language == "zh" else ": "
     return {"title": f"{product} {version}{sep}{title}", "body": body, "keywords": keywords,
             "language": language, "product": product, "product_line": product.lower(),
