@@ -197,8 +197,18 @@ class SearchIndex:
             out *= self.mask(filters)
         return out
 
-    def search(self, query, filters=None, offset=0, limit=10):
+    def informative(self, query, max_terms):
+        """The `max_terms` query terms with the shortest posting lists (highest idf); the
+        rest of a long draft adds cost and almost no ranking signal."""
+        if len(query) <= max_terms:
+            return query
+        known = sorted((self.postings[t].n, t) for t in query if t in self.postings)
+        return {t: query[t] for _n, t in known[:max_terms]}
+
+    def search(self, query, filters=None, offset=0, limit=10, max_terms=None):
         """(total matches, [(article id, score)] of the requested page), best first."""
+        if max_terms:
+            query = self.informative(query, max_terms)
         scores = self.scores(query, filters)
         hits = np.flatnonzero(scores > 0)
         total = len(hits)

@@ -101,3 +101,11 @@ def test_compaction_keeps_results():
     assert total == 3000
     assert ids(index.search(text.query_terms("round0"))) == []
     assert ids(index.search(text.query_terms("1234 round2"), None, 0, 1)) == ["a1234"]
+
+
+def test_long_queries_keep_their_most_informative_terms(idx):
+    q = text.query_terms("登录 同步 导出 锁定 printer")
+    kept = idx.informative(q, 2)
+    assert set(kept) == {"锁定", "同步"}  # each in one article; 登录 in three; the rest in none
+    assert idx.informative(q, 10) == q
+    assert "lock" in ids(idx.search(text.query_terms("登录 锁定"), None, 0, 5, max_terms=1))
