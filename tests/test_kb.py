@@ -45,6 +45,8 @@ def test_solved_ticket_becomes_an_article_that_deflects_the_next_one(
                       {"engineer_id": engineer.user["id"]}).status_code == 200
     wait_for(engineer, tid, lambda t: t.get("status") == "assigned")
     assert engineer.post(f"/tickets/{tid}/start").status_code == 200
+    early = engineer.post(f"/tickets/{tid}/kb", {})
+    assert early.status_code == 409 and early.json()["error"]["code"] == "ticket_not_solved"
     fix = {"root_cause": "configuration", "completed_at": now(),
            "description": "在管理控制台解除账号锁定，并把密码错误锁定阈值调整为 10 次"}
     assert engineer.post(f"/tickets/{tid}/resolve", fix).json()["status"] == "resolved"

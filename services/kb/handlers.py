@@ -391,11 +391,8 @@ def _hits(uow, actor, page, terms, filters):
     return out
 
 
-def suggest(actor, payload, uow, index, settings):
-    """Public published articles for a ticket draft (title counts twice), recorded in a
-    suggestion session so the deflection report can count what happened next."""
-    _actor(actor)
-    data = load(_suggest_in, payload)
+def rank_suggestions(actor, data, uow, index):
+    """The suggestion hits for a loaded SuggestSchema payload (no session bookkeeping)."""
     terms = text.query_terms(data["title"])
     terms = {t: n * 2 for t, n in terms.items()}
     for t, n in text.query_terms(data["description"]).items():
@@ -406,10 +403,19 @@ def suggest(actor, payload, uow, index, settings):
             filters[k] = data[k]
     _total, page = index.index.search(terms, filters, 0, data["limit"],
                                       max_terms=SUGGEST_TERMS)
+    with uow:
+        return _hits(uow, actor, page, terms, filters)
+
+
+def suggest(actor, payload, uow, index, settings):
+    """Public published articles for a ticket draft (title counts twice), recorded in a
+    suggestion session so the deflection report can count what happened next."""
+    _actor(actor)
+    data = load(_suggest_in, payload)
     now = settings["now"]()
     query_text = (data["title"] + " " + data["description"]).strip()[:500]
-    with uow:
-        items = _hits(uow, actor, page, terms, filters)
+    with uow:  # one transaction: the ranking's read and the session write
+        items = rank_suggestions(actor, data, uow, index)
         session = uow.session.get(SuggestSession, data["session_id"]) \
             if data.get("session_id") else None
         if session is None or session.user_id != actor.get("id"):
