@@ -8,6 +8,7 @@ import re
 import time
 
 import pytest
+import requests
 
 from services.kb.schemas import SearchHit
 from tests.test_flows import field_service, now, wait_for  # noqa: F401 (a fixture)
@@ -218,6 +219,18 @@ def test_kb_bad_input(system, make_user):
     assert engineer.post("/tickets/no-such/kb", {}).status_code == 404
     huge = {"title": "x", "body": "y" * (2 * 1024 * 1024)}
     assert engineer.post("/kb/articles", huge).status_code == 413
+    # images and files go to object storage; links only for those who may read the article
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 2000
+    up = engineer.post(f"/kb/articles/{aid}/files", files={"file": ("截图.png", png)})
+    assert up.status_code == 201, up.text
+    assert up.json()["content_type"] == "image/png" and up.json()["size"] == len(png)
+    link = engineer.get(f"/kb/files/{up.json()['id']}")
+    assert link.status_code == 200 and requests.get(link.json()["url"], timeout=10).content == png
+    assert customer.get(f"/kb/files/{up.json()['id']}").status_code == 404
+    assert customer.post(f"/kb/articles/{aid}/files", files={"file": ("a.png", png)}) \
+        .status_code == 404  # an internal draft does not exist for a customer
+    bad = engineer.post(f"/kb/articles/{aid}/files", files={"file": ("a.exe", b"MZ" + png)})
+    assert bad.status_code in (400, 415)
     # a never-published draft can be deleted by its author; then it is gone
     assert engineer.delete(f"/kb/articles/{aid}").status_code == 200
     assert engineer.get(f"/kb/articles/{aid}").status_code == 404

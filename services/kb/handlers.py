@@ -14,7 +14,7 @@ from sqlalchemy import delete, func, select, text as sql_text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from gongdan_common.errors import FORBIDDEN
+from gongdan_common.errors import FORBIDDEN, AppError
 from gongdan_common.events import utcnow
 from gongdan_common.fields import UTCDateTime
 from gongdan_common.outbox import consume_once
@@ -671,7 +671,7 @@ def get_file(actor, file_id, uow):
             raise exc.FILE_NOT_FOUND()
         try:
             _article(uow, row.article_id, actor)
-        except Exception:
+        except AppError:  # an article the actor may not read: its files do not exist
             raise exc.FILE_NOT_FOUND() from None
         out = schemas.FileSchema().dump(row)
         out.update(bucket=row.bucket, object_key=row.object_key)
