@@ -11,7 +11,8 @@ from tests.test_web import browser, open_page, sign_in  # noqa: F401 (fixtures)
 pytestmark = pytest.mark.integration
 
 
-def test_customer_is_offered_and_reads_an_article(system, open_page, make_user):  # noqa: F811
+def test_customer_is_offered_and_reads_an_article(system, open_page, make_user,  # noqa: F811
+                                                  new_ticket):
     agent, customer = make_user("agent"), make_user()
     word = "蓝牙耳机" + uuid.uuid4().hex[:4]
     r = agent.post("/kb/articles", {
@@ -46,3 +47,9 @@ def test_customer_is_offered_and_reads_an_article(system, open_page, make_user):
     expect(page.locator(".kb-feedback [role=status]")).to_have_text("感谢您的反馈。")
     stats = agent.get(f"/kb/articles/{aid}", params={"count_view": "0"}).json()["stats"]
     assert stats["helpful"] == 1 and stats["views"] >= 1
+
+    # the ticket page has a knowledge-base card; customers get no "write one" button
+    ticket = new_ticket(customer)
+    page.goto(page.url.split("#")[0] + f"#/tickets/{ticket['id']}")
+    expect(page.locator("#kb-ticket")).to_contain_text("暂无关联的知识库文章。")
+    expect(page.locator("#kb-write")).to_have_count(0)

@@ -362,6 +362,9 @@ export const DICT = {
     "kb.tickets": "相关工单：",
     "kb.suggest_title": "这些文章也许能解决您的问题",
     "kb.suggest_hint": "在新标签页中打开；问题仍未解决可继续提交工单。",
+    "kb.none_linked": "暂无关联的知识库文章。",
+    "kb.write_suggested": "知识库中还没有文章涵盖这个问题，建议将解决方法写成文章。",
+    "kb.write_from_ticket": "据此工单编写文章",
   },
 
   en: {
@@ -723,6 +726,9 @@ export const DICT = {
     "kb.tickets": "Tickets:",
     "kb.suggest_title": "These articles may solve your problem",
     "kb.suggest_hint": "They open in a new tab; if the problem remains, submit the ticket.",
+    "kb.none_linked": "No knowledge-base article is linked yet.",
+    "kb.write_suggested": "No article covers this problem yet: consider writing the solution up.",
+    "kb.write_from_ticket": "Write an article from this ticket",
   },
 };
 

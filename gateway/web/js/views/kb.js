@@ -187,3 +187,33 @@ export function attachSuggestions(form, controls) {
     },
   };
 }
+
+/** The ticket page's knowledge-base card: linked articles and, for staff when the close flow
+ *  found no article covering the problem, a button writing one from the ticket. */
+export function ticketKbCard(tk, user) {
+  const body = h("div", {}, h("p", { class: "muted", text: t("common.loading") }));
+  const card = h("section", { class: "card kb-ticket", id: "kb-ticket" }, h("h2", { text: t("kb.title") }), body);
+  const box = messageBox("error");
+  api.get(`/tickets/${encodeURIComponent(tk.id)}/kb`).then((res) => {
+    const links = res.articles.map((a) => h("li", {},
+      h("a", { href: `#/kb/${encodeURIComponent(a.id)}`, text: a.title })));
+    const writer = ["engineer", "agent", "admin"].includes(user.role);
+    const suggestion = res.writing_suggestion;
+    let write = null;
+    if (writer && (suggestion || ["resolved", "closed"].includes(tk.status))) {
+      write = h("button", { type: "button", class: "btn btn-small", id: "kb-write", text: t("kb.write_from_ticket"),
+        onClick: async (e) => {
+          busy(e.target, true);
+          try {
+            const a = await api.post(`/tickets/${encodeURIComponent(tk.id)}/kb`, {});
+            location.hash = `#/kb/${encodeURIComponent(a.id)}`;
+          } catch (err) { busy(e.target, false); showMessage(box, err.message); }
+        } });
+    }
+    body.replaceChildren(box,
+      links.length ? h("ul", { class: "kb-links" }, links) : h("p", { class: "muted", text: t("kb.none_linked") }),
+      suggestion && suggestion.status === "open" ? h("p", { class: "msg msg-warn", id: "kb-write-suggested", text: t("kb.write_suggested") }) : null,
+      write);
+  }).catch(() => { card.hidden = true; }); // the ticket page works without the knowledge base
+  return card;
+}
