@@ -170,25 +170,26 @@ class MachineCpu:
 # ---- the database ---------------------------------------------------------------------------
 
 class BenchDatabase:
-    """A fresh dispatch database: a PostgreSQL database of its own, or a SQLite file."""
+    """A fresh service database (dispatch's unless told): a PostgreSQL database of its own,
+    or a SQLite file."""
 
-    def __init__(self, backend, workdir):
-        self.backend, self.workdir = backend, workdir
+    def __init__(self, backend, workdir, service="dispatch"):
+        self.backend, self.workdir, self.service = backend, workdir, service
         self.pg_name = None
 
     def create(self):
         if self.backend == "sqlite":
-            self.url = "sqlite:///" + os.path.join(self.workdir, "dispatch.db")
+            self.url = "sqlite:///" + os.path.join(self.workdir, f"{self.service}.db")
         else:
             import psycopg2
-            self.pg_name = "gdb_dispatch_" + secrets.token_hex(4)
+            self.pg_name = f"gdb_{self.service}_" + secrets.token_hex(4)
             conn = psycopg2.connect(PG_ADMIN)
             conn.autocommit = True
             with conn.cursor() as cur:
                 cur.execute(f'CREATE DATABASE "{self.pg_name}"')
             conn.close()
             self.url = f"postgresql+psycopg2://postgres@127.0.0.1:5432/{self.pg_name}"
-        upgrade("dispatch", self.url)
+        upgrade(self.service, self.url)
         return self
 
     def drop(self):

@@ -34,8 +34,9 @@ def open_upload(request, max_bytes):
     return filename, request.stream, request.content_length
 
 
-def store_upload(request, ticket_id, store, bucket, max_bytes):
-    """Check and stream one file; returns the attachment record for intake."""
+def store_upload(request, ticket_id, store, bucket, max_bytes, prefix="tickets"):
+    """Check and stream one file; returns the attachment record for intake (or, with
+    prefix="kb", for a knowledge-base article whose id is passed as `ticket_id`)."""
     filename, stream, length = open_upload(request, max_bytes)
     filename = filetypes.safe_filename(filename)
     if length is not None and length > max_bytes:
@@ -50,7 +51,7 @@ def store_upload(request, ticket_id, store, bucket, max_bytes):
                                     allowed=filetypes.ALLOWED) from None
     if length is None:
         raise exc.FILE_MISSING()  # chunked raw uploads need a length for a bounded stream
-    key = f"tickets/{ticket_id}/{uuid.uuid4().hex}/{filename}"
+    key = f"{prefix}/{ticket_id}/{uuid.uuid4().hex}/{filename}"
     reader = HashingReader(stream, head=head, limit=max_bytes)
     try:
         store.put_stream(key, reader, length, content_type)

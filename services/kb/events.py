@@ -1,14 +1,43 @@
 """Events kb publishes on exchange `kb.events` (routing key = type).
 
-None is declared yet. The design table says it will publish:
-
-- article_published
-
-Each is added here as an `EventSpec(SOURCE, type, version, schema, description)` with its
-marshmallow payload schema, in the issue that introduces it, and listed in `ALL`.
+Payload schemas are the contract; `docs/events.md` is generated from `ALL`.
 """
+from marshmallow import Schema, fields
+
 from gongdan_common.events import EventSpec
+from gongdan_common.fields import UTCDateTime
 
 SOURCE = "kb"
 
-ALL: list[EventSpec] = []
+
+class ArticleData(Schema):
+    article_id = fields.String(required=True)
+    version = fields.Integer(required=True, metadata={"description": "the current version"})
+    title = fields.String(required=True)
+    status = fields.String(required=True, metadata={"enum": ["draft", "published", "archived"]})
+    visibility = fields.String(required=True, metadata={
+        "description": "public (customers may read it) or internal"})
+    language = fields.String(required=True)
+    product = fields.String(allow_none=True)
+    product_line = fields.String(allow_none=True)
+    category = fields.String(allow_none=True)
+    keywords = fields.List(fields.String(), required=True)
+    source_ticket_id = fields.String(allow_none=True, metadata={
+        "description": "the ticket the article was written from"})
+    updated_at = UTCDateTime(required=True)
+
+
+class ArticleUpdatedData(ArticleData):
+    change = fields.String(required=True, metadata={
+        "enum": ["created", "edited", "archived", "deleted"],
+        "description": "what happened (publishing is article_published)"})
+
+
+ARTICLE_PUBLISHED = EventSpec(
+    SOURCE, "article_published", 1, ArticleData,
+    "An article became readable in search (by staff, and by customers when public).")
+ARTICLE_UPDATED = EventSpec(
+    SOURCE, "article_updated", 1, ArticleUpdatedData,
+    "An article was created, edited (a new version), archived or deleted.")
+
+ALL = [ARTICLE_PUBLISHED, ARTICLE_UPDATED]

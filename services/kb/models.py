@@ -1,11 +1,13 @@
-"""KB's tables.
+"""KB's tables: articles and their versions, links to tickets, feedback, files, the index
+change log that keeps every instance's search index fresh, writing suggestions raised when
+tickets are solved, and the intake-suggestion sessions the deflection report counts (plus
+the outbox and processed-events inbox every service has)."""
+import datetime as dt
+import uuid
 
-The service will own knowledge-base articles (versions, keywords, product, visibility),
-search index, feedback, links article<->ticket. Those tables arrive with the issues that
-define them; for now there are only the transactional outbox and the processed-events inbox
-every service has.
-"""
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy import (JSON, BigInteger, Boolean, Float, ForeignKey, Index, Integer, String,
+                        Text, UniqueConstraint, DateTime)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from gongdan_common.db import service_metadata
 
@@ -15,3 +17,157 @@ metadata = service_metadata()
 class Base(DeclarativeBase):
     metadata = metadata
 
+
+def new_id():
+    return str(uuid.uuid4())
+
+
+TZ = DateTime(timezone=True)
+
+
+class Article(Base):
+    """An article as it is now: the latest version's content, its state, and the weighted
+    term frequencies the search index is built from."""
+    __tablename__ = "kb_articles"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    status: Mapped[str] = mapped_column(String(16), index=True)   # draft/published/archived
+    visibility: Mapped[str] = mapped_column(String(16))            # public/internal
+    language: Mapped[str] = mapped_column(String(8))               # zh/en
+    product: Mapped[str | None] = mapped_column(String(64))
+    product_line: Mapped[str | None] = mapped_column(String(64))
+    category: Mapped[str | None] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(200))
+    keywords: Mapped[list] = mapped_column(JSON)
+    body_md: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    current_version: Mapped[int] = mapped_column(Integer)
+    author_id: Mapped[str | None] = mapped_column(String(36))
+    author_name: Mapped[str | None] = mapped_column(String(100))
+    author_role: Mapped[str] = mapped_column(String(32))
+    source_ticket_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    index_terms: Mapped[dict] = mapped_column(JSON)
+    index_length: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[dt.datetime] = mapped_column(TZ)
+    updated_at: Mapped[dt.datetime] = mapped_column(TZ)
+    published_at: Mapped[dt.datetime | None] = mapped_column(TZ)
+    archived_at: Mapped[dt.datetime | None] = mapped_column(TZ)
+    lock_version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __table_args__ = (Index("ix_kb_articles_product_category", "product", "category"),)
+    __mapper_args__ = {"version_id_col": lock_version}
+
+
+class ArticleVersion(Base):
+    """Every saved version, with who wrote it and when; views are counted per version."""
+    __tablename__ = "kb_article_versions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    article_id: Mapped[str] = mapped_column(ForeignKey("kb_articles.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+    keywords: Mapped[list] = mapped_column(JSON)
+    body_md: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    fields: Mapped[dict] = mapped_column(JSON)  # visibility, language, product, category ...
+    note: Mapped[str | None] = mapped_column(String(500))
+    author_id: Mapped[str | None] = mapped_column(String(36))
+    author_name: Mapped[str | None] = mapped_column(String(100))
+    author_role: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[dt.datetime] = mapped_column(TZ)
+    views: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (UniqueConstraint("article_id", "version",
+                                       name="uq_kb_article_versions_article_version"),)
+
+
+class Feedback(Base):
+    """"Was this helpful?": one answer per person and version (answering again replaces it)."""
+    __tablename__ = "kb_feedback"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    article_id: Mapped[str] = mapped_column(ForeignKey("kb_articles.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    user_id: Mapped[str] = mapped_column(String(36))
+    helpful: Mapped[bool] = mapped_column(Boolean)
+    comment: Mapped[str | None] = mapped_column(String(1000))
+    at: Mapped[dt.datetime] = mapped_column(TZ)
+
+    __table_args__ = (UniqueConstraint("article_id", "version", "user_id",
+                                       name="uq_kb_feedback_article_version_user"),)
+
+
+class TicketLink(Base):
+    """article <-> ticket: `created_from` (the article was written from the ticket) or
+    `linked` (an engineer pointed the ticket at an existing article)."""
+    __tablename__ = "kb_ticket_links"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    article_id: Mapped[str] = mapped_column(ForeignKey("kb_articles.id"), index=True)
+    ticket_id: Mapped[str] = mapped_column(String(36), index=True)
+    ticket_number: Mapped[str | None] = mapped_column(String(32))
+    relation: Mapped[str] = mapped_column(String(16))
+    by_id: Mapped[str | None] = mapped_column(String(36))
+    at: Mapped[dt.datetime] = mapped_column(TZ)
+
+    __table_args__ = (UniqueConstraint("article_id", "ticket_id",
+                                       name="uq_kb_ticket_links_article_ticket"),)
+
+
+class ArticleFile(Base):
+    """An image or file of an article, stored in object storage by the gateway."""
+    __tablename__ = "kb_files"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    article_id: Mapped[str] = mapped_column(ForeignKey("kb_articles.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(120))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    bucket: Mapped[str] = mapped_column(String(64))
+    object_key: Mapped[str] = mapped_column(String(400))
+    uploaded_by: Mapped[str | None] = mapped_column(String(36))
+    created_at: Mapped[dt.datetime] = mapped_column(TZ)
+
+
+class IndexLog(Base):
+    """One row per article write: every kb instance polls it to refresh its search index."""
+    __tablename__ = "kb_index_log"
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                     primary_key=True, autoincrement=True)
+    article_id: Mapped[str] = mapped_column(String(36))
+    at: Mapped[dt.datetime] = mapped_column(TZ, index=True)
+
+
+class WritingSuggestion(Base):
+    """'Write this up': a solved ticket whose category and product had no linked or
+    closely matching article."""
+    __tablename__ = "kb_writing_suggestions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[str] = mapped_column(String(36), unique=True)
+    ticket_number: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(200))
+    product: Mapped[str | None] = mapped_column(String(64))
+    product_line: Mapped[str | None] = mapped_column(String(64))
+    category: Mapped[str | None] = mapped_column(String(64))
+    root_cause: Mapped[str | None] = mapped_column(String(64))
+    solution: Mapped[str | None] = mapped_column(Text)
+    handler_id: Mapped[str | None] = mapped_column(String(36))
+    status: Mapped[str] = mapped_column(String(16))  # open / covered / written
+    matched_article_id: Mapped[str | None] = mapped_column(String(36))
+    article_id: Mapped[str | None] = mapped_column(String(36))
+    created_at: Mapped[dt.datetime] = mapped_column(TZ)
+    updated_at: Mapped[dt.datetime] = mapped_column(TZ)
+
+
+class SuggestSession(Base):
+    """Suggestions shown to one customer while drafting one ticket: what was shown, what
+    was opened, and whether a ticket was still submitted (the deflection report)."""
+    __tablename__ = "kb_suggest_sessions"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    user_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    company_id: Mapped[str | None] = mapped_column(String(36))
+    query: Mapped[str] = mapped_column(String(500))
+    shown: Mapped[list] = mapped_column(JSON)
+    opened: Mapped[list] = mapped_column(JSON)
+    calls: Mapped[int] = mapped_column(Integer, default=1)
+    first_opened_at: Mapped[dt.datetime | None] = mapped_column(TZ)
+    submitted: Mapped[bool | None] = mapped_column(Boolean)
+    ticket_id: Mapped[str | None] = mapped_column(String(36))
+    created_at: Mapped[dt.datetime] = mapped_column(TZ, index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(TZ)

@@ -8,6 +8,7 @@ import { listView } from "./views/list.js";
 import { newTicketView } from "./views/new-ticket.js";
 import { detailView } from "./views/detail.js";
 import { adminView } from "./views/admin.js";
+import { kbSearchView, kbArticleView } from "./views/kb.js";
 import { canCreate, CREATOR_ROLES } from "./model.js";
 
 const ROUTES = [
@@ -17,6 +18,8 @@ const ROUTES = [
   { re: /^\/tickets\/new$/, view: newTicketView, nav: "new", roles: CREATOR_ROLES },
   { re: /^\/tickets\/([^/]+)$/, view: detailView, nav: "tickets" },
   { re: /^\/admin\/users$/, view: adminView, nav: "admin", roles: ["admin"] },
+  { re: /^\/kb$/, view: kbSearchView, nav: "kb" },
+  { re: /^\/kb\/([^/]+)$/, view: kbArticleView, nav: "kb" },
 ];
 
 const topbar = document.getElementById("topbar");
@@ -69,6 +72,7 @@ function renderTopbar(active) {
     nav = h("nav", { class: "nav", "aria-label": t("nav.main") },
       link("nav.tickets", "#/tickets", "tickets"),
       canCreate(user) ? link("nav.new", "#/tickets/new", "new") : null,
+      link("nav.kb", "#/kb", "kb"),
       user.role === "admin" ? link("nav.admin", "#/admin/users", "admin") : null);
     who = h("div", { class: "who" },
       h("span", { class: "who-name", text: user.name || "" }),

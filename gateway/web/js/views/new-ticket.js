@@ -5,6 +5,7 @@ import { t, label } from "../i18n.js";
 import * as api from "../api.js";
 import { bodySchema, nested, isDesk } from "../model.js";
 import { filePicker, uploadQueue } from "./uploads.js";
+import { attachSuggestions } from "./kb.js";
 
 const TEXTAREAS = { description: 6, steps: 4, error_message: 3 };
 const ENUM_GROUP = { type: "type", category: "category", impact: "impact", urgency: "urgency" };
@@ -99,6 +100,7 @@ export async function newTicketView(root, ctx) {
   if (controls.contact_name && !desk) controls.contact_name.value = user.name || "";
   if (controls.contact_phone && !desk) controls.contact_phone.value = user.phone || "";
 
+  const kb = attachSuggestions(form, controls); // knowledge-base articles as the customer types
   const key = requestKey(); // one per form: a retried submit cannot create a second ticket
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
@@ -127,6 +129,7 @@ export async function newTicketView(root, ctx) {
       return;
     }
     api.forgetCaches();
+    kb.submitted(ticket.id);
     const open = `#/tickets/${encodeURIComponent(ticket.id)}`;
     if (!picker.files.length) {
       ctx.flash(t("new.created", { number: ticket.number }), "ok", true);
