@@ -210,6 +210,8 @@ class NotifyRoutes:
             request.environ["HTTP_AUTHORIZATION"] = "Bearer " + token  # headers read environ
         actor = self._actor(request)
         unread = call(self.notify, "unread_count", actor)["unread"]
+        # eventlet's WSGI server gathers 4 KB before writing unless told not to
+        request.environ["eventlet.minimum_write_chunk_size"] = 0
         return Response(_sse(actor["id"], unread), mimetype="text/event-stream",
                         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 

@@ -18,10 +18,14 @@ SELECTORS = ("assignee", "previous_assignee", "submitter", "company_admins",
 P1 = "P1"
 
 
-def _rule(id, event, kind, recipients, channels, when=None, sms_on_p1=False, enabled=True):
+def _rule(id, event, kind, recipients, channels, when=None, sms_on_p1=False, enabled=True,
+          notify_actor=False):
+    """`notify_actor`: tell a recipient even when they caused the event (a customer who
+    submitted is still told the ticket was accepted); otherwise nobody hears of their own
+    actions."""
     return {"id": id, "event": event, "kind": kind, "recipients": list(recipients),
             "channels": list(channels), "when": when or {}, "sms_on_p1": sms_on_p1,
-            "enabled": enabled}
+            "enabled": enabled, "notify_actor": notify_actor}
 
 
 DEFAULT_RULES = [
@@ -31,7 +35,8 @@ DEFAULT_RULES = [
           ["inbox", "email"], sms_on_p1=True),
     _rule("reassigned_away", "dispatch.ticket_reassigned", "unassigned", ["previous_assignee"],
           ["inbox"]),
-    _rule("accepted", "intake.ticket_created", "accepted", ["submitter"], ["inbox", "email"]),
+    _rule("accepted", "intake.ticket_created", "accepted", ["submitter"], ["inbox", "email"],
+          notify_actor=True),
     _rule("new_ticket", "intake.ticket_created", "new_ticket", ["agents"], ["inbox"],
           sms_on_p1=True),
     _rule("reply", "intake.ticket_commented", "reply", ["submitter"], ["inbox", "email"],
@@ -43,7 +48,8 @@ DEFAULT_RULES = [
     _rule("needs_info", "intake.ticket_status_changed", "needs_info", ["submitter"],
           ["inbox", "email"], when={"to_status": "needs_info"}),
     _rule("resolved", "intake.ticket_resolved", "resolved", ["submitter"], ["inbox", "email"]),
-    _rule("closed", "intake.ticket_closed", "closed", ["submitter"], ["inbox", "email"]),
+    _rule("closed", "intake.ticket_closed", "closed", ["submitter"], ["inbox", "email"],
+          notify_actor=True),
     _rule("follow_up_due", "intake.follow_up_due", "follow_up_due", ["agents"],
           ["inbox", "email"]),
     _rule("sla_warning", "sla.sla_warning", "sla_warning", ["provider_admins", "agents"],

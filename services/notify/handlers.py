@@ -107,8 +107,9 @@ def ingest(envelope, uow, directory, settings, now=None):
             for selector in rule["recipients"]:
                 q = domain.selector_query(selector, envelope)
                 for user in people.get(q, []) if q else []:
-                    if user["id"] == actor_id or user["id"] in done:
-                        continue  # nobody is told about their own action, nor twice
+                    if user["id"] in done or (user["id"] == actor_id
+                                              and not rule.get("notify_actor")):
+                        continue  # nobody is told twice, nor (mostly) of their own action
                     done.add(user["id"])
                     _plan_for_person(uow, envelope, rule, user, prefs.get(user["id"]), ticket,
                                      settings, now, counts)

@@ -122,6 +122,8 @@ class RuleSchema(Schema):
         "description": "conditions on the event's data: {field: value} or {field_in: [..]}"})
     sms_on_p1 = fields.Boolean(load_default=False)
     enabled = fields.Boolean(load_default=True)
+    notify_actor = fields.Boolean(load_default=False, metadata={
+        "description": "also tell a recipient who caused the event"})
 
 
 class RuleOut(RuleSchema):
