@@ -9,6 +9,7 @@
   right after an event planned something, and polls every NOTIFY.poll_interval_seconds
   for retries that became due.
 """
+import collections
 import logging
 import time
 
@@ -72,6 +73,7 @@ class DeliveryLoop(DependencyProvider):
         }
         self.enabled = (self.container.config.get("NOTIFY") or {}).get("deliver", True)
         self.pool = GreenPool(s["concurrency"])
+        self.in_flight = collections.Counter()  # recipient -> sends under way
         self._wake = Event()
         self._running = False
 
@@ -110,7 +112,8 @@ class DeliveryLoop(DependencyProvider):
                 free = self.pool.free()
                 if free:
                     for item in handlers.claim_due(database.unit_of_work(), self.settings,
-                                                   limit=free):
+                                                   limit=free, in_flight=self.in_flight):
+                        self.in_flight[item["recipient"]] += 1
                         self.pool.spawn_n(self._send, database, item)
                         claimed += 1
             except Exception:  # database away: log, back off, try again
@@ -133,3 +136,8 @@ class DeliveryLoop(DependencyProvider):
                                     self.settings, duration)
         except Exception:  # the lease runs out and the row is tried again
             log.exception("recording the outcome of %s failed", item["id"])
+        finally:
+            self.in_flight[item["recipient"]] -= 1
+            if self.in_flight[item["recipient"]] <= 0:
+                del self.in_flight[item["recipient"]]
+            self.poke()  # a slot is free: due rows held back by the cap may go now

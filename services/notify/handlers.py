@@ -46,6 +46,7 @@ def settings_from_config(config):
         "webhook_timeout": float(hooks.get("timeout_seconds", 5)),
         "webhook_disable_after": int(hooks.get("disable_after_failures", 10)),
         "webhook_max_attempts": int(hooks.get("max_attempts", 8)),
+        "max_in_flight": int(hooks.get("max_in_flight", 4)),
         "message_max_attempts": int(retry.get("max_attempts", 12)),
         "backoff_base": float(retry.get("backoff_base_seconds", 30)),
         "backoff_cap": float(retry.get("backoff_cap_seconds", 3600)),
@@ -178,21 +179,33 @@ def template_for(uow, kind, language):
 
 # ---- sending -------------------------------------------------------------------------------
 
-def claim_due(uow, settings, limit=100, now=None):
+def claim_due(uow, settings, limit=100, now=None, in_flight=None):
     """Claim up to `limit` due deliveries with a lease (committed before sending, so two
-    loops never send the same row at once) and return them as plain dicts."""
+    loops never send the same row at once) and return them as plain dicts.
+
+    `in_flight` (recipient -> sends under way in this process) caps each recipient at
+    NOTIFY.webhooks.max_in_flight: a slow or dead webhook occupies a few send slots, never
+    all of them, so it cannot hold up the others."""
     now = now or utcnow()
+    in_flight = dict(in_flight or {})
+    cap = settings["max_in_flight"]
     with uow:
         stmt = (select(Delivery).where(Delivery.status == "pending",
                                        Delivery.next_attempt_at <= now)
                 .where((Delivery.lease_until.is_(None)) | (Delivery.lease_until < now))
-                .order_by(Delivery.next_attempt_at).limit(limit))
+                .order_by(Delivery.next_attempt_at).limit(limit * 4))
+        busy = [r for r, n in in_flight.items() if n >= cap]
+        if busy:
+            stmt = stmt.where(Delivery.recipient.notin_(busy))
         if uow.engine is not None and uow.engine.dialect.name != "sqlite":
             stmt = stmt.with_for_update(skip_locked=True)
         rows = list(uow.session.scalars(stmt))
         out = []
         lease = now + dt.timedelta(seconds=settings["lease_seconds"])
         for d in rows:
+            if len(out) >= limit or in_flight.get(d.recipient, 0) >= cap:
+                continue  # not leased: the next pass takes it
+            in_flight[d.recipient] = in_flight.get(d.recipient, 0) + 1
             item = _delivery_dict(d)
             if d.channel == "webhook":
                 hook = uow.session.get(Webhook, d.recipient)

@@ -176,3 +176,22 @@ def test_inbox_paging_and_marking(uow_factory, settings):
     with pytest.raises(AppError) as err:
         handlers.list_notifications(SYSTEM, {}, uow_factory())
     assert err.value.status == 403
+
+
+def test_one_recipient_never_takes_every_send_slot(uow_factory, settings):
+    settings = dict(settings, allow_networks=["127.0.0.1/32"], max_in_flight=2)
+    slow = handlers.create_webhook(ADMIN, {"url": "http://127.0.0.1:9/slow"}, uow_factory(),
+                                   settings)
+    for n in range(5):
+        handlers.ingest(assigned(f"6666666{n}-6666-6666-6666-666666666666"), uow_factory(),
+                        directory, settings, NOW)
+    first = handlers.claim_due(uow_factory(), settings, limit=50, now=NOW)
+    hooks = [i for i in first if i["recipient"] == slow["id"]]
+    assert len(hooks) == 2  # capped, and so are the emails to the one engineer
+    assert len([i for i in first if i["channel"] == "email"]) == 2
+    busy = {slow["id"]: 2}
+    second = handlers.claim_due(uow_factory(), settings, limit=50, now=NOW, in_flight=busy)
+    assert [i["channel"] for i in second] == ["email", "email"]  # only the other recipient
+    more = handlers.claim_due(uow_factory(), settings, limit=50, now=NOW,
+                              in_flight={slow["id"]: 1})
+    assert [i["recipient"] for i in more if i["channel"] == "webhook"] == [slow["id"]]
