@@ -1,7 +1,8 @@
 """What notify's workers get besides the shared unit of work and settings.
 
 - `DirectoryCache`: who-is-who, asked from the gateway (which owns the accounts) over RPC
-  with a deadline, cached for NOTIFY.directory_cache_seconds per query.
+  with a deadline, cached for NOTIFY.directory_cache_seconds per query; and the rules and
+  active webhooks, re-read at most once a second.
 - `DeliveryLoop`: the sender. One managed green thread per process claims due deliveries
   (a lease committed before sending, `FOR UPDATE SKIP LOCKED` on PostgreSQL, so replicas
   share the work) and sends each in its own green thread from a bounded pool, so a slow or
@@ -24,15 +25,27 @@ from gongdan_common.dependencies import UnitOfWorkProvider
 from . import channels, exceptions as exc, handlers
 
 log = logging.getLogger(__name__)
+CONFIG_SECONDS = 1.0
 
 
 class DirectoryCache(DependencyProvider):
     def setup(self):
         self.settings = handlers.settings_from_config(self.container.config)
         self.entries = {}
+        self._config = None
 
     def get_dependency(self, worker_ctx):
         return self
+
+    def configuration(self, uow):
+        """Rules and active webhooks, read at most once a second per process."""
+        now = time.monotonic()
+        if self._config is None or self._config[0] < now:
+            self._config = (now + CONFIG_SECONDS, handlers.configuration(uow))
+        return self._config[1]
+
+    def forget_configuration(self):
+        self._config = None
 
     def lookup(self, gateway, queries):
         """queries: [("id", uid) | ("role", role, company_id)] -> {query: [user dict]}."""

@@ -69,13 +69,19 @@ def _active_webhooks(uow):
     return list(uow.session.scalars(select(Webhook).where(Webhook.active.is_(True))))
 
 
-def plan_inputs(envelope, uow):
-    """What planning needs from the database before asking the directory (read only)."""
+def configuration(uow):
+    """The rules in force and the active webhooks (what `ingest` needs besides people)."""
     with uow:
-        rules = domain.matching_rules(envelope, domain.effective_rules(_rule_overrides(uow)))
-        hooks = [(h.id, h.url) for h in _active_webhooks(uow)
-                 if domain.webhook_matches(h.event_types, envelope)]
-        return rules, hooks
+        return (domain.effective_rules(_rule_overrides(uow)),
+                [(h.id, h.url, list(h.event_types)) for h in _active_webhooks(uow)])
+
+
+def plan_inputs(envelope, uow, config=None):
+    """Matching rules and webhooks; `config` is a recent `configuration(uow)` when the caller
+    keeps one (the service does, for a second: an admin's change applies within that)."""
+    rules, hooks = config or configuration(uow)
+    return (domain.matching_rules(envelope, rules),
+            [(hid, url) for hid, url, types in hooks if domain.webhook_matches(types, envelope)])
 
 
 def directory_queries(envelope, rules):
@@ -88,9 +94,9 @@ def directory_queries(envelope, rules):
     return queries
 
 
-def ingest(envelope, uow, directory, settings, now=None):
+def ingest(envelope, uow, directory, settings, now=None, config=None):
     """Plan everything one event causes. Returns counts (for logs and tests)."""
-    rules, hooks = plan_inputs(envelope, uow)
+    rules, hooks = plan_inputs(envelope, uow, config)
     queries = directory_queries(envelope, rules)
     people = directory(queries) if queries else {}
     now = now or utcnow()

@@ -36,7 +36,8 @@ class NotifyService(HealthMixin):
         try:
             counts = handlers.ingest(envelope, self.uow,
                                      lambda qs: self.directory.lookup(self.gateway, qs),
-                                     self.settings)
+                                     self.settings,
+                                     config=self.directory.configuration(self.uow))
         except Exception:
             log.exception("planning %s/%s failed; requeued", envelope.get("source"),
                           envelope.get("type"))
@@ -101,11 +102,15 @@ class NotifyService(HealthMixin):
 
     @rpc
     def put_rule(self, actor, rule_id, payload):
-        return handlers.put_rule(actor, rule_id, payload, self.uow)
+        out = handlers.put_rule(actor, rule_id, payload, self.uow)
+        self.directory.forget_configuration()  # other replicas: within a second
+        return out
 
     @rpc
     def delete_rule(self, actor, rule_id):
-        return handlers.delete_rule(actor, rule_id, self.uow)
+        out = handlers.delete_rule(actor, rule_id, self.uow)
+        self.directory.forget_configuration()  # other replicas: within a second
+        return out
 
     @rpc
     def list_templates(self, actor):
@@ -127,7 +132,9 @@ class NotifyService(HealthMixin):
 
     @rpc
     def create_webhook(self, actor, payload):
-        return handlers.create_webhook(actor, payload, self.uow, self.settings)
+        out = handlers.create_webhook(actor, payload, self.uow, self.settings)
+        self.directory.forget_configuration()  # other replicas: within a second
+        return out
 
     @rpc
     def get_webhook(self, actor, webhook_id):
@@ -135,11 +142,15 @@ class NotifyService(HealthMixin):
 
     @rpc
     def update_webhook(self, actor, webhook_id, payload):
-        return handlers.update_webhook(actor, webhook_id, payload, self.uow, self.settings)
+        out = handlers.update_webhook(actor, webhook_id, payload, self.uow, self.settings)
+        self.directory.forget_configuration()  # other replicas: within a second
+        return out
 
     @rpc
     def delete_webhook(self, actor, webhook_id):
-        return handlers.delete_webhook(actor, webhook_id, self.uow)
+        out = handlers.delete_webhook(actor, webhook_id, self.uow)
+        self.directory.forget_configuration()  # other replicas: within a second
+        return out
 
     @rpc
     def ping_webhook(self, actor, webhook_id):

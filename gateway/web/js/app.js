@@ -8,6 +8,7 @@ import { listView } from "./views/list.js";
 import { newTicketView } from "./views/new-ticket.js";
 import { detailView } from "./views/detail.js";
 import { adminView } from "./views/admin.js";
+import { inboxView, bell } from "./views/inbox.js";
 import { canCreate, CREATOR_ROLES } from "./model.js";
 
 const ROUTES = [
@@ -17,6 +18,7 @@ const ROUTES = [
   { re: /^\/tickets\/new$/, view: newTicketView, nav: "new", roles: CREATOR_ROLES },
   { re: /^\/tickets\/([^/]+)$/, view: detailView, nav: "tickets" },
   { re: /^\/admin\/users$/, view: adminView, nav: "admin", roles: ["admin"] },
+  { re: /^\/notifications$/, view: inboxView, nav: "notifications" },
 ];
 
 const topbar = document.getElementById("topbar");
@@ -71,6 +73,7 @@ function renderTopbar(active) {
       canCreate(user) ? link("nav.new", "#/tickets/new", "new") : null,
       user.role === "admin" ? link("nav.admin", "#/admin/users", "admin") : null);
     who = h("div", { class: "who" },
+      user.role !== "system" ? bell() : null,
       h("span", { class: "who-name", text: user.name || "" }),
       h("span", { class: "who-role", text: label("role", user.role) }),
       h("button", { type: "button", class: "btn btn-ghost btn-small", id: "logout", text: t("nav.logout"),

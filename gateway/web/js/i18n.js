@@ -339,6 +339,17 @@ export const DICT = {
     "work.assign_reason": "指派说明",
     "work.no_engineers": "没有符合资质且在岗的工程师。",
     "work.assigned": "已指派。",
+    // ---- notifications (views/inbox.js) ----
+    "inbox.title": "通知",
+    "inbox.bell": "通知：{n} 条未读",
+    "inbox.unread": "{n} 条未读",
+    "inbox.read_all": "全部标为已读",
+    "inbox.only_unread": "只看未读",
+    "inbox.show_all": "显示全部",
+    "inbox.empty": "暂无通知。",
+    "inbox.page": "第 {page} / {pages} 页",
+    "inbox.newer": "较新",
+    "inbox.older": "较早",
   },
 
   en: {
@@ -677,6 +688,17 @@ export const DICT = {
     "work.assign_reason": "Note",
     "work.no_engineers": "No qualified engineer is on duty.",
     "work.assigned": "Assigned.",
+    // ---- notifications (views/inbox.js) ----
+    "inbox.title": "Notifications",
+    "inbox.bell": "Notifications: {n} unread",
+    "inbox.unread": "{n} unread",
+    "inbox.read_all": "Mark all read",
+    "inbox.only_unread": "Unread only",
+    "inbox.show_all": "Show all",
+    "inbox.empty": "No notifications yet.",
+    "inbox.page": "Page {page} of {pages}",
+    "inbox.newer": "Newer",
+    "inbox.older": "Older",
   },
 };
 
