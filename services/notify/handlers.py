@@ -23,7 +23,7 @@ from gongdan_common.validation import load
 
 from . import domain, events, exceptions as exc, schemas, templates
 from .models import (Delivery, DeliveryAttempt, Notification, Preference, RuleOverride,
-                     TemplateOverride, Webhook)
+                     TemplateOverride, Webhook, new_id)
 
 CONSUMER = "notify.ingest"
 
@@ -70,18 +70,22 @@ def _active_webhooks(uow):
 
 
 def configuration(uow):
-    """The rules in force and the active webhooks (what `ingest` needs besides people)."""
+    """The rules in force, the active webhooks and which templates admins replaced (what
+    `ingest` needs besides people)."""
     with uow:
         return (domain.effective_rules(_rule_overrides(uow)),
-                [(h.id, h.url, list(h.event_types)) for h in _active_webhooks(uow)])
+                [(h.id, h.url, list(h.event_types)) for h in _active_webhooks(uow)],
+                set(uow.session.execute(select(TemplateOverride.kind,
+                                               TemplateOverride.language)).tuples()))
 
 
 def plan_inputs(envelope, uow, config=None):
     """Matching rules and webhooks; `config` is a recent `configuration(uow)` when the caller
     keeps one (the service does, for a second: an admin's change applies within that)."""
-    rules, hooks = config or configuration(uow)
+    rules, hooks, overridden = config or configuration(uow)
     return (domain.matching_rules(envelope, rules),
-            [(hid, url) for hid, url, types in hooks if domain.webhook_matches(types, envelope)])
+            [(hid, url) for hid, url, types in hooks if domain.webhook_matches(types, envelope)],
+            overridden)
 
 
 def directory_queries(envelope, rules):
@@ -96,7 +100,7 @@ def directory_queries(envelope, rules):
 
 def ingest(envelope, uow, directory, settings, now=None, config=None):
     """Plan everything one event causes. Returns counts (for logs and tests)."""
-    rules, hooks = plan_inputs(envelope, uow, config)
+    rules, hooks, overridden = plan_inputs(envelope, uow, config)
     queries = directory_queries(envelope, rules)
     people = directory(queries) if queries else {}
     now = now or utcnow()
@@ -119,7 +123,7 @@ def ingest(envelope, uow, directory, settings, now=None, config=None):
                         continue  # nobody is told twice, nor (mostly) of their own action
                     done.add(user["id"])
                     _plan_for_person(uow, envelope, rule, user, prefs.get(user["id"]), ticket,
-                                     settings, now, counts)
+                                     settings, now, counts, overridden)
         for hook_id, url in hooks:
             uow.session.add(Delivery(
                 event_id=envelope["event_id"], event_type=domain.event_key(envelope),
@@ -131,7 +135,8 @@ def ingest(envelope, uow, directory, settings, now=None, config=None):
     return counts
 
 
-def _plan_for_person(uow, envelope, rule, user, pref, ticket, settings, now, counts):
+def _plan_for_person(uow, envelope, rule, user, pref, ticket, settings, now, counts,
+                     overridden):
     priority = ticket.get("priority")
     channels = domain.channels_for(rule, pref, priority)
     if not channels:
@@ -145,7 +150,7 @@ def _plan_for_person(uow, envelope, rule, user, pref, ticket, settings, now, cou
                "recipient": {"id": user["id"], "name": user.get("name")},
                "actor": envelope.get("actor") or {}, "event": envelope,
                "response_target": domain.RESPONSE_TARGETS.get(priority)}
-    msg = templates.render(template_for(uow, rule["kind"], language), context)
+    msg = templates.render(template_for(uow, rule["kind"], language, overridden), context)
     number = ticket.get("number")
     if number and number not in msg["subject"]:
         msg["subject"] = f"[{number}] {msg['subject']}"[:templates.MAX_SUBJECT]
@@ -172,7 +177,11 @@ def _plan_for_person(uow, envelope, rule, user, pref, ticket, settings, now, cou
 _compiled_cache = {}
 
 
-def template_for(uow, kind, language):
+def template_for(uow, kind, language, overridden=None):
+    """The admin's version if there is one, else the shipped one. `overridden` (the keys of
+    admins' templates, from `configuration`) saves the lookup when there is none."""
+    if overridden is not None and (kind, language) not in overridden:
+        return templates.default_compiled(kind, language)
     row = uow.session.get(TemplateOverride, (kind, language))
     if row is None:
         return templates.default_compiled(kind, language)
@@ -291,8 +300,8 @@ def _count_webhook_failure(uow, hook, settings, now):
 
 def _add_to_inbox(uow, n):
     """An inbox row and its notification_created event (gateways push it live)."""
+    n.id = n.id or new_id()  # known now: no flush needed before the event
     uow.session.add(n)
-    uow.flush()
     uow.emit(events.NOTIFICATION_CREATED, {
         "notification_id": n.id, "user_id": n.user_id, "kind": n.kind,
         "event_type": n.event_type, "title": n.title, "ticket_id": n.ticket_id,

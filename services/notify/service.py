@@ -118,11 +118,15 @@ class NotifyService(HealthMixin):
 
     @rpc
     def put_template(self, actor, kind, language, payload):
-        return handlers.put_template(actor, kind, language, payload, self.uow)
+        out = handlers.put_template(actor, kind, language, payload, self.uow)
+        self.directory.forget_configuration()  # other replicas: within a second
+        return out
 
     @rpc
     def delete_template(self, actor, kind, language):
-        return handlers.delete_template(actor, kind, language, self.uow)
+        out = handlers.delete_template(actor, kind, language, self.uow)
+        self.directory.forget_configuration()  # other replicas: within a second
+        return out
 
     # ---- webhooks and the delivery log -----------------------------------------------------
 
