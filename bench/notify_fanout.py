@@ -178,6 +178,8 @@ def main(argv=None):
     p.add_argument("--users", type=int, default=50)
     p.add_argument("--hooks-events", type=int, default=300)
     p.add_argument("--hooks-rate", type=float, default=50)
+    p.add_argument("--slow-seconds", type=float, default=3.0,
+                   help="how long the slow receiver takes to answer (0: no slow receiver)")
     args = p.parse_args(argv)
 
     workdir = tempfile.mkdtemp(prefix="bench-notify-")
@@ -229,8 +231,8 @@ def main(argv=None):
         raw_span = max(raw.received.values()) - first if raw.received else float("nan")
 
         # 2) webhook latency with a slow receiver registered beside the healthy one
-        fast, slow = Hooks(0), Hooks(3.0)
-        for srv in (fast, slow):
+        fast, slow = Hooks(0), Hooks(args.slow_seconds)
+        for srv in (fast, slow) if args.slow_seconds else (fast,):
             threading.Thread(target=srv.serve_forever, daemon=True).start()
             r = admin.post("/webhooks", {"url": f"http://127.0.0.1:{srv.server_address[1]}/h",
                                          "event_types": ["intake.ticket_commented"]})
@@ -260,7 +262,8 @@ def main(argv=None):
         print(f"\nwebhooks: {len(hook_events)} events at {args.hooks_rate:.0f}/s; healthy "
               f"receiver got {len(hook_lat)}, latency p50 {ms(pct(hook_lat, 50)).strip()} ms, "
               f"p99 {ms(pct(hook_lat, 99)).strip()} ms, max {ms(max(hook_lat)).strip()} ms; "
-              f"a receiver answering after 3 s got {slow_n} meanwhile")
+              + (f"a receiver answering after {args.slow_seconds:g} s got {slow_n} meanwhile"
+                 if args.slow_seconds else "no slow receiver"))
         fast.shutdown()
         slow.shutdown()
     finally:

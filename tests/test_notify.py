@@ -334,7 +334,8 @@ def test_webhooks_signed_retried_disabled_and_bad_input(system, rig, admin, make
     assert all(c["signed"] for c in receiver.calls_to(dead))
     assert admin.patch(f"/webhooks/{dead_hook['id']}", {"active": True}).json()["active"]
     assert admin.delete(f"/webhooks/{dead_hook['id']}").status_code == 200
-    assert admin.get(f"/webhooks/{dead_hook['id']}").status_code in (200, 404)
+    assert admin.get(f"/webhooks/{dead_hook['id']}").status_code == 404
+    assert dead_hook["id"] not in [h["id"] for h in admin.get("/webhooks").json()["items"]]
     assert admin.delete(f"/webhooks/{hook['id']}").status_code == 200
 
     # templates: broken, unknown names and oversized ones are refused; a good one is used

@@ -26,6 +26,7 @@ from .models import (Delivery, DeliveryAttempt, Notification, Preference, RuleOv
                      TemplateOverride, Webhook, new_id)
 
 CONSUMER = "notify.ingest"
+DELETED = "deleted:"  # owner prefix of a deleted webhook (kept for its delivery log)
 
 
 def settings_from_config(config):
@@ -508,7 +509,8 @@ def _webhook_actor(actor):
 def _own_webhook(uow, actor, webhook_id):
     _webhook_actor(actor)
     hook = uow.session.get(Webhook, webhook_id)
-    if hook is None or (actor["role"] != "admin" and hook.owner_id != actor["id"]):
+    if hook is None or hook.owner_id.startswith(DELETED) or \
+            (actor["role"] != "admin" and hook.owner_id != actor["id"]):
         raise exc.WEBHOOK_NOT_FOUND(id=webhook_id)
     return hook
 
@@ -525,7 +527,8 @@ def _check_url(url, settings):
 def list_webhooks(actor, uow):
     _webhook_actor(actor)
     with uow:
-        stmt = select(Webhook).order_by(Webhook.created_at)
+        stmt = select(Webhook).where(Webhook.owner_id.not_like(DELETED + "%")) \
+            .order_by(Webhook.created_at)
         if actor["role"] != "admin":
             stmt = stmt.where(Webhook.owner_id == actor["id"])
         return {"items": schemas.WebhookOut(many=True).dump(uow.session.scalars(stmt))}
@@ -577,7 +580,7 @@ def delete_webhook(actor, webhook_id, uow):
                                                    Delivery.status == "pending")
                             .values(status="failed", last_error="webhook deleted"))
         # the row stays (its delivery log refers to it) but is no longer listed or used
-        hook.owner_id = "deleted:" + hook.owner_id[:50]
+        hook.owner_id = DELETED + hook.owner_id[:50]
         uow.commit()
         return out
 
