@@ -7,16 +7,14 @@ import * as api from "../api.js";
 let stream = null;
 let streamToken = null;
 let unread = 0;
-const bells = new Set();
+let current = null; // the bell in the top bar (each render draws a new top bar)
 
 function paint() {
-  for (const el of bells) {
-    if (!el.isConnected) { bells.delete(el); continue; }
-    const count = el.querySelector(".bell-count");
-    count.textContent = unread > 99 ? "99+" : String(unread);
-    count.hidden = unread === 0;
-    el.setAttribute("aria-label", t("inbox.bell", { n: unread }));
-  }
+  if (!current) return;
+  const count = current.querySelector(".bell-count");
+  count.textContent = unread > 99 ? "99+" : String(unread);
+  count.hidden = unread === 0;
+  current.setAttribute("aria-label", t("inbox.bell", { n: unread }));
 }
 
 function setUnread(n) { unread = Math.max(0, n); paint(); }
@@ -44,7 +42,7 @@ export function bell() {
   const el = h("a", { href: "#/notifications", class: "bell", id: "bell" },
     h("span", { class: "bell-icon", "aria-hidden": "true", text: "🔔" }),
     h("span", { class: "bell-count", hidden: true }));
-  bells.add(el);
+  current = el;
   paint();
   follow();
   api.get("/notifications/unread-count").then((r) => setUnread(r.unread)).catch(() => {});
