@@ -1,7 +1,10 @@
 """Pure rules of notify: who hears what over which channel, quiet hours, backoff, webhook
 signatures, the SSRF policy and template validation. No broker, no database."""
 import datetime as dt
+import http.server
+import json
 import socket
+import threading
 import time
 
 import pytest
@@ -187,13 +190,49 @@ def test_broken_templates_are_refused_at_load(parts, part):
     assert en and zh
 
 
-def test_log_sms_keeps_the_text_in_the_delivery_log():
-    out = channels.LogSms().send({"id": "d", "address": "13800138000", "body_text": "P1 工单"})
-    assert out.ok and "13800138000" in out.response and "P1 工单" in out.response
+class _SmsGateway(http.server.ThreadingHTTPServer):
+    daemon_threads = True
 
 
-def test_sms_provider_is_chosen_by_config():
-    assert isinstance(channels.sms_provider({}), channels.LogSms)
-    http = channels.sms_provider({"provider": "http", "endpoint": "http://sms.example/x",
-                                  "api_key": "k"})
-    assert isinstance(http, channels.HttpSms) and http.endpoint == "http://sms.example/x"
+class _SmsHandler(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self.server.got.append((self.headers.get("Authorization"), body))
+        self.send_response(self.server.status)
+        self.end_headers()
+        self.wfile.write(b'{"id": "sms-1"}')
+
+    def log_message(self, *a):
+        pass
+
+
+@pytest.fixture
+def sms_gateway():
+    srv = _SmsGateway(("127.0.0.1", 0), _SmsHandler)
+    srv.got, srv.status = [], 200
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    yield srv
+    srv.shutdown()
+    srv.server_close()
+
+
+@pytest.mark.parametrize("provider", ["log", "http"])
+def test_every_sms_provider_sends_and_reports(provider, sms_gateway):
+    """One conformance test for both SmsProvider implementations."""
+    cfg = {"provider": provider, "api_key": "k-1",
+           "endpoint": f"http://127.0.0.1:{sms_gateway.server_address[1]}/send"}
+    sms = channels.sms_provider(cfg)
+    delivery = {"id": "d-1", "address": "13800138000", "body_text": "[TS1] P1 工单已指派"}
+    out = sms.send(delivery)
+    assert out.ok and out.error is None
+    if provider == "http":
+        assert sms_gateway.got == [("Bearer k-1", {"to": "13800138000",
+                                                   "text": "[TS1] P1 工单已指派",
+                                                   "reference": "d-1"})]
+        sms_gateway.status = 503
+        down = sms.send(delivery)
+        assert not down.ok and down.retryable and down.status_code == 503
+        sms_gateway.status = 400
+        assert sms.send(delivery).retryable is False
+    else:
+        assert "13800138000" in out.response and sms_gateway.got == []
