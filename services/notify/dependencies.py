@@ -17,6 +17,7 @@ import time
 import eventlet
 from eventlet.event import Event
 from eventlet.greenpool import GreenPool
+from eventlet.semaphore import Semaphore
 from nameko.exceptions import UnknownService
 from nameko.extensions import DependencyProvider
 
@@ -26,6 +27,7 @@ from . import channels, exceptions as exc, handlers
 
 log = logging.getLogger(__name__)
 CONFIG_SECONDS = 1.0
+RECORDING_CONNECTIONS = 4
 
 
 class DirectoryCache(DependencyProvider):
@@ -87,6 +89,9 @@ class DeliveryLoop(DependencyProvider):
         self.enabled = (self.container.config.get("NOTIFY") or {}).get("deliver", True)
         self.pool = GreenPool(s["concurrency"])
         self.in_flight = collections.Counter()  # recipient -> sends under way
+        # sends are many and slow; their bookkeeping is short: a few database connections
+        # serve it, so 50 sends under way never hold 50 pooled connections
+        self.db_slots = Semaphore(RECORDING_CONNECTIONS)
         self._wake = Event()
         self._running = False
 
@@ -145,8 +150,9 @@ class DeliveryLoop(DependencyProvider):
             outcome = channels.Outcome(False, error=f"{type(err).__name__}: {err}"[:500])
         duration = (time.monotonic() - started) * 1000
         try:
-            handlers.record_outcome(database.unit_of_work(), item["id"], outcome,
-                                    self.settings, duration)
+            with self.db_slots:
+                handlers.record_outcome(database.unit_of_work(), item["id"], outcome,
+                                        self.settings, duration)
         except Exception:  # the lease runs out and the row is tried again
             log.exception("recording the outcome of %s failed", item["id"])
         finally:
