@@ -1,14 +1,177 @@
 """Nameko entrypoints of the notify service: translate, delegate to handlers, return dicts.
 
-Only the frame for now: its unit of work (with the outbox relay) and the `health` RPC.
+Events: one handler per publishing service, bound with routing key `#` (every event type on
+that exchange), so rules and webhooks can follow any event without a code change. A
+failure while planning (e.g. the gateway's directory did not answer) requeues the event
+after a pause; `consume_once` makes the redelivery harmless.
 """
-from gongdan_common.dependencies import UnitOfWorkProvider
+import logging
+
+import eventlet
+from nameko.events import event_handler
+from nameko.rpc import RpcProxy
+
+from gongdan_common.dependencies import Settings, UnitOfWorkProvider
+from gongdan_common.entrypoints import rpc
 from gongdan_common.health import HealthMixin
 
+from . import handlers
+from .dependencies import DeliveryLoop, DirectoryCache
 from .models import metadata
+
+log = logging.getLogger(__name__)
+REQUEUE_PAUSE = 1.0
 
 
 class NotifyService(HealthMixin):
     name = "notify"
 
     uow = UnitOfWorkProvider(metadata)
+    settings = Settings(handlers.settings_from_config)
+    gateway = RpcProxy("gateway")
+    directory = DirectoryCache()
+    wake_sender = DeliveryLoop()
+
+    def _ingest(self, envelope):
+        try:
+            counts = handlers.ingest(envelope, self.uow,
+                                     lambda qs: self.directory.lookup(self.gateway, qs),
+                                     self.settings,
+                                     config=self.directory.configuration(self.uow))
+        except Exception:
+            log.exception("planning %s/%s failed; requeued", envelope.get("source"),
+                          envelope.get("type"))
+            eventlet.sleep(REQUEUE_PAUSE)
+            raise
+        if counts["email"] or counts["sms"] or counts["webhook"]:
+            self.wake_sender()
+
+    # ---- events ---------------------------------------------------------------------------
+
+    @event_handler("intake", "#", requeue_on_error=True)
+    def on_intake_event(self, envelope):
+        self._ingest(envelope)
+
+    @event_handler("dispatch", "#", requeue_on_error=True)
+    def on_dispatch_event(self, envelope):
+        self._ingest(envelope)
+
+    @event_handler("worklog", "#", requeue_on_error=True)
+    def on_worklog_event(self, envelope):
+        self._ingest(envelope)
+
+    @event_handler("sla", "#", requeue_on_error=True)
+    def on_sla_event(self, envelope):
+        self._ingest(envelope)
+
+    @event_handler("kb", "#", requeue_on_error=True)
+    def on_kb_event(self, envelope):
+        self._ingest(envelope)
+
+    # ---- inbox and preferences -------------------------------------------------------------
+
+    @rpc
+    def list_notifications(self, actor, query=None):
+        return handlers.list_notifications(actor, query or {}, self.uow)
+
+    @rpc
+    def unread_count(self, actor):
+        return handlers.unread_count(actor, self.uow)
+
+    @rpc
+    def mark_read(self, actor, notification_id):
+        return handlers.mark_read(actor, notification_id, self.uow)
+
+    @rpc
+    def mark_all_read(self, actor):
+        return handlers.mark_all_read(actor, self.uow)
+
+    @rpc
+    def get_preferences(self, actor):
+        return handlers.get_preferences(actor, self.uow)
+
+    @rpc
+    def put_preferences(self, actor, payload):
+        return handlers.put_preferences(actor, payload, self.uow)
+
+    # ---- rules and templates ---------------------------------------------------------------
+
+    @rpc
+    def list_rules(self, actor):
+        return handlers.list_rules(actor, self.uow)
+
+    @rpc
+    def put_rule(self, actor, rule_id, payload):
+        out = handlers.put_rule(actor, rule_id, payload, self.uow)
+        self.directory.forget_configuration()  # other replicas: within a second
+        return out
+
+    @rpc
+    def delete_rule(self, actor, rule_id):
+        out = handlers.delete_rule(actor, rule_id, self.uow)
+        self.directory.forget_configuration()  # other replicas: within a second
+        return out
+
+    @rpc
+    def list_templates(self, actor):
+        return handlers.list_templates(actor, self.uow)
+
+    @rpc
+    def put_template(self, actor, kind, language, payload):
+        out = handlers.put_template(actor, kind, language, payload, self.uow)
+        self.directory.forget_configuration()  # other replicas: within a second
+        return out
+
+    @rpc
+    def delete_template(self, actor, kind, language):
+        out = handlers.delete_template(actor, kind, language, self.uow)
+        self.directory.forget_configuration()  # other replicas: within a second
+        return out
+
+    # ---- webhooks and the delivery log -----------------------------------------------------
+
+    @rpc
+    def list_webhooks(self, actor):
+        return handlers.list_webhooks(actor, self.uow)
+
+    @rpc
+    def create_webhook(self, actor, payload):
+        out = handlers.create_webhook(actor, payload, self.uow, self.settings)
+        self.directory.forget_configuration()  # other replicas: within a second
+        return out
+
+    @rpc
+    def get_webhook(self, actor, webhook_id):
+        return handlers.get_webhook(actor, webhook_id, self.uow)
+
+    @rpc
+    def update_webhook(self, actor, webhook_id, payload):
+        out = handlers.update_webhook(actor, webhook_id, payload, self.uow, self.settings)
+        self.directory.forget_configuration()  # other replicas: within a second
+        return out
+
+    @rpc
+    def delete_webhook(self, actor, webhook_id):
+        out = handlers.delete_webhook(actor, webhook_id, self.uow)
+        self.directory.forget_configuration()  # other replicas: within a second
+        return out
+
+    @rpc
+    def ping_webhook(self, actor, webhook_id):
+        out = handlers.ping_webhook(actor, webhook_id, self.uow)
+        self.wake_sender()
+        return out
+
+    @rpc
+    def list_deliveries(self, actor, query=None, webhook_id=None):
+        return handlers.list_deliveries(actor, query or {}, self.uow, webhook_id)
+
+    @rpc
+    def get_delivery(self, actor, delivery_id, webhook_id=None):
+        return handlers.get_delivery(actor, delivery_id, self.uow, webhook_id)
+
+    @rpc
+    def replay_delivery(self, actor, webhook_id, delivery_id):
+        out = handlers.replay_delivery(actor, webhook_id, delivery_id, self.uow)
+        self.wake_sender()
+        return out

@@ -30,6 +30,8 @@ function save(next) {
 
 export function signedIn() { return Boolean(session && session.access_token); }
 export function currentUser() { return session ? session.user : null; }
+/** For EventSource, which cannot send an Authorization header (views/inbox.js). */
+export function accessToken() { return session ? session.access_token : null; }
 
 function keep(pair) {
   save({ access_token: pair.access_token, refresh_token: pair.refresh_token,

@@ -9,6 +9,7 @@ import { newTicketView } from "./views/new-ticket.js";
 import { detailView } from "./views/detail.js";
 import { adminView } from "./views/admin.js";
 import { kbSearchView, kbArticleView } from "./views/kb.js";
+import { inboxView, bell } from "./views/inbox.js";
 import { canCreate, CREATOR_ROLES } from "./model.js";
 
 const ROUTES = [
@@ -20,6 +21,7 @@ const ROUTES = [
   { re: /^\/admin\/users$/, view: adminView, nav: "admin", roles: ["admin"] },
   { re: /^\/kb$/, view: kbSearchView, nav: "kb" },
   { re: /^\/kb\/([^/]+)$/, view: kbArticleView, nav: "kb" },
+  { re: /^\/notifications$/, view: inboxView, nav: "notifications" },
 ];
 
 const topbar = document.getElementById("topbar");
@@ -75,6 +77,7 @@ function renderTopbar(active) {
       link("nav.kb", "#/kb", "kb"),
       user.role === "admin" ? link("nav.admin", "#/admin/users", "admin") : null);
     who = h("div", { class: "who" },
+      user.role !== "system" ? bell() : null,
       h("span", { class: "who-name", text: user.name || "" }),
       h("span", { class: "who-role", text: label("role", user.role) }),
       h("button", { type: "button", class: "btn btn-ghost btn-small", id: "logout", text: t("nav.logout"),

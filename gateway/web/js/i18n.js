@@ -365,6 +365,17 @@ export const DICT = {
     "kb.none_linked": "暂无关联的知识库文章。",
     "kb.write_suggested": "知识库中还没有文章涵盖这个问题，建议将解决方法写成文章。",
     "kb.write_from_ticket": "据此工单编写文章",
+    // ---- notifications (views/inbox.js) ----
+    "inbox.title": "通知",
+    "inbox.bell": "通知：{n} 条未读",
+    "inbox.unread": "{n} 条未读",
+    "inbox.read_all": "全部标为已读",
+    "inbox.only_unread": "只看未读",
+    "inbox.show_all": "显示全部",
+    "inbox.empty": "暂无通知。",
+    "inbox.page": "第 {page} / {pages} 页",
+    "inbox.newer": "较新",
+    "inbox.older": "较早",
   },
 
   en: {
@@ -729,6 +740,17 @@ export const DICT = {
     "kb.none_linked": "No knowledge-base article is linked yet.",
     "kb.write_suggested": "No article covers this problem yet: consider writing the solution up.",
     "kb.write_from_ticket": "Write an article from this ticket",
+    // ---- notifications (views/inbox.js) ----
+    "inbox.title": "Notifications",
+    "inbox.bell": "Notifications: {n} unread",
+    "inbox.unread": "{n} unread",
+    "inbox.read_all": "Mark all read",
+    "inbox.only_unread": "Unread only",
+    "inbox.show_all": "Show all",
+    "inbox.empty": "No notifications yet.",
+    "inbox.page": "Page {page} of {pages}",
+    "inbox.newer": "Newer",
+    "inbox.older": "Older",
   },
 };
 

@@ -1,0 +1,146 @@
+"""The ways a message leaves the system. Each sender takes one delivery (a plain dict) and
+returns an `Outcome`; none raises for a failed send. Chosen by config (NOTIFY.*).
+
+- `SmtpEmail`: SMTP with STARTTLS or implicit TLS and optional login; multipart text + HTML.
+- `SmsProvider` protocol: `LogSms` (the local default: the message is recorded in the
+  delivery log only) and `HttpSms` (POSTs JSON to a provider endpoint with a bearer key).
+- `WebhookSender`: signed POST, no redirects, the SSRF policy checked again at send time.
+All network calls are plain sockets, made cooperative by eventlet's monkey patching.
+"""
+import dataclasses
+import json
+import smtplib
+import ssl
+import time
+from email.message import EmailMessage
+from email.utils import make_msgid
+from typing import Protocol
+
+import requests
+
+from . import domain
+
+
+@dataclasses.dataclass
+class Outcome:
+    ok: bool
+    status_code: int | None = None
+    error: str | None = None
+    response: str | None = None
+    retryable: bool = True
+
+
+class Sender(Protocol):
+    def send(self, delivery: dict) -> Outcome: ...
+
+
+class SmtpEmail:
+    def __init__(self, host, port, security="none", username=None, password=None,
+                 sender="Gongdan <noreply@gongdan.local>", timeout=10):
+        self.host, self.port, self.security = host, int(port), security
+        self.username, self.password = username or None, password or None
+        self.sender, self.timeout = sender, float(timeout)
+
+    def message(self, delivery):
+        msg = EmailMessage()
+        msg["Subject"] = delivery["subject"]
+        msg["From"] = self.sender
+        msg["To"] = delivery["address"]
+        msg["Message-ID"] = make_msgid(idstring=delivery["id"][:8], domain="gongdan")
+        msg["X-Gongdan-Delivery"] = delivery["id"]
+        if delivery.get("language"):
+            msg["Content-Language"] = "zh-CN" if delivery["language"] == "zh" else "en"
+        msg.set_content(delivery.get("body_text") or "", charset="utf-8")
+        if delivery.get("body_html"):
+            msg.add_alternative(delivery["body_html"], subtype="html", charset="utf-8")
+        return msg
+
+    def send(self, delivery):
+        try:
+            if self.security == "ssl":
+                client = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
+                                          context=ssl.create_default_context())
+            else:
+                client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            with client:
+                if self.security == "starttls":
+                    client.starttls(context=ssl.create_default_context())
+                if self.username:
+                    client.login(self.username, self.password or "")
+                refused = client.send_message(self.message(delivery))
+            if refused:
+                return Outcome(False, error=f"refused: {refused}", retryable=False)
+            return Outcome(True, status_code=250)
+        except smtplib.SMTPRecipientsRefused as err:
+            return Outcome(False, error=f"recipient refused: {err.recipients}", retryable=False)
+        except (smtplib.SMTPException, OSError) as err:
+            return Outcome(False, error=f"{type(err).__name__}: {err}"[:500])
+
+
+class SmsProvider(Protocol):
+    def send(self, delivery: dict) -> Outcome: ...
+
+
+class LogSms:
+    """No provider configured: the text is kept in the delivery log (`response`)."""
+
+    def send(self, delivery):
+        return Outcome(True, response=f"[log-only SMS to {delivery['address']}] "
+                                      f"{delivery.get('body_text') or ''}"[:1000])
+
+
+class HttpSms:
+    """A generic HTTP SMS gateway: POST {to, text, reference} with `Authorization: Bearer`."""
+
+    def __init__(self, endpoint, api_key=None, timeout=10):
+        self.endpoint, self.api_key, self.timeout = endpoint, api_key, float(timeout)
+
+    def send(self, delivery):
+        headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+        try:
+            r = requests.post(self.endpoint, json={
+                "to": delivery["address"], "text": delivery.get("body_text") or "",
+                "reference": delivery["id"]}, headers=headers, timeout=self.timeout)
+        except requests.RequestException as err:
+            return Outcome(False, error=f"{type(err).__name__}: {err}"[:500])
+        ok = 200 <= r.status_code < 300
+        return Outcome(ok, status_code=r.status_code, response=r.text[:500],
+                       error=None if ok else f"HTTP {r.status_code}",
+                       retryable=r.status_code >= 500 or r.status_code == 429)
+
+
+def sms_provider(cfg):
+    if (cfg or {}).get("provider", "log") == "http":
+        return HttpSms(cfg["endpoint"], cfg.get("api_key"), cfg.get("timeout", 10))
+    return LogSms()
+
+
+class WebhookSender:
+    def __init__(self, allow_networks=(), timeout=5, user_agent="Gongdan-Webhooks/1"):
+        self.allow_networks, self.timeout, self.user_agent = allow_networks, timeout, user_agent
+
+    def send(self, delivery):
+        try:
+            domain.check_url(delivery["address"], self.allow_networks)
+        except domain.UrlRefused as err:
+            return Outcome(False, error=f"refused by the SSRF policy: {err.en}", retryable=False)
+        body = json.dumps(delivery["payload"], ensure_ascii=False, separators=(",", ":"),
+                          sort_keys=True).encode()
+        ts = int(time.time())
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "User-Agent": self.user_agent,
+            "Gongdan-Event": delivery["event_type"],
+            "Gongdan-Event-Id": str((delivery.get("payload") or {}).get("event_id")
+                                    or delivery["event_id"]),
+            "Gongdan-Delivery": delivery["id"],
+            "Gongdan-Signature": domain.signature_header(delivery["secret"], ts, body),
+        }
+        try:
+            r = requests.post(delivery["address"], data=body, headers=headers,
+                              timeout=self.timeout, allow_redirects=False)
+        except requests.RequestException as err:
+            return Outcome(False, error=f"{type(err).__name__}: {err}"[:500])
+        ok = 200 <= r.status_code < 300
+        return Outcome(ok, status_code=r.status_code, response=r.text[:500],
+                       error=None if ok else f"HTTP {r.status_code}")

@@ -1,0 +1,162 @@
+"""What notify's workers get besides the shared unit of work and settings.
+
+- `DirectoryCache`: who-is-who, asked from the gateway (which owns the accounts) over RPC
+  with a deadline, cached for NOTIFY.directory_cache_seconds per query; and the rules and
+  active webhooks, re-read at most once a second.
+- `DeliveryLoop`: the sender. One managed green thread per process claims due deliveries
+  (a lease committed before sending, `FOR UPDATE SKIP LOCKED` on PostgreSQL, so replicas
+  share the work) and sends each in its own green thread from a bounded pool, so a slow or
+  dead receiver holds one slot for at most its timeout and never the others. It wakes
+  right after an event planned something, and polls every NOTIFY.poll_interval_seconds
+  for retries that became due.
+"""
+import collections
+import logging
+import time
+
+import eventlet
+from eventlet.event import Event
+from eventlet.greenpool import GreenPool
+from eventlet.semaphore import Semaphore
+from nameko.exceptions import UnknownService
+from nameko.extensions import DependencyProvider
+
+from gongdan_common.dependencies import UnitOfWorkProvider
+
+from . import channels, exceptions as exc, handlers
+
+log = logging.getLogger(__name__)
+CONFIG_SECONDS = 1.0
+RECORDING_CONNECTIONS = 4
+
+
+class DirectoryCache(DependencyProvider):
+    def setup(self):
+        self.settings = handlers.settings_from_config(self.container.config)
+        self.entries = {}
+        self._config = None
+
+    def get_dependency(self, worker_ctx):
+        return self
+
+    def configuration(self, uow):
+        """Rules and active webhooks, read at most once a second per process."""
+        now = time.monotonic()
+        if self._config is None or self._config[0] < now:
+            self._config = (now + CONFIG_SECONDS, handlers.configuration(uow))
+        return self._config[1]
+
+    def forget_configuration(self):
+        self._config = None
+
+    def lookup(self, gateway, queries):
+        """queries: [("id", uid) | ("role", role, company_id)] -> {query: [user dict]}."""
+        now = time.monotonic()
+        ttl = self.settings["directory_ttl"]
+        out, missing = {}, []
+        for q in queries:
+            hit = self.entries.get(q)
+            if hit is not None and hit[0] > now:
+                out[q] = hit[1]
+            else:
+                missing.append(q)
+        if missing:
+            try:
+                with eventlet.Timeout(self.settings["directory_timeout"]):
+                    answers = gateway.notify_directory([list(q) for q in missing])
+            except (eventlet.Timeout, UnknownService):
+                raise exc.DIRECTORY_UNAVAILABLE() from None
+            for q, users in zip(missing, answers):
+                self.entries[q] = (now + ttl, users)
+                out[q] = users
+        return out
+
+
+class DeliveryLoop(DependencyProvider):
+    def setup(self):
+        self.settings = handlers.settings_from_config(self.container.config)
+        s = self.settings
+        self.senders = {
+            "email": channels.SmtpEmail(
+                s["smtp"].get("host", "127.0.0.1"), s["smtp"].get("port", 25),
+                s["smtp"].get("security", "none"), s["smtp"].get("username"),
+                s["smtp"].get("password"),
+                s["smtp"].get("sender", "Gongdan <noreply@gongdan.local>"),
+                s["smtp"].get("timeout", 10)),
+            "sms": channels.sms_provider(s["sms"]),
+            "webhook": channels.WebhookSender(s["allow_networks"], s["webhook_timeout"]),
+        }
+        self.enabled = (self.container.config.get("NOTIFY") or {}).get("deliver", True)
+        self.pool = GreenPool(s["concurrency"])
+        self.in_flight = collections.Counter()  # recipient -> sends under way
+        # sends are many and slow; their bookkeeping is short: a few database connections
+        # serve it, so 50 sends under way never hold 50 pooled connections
+        self.db_slots = Semaphore(RECORDING_CONNECTIONS)
+        self._wake = Event()
+        self._running = False
+
+    def _database(self):
+        provider = next(d for d in self.container.dependencies
+                        if isinstance(d, UnitOfWorkProvider))
+        return provider.database
+
+    def start(self):
+        if self.enabled and self.enabled != "false":
+            self._running = True
+            self.container.spawn_managed_thread(self._loop, identifier="notify-delivery")
+
+    def stop(self):
+        self._running = False
+        self.poke()
+        self.pool.waitall()
+
+    def kill(self):
+        self._running = False
+        self.poke()
+
+    def poke(self):
+        if not self._wake.ready():
+            self._wake.send(True)
+
+    def get_dependency(self, worker_ctx):
+        return self.poke
+
+    def _loop(self):
+        database = self._database()
+        while self._running:
+            self._wake = Event()
+            claimed = 0
+            try:
+                free = self.pool.free()
+                if free:
+                    for item in handlers.claim_due(database.unit_of_work(), self.settings,
+                                                   limit=free, in_flight=self.in_flight):
+                        self.in_flight[item["recipient"]] += 1
+                        self.pool.spawn_n(self._send, database, item)
+                        claimed += 1
+            except Exception:  # database away: log, back off, try again
+                log.exception("claiming deliveries failed; will retry")
+            if claimed and self.pool.free():
+                continue  # more may be due right now
+            with eventlet.Timeout(self.settings["poll_interval"], False):
+                self._wake.wait()
+
+    def _send(self, database, item):
+        started = time.monotonic()
+        try:
+            outcome = self.senders[item["channel"]].send(item)
+        except Exception as err:  # noqa: BLE001 - a sender bug is a failed attempt, logged
+            log.exception("sender %s failed on %s", item["channel"], item["id"])
+            outcome = channels.Outcome(False, error=f"{type(err).__name__}: {err}"[:500])
+        duration = (time.monotonic() - started) * 1000
+        try:
+            with self.db_slots:
+                handlers.record_outcome(database.unit_of_work(), item["id"], outcome,
+                                        self.settings, duration)
+        except Exception:  # the lease runs out and the row is tried again
+            log.exception("recording the outcome of %s failed", item["id"])
+        finally:
+            self.in_flight[item["recipient"]] -= 1
+            if self.in_flight[item["recipient"]] <= 0:
+                del self.in_flight[item["recipient"]]
+            self.poke()  # a slot is free: due rows held back by the cap may go now

@@ -1,0 +1,226 @@
+"""marshmallow schemas at notify's boundaries (RPC input and output)."""
+import re
+
+from marshmallow import (EXCLUDE, RAISE, Schema, ValidationError, fields, validate,
+                         validates, validates_schema)
+
+from gongdan_common.fields import Text, UTCDateTime
+from gongdan_common.i18n import bi
+
+from . import domain, templates
+
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+class PageQuery(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class InboxQuery(PageQuery):
+    unread = fields.Boolean(load_default=False)
+
+
+class NotificationSchema(Schema):
+    id = fields.String()
+    kind = fields.String()
+    event_type = fields.String()
+    ticket_id = fields.String(allow_none=True)
+    ticket_number = fields.String(allow_none=True)
+    priority = fields.String(allow_none=True)
+    title = fields.String()
+    body = fields.String()
+    link = fields.String(allow_none=True)
+    read = fields.Function(lambda n: n.read_at is not None)
+    read_at = UTCDateTime(allow_none=True)
+    created_at = UTCDateTime()
+
+
+class InboxPage(Schema):
+    items = fields.List(fields.Nested(NotificationSchema))
+    total = fields.Integer()
+    unread = fields.Integer()
+    page = fields.Integer()
+    page_size = fields.Integer()
+
+
+class UnreadCount(Schema):
+    unread = fields.Integer()
+
+
+class ChannelList(fields.List):
+    """A list of person channels; an unknown one is named in the error."""
+
+    def __init__(self, **kw):
+        super().__init__(fields.String(), **kw)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        out = super()._deserialize(value, attr, data, **kwargs)
+        for channel in out:
+            if channel not in domain.CHANNELS:
+                raise ValidationError(bi(f"Unknown channel: {channel}. Use inbox, email or sms.",
+                                         f"未知渠道：{channel}。可用 inbox、email 或 sms。"))
+        return list(dict.fromkeys(out))
+
+
+class PreferencesSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    language = fields.String(allow_none=True, validate=validate.OneOf(templates.LANGUAGES))
+    channels = fields.Dict(keys=fields.String(validate=validate.OneOf(templates.KINDS)),
+                           values=ChannelList(), metadata={
+                               "description": "kind of message -> channels (inbox, email, sms); "
+                                              "a kind not listed follows the rule"})
+    quiet_start = fields.String(allow_none=True, validate=validate.Regexp(_HHMM), metadata={
+        "description": "HH:MM local time; P1 messages ignore quiet hours"})
+    quiet_end = fields.String(allow_none=True, validate=validate.Regexp(_HHMM))
+    timezone = fields.String(allow_none=True, metadata={"example": "Asia/Shanghai"})
+
+    @validates("timezone")
+    def _tz(self, value, **_):
+        if value is None:
+            return
+        import zoneinfo
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValidationError(bi("Unknown time zone.", "未知时区。")) from None
+
+    @validates_schema
+    def _quiet_pair(self, data, **_):
+        if bool(data.get("quiet_start")) != bool(data.get("quiet_end")):
+            raise ValidationError(bi("Give both quiet_start and quiet_end, or neither.",
+                                     "quiet_start 和 quiet_end 须同时提供或同时为空。"),
+                                  "quiet_end")
+
+
+class PreferencesOut(Schema):
+    language = fields.String(allow_none=True)
+    channels = fields.Dict()
+    quiet_start = fields.String(allow_none=True)
+    quiet_end = fields.String(allow_none=True)
+    timezone = fields.String(allow_none=True)
+    kinds = fields.List(fields.String(), metadata={"description": "kinds of message"})
+    available_channels = fields.List(fields.String())
+
+
+class RuleSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    event = fields.String(required=True, validate=validate.Regexp(r"^[a-z_]+\.[a-z_]+$"),
+                          metadata={"example": "dispatch.ticket_assigned"})
+    kind = fields.String(required=True, validate=validate.OneOf(templates.KINDS))
+    recipients = fields.List(fields.String(validate=validate.OneOf(domain.SELECTORS)),
+                             required=True, validate=validate.Length(min=1))
+    channels = ChannelList(required=True)
+    when = fields.Dict(load_default=dict, metadata={
+        "description": "conditions on the event's data: {field: value} or {field_in: [..]}"})
+    sms_on_p1 = fields.Boolean(load_default=False)
+    enabled = fields.Boolean(load_default=True)
+    notify_actor = fields.Boolean(load_default=False, metadata={
+        "description": "also tell a recipient who caused the event"})
+
+
+class RuleOut(RuleSchema):
+    id = fields.String()
+    source = fields.String(metadata={"enum": ["default", "custom"]})
+    overridden = fields.Boolean()
+
+
+class TemplateSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    subject = fields.String(required=True)
+    text = fields.String(required=True)
+    html = fields.String(required=True)
+
+
+class TemplateOut(TemplateSchema):
+    kind = fields.String()
+    language = fields.String()
+    overridden = fields.Boolean()
+
+
+class WebhookIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    url = Text(required=True, validate=validate.Length(max=2048))
+    event_types = fields.List(fields.String(validate=validate.Length(min=1, max=80)),
+                              load_default=list, metadata={
+                                  "description": "e.g. intake.ticket_created, ticket_assigned, "
+                                                 "intake.*; empty or * = all"})
+    secret = fields.String(validate=validate.Length(min=16, max=200), metadata={
+        "description": "generated when omitted (returned once)"})
+    description = fields.String(allow_none=True, validate=validate.Length(max=300))
+
+
+class WebhookPatch(WebhookIn):
+    url = Text(validate=validate.Length(max=2048))
+    active = fields.Boolean(metadata={"description": "true re-enables a disabled webhook"})
+
+
+class WebhookOut(Schema):
+    id = fields.String()
+    owner_id = fields.String()
+    url = fields.String()
+    event_types = fields.List(fields.String())
+    description = fields.String(allow_none=True)
+    active = fields.Boolean()
+    failure_streak = fields.Integer()
+    disabled_reason = fields.String(allow_none=True)
+    created_at = UTCDateTime()
+    updated_at = UTCDateTime()
+
+
+class WebhookCreated(WebhookOut):
+    secret = fields.String(metadata={"description": "shown on creation only"})
+
+
+class AttemptOut(Schema):
+    number = fields.Integer()
+    at = UTCDateTime()
+    ok = fields.Boolean()
+    status_code = fields.Integer(allow_none=True)
+    error = fields.String(allow_none=True)
+    duration_ms = fields.Integer()
+
+
+class DeliveryOut(Schema):
+    id = fields.String()
+    event_id = fields.String()
+    event_type = fields.String()
+    channel = fields.String()
+    recipient = fields.String()
+    address = fields.String()
+    kind = fields.String(allow_none=True)
+    subject = fields.String(allow_none=True)
+    status = fields.String(metadata={"enum": ["pending", "sent", "failed"]})
+    attempts = fields.Integer()
+    next_attempt_at = UTCDateTime(allow_none=True)
+    last_error = fields.String(allow_none=True)
+    replay_of = fields.String(allow_none=True)
+    created_at = UTCDateTime()
+    sent_at = UTCDateTime(allow_none=True)
+
+
+class DeliveryDetail(DeliveryOut):
+    log = fields.List(fields.Nested(AttemptOut))
+
+
+class DeliveryQuery(PageQuery):
+    channel = fields.String(validate=validate.OneOf(("email", "sms", "webhook")))
+    status = fields.String(validate=validate.OneOf(("pending", "sent", "failed")))
+
+
+class DeliveryPage(Schema):
+    items = fields.List(fields.Nested(DeliveryOut))
+    total = fields.Integer()
+    page = fields.Integer()
+    page_size = fields.Integer()

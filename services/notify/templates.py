@@ -1,0 +1,219 @@
+"""Message templates: Chinese and English, a subject, a text body and an HTML body per kind.
+
+Templates are Jinja2 in a sandbox (admins edit them; a template can read the context it is
+given and nothing else). HTML bodies are autoescaped. A missing optional field renders as
+empty text, never as an error; a template that does not parse, is too long or fails on a
+sample context is refused when it is loaded or saved (`compile_template`), so a broken one
+never waits until a customer should have been told.
+"""
+from jinja2 import TemplateSyntaxError, Undefined, nodes
+from jinja2.exceptions import SecurityError, TemplateError
+from jinja2.sandbox import SandboxedEnvironment
+
+LANGUAGES = ("zh", "en")
+MAX_SUBJECT = 300
+MAX_BODY = 20_000
+
+
+class _Blank(Undefined):
+    """Missing values render as '' (and stay falsy, iterable and attribute-able)."""
+
+    def __str__(self):
+        return ""
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self
+
+
+_text_env = SandboxedEnvironment(undefined=_Blank, autoescape=False, trim_blocks=True)
+_html_env = SandboxedEnvironment(undefined=_Blank, autoescape=True, trim_blocks=True)
+
+
+class TemplateInvalid(ValueError):
+    """A template that must not be used: `problems` maps part -> message (en, zh)."""
+
+    def __init__(self, problems):
+        super().__init__("; ".join(f"{k}: {v[0]}" for k, v in problems.items()))
+        self.problems = problems
+
+
+SAMPLE_CONTEXT = {
+    "ticket": {"id": "00000000-0000-0000-0000-000000000000", "number": "TS20261122001",
+               "title": "示例 sample", "priority": "P2", "status": "assigned",
+               "product": "AS-1", "product_line": "anyshare", "type": "defect"},
+    "data": {}, "recipient": {"id": "u", "name": "张三"}, "actor": {"name": "李四"},
+    "link": "http://example.test/#/tickets/x", "event": {"type": "sample"},
+    "response_target": {"en": "30 minutes", "zh": "30 分钟"},
+}
+
+
+def compile_template(parts):
+    """Check {subject, text, html}; returns the compiled templates or raises TemplateInvalid."""
+    problems, out = {}, {}
+    for part, env, limit in (("subject", _text_env, MAX_SUBJECT), ("text", _text_env, MAX_BODY),
+                             ("html", _html_env, MAX_BODY)):
+        source = parts.get(part)
+        if not isinstance(source, str) or not source.strip():
+            problems[part] = ("Required.", "必填。")
+            continue
+        if len(source) > limit:
+            problems[part] = (f"Longer than {limit} characters.", f"超过 {limit} 个字符。")
+            continue
+        try:
+            template = env.from_string(source)
+            _check_names(env.parse(source))
+            rendered = template.render(SAMPLE_CONTEXT)
+        except TemplateSyntaxError as err:
+            problems[part] = (f"Line {err.lineno}: {err.message}",
+                              f"第 {err.lineno} 行语法错误：{err.message}")
+            continue
+        except (SecurityError, TemplateError, TypeError, ValueError) as err:
+            problems[part] = (f"Cannot render: {err}", f"无法渲染：{err}")
+            continue
+        if part == "subject" and "\n" in rendered.strip():
+            problems[part] = ("A subject is one line.", "主题只能有一行。")
+            continue
+        out[part] = template
+    if problems:
+        raise TemplateInvalid(problems)
+    return out
+
+
+_ALLOWED_ROOTS = set(SAMPLE_CONTEXT)
+
+
+def _check_names(tree):
+    """Only the documented context names may be read (a typo is caught at save time)."""
+    assigned = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")}
+    for name in tree.find_all(nodes.Name):
+        if name.ctx == "load" and name.name not in _ALLOWED_ROOTS | assigned:
+            raise ValueError(f"unknown name '{name.name}' (use one of "
+                             f"{', '.join(sorted(_ALLOWED_ROOTS))})")
+
+
+def render(compiled, context):
+    subject = " ".join(compiled["subject"].render(context).split())
+    return {"subject": subject[:MAX_SUBJECT], "text": compiled["text"].render(context),
+            "html": compiled["html"].render(context)}
+
+
+def _html(paragraph_zh_or_en):
+    return ("<html><body style=\"font-family:sans-serif\">" + paragraph_zh_or_en +
+            "<p><a href=\"{{ link }}\">{{ ticket.number }}</a></p></body></html>")
+
+
+def _t(subject, text):
+    """A shipped template: the HTML body is the text in paragraphs plus the ticket link."""
+    html = _html("".join(f"<p>{line}</p>" for line in text.split("\n") if line.strip()))
+    return {"subject": subject, "text": text + "\n\n{{ link }}\n", "html": html}
+
+
+# kind -> language -> {subject, text, html}
+DEFAULTS = {
+    "assigned": {
+        "zh": _t("[{{ ticket.number }}] 新工单已指派给您：{{ ticket.title }}",
+                 "{{ recipient.name }}，您好：\n工单 {{ ticket.number }}（{{ ticket.priority }}）"
+                 "已指派给您。\n标题：{{ ticket.title }}\n产品：{{ ticket.product }}"
+                 "{% if data.reason %}\n说明：{{ data.reason }}{% endif %}"),
+        "en": _t("[{{ ticket.number }}] Ticket assigned to you: {{ ticket.title }}",
+                 "Hello {{ recipient.name }},\nticket {{ ticket.number }} ({{ ticket.priority }})"
+                 " was assigned to you.\nTitle: {{ ticket.title }}\nProduct: {{ ticket.product }}"
+                 "{% if data.reason %}\nNote: {{ data.reason }}{% endif %}"),
+    },
+    "unassigned": {
+        "zh": _t("[{{ ticket.number }}] 工单已改派他人", "工单 {{ ticket.number }} 已改派给其他工程师。"),
+        "en": _t("[{{ ticket.number }}] Ticket re-assigned",
+                 "Ticket {{ ticket.number }} was re-assigned to another engineer."),
+    },
+    "accepted": {
+        "zh": _t("[{{ ticket.number }}] 我们已收到您的工单",
+                 "{{ recipient.name }}，您好：\n您的工单 {{ ticket.number }}「{{ ticket.title }}」"
+                 "已受理，优先级 {{ ticket.priority }}。{% if response_target %}我们将在"
+                 "{{ response_target.zh }}内响应。{% endif %}"),
+        "en": _t("[{{ ticket.number }}] We received your ticket",
+                 "Hello {{ recipient.name }},\nyour ticket {{ ticket.number }} "
+                 "\"{{ ticket.title }}\" was accepted with priority {{ ticket.priority }}."
+                 "{% if response_target %} We will respond within {{ response_target.en }}."
+                 "{% endif %}"),
+    },
+    "reply": {
+        "zh": _t("[{{ ticket.number }}] 工单有新回复", "{{ actor.name }} 回复了工单 {{ ticket.number }}：\n"
+                 "{{ data.body }}"),
+        "en": _t("[{{ ticket.number }}] New reply on your ticket",
+                 "{{ actor.name }} replied on ticket {{ ticket.number }}:\n{{ data.body }}"),
+    },
+    "needs_info": {
+        "zh": _t("[{{ ticket.number }}] 需要您补充信息",
+                 "处理工单 {{ ticket.number }} 需要您补充信息。{% if data.reason %}\n{{ data.reason }}"
+                 "{% endif %}"),
+        "en": _t("[{{ ticket.number }}] More information needed",
+                 "We need more information to work on ticket {{ ticket.number }}."
+                 "{% if data.reason %}\n{{ data.reason }}{% endif %}"),
+    },
+    "resolved": {
+        "zh": _t("[{{ ticket.number }}] 工单已处理，请确认",
+                 "工单 {{ ticket.number }} 已处理完成，请确认问题是否已解决并评价。"
+                 "{% if data.description %}\n处理说明：{{ data.description }}{% endif %}"),
+        "en": _t("[{{ ticket.number }}] Resolved: please confirm",
+                 "Ticket {{ ticket.number }} was resolved. Please confirm whether your problem "
+                 "is solved and rate the service.{% if data.description %}\nResolution: "
+                 "{{ data.description }}{% endif %}"),
+    },
+    "closed": {
+        "zh": _t("[{{ ticket.number }}] 工单已关闭", "工单 {{ ticket.number }}「{{ ticket.title }}」已关闭。"),
+        "en": _t("[{{ ticket.number }}] Ticket closed",
+                 "Ticket {{ ticket.number }} \"{{ ticket.title }}\" is closed."),
+    },
+    "new_ticket": {
+        "zh": _t("[{{ ticket.number }}] 新工单待处理：{{ ticket.title }}",
+                 "新工单 {{ ticket.number }}（{{ ticket.priority }}）待分派：{{ ticket.title }}"),
+        "en": _t("[{{ ticket.number }}] New ticket: {{ ticket.title }}",
+                 "New ticket {{ ticket.number }} ({{ ticket.priority }}) waits for triage: "
+                 "{{ ticket.title }}"),
+    },
+    "customer_reply": {
+        "zh": _t("[{{ ticket.number }}] 客户回复了工单", "客户回复了工单 {{ ticket.number }}：\n{{ data.body }}"),
+        "en": _t("[{{ ticket.number }}] The customer replied",
+                 "The customer replied on ticket {{ ticket.number }}:\n{{ data.body }}"),
+    },
+    "follow_up_due": {
+        "zh": _t("[{{ ticket.number }}] 回访到期", "工单 {{ ticket.number }} 的回访已到期，请尽快回访。"),
+        "en": _t("[{{ ticket.number }}] Follow-up due",
+                 "The follow-up visit for ticket {{ ticket.number }} is due."),
+    },
+    "sla_warning": {
+        "zh": _t("[{{ ticket.number }}] SLA 即将超时", "工单 {{ ticket.number }}（{{ ticket.priority }}）"
+                 "的 SLA 即将超时。"),
+        "en": _t("[{{ ticket.number }}] SLA about to breach",
+                 "Ticket {{ ticket.number }} ({{ ticket.priority }}) is about to breach its SLA."),
+    },
+    "sla_breached": {
+        "zh": _t("[{{ ticket.number }}] SLA 已超时", "工单 {{ ticket.number }}（{{ ticket.priority }}）"
+                 "的 SLA 已超时。"),
+        "en": _t("[{{ ticket.number }}] SLA breached",
+                 "Ticket {{ ticket.number }} ({{ ticket.priority }}) breached its SLA."),
+    },
+    "dispatch_failed": {
+        "zh": _t("[{{ ticket.number }}] 工单无法自动分派", "工单 {{ ticket.number }} 无法自动分派，需要人工处理。"),
+        "en": _t("[{{ ticket.number }}] Ticket needs manual dispatch",
+                 "Ticket {{ ticket.number }} could not be dispatched automatically."),
+    },
+    "webhook_disabled": {
+        "zh": _t("Webhook 已停用", "您的 Webhook {{ data.url }} 连续 {{ data.failures }} 次投递失败，"
+                 "已被停用。"),
+        "en": _t("Webhook disabled", "Your webhook {{ data.url }} was disabled after "
+                 "{{ data.failures }} failed deliveries in a row."),
+    },
+}
+
+KINDS = tuple(DEFAULTS)
+
+# compiled once at import: a broken shipped template fails the service's start (and tests)
+_COMPILED_DEFAULTS = {(kind, lang): compile_template(parts)
+                      for kind, langs in DEFAULTS.items() for lang, parts in langs.items()}
+
+
+def default_compiled(kind, language):
+    return _COMPILED_DEFAULTS[(kind, language)]

@@ -1,0 +1,197 @@
+"""Notify's service layer on a real migrated database (SQLite and PostgreSQL) with a fake
+directory and fake senders: planning is idempotent, the retry schedule is durable, a
+webhook is disabled after a run of failures, quiet hours delay email but not the inbox."""
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, select
+
+from gongdan_common.db import Database
+from gongdan_common.errors import AppError
+from gongdan_common.migrate import upgrade
+from services.notify import handlers
+from services.notify.channels import Outcome
+from services.notify.models import (Delivery, DeliveryAttempt, Notification, Webhook,
+                                    metadata)
+
+UTC = dt.timezone.utc
+NOW = dt.datetime(2026, 11, 22, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai
+ADMIN = {"id": "u-admin", "role": "admin", "name": "Admin"}
+SYSTEM = {"id": "svc:crm", "role": "system", "name": "crm"}
+PEOPLE = {
+    "u-e": {"id": "u-e", "name": "Eve", "email": "eve@x.test", "phone": "13900000001",
+            "language": "en", "role": "engineer"},
+    "u-c": {"id": "u-c", "name": "张三", "email": "zs@x.test", "phone": None,
+            "language": "zh", "role": "customer"},
+}
+
+
+@pytest.fixture
+def uow_factory(service_database):
+    url = service_database("notify")
+    upgrade("notify", url)
+    db = Database(url, metadata)
+    yield db.unit_of_work
+    db.dispose()
+
+
+@pytest.fixture
+def settings():
+    s = handlers.settings_from_config({"NOTIFY": {"public_url": "http://gd.test",
+                                                  "retry": {"backoff_base_seconds": 10,
+                                                            "max_attempts": 3},
+                                                  "webhooks": {"disable_after_failures": 3,
+                                                               "max_attempts": 2}}})
+    return s
+
+
+def directory(queries):
+    out = {}
+    for q in queries:
+        out[q] = [PEOPLE[q[1]]] if q[0] == "id" and q[1] in PEOPLE else []
+    return out
+
+
+def assigned(event_id="11111111-1111-1111-1111-111111111111", priority=None):
+    data = {"engineer_id": "u-e", "ticket_id": "t-1", "ticket_number": "TS20261122001",
+            "provider_id": "p-1", "reason": None}
+    if priority:
+        data["priority"] = priority
+    return {"event_id": event_id, "source": "dispatch", "type": "ticket_assigned",
+            "version": 1, "ticket_id": "t-1", "ticket_number": "TS20261122001",
+            "actor": {"id": "u-agent", "role": "agent"}, "data": data}
+
+
+def count(uow_factory, model, *where):
+    with uow_factory() as uow:
+        return uow.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def test_planning_is_idempotent_and_in_the_recipients_language(uow_factory, settings):
+    counts = handlers.ingest(assigned(), uow_factory(), directory, settings, NOW)
+    assert counts == {"inbox": 1, "email": 1, "sms": 0, "webhook": 0}
+    again = handlers.ingest(assigned(), uow_factory(), directory, settings, NOW)
+    assert again == {"inbox": 0, "email": 0, "sms": 0, "webhook": 0}
+    assert count(uow_factory, Notification) == 1 and count(uow_factory, Delivery) == 1
+    with uow_factory() as uow:
+        d = uow.session.scalars(select(Delivery)).one()
+        assert d.subject == "[TS20261122001] Ticket assigned to you:"
+        assert "http://gd.test/#/tickets/t-1" in d.body_text and d.language == "en"
+        assert d.address == "eve@x.test" and d.status == "pending"
+        n = uow.session.scalars(select(Notification)).one()
+        outbox = uow.session.execute(select(metadata.tables["outbox"].c.type)).scalars().all()
+    assert n.user_id == "u-e" and outbox == ["notification_created"]
+
+
+def test_p1_adds_sms_and_quiet_hours_delay_email_not_the_inbox(uow_factory, settings):
+    person = {"id": "u-e"}
+    handlers.put_preferences(person, {"quiet_start": "11:00", "quiet_end": "13:00",
+                                      "timezone": "Asia/Shanghai"}, uow_factory())
+    handlers.ingest(assigned(), uow_factory(), directory, settings, NOW)
+    handlers.ingest(assigned("22222222-2222-2222-2222-222222222222", priority="P1"),
+                    uow_factory(), directory, settings, NOW)
+    with uow_factory() as uow:
+        rows = uow.session.scalars(select(Delivery).order_by(Delivery.channel)).all()
+    normal = [r for r in rows if r.event_id.startswith("1")]
+    urgent = [r for r in rows if r.event_id.startswith("2")]
+    assert [r.channel for r in normal] == ["email"]
+    assert normal[0].next_attempt_at.replace(tzinfo=UTC) == dt.datetime(2026, 11, 22, 5, 0,
+                                                                        tzinfo=UTC)
+    assert sorted(r.channel for r in urgent) == ["email", "sms"]
+    assert all(r.next_attempt_at.replace(tzinfo=UTC) == NOW for r in urgent)
+    assert count(uow_factory, Notification) == 2  # the inbox is never held back
+
+
+def test_failed_sends_are_retried_from_the_database_then_given_up(uow_factory, settings):
+    handlers.ingest(assigned(), uow_factory(), directory, settings, NOW)
+    [item] = handlers.claim_due(uow_factory(), settings, now=NOW)
+    assert handlers.claim_due(uow_factory(), settings, now=NOW) == []  # leased
+    down = Outcome(False, error="ConnectionRefusedError: [Errno 111]")
+    assert handlers.record_outcome(uow_factory(), item["id"], down, settings, 3, NOW) == \
+        "pending"
+    assert handlers.claim_due(uow_factory(), settings, now=NOW) == []  # not due yet
+    later = NOW + dt.timedelta(seconds=10)
+    [again] = handlers.claim_due(uow_factory(), settings, now=later)
+    handlers.record_outcome(uow_factory(), again["id"], down, settings, 3, later)
+    last = later + dt.timedelta(seconds=20)
+    [third] = handlers.claim_due(uow_factory(), settings, now=last)
+    assert handlers.record_outcome(uow_factory(), third["id"], down, settings, 3, last) == \
+        "failed"
+    assert count(uow_factory, DeliveryAttempt) == 3
+    detail = handlers.get_delivery(ADMIN, item["id"], uow_factory())
+    assert detail["status"] == "failed" and len(detail["log"]) == 3
+    assert "ConnectionRefused" in detail["last_error"]
+    # a success after the fact is not recorded twice
+    assert handlers.record_outcome(uow_factory(), item["id"], Outcome(True), settings, 1,
+                                   last) is None
+
+
+def test_webhooks_get_events_and_are_disabled_after_failures(uow_factory, settings):
+    settings = dict(settings, allow_networks=["127.0.0.1/32"])
+    hook = handlers.create_webhook(SYSTEM, {"url": "http://127.0.0.1:9/hook",
+                                            "event_types": ["dispatch.*"]},
+                                   uow_factory(), settings)
+    assert hook["secret"].startswith("whsec_") and hook["owner_id"] == "svc:crm"
+    with pytest.raises(AppError) as err:
+        handlers.get_webhook({"id": "svc:other", "role": "system"}, hook["id"], uow_factory())
+    assert err.value.status == 404
+    with pytest.raises(AppError) as err:
+        handlers.create_webhook({"id": "u-c", "role": "customer"}, {"url": "http://a.b/"},
+                                uow_factory(), settings)
+    assert err.value.status == 403
+    fail = Outcome(False, status_code=500, error="HTTP 500")
+    for n in range(3):
+        eid = f"3333333{n}-3333-3333-3333-333333333333"
+        handlers.ingest(assigned(eid), uow_factory(), directory, settings, NOW)
+        items = [i for i in handlers.claim_due(uow_factory(), settings, now=NOW)
+                 if i["channel"] == "webhook"]
+        assert items and items[0]["secret"] == hook["secret"]
+        handlers.record_outcome(uow_factory(), items[0]["id"], fail, settings, 5, NOW)
+    with uow_factory() as uow:
+        row = uow.session.get(Webhook, hook["id"])
+        assert row.active is False and row.failure_streak == 3
+        types = uow.session.execute(select(metadata.tables["outbox"].c.type)).scalars().all()
+    assert "webhook_disabled" in types
+    # a disabled webhook gets nothing new
+    handlers.ingest(assigned("44444444-4444-4444-4444-444444444444"), uow_factory(), directory,
+                    settings, NOW)
+    assert count(uow_factory, Delivery, Delivery.channel == "webhook",
+                 Delivery.event_id.like("4444%")) == 0
+
+
+def test_inbox_paging_and_marking(uow_factory, settings):
+    for n in range(3):
+        handlers.ingest(assigned(f"5555555{n}-5555-5555-5555-555555555555"), uow_factory(),
+                        directory, settings, NOW + dt.timedelta(seconds=n))
+    eve = {"id": "u-e", "role": "engineer"}
+    page = handlers.list_notifications(eve, {"page_size": 2}, uow_factory())
+    assert page["total"] == 3 and page["unread"] == 3 and len(page["items"]) == 2
+    handlers.mark_read(eve, page["items"][0]["id"], uow_factory())
+    assert handlers.unread_count(eve, uow_factory()) == {"unread": 2}
+    with pytest.raises(AppError):
+        handlers.mark_read({"id": "u-c", "role": "customer"}, page["items"][1]["id"],
+                           uow_factory())
+    assert handlers.mark_all_read(eve, uow_factory())["marked"] == 2
+    assert handlers.list_notifications(eve, {"unread": "true"}, uow_factory())["total"] == 0
+    with pytest.raises(AppError) as err:
+        handlers.list_notifications(SYSTEM, {}, uow_factory())
+    assert err.value.status == 403
+
+
+def test_one_recipient_never_takes_every_send_slot(uow_factory, settings):
+    settings = dict(settings, allow_networks=["127.0.0.1/32"], max_in_flight=2)
+    slow = handlers.create_webhook(ADMIN, {"url": "http://127.0.0.1:9/slow"}, uow_factory(),
+                                   settings)
+    for n in range(5):
+        handlers.ingest(assigned(f"6666666{n}-6666-6666-6666-666666666666"), uow_factory(),
+                        directory, settings, NOW)
+    first = handlers.claim_due(uow_factory(), settings, limit=50, now=NOW)
+    hooks = [i for i in first if i["recipient"] == slow["id"]]
+    assert len(hooks) == 2  # capped, and so are the emails to the one engineer
+    assert len([i for i in first if i["channel"] == "email"]) == 2
+    busy = {slow["id"]: 2}
+    second = handlers.claim_due(uow_factory(), settings, limit=50, now=NOW, in_flight=busy)
+    assert [i["channel"] for i in second] == ["email", "email"]  # only the other recipient
+    more = handlers.claim_due(uow_factory(), settings, limit=50, now=NOW,
+                              in_flight={slow["id"]: 1})
+    assert [i["recipient"] for i in more if i["channel"] == "webhook"] == [slow["id"]]
