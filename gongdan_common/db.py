@@ -6,6 +6,8 @@ module is not, so in SQLite mode a process runs one unit of work at a time behin
 lock (a worker waiting for SQLite's file lock would otherwise block every other greenlet,
 including the one holding the lock).
 """
+import os
+
 import eventlet.semaphore
 from sqlalchemy import create_engine, event
 from sqlalchemy.orm import sessionmaker
@@ -55,7 +57,10 @@ def make_engine(url, **kw):
     # it and every connection pooled before it (a restart drops them all), so the next unit
     # of work connects afresh. pool_recycle retires connections before idle timeouts
     # (proxies, firewalls) would cut them.
-    return create_engine(url, pool_pre_ping=False, pool_recycle=1800, pool_size=25,
+    # GONGDAN_DB_POOL_SIZE lowers the idle connections each process keeps (the test suite
+    # runs many processes against one PostgreSQL with max_connections 100).
+    pool_size = int(os.environ.get("GONGDAN_DB_POOL_SIZE", "25"))
+    return create_engine(url, pool_pre_ping=False, pool_recycle=1800, pool_size=pool_size,
                          max_overflow=10, **kw)
 
 
