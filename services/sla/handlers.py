@@ -1,11 +1,12 @@
-"""sla's service layer: durable timers. Plain functions over a unit of work."""
+"""sla's service layer: durable timers. Plain functions over a unit of work.
+(Calendars and policies: policies.py; clocks: clocks.py.)"""
 from sqlalchemy import select
 
 from gongdan_common.events import utcnow
 from gongdan_common.outbox import consume_once
 from gongdan_common.validation import load
 
-from . import events, exceptions as exc, schemas
+from . import clocks, events, exceptions as exc, schemas
 from .models import Timer
 
 _out = schemas.TimerSchema()
@@ -58,7 +59,11 @@ def get(key, uow):
 def fire_due(uow, now=None, limit=500):
     """Fire every pending timer whose time has come: mark it fired and emit `timer_due` in
     one transaction. Rows are claimed with SKIP LOCKED (PostgreSQL) or under SQLite's write
-    lock, so each timer fires once across instances. Returns how many fired."""
+    lock, so each timer fires once across instances. Returns how many fired.
+
+    sla's own timers (owner "sla": a ticket's next warning or breach) are handled here, in
+    the same transaction: the ticket's clocks are re-evaluated, which publishes the warning
+    or breach and arms the ticket's next timer."""
     now = now or utcnow()
     with uow:
         stmt = (select(Timer).where(Timer.status == "pending", Timer.due_at <= now)
@@ -66,12 +71,20 @@ def fire_due(uow, now=None, limit=500):
         if uow.session.bind.dialect.name == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True)
         due = uow.session.scalars(stmt).all()
+        own = []
         for timer in due:
             timer.status, timer.fired_at = "fired", now
+            if timer.owner == "sla" and timer.kind == clocks.TIMER_KIND:
+                own.append(timer.ticket_id)
+                continue
             uow.emit(events.TIMER_DUE, {
                 "timer_id": timer.id, "key": timer.key, "kind": timer.kind,
                 "owner": timer.owner, "due_at": timer.due_at, "fired_at": now,
                 "payload": timer.payload or {}}, ticket_id=timer.ticket_id)
+        if own:
+            policies = clocks.pol.load_policies(uow)
+            for ticket_id in own:
+                clocks.refresh(uow, ticket_id, now, policies)
         if due:
             uow.commit()
         return len(due)
