@@ -152,7 +152,7 @@ def evaluate(target, steps, terms_for, now):
             break
         if running():
             run(prev, at)
-        elif met_at is None and stopped_at is None:
+        elif stopped_at is None and status in PAUSED:
             paused += at - prev
         prev = at
         before = status
@@ -165,7 +165,7 @@ def evaluate(target, steps, terms_for, now):
     if now > prev:
         if running():
             run(prev, now)
-        elif met_at is None and stopped_at is None:
+        elif stopped_at is None and status in PAUSED:
             paused += now - prev
 
     out = {"target": target, "priority": priority, "met_at": met_at, "stopped_at": stopped_at,

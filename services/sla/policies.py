@@ -177,7 +177,8 @@ def put_policy(actor, policy_id, payload, uow, reevaluate, now=None):
         for name, value in policy_row_values(data).items():
             setattr(row, name, value)
         row.updated_at = now
-        check_policy(uow, _policy_out.dump(row))
+        with uow.session.no_autoflush:
+            check_policy(uow, _policy_out.dump(row))
         _flush_unique(uow, row.name)
         reevaluate(uow, policy_id=row.id, now=now)
         uow.commit()
