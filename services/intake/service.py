@@ -96,6 +96,14 @@ class IntakeService(HealthMixin):
     def on_timer_due(self, envelope):
         handlers.timer_due(envelope, self.uow, self.settings)
 
+    @event_handler("sla", "sla_clock_updated")
+    def on_sla_clock_updated(self, envelope):
+        handlers.apply_sla_clock(envelope, self.uow)
+
+    @event_handler("sla", "sla_breached")
+    def on_sla_breached(self, envelope):
+        handlers.apply_sla_breach(envelope, self.uow)
+
     @rpc
     def authorize_attachment(self, actor, ticket_id, kind="intake"):
         return handlers.authorize_attachment(actor, ticket_id, self.uow, kind)
