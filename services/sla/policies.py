@@ -26,10 +26,26 @@ def require_admin(actor):
         raise exc.ADMIN_ONLY()
 
 
+_BUILT = {}  # (calendar id, updated_at) -> BusinessCalendar: keeps its per-day cache warm
+
+
 def business_calendar(spec):
     """A BusinessCalendar from a stored row or an API dict, or the matching 400."""
     if isinstance(spec, Calendar):
-        spec = {name: getattr(spec, name) for name in SPEC_FIELDS}
+        key = (spec.id, spec.updated_at)
+        if spec.id is None:
+            return _build({name: getattr(spec, name) for name in SPEC_FIELDS})
+        if key in _BUILT:
+            return _BUILT[key]
+        built = _build({name: getattr(spec, name) for name in SPEC_FIELDS})
+        if len(_BUILT) > 256:
+            _BUILT.clear()
+        _BUILT[key] = built
+        return built
+    return _build(spec)
+
+
+def _build(spec):
     try:
         return BusinessCalendar.from_spec(spec)
     except CalendarError as err:

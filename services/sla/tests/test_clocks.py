@@ -3,9 +3,12 @@ time, met/stop rules, warning and breach instants), then the service layer on a 
 database (intake events in any order, notices once, one timer per ticket, re-evaluation
 on a policy edit, dry run, reports, bad policies)."""
 import datetime as dt
+import time
 import uuid
 
+import eventlet
 import pytest
+from nameko.standalone.events import event_dispatcher
 from sqlalchemy import select
 
 from gongdan_common.db import Database
@@ -14,6 +17,7 @@ from gongdan_common.migrate import upgrade
 from services.sla import clocks, domain, handlers, policies as pol
 from services.sla.calendar import Calendar
 from services.sla.models import Clock, Timer, metadata
+from services.sla.service import SlaService
 
 T0 = dt.datetime(2025, 3, 3, 1, 0, tzinfo=dt.timezone.utc)   # Monday 09:00 in Shanghai
 M = dt.timedelta(minutes=1)
@@ -243,3 +247,33 @@ def test_bad_calendars_and_admin_only(db):
     preview = pol.preview({"calendar_id": "cal-china-business",
                            "start": "2025-09-30T09:30:00Z", "minutes": 60}, db.unit_of_work())
     assert preview["due_at"] == "2025-10-09T01:30:00Z"   # after the National Day holiday
+
+
+# ---- the service in a nameko container, fed over RabbitMQ ---------------------------------
+
+def test_service_consumes_intake_events_and_answers_over_rpc(start_service, rpc_proxy,
+                                                              rabbit_config):
+    start_service(SlaService)
+    sla = rpc_proxy("sla")
+    dispatch = event_dispatcher({"AMQP_URI": rabbit_config["AMQP_URI"]})
+    tid = str(uuid.uuid4())
+    now = dt.datetime.now(dt.timezone.utc)
+    created = ref(tid, priority="P1", created_at=now.isoformat(), updated_at=now.isoformat())
+    dispatch("intake", "ticket_created", dict(env("ticket_created", 0, {"ticket": created}),
+                                              occurred_at=now.isoformat()))
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            view = sla.ticket_sla(tid)
+            break
+        except AppError as error:  # not seen yet: sla_not_started
+            if error.code != "sla_not_started" or time.monotonic() > deadline:
+                raise
+            eventlet.sleep(0.1)
+    by = {c["target"]: c for c in view["clocks"]}
+    # the seeded P1 policy: respond within 15 minutes, around the clock
+    assert by["response"]["target_minutes"] == 15 and by["response"]["state"] == "running"
+    assert by["resolution"]["target_minutes"] == 1440
+    with pytest.raises(AppError) as err:
+        sla.put_policy({"role": "agent"}, None, {"name": "x"})
+    assert err.value.code == "admin_only" and err.value.status == 403
