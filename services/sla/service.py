@@ -1,4 +1,5 @@
 """Nameko entrypoints of the sla service: translate, delegate to handlers, return dicts."""
+import eventlet.semaphore
 from nameko.events import event_handler
 from nameko.timer import timer
 
@@ -12,12 +13,17 @@ from .models import metadata
 # How often each instance looks for due timers: a timer fires within this, plus the outbox
 # relay's immediate publish, of its due time.
 TICK_SECONDS = 0.2
+# Clock evaluation is CPU work: more than a few at once per process gains nothing, and on
+# PostgreSQL every concurrent worker would hold (and the pool then keep) a connection. A
+# burst of ticket events is worked off by at most this many workers per sla process.
+CLOCK_SLOTS = 4
 
 
 class SlaService(HealthMixin):
     name = "sla"
 
     uow = UnitOfWorkProvider(metadata)
+    clock_slots = eventlet.semaphore.Semaphore(CLOCK_SLOTS)
 
     @timer(interval=TICK_SECONDS)
     def fire_due_timers(self):
@@ -60,19 +66,23 @@ class SlaService(HealthMixin):
 
     @event_handler("intake", "ticket_created")
     def on_ticket_created(self, envelope):
-        clocks.on_ticket_event(envelope, self.uow)
+        with self.clock_slots:
+            clocks.on_ticket_event(envelope, self.uow)
 
     @event_handler("intake", "ticket_status_changed")
     def on_ticket_status_changed(self, envelope):
-        clocks.on_ticket_event(envelope, self.uow)
+        with self.clock_slots:
+            clocks.on_ticket_event(envelope, self.uow)
 
     @event_handler("intake", "ticket_updated")
     def on_ticket_updated(self, envelope):
-        clocks.on_ticket_event(envelope, self.uow)
+        with self.clock_slots:
+            clocks.on_ticket_event(envelope, self.uow)
 
     @event_handler("intake", "ticket_commented")
     def on_ticket_commented(self, envelope):
-        clocks.on_ticket_event(envelope, self.uow)
+        with self.clock_slots:
+            clocks.on_ticket_event(envelope, self.uow)
 
     @rpc
     def ticket_sla(self, ticket_id):
