@@ -171,16 +171,37 @@ class Calendar:
         return self.hours[day.weekday()]
 
     def day_intervals(self, day):
-        """Open intervals of one local date as (start, end) UTC instants, closures removed."""
+        """Open intervals of one local date as (start, end) UTC instants, closures removed.
+
+        Open means: the local wall clock shows a time inside the day's ranges. On a day with
+        a daylight-saving change the day has two offsets; each range is mapped under both
+        and kept where that offset is in force, so an hour that does not exist (spring
+        forward) is never open and an hour that happens twice (fall back) is open twice."""
         cached = self._days.get(day)
         if cached is not None:
             return cached
+        ranges = self.day_ranges(day)
         out = []
-        for start, end in self.day_ranges(day):
-            a = self._local(day, start)
-            b = self._local(day, end)
-            if b > a:
-                out.extend(self._minus_closures(a, b))
+        if ranges:
+            start, end = self._local(day, 0), self._local(day, 1440)
+            before, after = self._offset(start), self._offset(end)
+            regimes = [(start, end, before)] if before == after else [
+                (start, self._transition(start, end, before), before),
+                (self._transition(start, end, before), end, after)]
+            midnight = dt.datetime(day.year, day.month, day.day, tzinfo=UTC)
+            pieces = []
+            for first, last in ranges:
+                for lo, hi, offset in regimes:
+                    a = max(midnight + dt.timedelta(minutes=first) - offset, lo)
+                    b = min(midnight + dt.timedelta(minutes=last) - offset, hi)
+                    if b > a:
+                        pieces.append((a, b))
+            for a, b in sorted(pieces):
+                if out and a <= out[-1][1]:
+                    out[-1] = (out[-1][0], max(b, out[-1][1]))
+                else:
+                    out.append((a, b))
+            out = [piece for a, b in out for piece in self._minus_closures(a, b)]
         out = tuple(out)
         if len(self._days) > 20000:  # long-lived calendars: keep the cache bounded
             self._days.clear()
@@ -193,6 +214,20 @@ class Calendar:
         local = dt.datetime(day.year, day.month, day.day, minutes // 60, minutes % 60,
                             tzinfo=self.zone)
         return local.astimezone(UTC)
+
+    def _offset(self, instant):
+        return instant.astimezone(self.zone).utcoffset()
+
+    def _transition(self, lo, hi, before):
+        """The first instant in (lo, hi] whose offset differs from `before` (to the second)."""
+        while hi - lo > dt.timedelta(seconds=1):
+            mid = lo + (hi - lo) / 2
+            if self._offset(mid) == before:
+                lo = mid
+            else:
+                hi = mid
+        return hi.replace(microsecond=0) if self._offset(hi.replace(microsecond=0)) != before \
+            else hi
 
     def _minus_closures(self, a, b):
         pieces = [(a, b)]

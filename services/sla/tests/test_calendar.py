@@ -4,7 +4,7 @@ import datetime as dt
 import zoneinfo
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from services.sla.calendar import Calendar, CalendarError, china_day
 
@@ -188,6 +188,12 @@ starts = st.integers(0, 60 * 24 * 40).map(
     lambda m: dt.datetime(2025, 9, 24, tzinfo=UTC) + m * M)
 
 
+# found by hypothesis: open 02:00-02:30 on Sundays, an hour that does not exist in Berlin
+# on 2026-03-29; and the hour that happens twice in New York on 2025-11-02
+@example({"tz": "Europe/Berlin", "hours": {"sun": [["02:00", "02:30"]]}, "holidays": []},
+         dt.datetime(2025, 10, 4, 13, 10, tzinfo=UTC), 771)
+@example({"tz": "America/New_York", "hours": {"sun": [["00:00", "01:30"]]}, "holidays": []},
+         dt.datetime(2025, 11, 1, 0, 0, tzinfo=UTC), 150)
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(calendars(), starts, st.integers(0, 60 * 30))
 def test_add_matches_the_reference(spec, start, minutes):
