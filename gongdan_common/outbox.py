@@ -60,6 +60,14 @@ def add_to_outbox(session, envelope):
         created_at=utcnow(), attempts=0))
 
 
+def add_many_to_outbox(session, envelopes):
+    if envelopes:
+        now = utcnow()
+        session.execute(insert(_table(session, "outbox")), [
+            {"event_id": e["event_id"], "type": e["type"], "payload": e, "created_at": now,
+             "attempts": 0} for e in envelopes])
+
+
 def consume_once(uow, envelope, consumer):
     """Record that `consumer` handled this event, inside the caller's transaction.
 

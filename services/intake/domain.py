@@ -40,6 +40,12 @@ def priority_for(impact, urgency):
     return _PRIORITY[(impact, urgency)]
 
 
+def raised_priority(priority):
+    """One level more urgent (an SLA escalation): P3 -> P2; P1 stays P1."""
+    i = PRIORITIES.index(priority) if priority in PRIORITIES else len(PRIORITIES) - 1
+    return PRIORITIES[max(i - 1, 0)]
+
+
 def type_family(ticket_type):
     return "field" if ticket_type in FIELD_TYPES else "support"
 

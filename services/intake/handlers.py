@@ -269,7 +269,7 @@ def allowed_actions(actor, ticket):
 
 
 _SORT = {"created_at": Ticket.created_at, "updated_at": Ticket.updated_at,
-         "number": Ticket.number, "priority": Ticket.priority}
+         "number": Ticket.number, "priority": Ticket.priority, "sla_due_at": Ticket.sla_due_at}
 
 
 def _like(term):
@@ -296,6 +296,10 @@ def list_tickets(actor, query, uow):
         stmt = stmt.where(Ticket.created_at >= q["created_from"])
     if q.get("created_to"):
         stmt = stmt.where(Ticket.created_at < q["created_to"])
+    if q.get("sla_due_before"):
+        stmt = stmt.where(Ticket.sla_due_at < q["sla_due_before"])
+    if q.get("sla_breached") is not None:
+        stmt = stmt.where(Ticket.sla_breached.is_(q["sla_breached"]))
     if q.get("keyword"):
         # LIKE on substrings works for Chinese, which has no spaces between words
         pattern = _like(q["keyword"].strip())
@@ -305,10 +309,12 @@ def list_tickets(actor, query, uow):
     sort = q["sort"]
     column = _SORT[sort.lstrip("-")]
     order = desc if sort.startswith("-") else asc
+    # tickets without a running SLA clock sort after those with one, either way
+    nulls = (Ticket.sla_due_at.is_(None),) if column is Ticket.sla_due_at else ()
     with uow:
         total = uow.session.scalar(select(func.count()).select_from(stmt.subquery()))
         rows = uow.session.scalars(
-            stmt.order_by(order(column), order(Ticket.id))
+            stmt.order_by(*nulls, order(column), order(Ticket.id))
             .offset((q["page"] - 1) * q["page_size"]).limit(q["page_size"])).all()
         return {"items": _summary_out.dump(rows, many=True), "total": total,
                 "page": q["page"], "page_size": q["page_size"]}
@@ -853,3 +859,50 @@ def settings_from_config(config):
             "tz": zoneinfo.ZoneInfo(config.get("TIMEZONE", "Asia/Shanghai")),
             "auto_confirm_hours": float(intake.get("auto_confirm_hours", 72)),
             "is_workday": is_workday}
+
+
+# ---- SLA (the sla service owns clocks; intake keeps what lists need) ---------------------
+
+def apply_sla_clock(envelope, uow):
+    """sla_clock_updated: keep the ticket's nearest due time and breach flag, for filtering
+    and sorting lists. An older evaluation than the one kept is ignored (events of one
+    ticket may arrive out of order). Not a change of the ticket: no version, no event."""
+    data = envelope["data"]
+    evaluated = _aware(_parse_time(data["evaluated_at"]))
+    with uow:
+        if not consume_once(uow, envelope, "intake.sla_clock"):
+            return
+        ticket = uow.session.get(Ticket, data["ticket_id"])
+        if ticket is not None and (ticket.sla_evaluated_at is None
+                                   or _aware(ticket.sla_evaluated_at) <= evaluated):
+            due = data.get("next_due_at")
+            uow.session.execute(update(Ticket).where(Ticket.id == ticket.id).values(
+                sla_due_at=_parse_time(due) if due else None,
+                sla_breached=bool(data["breached"]), sla_evaluated_at=evaluated)
+                .execution_options(synchronize_session=False))
+        uow.commit()
+
+
+def apply_sla_breach(envelope, uow):
+    """sla_breached with escalation raise_priority: the ticket becomes one level more
+    urgent (ticket_updated with the reason), which sla uses to recompute its clocks."""
+    data = envelope["data"]
+    if (data.get("escalation") or {}).get("action") != "raise_priority":
+        return
+    with uow:
+        if not consume_once(uow, envelope, "intake.sla_breach"):
+            return
+        ticket = uow.session.get(Ticket, data["ticket_id"])
+        if ticket is None or ticket.status not in domain.OPEN_STATUSES:
+            uow.commit()
+            return
+        new = domain.raised_priority(ticket.priority)
+        if new != ticket.priority:
+            old, ticket.priority, ticket.updated_at = ticket.priority, new, utcnow()
+            uow.flush()
+            uow.emit(events.TICKET_UPDATED, {
+                "ticket": _ref(ticket), "changes": {"priority": [old, new]},
+                "reason": f"SLA {data['target']} target breached: priority raised "
+                          f"(SLA {data['target']} 超时，优先级已提升)"},
+                actor=SYSTEM, ticket_id=ticket.id, ticket_number=ticket.number)
+        uow.commit()

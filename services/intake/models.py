@@ -78,6 +78,11 @@ class Ticket(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(TZ, index=True)
     updated_at: Mapped[dt.datetime] = mapped_column(TZ)
+    # sla's projection (event sla_clock_updated): the nearest due time of a running clock,
+    # whether a clock breached, and the evaluation time that orders those events
+    sla_due_at: Mapped[dt.datetime | None] = mapped_column(TZ, index=True)
+    sla_breached: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    sla_evaluated_at: Mapped[dt.datetime | None] = mapped_column(TZ)
 
     __table_args__ = (
         # a retried create (same submitter, same Idempotency-Key) returns the first ticket

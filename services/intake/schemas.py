@@ -186,9 +186,14 @@ class ListQuerySchema(Schema):
     created_from = UTCDateTime()
     created_to = UTCDateTime()
     keyword = fields.String(validate=validate.Length(min=1, max=200))
+    sla_due_before = UTCDateTime(metadata={
+        "description": "only tickets whose nearest SLA due time is before this instant"})
+    sla_breached = fields.Boolean(metadata={"description": "true: a clock breached its target"})
     sort = fields.String(load_default="-created_at", validate=validate.OneOf(
         ["created_at", "-created_at", "updated_at", "-updated_at", "priority", "-priority",
-         "number", "-number"]))
+         "number", "-number", "sla_due_at", "-sla_due_at"]), metadata={
+        "description": "sla_due_at: nearest breach first (tickets without a running clock "
+                       "last)"})
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
     page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
@@ -247,6 +252,9 @@ class TicketSummarySchema(Schema):
     version = fields.Integer()
     created_at = UTCDateTime()
     updated_at = UTCDateTime()
+    sla_due_at = UTCDateTime(allow_none=True, metadata={
+        "description": "nearest due time of a running SLA clock (from sla)"})
+    sla_breached = fields.Boolean()
 
 
 class TicketSchema(TicketSummarySchema):

@@ -1,4 +1,5 @@
 """Nameko entrypoints of the intake service: translate, delegate to handlers, return dicts."""
+import eventlet.semaphore
 from nameko.events import event_handler
 
 from gongdan_common.entrypoints import rpc
@@ -15,6 +16,9 @@ class IntakeService(HealthMixin):
 
     uow = UnitOfWorkProvider(metadata)
     settings = Settings(handlers.settings_from_config)
+    # sla's projection events come in bursts (one per ticket event): a couple of workers at
+    # a time keep up, and do not take database connections from ticket requests
+    sla_slots = eventlet.semaphore.Semaphore(2)
 
     @rpc
     def create_ticket(self, actor, payload):
@@ -95,6 +99,16 @@ class IntakeService(HealthMixin):
     @event_handler("sla", "timer_due")
     def on_timer_due(self, envelope):
         handlers.timer_due(envelope, self.uow, self.settings)
+
+    @event_handler("sla", "sla_clock_updated")
+    def on_sla_clock_updated(self, envelope):
+        with self.sla_slots:
+            handlers.apply_sla_clock(envelope, self.uow)
+
+    @event_handler("sla", "sla_breached")
+    def on_sla_breached(self, envelope):
+        with self.sla_slots:
+            handlers.apply_sla_breach(envelope, self.uow)
 
     @rpc
     def authorize_attachment(self, actor, ticket_id, kind="intake"):

@@ -1,11 +1,12 @@
-"""sla's service layer: durable timers. Plain functions over a unit of work."""
-from sqlalchemy import select
+"""sla's service layer: durable timers. Plain functions over a unit of work.
+(Calendars and policies: policies.py; clocks: clocks.py.)"""
+from sqlalchemy import select, update
 
 from gongdan_common.events import utcnow
 from gongdan_common.outbox import consume_once
 from gongdan_common.validation import load
 
-from . import events, exceptions as exc, schemas
+from . import clocks, events, exceptions as exc, schemas
 from .models import Timer
 
 _out = schemas.TimerSchema()
@@ -58,7 +59,11 @@ def get(key, uow):
 def fire_due(uow, now=None, limit=500):
     """Fire every pending timer whose time has come: mark it fired and emit `timer_due` in
     one transaction. Rows are claimed with SKIP LOCKED (PostgreSQL) or under SQLite's write
-    lock, so each timer fires once across instances. Returns how many fired."""
+    lock, so each timer fires once across instances. Returns how many fired.
+
+    sla's own timers (owner "sla": a ticket's next warning or breach) are handled here, in
+    the same transaction: the ticket's clocks are re-evaluated, which publishes the warning
+    or breach and arms the ticket's next timer."""
     now = now or utcnow()
     with uow:
         stmt = (select(Timer).where(Timer.status == "pending", Timer.due_at <= now)
@@ -66,12 +71,21 @@ def fire_due(uow, now=None, limit=500):
         if uow.session.bind.dialect.name == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True)
         due = uow.session.scalars(stmt).all()
-        for timer in due:
-            timer.status, timer.fired_at = "fired", now
-            uow.emit(events.TIMER_DUE, {
-                "timer_id": timer.id, "key": timer.key, "kind": timer.kind,
-                "owner": timer.owner, "due_at": timer.due_at, "fired_at": now,
-                "payload": timer.payload or {}}, ticket_id=timer.ticket_id)
-        if due:
-            uow.commit()
+        if not due:
+            return 0
+        # one UPDATE and one outbox INSERT for the whole batch (per-row statements cost a
+        # round trip each: measured in docs/performance.md, SLA)
+        uow.session.execute(update(Timer).where(Timer.id.in_([t.id for t in due]))
+                            .values(status="fired", fired_at=now))
+        own = [t.ticket_id for t in due if t.owner == "sla" and t.kind == clocks.TIMER_KIND]
+        uow.emit_many(events.TIMER_DUE, [({
+            "timer_id": t.id, "key": t.key, "kind": t.kind, "owner": t.owner,
+            "due_at": t.due_at, "fired_at": now, "payload": t.payload or {}},
+            {"ticket_id": t.ticket_id}) for t in due
+            if not (t.owner == "sla" and t.kind == clocks.TIMER_KIND)])
+        if own:
+            policies = clocks.pol.load_policies(uow)
+            for ticket_id in own:
+                clocks.refresh(uow, ticket_id, now, policies)
+        uow.commit()
         return len(due)

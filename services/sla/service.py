@@ -1,4 +1,5 @@
 """Nameko entrypoints of the sla service: translate, delegate to handlers, return dicts."""
+import eventlet.semaphore
 from nameko.events import event_handler
 from nameko.timer import timer
 
@@ -6,18 +7,23 @@ from gongdan_common.dependencies import UnitOfWorkProvider
 from gongdan_common.entrypoints import rpc
 from gongdan_common.health import HealthMixin
 
-from . import handlers
+from . import clocks, handlers, policies
 from .models import metadata
 
 # How often each instance looks for due timers: a timer fires within this, plus the outbox
 # relay's immediate publish, of its due time.
 TICK_SECONDS = 0.2
+# Clock evaluation is CPU work: more than a few at once per process gains nothing, and on
+# PostgreSQL every concurrent worker would hold (and the pool then keep) a connection. A
+# burst of ticket events is worked off by at most this many workers per sla process.
+CLOCK_SLOTS = 4
 
 
 class SlaService(HealthMixin):
     name = "sla"
 
     uow = UnitOfWorkProvider(metadata)
+    clock_slots = eventlet.semaphore.Semaphore(CLOCK_SLOTS)
 
     @timer(interval=TICK_SECONDS)
     def fire_due_timers(self):
@@ -53,3 +59,82 @@ class SlaService(HealthMixin):
     @event_handler("dispatch", "timer_cancelled")
     def dispatch_timer_cancelled(self, envelope):
         handlers.cancel(envelope["data"], self.uow, envelope)
+
+    # ---- clocks: fed by intake's events ---------------------------------------------
+    # Queues do not order events of different types: each step carries the ticket's
+    # version and instant, and clocks are evaluated from the sorted steps.
+
+    @event_handler("intake", "ticket_created")
+    def on_ticket_created(self, envelope):
+        with self.clock_slots:
+            clocks.on_ticket_event(envelope, self.uow)
+
+    @event_handler("intake", "ticket_status_changed")
+    def on_ticket_status_changed(self, envelope):
+        with self.clock_slots:
+            clocks.on_ticket_event(envelope, self.uow)
+
+    @event_handler("intake", "ticket_updated")
+    def on_ticket_updated(self, envelope):
+        with self.clock_slots:
+            clocks.on_ticket_event(envelope, self.uow)
+
+    @event_handler("intake", "ticket_commented")
+    def on_ticket_commented(self, envelope):
+        with self.clock_slots:
+            clocks.on_ticket_event(envelope, self.uow)
+
+    @rpc
+    def ticket_sla(self, ticket_id):
+        return clocks.ticket_sla(ticket_id, self.uow)
+
+    @rpc
+    def rebuild_clocks(self, actor, ticket_id):
+        policies.require_admin(actor)
+        return clocks.rebuild(ticket_id, self.uow)
+
+    @rpc
+    def report(self, actor, query):
+        return clocks.report(actor, query, self.uow)
+
+    @rpc
+    def dry_run(self, actor, payload):
+        return clocks.dry_run(actor, payload, self.uow)
+
+    # ---- calendars and policies -------------------------------------------------------
+
+    @rpc
+    def preview(self, payload):
+        return policies.preview(payload, self.uow)
+
+    @rpc
+    def list_calendars(self):
+        return policies.list_calendars(self.uow)
+
+    @rpc
+    def get_calendar(self, calendar_id):
+        return policies.get_calendar(calendar_id, self.uow)
+
+    @rpc
+    def put_calendar(self, actor, calendar_id, payload):
+        return policies.put_calendar(actor, calendar_id, payload, self.uow, clocks.reevaluate)
+
+    @rpc
+    def delete_calendar(self, actor, calendar_id):
+        return policies.delete_calendar(actor, calendar_id, self.uow)
+
+    @rpc
+    def list_policies(self):
+        return policies.list_policies(self.uow)
+
+    @rpc
+    def get_policy(self, policy_id):
+        return policies.get_policy(policy_id, self.uow)
+
+    @rpc
+    def put_policy(self, actor, policy_id, payload):
+        return policies.put_policy(actor, policy_id, payload, self.uow, clocks.reevaluate)
+
+    @rpc
+    def delete_policy(self, actor, policy_id):
+        return policies.delete_policy(actor, policy_id, self.uow, clocks.reevaluate)

@@ -1,4 +1,5 @@
 """Intake handlers against a real (SQLite) database, no broker: the service layer tier."""
+import uuid
 import zoneinfo
 
 import eventlet
@@ -125,3 +126,37 @@ def test_cached_products_follow_changes(db, monkeypatch):
     monkeypatch.setattr(handlers.time, "monotonic", lambda: later)
     assert handlers.create_ticket(CUSTOMER, payload(), db.unit_of_work(),
                                   SETTINGS)["product_line"] == "line-3"
+
+
+def test_sla_projection_keeps_the_newest_evaluation_and_breach_raises_priority(db):
+    t = handlers.create_ticket(CUSTOMER, payload(impact="individual", urgency="low"),
+                               db.unit_of_work(), SETTINGS)
+    assert t["priority"] == "P4"
+
+    def clock(at, due, breached):
+        return {"event_id": str(uuid.uuid4()), "type": "sla_clock_updated", "data": {
+            "ticket_id": t["id"], "next_due_at": due, "breached": breached,
+            "evaluated_at": at, "clocks": []}}
+
+    handlers.apply_sla_clock(clock("2026-01-01T10:00:00Z", "2026-01-01T11:00:00Z", True),
+                             db.unit_of_work())
+    # an older evaluation arriving late changes nothing
+    handlers.apply_sla_clock(clock("2026-01-01T09:00:00Z", None, False), db.unit_of_work())
+    page = handlers.list_tickets(ADMIN, {"sla_breached": True, "sort": "sla_due_at"},
+                                 db.unit_of_work())
+    assert [i["id"] for i in page["items"]] == [t["id"]]
+    assert page["items"][0]["sla_due_at"] == "2026-01-01T11:00:00Z"
+    assert handlers.list_tickets(ADMIN, {"sla_due_before": "2026-01-01T10:30:00Z"},
+                                 db.unit_of_work())["total"] == 0
+
+    breach = {"event_id": str(uuid.uuid4()), "type": "sla_breached", "data": {
+        "ticket_id": t["id"], "target": "response", "escalation": {"action": "raise_priority"}}}
+    handlers.apply_sla_breach(breach, db.unit_of_work())
+    handlers.apply_sla_breach(breach, db.unit_of_work())  # redelivered: once
+    ticket = handlers.get_ticket(ADMIN, t["id"], db.unit_of_work())
+    assert ticket["priority"] == "P3"
+    assert outbox_types(db).count("ticket_updated") == 1
+    notify = dict(breach, event_id=str(uuid.uuid4()),
+                  data=dict(breach["data"], escalation={"action": "notify"}))
+    handlers.apply_sla_breach(notify, db.unit_of_work())
+    assert handlers.get_ticket(ADMIN, t["id"], db.unit_of_work())["priority"] == "P3"

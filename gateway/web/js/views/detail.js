@@ -7,6 +7,7 @@ import { isStaff, actionPath, REASON_REQUIRED, STAFF_ROLES } from "../model.js";
 import { filePicker, uploadQueue } from "./uploads.js";
 import { actionFields, ratingCard, worklogCard, assignCard, closingCard, timelineCard } from "./work.js";
 import { ticketKbCard } from "./kb.js";
+import { slaCard } from "./sla.js";
 
 const FINISHED = new Set(["closed", "cancelled"]);
 
@@ -43,8 +44,8 @@ export async function detailView(root, ctx) {
       h("div", { class: "detail-grid" },
         h("div", { class: "detail-main" }, descriptionCard(tk), ratingCard(tk, env), closingCard(tk),
           timelineCard(tk), worklogCard(tk, env), conversationCard(tk)),
-        h("aside", { class: "detail-side" }, factsCard(tk, product), assignCard(tk, env), attachmentsCard(tk),
-          ticketKbCard(tk, user))));
+        h("aside", { class: "detail-side" }, factsCard(tk, product), slaCard(tk), assignCard(tk, env),
+          attachmentsCard(tk), ticketKbCard(tk, user))));
   }
 
   // ---- header and actions

@@ -1,0 +1,46 @@
+// A ticket's SLA clocks (GET /tickets/{id}/sla): each target with its due time, what is left
+// in business minutes, and whether it is paused, met or breached. Loaded after the ticket, so
+// the page does not wait for sla; when sla has no clock for the ticket the card says so.
+import { h } from "../dom.js";
+import { t, fmtTime } from "../i18n.js";
+import * as api from "../api.js";
+
+function minutes(value) {
+  if (value === null || value === undefined) return t("common.none");
+  if (value < 1) return t("sla.seconds", { n: Math.round(value * 60) });
+  if (value < 120) return t("sla.minutes", { n: Math.round(value) });
+  return t("sla.hours", { n: (value / 60).toFixed(1) });
+}
+
+function stateText(clock) {
+  if (clock.breached) return t("sla.state.breached");
+  return t(`sla.state.${clock.state}`);
+}
+
+function row(clock) {
+  const cls = clock.breached ? "sla-breached" : clock.state === "paused" ? "sla-paused" : "";
+  return h("tr", { class: cls, dataset: { target: clock.target } },
+    h("th", { scope: "row", text: t(`sla.target.${clock.target}`) }),
+    h("td", { text: stateText(clock) }),
+    h("td", {}, clock.due_at ? h("time", { datetime: clock.due_at, text: fmtTime(clock.due_at) })
+      : clock.met_at ? h("time", { datetime: clock.met_at, text: fmtTime(clock.met_at) })
+        : t("common.none")),
+    h("td", { text: clock.met ? t("common.none") : minutes(clock.remaining_minutes) }));
+}
+
+export function slaCard(tk) {
+  const body = h("div", { class: "sla-body muted", text: t("sla.loading") });
+  const card = h("section", { class: "card sla-card", "aria-live": "polite" },
+    h("h2", { text: t("sla.title") }), body);
+  api.get(`/tickets/${encodeURIComponent(tk.id)}/sla`).then((sla) => {
+    body.className = "sla-body";
+    body.replaceChildren(h("table", { class: "sla-table" },
+      h("thead", {}, h("tr", {},
+        [t("sla.col.target"), t("sla.col.state"), t("sla.col.due"), t("sla.col.left")]
+          .map((text) => h("th", { scope: "col", text })))),
+      h("tbody", {}, sla.clocks.map(row))));
+  }).catch((err) => {
+    body.textContent = err && err.status === 404 ? t("sla.none") : t("sla.unavailable");
+  });
+  return card;
+}

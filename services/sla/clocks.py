@@ -1,0 +1,424 @@
+"""sla's service layer for clocks: intake's events become steps, steps are evaluated into
+clocks (domain.evaluate), warnings and breaches are published once, and each ticket keeps
+at most one pending timer: the next instant one of its clocks needs a look.
+
+Plain functions over a unit of work.
+"""
+import datetime as dt
+from collections import defaultdict
+
+from sqlalchemy import delete, select
+
+from gongdan_common.events import utcnow
+from gongdan_common.outbox import consume_once
+from gongdan_common.validation import load
+
+from . import domain, events, exceptions as exc, policies as pol, schemas
+from .models import Clock, SlaTicket, Step, Timer
+
+OPEN_STATES = ("running", "paused")
+TIMER_KIND = "sla_check"
+
+
+def _time(value):
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+    return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+def _minutes(delta):
+    return None if delta is None else round(delta.total_seconds() / 60, 4)
+
+
+def _aware(value):
+    return value if value is None or value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+
+
+# ---- intake's events -> steps -------------------------------------------------------
+
+def steps_from_event(envelope):
+    """The steps one intake event contributes: (key, at, seq, kind, value) tuples."""
+    data, kind = envelope["data"], envelope["type"]
+    ticket = data["ticket"]
+    at, seq, event_id = _time(envelope["occurred_at"]), ticket["version"], envelope["event_id"]
+    if kind == "ticket_created":
+        return [("created:" + ticket["id"], _time(ticket["created_at"]), 0, "created",
+                 ticket["priority"])]
+    if kind == "ticket_status_changed":
+        return [(event_id, at, seq, "status", data["to_status"])]
+    if kind == "ticket_updated" and "priority" in (data.get("changes") or {}):
+        return [(event_id, at, seq, "priority", data["changes"]["priority"][1])]
+    if kind == "ticket_commented" and not data.get("internal") \
+            and data.get("author_role") in domain.STAFF_ROLES:
+        return [(event_id, at, seq, "response", None)]
+    return []
+
+
+def on_ticket_event(envelope, uow, now=None):
+    """Record what an intake event says about a ticket and re-evaluate its clocks."""
+    with uow:
+        if not consume_once(uow, envelope, "sla.clocks"):
+            return
+        snapshot = envelope["data"]["ticket"]
+        ticket = _project(uow, snapshot)
+        new = steps_from_event(envelope)
+        if envelope["type"] != "ticket_created" and uow.session.scalar(select(Step.id).where(
+                Step.key == "created:" + ticket.ticket_id)) is None:
+            # the creation event has not arrived yet (queues do not order across event
+            # types): start from the snapshot; the real one replaces it when it comes
+            new.append(("created:" + ticket.ticket_id, _time(snapshot["created_at"]), 0,
+                        "created", snapshot["priority"]))
+        for key, at, seq, kind, value in new:
+            row = uow.session.scalar(select(Step).where(Step.key == key))
+            if row is None:
+                uow.session.add(Step(ticket_id=ticket.ticket_id, key=key, at=at, seq=seq,
+                                     kind=kind, value=value))
+            elif envelope["type"] == "ticket_created":
+                row.value, row.at = value, at
+        uow.flush()
+        refresh(uow, ticket.ticket_id, now or utcnow())
+        uow.commit()
+
+
+def _project(uow, snap):
+    ticket = uow.session.get(SlaTicket, snap["id"], with_for_update=_pg(uow))
+    if ticket is None:
+        ticket = SlaTicket(ticket_id=snap["id"], version=-1,
+                           created_at=_time(snap["created_at"]))
+        uow.session.add(ticket)
+    if snap["version"] >= ticket.version:
+        ticket.number, ticket.company_id, ticket.type = snap["number"], snap.get(
+            "company_id"), snap["type"]
+        ticket.priority, ticket.status = snap["priority"], snap["status"]
+        ticket.provider_id, ticket.handler_id = snap.get("provider_id"), snap.get("handler_id")
+        ticket.version, ticket.updated_at = snap["version"], _time(snap["updated_at"])
+    return ticket
+
+
+def _pg(uow):
+    return uow.session.bind.dialect.name == "postgresql"
+
+
+# ---- evaluation ---------------------------------------------------------------------
+
+def terms_factory(policies, ticket_fields):
+    """priority -> {target: Terms} under the given policies, memoised per priority."""
+    cache = {}
+
+    def for_priority(priority):
+        if priority not in cache:
+            policy = domain.choose_policy(policies, dict(ticket_fields, priority=priority))
+            terms = {}
+            if policy is not None:
+                for target in domain.TARGETS:
+                    minutes = policy.get(f"{target}_minutes")
+                    if minutes:
+                        terms[target] = domain.Terms(
+                            dt.timedelta(minutes=minutes), policy["business_calendar"],
+                            policy["warn_share"], policy["id"], policy.get("escalation"))
+            cache[priority] = terms
+        return cache[priority]
+    return for_priority
+
+
+def evaluate_ticket(ticket, steps, policies, now):
+    """{target: view} for one ticket under `policies` (pure apart from its inputs)."""
+    fields_ = {"company_id": ticket.company_id, "type": ticket.type}
+    terms = terms_factory(policies, fields_)
+    domain_steps = [domain.Step(_aware(s.at), s.seq, s.kind, s.value) for s in steps]
+    return {target: domain.evaluate(target, domain_steps,
+                                    lambda p, t=target: terms(p).get(t), now)
+            for target in domain.TARGETS}
+
+
+def _steps(uow, ticket_id):
+    return uow.session.scalars(select(Step).where(Step.ticket_id == ticket_id)).all()
+
+
+def refresh(uow, ticket_id, now, policies=None):
+    """Re-evaluate a ticket's clocks: store them, publish warnings / breaches not yet
+    published, arm the ticket's timer for its next instant, and publish sla_clock_updated
+    when the nearest due time or the breach flag changed. Inside the caller's transaction."""
+    ticket = uow.session.get(SlaTicket, ticket_id, with_for_update=_pg(uow))
+    if ticket is None:
+        return None
+    policies = pol.load_policies(uow) if policies is None else policies
+    views = evaluate_ticket(ticket, _steps(uow, ticket_id), policies, now)
+    clocks = {c.target: c for c in uow.session.scalars(
+        select(Clock).where(Clock.ticket_id == ticket_id)).all()}
+    before = _summary(clocks.values())
+    nexts = []
+    for target, view in views.items():
+        clock = clocks.get(target)
+        if view["state"] == "none":
+            if clock is not None:
+                uow.session.delete(clock)
+                del clocks[target]
+            continue
+        if clock is None:
+            clock = clocks[target] = Clock(ticket_id=ticket_id, target=target)
+            uow.session.add(clock)
+        _store(clock, view, now)
+        _notify(uow, ticket, clock, view, now)
+        instant = domain.next_instant(view, clock.warning_sent_at is not None,
+                                      clock.breach_sent_at is not None)
+        if instant is not None:
+            nexts.append(instant)
+    arm(uow, ticket_id, min(nexts) if nexts else None, now)
+    after = _summary(clocks.values())
+    if after != before:
+        uow.emit(events.SLA_CLOCK_UPDATED, {
+            "ticket_id": ticket_id, "next_due_at": after[0], "breached": after[1],
+            "evaluated_at": now, "clocks": [
+                {"target": c.target, "state": c.state, "due_at": c.due_at,
+                 "breached": c.breached_at is not None} for c in clocks.values()]},
+            ticket_id=ticket_id, ticket_number=ticket.number)
+    return views
+
+
+def _summary(clocks):
+    dues = [_aware(c.due_at) for c in clocks if c.state == "running" and c.due_at is not None]
+    return (min(dues) if dues else None, any(c.breached_at is not None for c in clocks),
+            tuple(sorted((c.target, c.state) for c in clocks)))
+
+
+def _store(clock, view, now):
+    clock.policy_id, clock.priority, clock.state = view["policy_id"], view["priority"], \
+        view["state"]
+    clock.calendar_id = getattr(view["calendar"], "calendar_id", None)
+    clock.target_seconds = view["duration"].total_seconds()
+    clock.spent_seconds = view["spent"].total_seconds()
+    clock.paused_seconds = view["paused"].total_seconds()
+    clock.due_at, clock.met_at = view["due_at"], view["met_at"]
+    clock.warned_at, clock.breached_at = view["warned_at"], view["breached_at"]
+    clock.evaluated_at = now
+
+
+def _notice(ticket, clock, view):
+    return {"ticket_id": ticket.ticket_id, "number": ticket.number, "target": clock.target,
+            "priority": view["priority"], "policy_id": view["policy_id"],
+            "company_id": ticket.company_id, "provider_id": ticket.provider_id,
+            "handler_id": ticket.handler_id, "due_at": view["due_at"] or view["breached_at"],
+            "target_minutes": _minutes(view["duration"]),
+            "spent_minutes": _minutes(view["spent"]), "warn_share": view["warn_share"],
+            "escalation": view["escalation"] or None}
+
+
+def _notify(uow, ticket, clock, view, now):
+    """Publish a warning / breach once per clock, when the evaluation says it happened."""
+    if view["warned_at"] is not None and clock.warning_sent_at is None:
+        clock.warning_sent_at = now
+        if view["breached_at"] is None:  # a breach found at once makes the warning moot
+            uow.emit(events.SLA_WARNING, dict(_notice(ticket, clock, view),
+                                              warned_at=view["warned_at"]),
+                     ticket_id=ticket.ticket_id, ticket_number=ticket.number)
+    if view["breached_at"] is not None and clock.breach_sent_at is None:
+        clock.breach_sent_at = now
+        uow.emit(events.SLA_BREACHED, dict(_notice(ticket, clock, view),
+                                           breached_at=view["breached_at"]),
+                 ticket_id=ticket.ticket_id, ticket_number=ticket.number)
+
+
+def timer_key(ticket_id):
+    return "sla:" + ticket_id
+
+
+def arm(uow, ticket_id, due_at, now):
+    """The ticket's one sla timer: pending at `due_at`, or cancelled when nothing is next."""
+    timer = uow.session.scalar(select(Timer).where(Timer.key == timer_key(ticket_id)))
+    if due_at is None:
+        if timer is not None and timer.status == "pending":
+            timer.status, timer.cancelled_at = "cancelled", now
+        return
+    if timer is None:
+        uow.session.add(Timer(key=timer_key(ticket_id), kind=TIMER_KIND, owner="sla",
+                              ticket_id=ticket_id, due_at=due_at, status="pending",
+                              payload={}, created_at=now))
+    elif timer.status != "pending" or _aware(timer.due_at) != due_at:
+        timer.status, timer.due_at, timer.cancelled_at = "pending", due_at, None
+
+
+def reevaluate(uow, calendar_id=None, policy_id=None, now=None):
+    """After a calendar or policy edit: re-evaluate every open clock it can affect (those
+    on it, and for a policy, the open tickets it now matches). Returns how many tickets."""
+    now = now or utcnow()
+    policies = pol.load_policies(uow)
+    clock_filter = Clock.calendar_id == calendar_id if calendar_id else \
+        Clock.policy_id == policy_id
+    ids = set(uow.session.scalars(select(Clock.ticket_id).where(
+        Clock.state.in_(OPEN_STATES), clock_filter)).all())
+    if calendar_id:
+        ids |= set(uow.session.scalars(select(Clock.ticket_id).where(
+            Clock.state.in_(OPEN_STATES),
+            Clock.policy_id.in_([p["id"] for p in policies
+                                 if p["calendar_id"] == calendar_id]))).all())
+    else:
+        policy = next((p for p in policies if p["id"] == policy_id), None)
+        if policy is not None:
+            stmt = select(SlaTicket.ticket_id).where(
+                SlaTicket.status.not_in(tuple(domain.STOPPED)))
+            for column, key in ((SlaTicket.company_id, "company_id"),
+                                (SlaTicket.type, "ticket_type")):
+                if policy.get(key):
+                    stmt = stmt.where(column == policy[key])
+            ids |= set(uow.session.scalars(stmt).all())
+    for ticket_id in sorted(ids):
+        refresh(uow, ticket_id, now, policies)
+    return len(ids)
+
+
+# ---- reading -------------------------------------------------------------------------
+
+def _clock_out(view):
+    breached = view["breached_at"] is not None
+    return {"target": view["target"], "state": view["state"], "priority": view["priority"],
+            "policy_id": view["policy_id"], "target_minutes": _minutes(view["duration"]),
+            "spent_minutes": _minutes(view["spent"]),
+            "remaining_minutes": _minutes(view["remaining"]),
+            "paused_minutes": _minutes(view["paused"]), "paused": view["state"] == "paused",
+            "due_at": view["due_at"], "warning_at": view["warning_at"],
+            "met_at": view["met_at"], "met": view["met_at"] is not None,
+            "breached": breached, "breached_at": view["breached_at"],
+            "warned_at": view["warned_at"], "escalation": view["escalation"] or None}
+
+
+def ticket_sla(ticket_id, uow, now=None):
+    """Each target of a ticket, evaluated now."""
+    now = now or utcnow()
+    with uow:
+        ticket = uow.session.get(SlaTicket, ticket_id)
+        if ticket is None:
+            raise exc.NO_CLOCKS()
+        views = evaluate_ticket(ticket, _steps(uow, ticket_id), pol.load_policies(uow), now)
+    clocks = [_clock_out(v) for v in views.values() if v["state"] != "none"]
+    if not clocks:
+        raise exc.NO_POLICY()
+    dues = [c["due_at"] for c in clocks if c["state"] == "running"]
+    return schemas.TicketSlaSchema().dump({
+        "ticket_id": ticket.ticket_id, "number": ticket.number, "priority": ticket.priority,
+        "status": ticket.status, "next_due_at": min(dues) if dues else None, "clocks": clocks})
+
+
+def require_staff(actor):
+    if (actor or {}).get("role") not in domain.STAFF_ROLES:
+        raise exc.STAFF_ONLY()
+
+
+def _period(stmt, q):
+    if q.get("created_from"):
+        stmt = stmt.where(SlaTicket.created_at >= q["created_from"])
+    if q.get("created_to"):
+        stmt = stmt.where(SlaTicket.created_at < q["created_to"])
+    return stmt
+
+
+_GROUP = {"priority": lambda t, c: c.priority or t.priority, "type": lambda t, c: t.type,
+          "provider": lambda t, c: t.provider_id, "engineer": lambda t, c: t.handler_id,
+          "month": lambda t, c: _aware(t.created_at).strftime("%Y-%m"),
+          "week": lambda t, c: _aware(t.created_at).strftime("%G-W%V"),
+          "day": lambda t, c: _aware(t.created_at).date().isoformat()}
+
+
+def report(actor, query, uow):
+    """Compliance per group and target, and the mean business time to meet a target."""
+    require_staff(actor)
+    q = load(schemas.ReportQuerySchema(), query)
+    stmt = _period(select(SlaTicket, Clock).join(Clock, Clock.ticket_id == SlaTicket.ticket_id),
+                   q)
+    if q.get("target"):
+        stmt = stmt.where(Clock.target == q["target"])
+    rows = defaultdict(lambda: {"clocks": 0, "met_in_time": 0, "breached": 0, "open": 0,
+                                "met_spent": 0.0, "met": 0})
+    with uow:
+        for ticket, clock in uow.session.execute(stmt.execution_options(yield_per=2000)):
+            row = rows[(_GROUP[q["group_by"]](ticket, clock), clock.target)]
+            row["clocks"] += 1
+            if clock.breached_at is not None:
+                row["breached"] += 1
+            elif clock.state == "met":
+                row["met_in_time"] += 1
+            elif clock.state in OPEN_STATES:
+                row["open"] += 1
+            if clock.state == "met":
+                row["met"] += 1
+                row["met_spent"] += clock.spent_seconds or 0
+    out = []
+    for (group, target), r in sorted(rows.items(), key=lambda kv: (str(kv[0][0]), kv[0][1])):
+        decided = r["met_in_time"] + r["breached"]
+        out.append({"group": group, "target": target, "clocks": r["clocks"],
+                    "met_in_time": r["met_in_time"], "breached": r["breached"],
+                    "open": r["open"],
+                    "compliance": round(r["met_in_time"] / decided, 4) if decided else None,
+                    "mean_business_minutes_to_meet":
+                        round(r["met_spent"] / r["met"] / 60, 2) if r["met"] else None})
+    return schemas.ReportSchema().dump({"group_by": q["group_by"], "rows": out,
+                                        "created_from": q.get("created_from"),
+                                        "created_to": q.get("created_to")})
+
+
+def dry_run(actor, payload, uow, now=None):
+    """Evaluate past tickets under a changed (or new) policy beside the policies in force,
+    and list which would have breached. Nothing is stored."""
+    pol.require_admin(actor)
+    q = load(schemas.DryRunSchema(), payload)
+    now = now or utcnow()
+    with uow:
+        current = pol.load_policies(uow)
+        if q.get("policy_id"):
+            base = next((p for p in current if p["id"] == q["policy_id"]), None)
+            if base is None:
+                raise exc.POLICY_NOT_FOUND()
+            changes = load(schemas.PolicyInSchema(partial=True), q["changes"])
+            candidate = dict(base, **pol.policy_row_values(changes))
+        else:
+            candidate = dict(pol.policy_row_values(load(schemas.PolicyInSchema(),
+                                                        q["changes"])), id="dry-run")
+        pol.check_policy(uow, candidate)
+        candidate["business_calendar"] = pol.business_calendar(
+            pol._calendar(uow, candidate["calendar_id"]))
+        changed = [p for p in current if p["id"] != candidate["id"]] + [candidate]
+        stmt = _period(select(SlaTicket).order_by(SlaTicket.created_at), q)
+        tickets = uow.session.scalars(stmt.limit(20000)).all()
+        result = {"tickets": len(tickets), "clocks": 0, "breached_now": 0, "breached_then": 0,
+                  "newly_breached": 0, "no_longer_breached": 0, "items": []}
+        for ticket in tickets:
+            steps = _steps(uow, ticket.ticket_id)
+            before = evaluate_ticket(ticket, steps, current, now)
+            after = evaluate_ticket(ticket, steps, changed, now)
+            for target in domain.TARGETS:
+                b, a = before[target], after[target]
+                if a["state"] == "none" and b["state"] == "none":
+                    continue
+                result["clocks"] += 1
+                was, would = b.get("breached_at") is not None, a.get("breached_at") is not None
+                result["breached_now"] += was
+                result["breached_then"] += would
+                result["newly_breached"] += would and not was
+                result["no_longer_breached"] += was and not would
+                if (was or would) and len(result["items"]) < q["limit"]:
+                    result["items"].append({
+                        "ticket_id": ticket.ticket_id, "number": ticket.number,
+                        "target": target, "breached_now": was, "breached_then": would,
+                        "breached_at": a.get("breached_at")})
+    return schemas.DryRunResultSchema().dump(result)
+
+
+def rebuild(ticket_id, uow, now=None):
+    """Drop a ticket's stored clocks and evaluate them again from its steps (the stored
+    notices stay sent: a rebuild does not repeat warnings or breaches)."""
+    now = now or utcnow()
+    with uow:
+        sent = {c.target: (c.warning_sent_at, c.breach_sent_at) for c in uow.session.scalars(
+            select(Clock).where(Clock.ticket_id == ticket_id)).all()}
+        uow.session.execute(delete(Clock).where(Clock.ticket_id == ticket_id))
+        for target, (warning, breach) in sent.items():
+            uow.session.add(Clock(ticket_id=ticket_id, target=target, state="none",
+                                  warning_sent_at=warning, breach_sent_at=breach,
+                                  evaluated_at=now))
+        uow.flush()
+        views = refresh(uow, ticket_id, now)
+        uow.commit()
+    if views is None:
+        raise exc.NO_CLOCKS()
+    return [_clock_out(v) for v in views.values() if v["state"] != "none"]
+
