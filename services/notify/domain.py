@@ -14,7 +14,12 @@ import zoneinfo
 
 CHANNELS = ("inbox", "email", "sms")          # what a person can receive
 SELECTORS = ("assignee", "previous_assignee", "submitter", "company_admins",
-             "provider_admins", "agents", "admins")
+             "provider_admins", "agents", "admins", "escalation")
+# "escalation": whom an SLA policy's escalation names (sla_warning / sla_breached carry
+# data.escalation.notify as roles); the desk's leads hold the admin role.
+ESCALATION_ROLES = {"provider_admin": "provider_admins", "support_lead": "admins",
+                    "agent": "agents", "admin": "admins", "engineer": "assignee"}
+ESCALATION_FALLBACK = ("provider_admins", "agents")
 P1 = "P1"
 
 
@@ -52,9 +57,9 @@ DEFAULT_RULES = [
           notify_actor=True),
     _rule("follow_up_due", "intake.follow_up_due", "follow_up_due", ["agents"],
           ["inbox", "email"]),
-    _rule("sla_warning", "sla.sla_warning", "sla_warning", ["provider_admins", "agents"],
+    _rule("sla_warning", "sla.sla_warning", "sla_warning", ["escalation"],
           ["inbox", "email"], sms_on_p1=True),
-    _rule("sla_breached", "sla.sla_breached", "sla_breached", ["provider_admins", "agents"],
+    _rule("sla_breached", "sla.sla_breached", "sla_breached", ["escalation"],
           ["inbox", "email"], sms_on_p1=True),
     _rule("dispatch_failed", "dispatch.dispatch_failed", "dispatch_failed", ["agents"],
           ["inbox"]),
@@ -106,12 +111,27 @@ def ticket_of(envelope):
     ticket = dict(data.get("ticket") or {})
     ticket.setdefault("id", envelope.get("ticket_id") or data.get("ticket_id"))
     ticket.setdefault("number", envelope.get("ticket_number") or data.get("ticket_number"))
-    for name in ("priority", "title", "company_id", "provider_id", "submitter_id"):
+    for name in ("priority", "title", "company_id", "provider_id", "submitter_id",
+                 "handler_id"):
         if name not in ticket and data.get(name) is not None:
             ticket[name] = data[name]
     if "provider_id" not in ticket and data.get("provider_id"):
         ticket["provider_id"] = data["provider_id"]
     return ticket
+
+
+def rule_selectors(rule, envelope):
+    """The rule's selectors with "escalation" replaced by the roles the event's SLA
+    escalation names (provider admins and agents when it names none)."""
+    out = []
+    for selector in rule["recipients"]:
+        if selector == "escalation":
+            named = ((envelope.get("data") or {}).get("escalation") or {}).get("notify") or []
+            expanded = [ESCALATION_ROLES[r] for r in named if r in ESCALATION_ROLES]
+            out.extend(expanded or ESCALATION_FALLBACK)
+        else:
+            out.append(selector)
+    return list(dict.fromkeys(out))
 
 
 def selector_query(selector, envelope):

@@ -92,7 +92,7 @@ def plan_inputs(envelope, uow, config=None):
 def directory_queries(envelope, rules):
     queries = []
     for rule in rules:
-        for selector in rule["recipients"]:
+        for selector in domain.rule_selectors(rule, envelope):
             q = domain.selector_query(selector, envelope)
             if q is not None and q not in queries:
                 queries.append(q)
@@ -116,7 +116,7 @@ def ingest(envelope, uow, directory, settings, now=None, config=None):
         done = set()
         ticket = domain.ticket_of(envelope)
         for rule in rules:
-            for selector in rule["recipients"]:
+            for selector in domain.rule_selectors(rule, envelope):
                 q = domain.selector_query(selector, envelope)
                 for user in people.get(q, []) if q else []:
                     if user["id"] in done or (user["id"] == actor_id

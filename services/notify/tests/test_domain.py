@@ -69,6 +69,27 @@ def test_selectors_read_the_people_from_the_event():
     assert domain.ticket_of(assigned)["number"] == "TS1"
 
 
+def test_sla_notices_go_to_whom_the_policy_escalation_names():
+    rules = domain.effective_rules([])
+
+    def breach(escalation):
+        return envelope("sla", "sla_breached", {
+            "ticket_id": "t-1", "number": "TS1", "target": "response", "priority": "P2",
+            "provider_id": "p-1", "handler_id": "u-e", "escalation": escalation},
+            ticket_id="t-1", ticket_number="TS1")
+
+    named = breach({"action": "notify", "notify": ["support_lead", "provider_admin",
+                                                   "engineer", "nobody"]})
+    [rule] = domain.matching_rules(named, rules)
+    assert rule["id"] == "sla_breached"
+    assert domain.rule_selectors(rule, named) == ["admins", "provider_admins", "assignee"]
+    assert [domain.selector_query(s, named) for s in domain.rule_selectors(rule, named)] == [
+        ("role", "admin", None), ("role", "provider_admin", "p-1"), ("id", "u-e")]
+    for silent in (breach(None), breach({"action": "raise_priority"})):
+        assert domain.rule_selectors(rule, silent) == ["provider_admins", "agents"]
+    assert domain.ticket_of(named)["number"] == "TS1"
+
+
 def test_channels_follow_rule_priority_and_preference():
     rule = next(r for r in domain.DEFAULT_RULES if r["id"] == "assigned")
     assert domain.channels_for(rule, None, "P2") == ["inbox", "email"]
