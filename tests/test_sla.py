@@ -111,8 +111,8 @@ def test_clock_pause_priority_warning_restart_breach_escalation(
     calendar = r.json()["id"]
     fast = admin.post("/admin/sla/policies", {
         "name": "fast-" + secrets.token_hex(3), "company_id": company, "calendar_id": calendar,
-        "response_minutes": 0.15, "resolution_minutes": 600, "warn_share": 0.5,
-        "escalation": {"action": "raise_priority"}})
+        "response_minutes": 0.15, "resolution_minutes": 600, "update_minutes": 600,
+        "warn_share": 0.5, "escalation": {"action": "raise_priority"}})
     assert fast.status_code == 201, fast.text
     slow = admin.post("/admin/sla/policies", {
         "name": "slow-" + secrets.token_hex(3), "company_id": company, "priority": "P4",
@@ -209,7 +209,24 @@ def test_clock_pause_priority_warning_restart_breach_escalation(
         assert [i["id"] for i in ordered] == [tid, other["id"]]
         assert ordered[0]["sla_breached"] and ordered[1]["sla_due_at"]
 
-        # report and dry run
+        # the update interval: the first public staff reply starts its first cycle
+        assert agent.post(f"/tickets/{tid}/comments",
+                          {"body": "正在排查 / investigating"}).status_code == 201
+        deadline = time.monotonic() + 10
+        while sla()[1]["update"]["cycle"] != 1 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        update = sla()[1]["update"]
+        assert update["state"] == "running" and update["target_minutes"] == 600, update
+        assert abs(instant(update["due_at"]) - instant(update["cycle_started_at"])
+                   - dt.timedelta(minutes=600)) < dt.timedelta(seconds=1)
+
+        # report and dry run; days are the business time zone's (Asia/Shanghai)
+        by_day = agent.get("/reports/sla", params={"group_by": "day", "target": "response",
+                                                   "created_from": ticket["created_at"]})
+        local_day = instant(ticket["created_at"]).astimezone(
+            dt.timezone(dt.timedelta(hours=8))).date().isoformat()
+        assert by_day.json()["tz"] == "Asia/Shanghai"
+        assert local_day in [row["group"] for row in by_day.json()["rows"]], by_day.text
         report = agent.get("/reports/sla", params={"group_by": "priority",
                                                    "target": "response"}).json()
         assert any(row["breached"] >= 1 for row in report["rows"]), report

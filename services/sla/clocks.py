@@ -5,6 +5,7 @@ at most one pending timer: the next instant one of its clocks needs a look.
 Plain functions over a unit of work.
 """
 import datetime as dt
+import zoneinfo
 from collections import defaultdict
 
 from sqlalchemy import delete, select
@@ -16,7 +17,7 @@ from gongdan_common.validation import load
 from . import domain, events, exceptions as exc, policies as pol, schemas
 from .models import Clock, SlaTicket, Step, Timer
 
-OPEN_STATES = ("running", "paused")
+OPEN_STATES = ("running", "paused", "pending")
 TIMER_KIND = "sla_check"
 
 
@@ -159,6 +160,7 @@ def refresh(uow, ticket_id, now, policies=None):
             clock = clocks[target] = Clock(ticket_id=ticket_id, target=target)
             uow.session.add(clock)
         _store(clock, view, now)
+        _start_cycle(clock, view)
         _notify(uow, ticket, clock, view, now)
         instant = domain.next_instant(view, clock.warning_sent_at is not None,
                                       clock.breach_sent_at is not None)
@@ -194,6 +196,15 @@ def _store(clock, view, now):
     clock.evaluated_at = now
 
 
+def _start_cycle(clock, view):
+    """A clock with cycles (update) sends its warning and breach once per cycle: a new
+    cycle forgets the notices sent for the previous one."""
+    start = view.get("cycle_started_at")
+    if start is not None and _aware(clock.cycle_started_at) != start:
+        clock.cycle_started_at = start
+        clock.warning_sent_at = clock.breach_sent_at = None
+
+
 def _notice(ticket, clock, view):
     return {"ticket_id": ticket.ticket_id, "number": ticket.number, "target": clock.target,
             "priority": view["priority"], "policy_id": view["policy_id"],
@@ -201,7 +212,8 @@ def _notice(ticket, clock, view):
             "handler_id": ticket.handler_id, "due_at": view["due_at"] or view["breached_at"],
             "target_minutes": _minutes(view["duration"]),
             "spent_minutes": _minutes(view["spent"]), "warn_share": view["warn_share"],
-            "escalation": view["escalation"] or None}
+            "escalation": view["escalation"] or None,
+            "cycle_started_at": view.get("cycle_started_at")}
 
 
 def _notify(uow, ticket, clock, view, now):
@@ -279,7 +291,8 @@ def _clock_out(view):
             "due_at": view["due_at"], "warning_at": view["warning_at"],
             "met_at": view["met_at"], "met": view["met_at"] is not None,
             "breached": breached, "breached_at": view["breached_at"],
-            "warned_at": view["warned_at"], "escalation": view["escalation"] or None}
+            "warned_at": view["warned_at"], "escalation": view["escalation"] or None,
+            "cycle": view.get("cycle"), "cycle_started_at": view.get("cycle_started_at")}
 
 
 def ticket_sla(ticket_id, uow, now=None):
@@ -312,15 +325,28 @@ def _period(stmt, q):
     return stmt
 
 
-_GROUP = {"priority": lambda t, c: c.priority or t.priority, "type": lambda t, c: t.type,
-          "provider": lambda t, c: t.provider_id, "engineer": lambda t, c: t.handler_id,
-          "month": lambda t, c: _aware(t.created_at).strftime("%Y-%m"),
-          "week": lambda t, c: _aware(t.created_at).strftime("%G-W%V"),
-          "day": lambda t, c: _aware(t.created_at).date().isoformat()}
+def settings_from_config(config):
+    """TIMEZONE (Asia/Shanghai): the business time zone reports group months, weeks and
+    days in."""
+    return {"tz": zoneinfo.ZoneInfo(config.get("TIMEZONE") or "Asia/Shanghai")}
 
 
-def report(actor, query, uow):
-    """Compliance per group and target, and the mean business time to meet a target."""
+def _local(ticket, tz):
+    return _aware(ticket.created_at).astimezone(tz)
+
+
+_GROUP = {"priority": lambda t, c, tz: c.priority or t.priority,
+          "type": lambda t, c, tz: t.type,
+          "provider": lambda t, c, tz: t.provider_id,
+          "engineer": lambda t, c, tz: t.handler_id,
+          "month": lambda t, c, tz: _local(t, tz).strftime("%Y-%m"),
+          "week": lambda t, c, tz: _local(t, tz).strftime("%G-W%V"),
+          "day": lambda t, c, tz: _local(t, tz).date().isoformat()}
+
+
+def report(actor, query, uow, tz=dt.timezone.utc):
+    """Compliance per group and target, and the mean business time to meet a target.
+    Months, weeks and days are those of `tz` (the business time zone, config TIMEZONE)."""
     require_staff(actor)
     q = load(schemas.ReportQuerySchema(), query)
     stmt = _period(select(SlaTicket, Clock).join(Clock, Clock.ticket_id == SlaTicket.ticket_id),
@@ -331,7 +357,7 @@ def report(actor, query, uow):
                                 "met_spent": 0.0, "met": 0})
     with uow:
         for ticket, clock in uow.session.execute(stmt.execution_options(yield_per=2000)):
-            row = rows[(_GROUP[q["group_by"]](ticket, clock), clock.target)]
+            row = rows[(_GROUP[q["group_by"]](ticket, clock, tz), clock.target)]
             row["clocks"] += 1
             if clock.breached_at is not None:
                 row["breached"] += 1
@@ -351,7 +377,7 @@ def report(actor, query, uow):
                     "compliance": round(r["met_in_time"] / decided, 4) if decided else None,
                     "mean_business_minutes_to_meet":
                         round(r["met_spent"] / r["met"] / 60, 2) if r["met"] else None})
-    return schemas.ReportSchema().dump({"group_by": q["group_by"], "rows": out,
+    return schemas.ReportSchema().dump({"group_by": q["group_by"], "rows": out, "tz": str(tz),
                                         "created_from": q.get("created_from"),
                                         "created_to": q.get("created_to")})
 
@@ -408,13 +434,14 @@ def rebuild(ticket_id, uow, now=None):
     notices stay sent: a rebuild does not repeat warnings or breaches)."""
     now = now or utcnow()
     with uow:
-        sent = {c.target: (c.warning_sent_at, c.breach_sent_at) for c in uow.session.scalars(
-            select(Clock).where(Clock.ticket_id == ticket_id)).all()}
+        sent = {c.target: (c.warning_sent_at, c.breach_sent_at, c.cycle_started_at)
+                for c in uow.session.scalars(
+                    select(Clock).where(Clock.ticket_id == ticket_id)).all()}
         uow.session.execute(delete(Clock).where(Clock.ticket_id == ticket_id))
-        for target, (warning, breach) in sent.items():
+        for target, (warning, breach, cycle) in sent.items():
             uow.session.add(Clock(ticket_id=ticket_id, target=target, state="none",
                                   warning_sent_at=warning, breach_sent_at=breach,
-                                  evaluated_at=now))
+                                  cycle_started_at=cycle, evaluated_at=now))
         uow.flush()
         views = refresh(uow, ticket_id, now)
         uow.commit()

@@ -15,18 +15,25 @@ Rules
 - A priority change switches to the targets (and calendar) of the new priority from that
   instant on, keeping the business time already spent and the time already paused.
 - Warning when the business time spent reaches `warn_share` of the target, breach at 100%.
+- `update` (policies with `update_minutes`): once the response target is met (first public
+  staff reply or start of work) the customer is owed a public staff update at least every
+  `update_minutes` of business time. Each public staff reply starts a new cycle (spent,
+  warning and breach start again); needs_info and suspended pause it; resolve ends the
+  cycle (a reopen starts a new one); closed and cancelled stop it. Before the first
+  response it is `pending`. See `evaluate_update`.
 """
 import datetime as dt
 from dataclasses import dataclass
 
 from .calendar import ZERO
 
-TARGETS = ("completeness", "response", "resolution")
+TARGETS = ("completeness", "response", "resolution", "update")
 PRIORITIES = ("P1", "P2", "P3", "P4")
 TICKET_TYPES = ("consult", "defect", "customization", "license", "repair", "inspection",
                 "installation")
 PAUSED = frozenset({"needs_info", "suspended", "resolved"})
 STOPPED = frozenset({"closed", "cancelled"})
+UPDATE_ENDED = STOPPED | {"resolved"}  # no update is owed in these
 ESCALATIONS = ("notify", "raise_priority", "handoff")
 STAFF_ROLES = frozenset({"agent", "admin", "provider_admin", "engineer", "system"})
 
@@ -110,6 +117,54 @@ def _met_or_stopped(target, before, step, met_at, stopped_at):
     return met_at, stopped_at
 
 
+def _spend(terms, a, b, spent, warned_at, breached_at):
+    """Run a clock from a to b under `terms`: (spent, warned_at, breached_at) afterwards."""
+    if terms is None or b <= a:
+        return spent, warned_at, breached_at
+    cal = terms.calendar
+    portion = cal.between(a, b)
+    warn = terms.duration * terms.warn_share
+    if warned_at is None and spent + portion >= warn:
+        warned_at = cal.add(a, max(warn - spent, ZERO))
+    if breached_at is None and spent + portion >= terms.duration:
+        breached_at = cal.add(a, max(terms.duration - spent, ZERO))
+    return spent + portion, warned_at, breached_at
+
+
+def _finish(out, terms, state, now):
+    """Complete a clock's view with its terms, its state and (running) its due times."""
+    if terms is None:
+        out.update(state="none", duration=None, remaining=None, policy_id=None,
+                   escalation=None, calendar=None)
+        return out
+    spent = out["spent"]
+    out.update(state=state, duration=terms.duration,
+               remaining=max(terms.duration - spent, ZERO), policy_id=terms.policy_id,
+               escalation=terms.escalation, warn_share=terms.warn_share,
+               calendar=terms.calendar)
+    if state == "running":
+        cal = terms.calendar
+        out["due_at"] = out["breached_at"] or cal.add(now, terms.duration - spent)
+        if out["warned_at"] is None:
+            out["warning_at"] = cal.add(now, max(terms.duration * terms.warn_share - spent,
+                                                 ZERO))
+    return out
+
+
+def _after_creation(steps, created, now):
+    """(step, instant) for each step after the creation up to `now`, in (instant, version)
+    order; an instant never goes back before the previous one."""
+    prev = created.at
+    for step in sorted(steps, key=lambda s: (s.at, s.seq)):
+        if step is created:
+            continue
+        at = max(step.at, prev)
+        if at > now:
+            return
+        yield step, at
+        prev = at
+
+
 def evaluate(target, steps, terms_for, now):
     """What the `target` clock says at `now`, from the ticket's steps.
 
@@ -118,7 +173,8 @@ def evaluate(target, steps, terms_for, now):
     state (running | paused | met | stopped | none), spent, paused (wall time), target,
     remaining, due_at, warning_at, warned_at, breached_at, met_at, policy_id, escalation.
     """
-    steps = sorted(steps, key=lambda s: (s.at, s.seq))
+    if target == "update":
+        return evaluate_update(steps, terms_for, now)
     created = next((s for s in steps if s.kind == "created"), None)
     if created is None:
         return {"state": "none"}
@@ -130,26 +186,12 @@ def evaluate(target, steps, terms_for, now):
 
     def run(a, b):
         nonlocal spent, warned_at, breached_at
-        if terms is None or b <= a:
-            return
-        cal = terms.calendar
-        portion = cal.between(a, b)
-        warn = terms.duration * terms.warn_share
-        if warned_at is None and spent + portion >= warn:
-            warned_at = cal.add(a, max(warn - spent, ZERO))
-        if breached_at is None and spent + portion >= terms.duration:
-            breached_at = cal.add(a, max(terms.duration - spent, ZERO))
-        spent += portion
+        spent, warned_at, breached_at = _spend(terms, a, b, spent, warned_at, breached_at)
 
     def running():
         return met_at is None and stopped_at is None and status not in PAUSED
 
-    for step in steps:
-        if step is created:
-            continue
-        at = max(step.at, prev)
-        if at > now:
-            break
+    for step, at in _after_creation(steps, created, now):
         if running():
             run(prev, at)
         elif stopped_at is None and status in PAUSED:
@@ -171,27 +213,74 @@ def evaluate(target, steps, terms_for, now):
     out = {"target": target, "priority": priority, "met_at": met_at, "stopped_at": stopped_at,
            "warned_at": warned_at, "breached_at": breached_at, "spent": spent,
            "paused": paused, "due_at": None, "warning_at": None}
-    if terms is None:
-        out.update(state="none", duration=None, remaining=None, policy_id=None,
-                   escalation=None, calendar=None)
-        return out
-    out.update(duration=terms.duration, remaining=max(terms.duration - spent, ZERO),
-               policy_id=terms.policy_id, escalation=terms.escalation,
-               warn_share=terms.warn_share, calendar=terms.calendar)
     if met_at is not None:
-        out["state"] = "met"
+        state = "met"
     elif stopped_at is not None:
-        out["state"] = "stopped"
-    elif status in PAUSED:
-        out["state"] = "paused"
+        state = "stopped"
     else:
-        out["state"] = "running"
-        cal = terms.calendar
-        out["due_at"] = breached_at or cal.add(now, terms.duration - spent)
-        if warned_at is None:
-            out["warning_at"] = cal.add(now, max(terms.duration * terms.warn_share - spent,
-                                                 ZERO))
-    return out
+        state = "paused" if status in PAUSED else "running"
+    return _finish(out, terms, state, now)
+
+
+def evaluate_update(steps, terms_for, now):
+    """What the `update` clock says at `now` (see the module's rules): the current cycle's
+    business time, warning and breach, plus `cycle` (how many cycles began, 0 before the
+    first response) and `cycle_started_at` (the instant the current cycle began)."""
+    created = next((s for s in steps if s.kind == "created"), None)
+    if created is None:
+        return {"state": "none"}
+    status, priority = "new", created.value
+    terms = terms_for(priority)
+    cycle, cycle_start, stopped_at, final, responded = 0, None, None, False, False
+    spent = paused = ZERO
+    warned_at = breached_at = None
+    prev = created.at
+
+    def advance(until):
+        nonlocal spent, paused, warned_at, breached_at
+        if cycle_start is None or final or status in UPDATE_ENDED:
+            return
+        if status in PAUSED:
+            paused += until - prev
+        else:
+            spent, warned_at, breached_at = _spend(terms, prev, until, spent, warned_at,
+                                                   breached_at)
+
+    for step, at in _after_creation(steps, created, now):
+        advance(at)
+        prev, before = at, status
+        if step.kind == "status":
+            status = step.value
+        elif step.kind == "priority" and step.value:
+            priority = step.value
+            terms = terms_for(priority)
+        # the response target is met (as domain.evaluate has it) by a public staff reply or
+        # the start of work, whatever the status; the first cycle begins once it is open
+        responded = responded or step.kind == "response" or status == "in_progress"
+        if final or status in UPDATE_ENDED:
+            stopped_at = stopped_at if final or before in UPDATE_ENDED else at
+            final = final or status in STOPPED  # closed and cancelled are for good
+            continue
+        stopped_at = None
+        if step.kind == "response" or (cycle == 0 and responded) or (
+                cycle and step.kind == "status" and before == "resolved"):
+            cycle, cycle_start = cycle + 1, at
+            spent = paused = ZERO
+            warned_at = breached_at = None
+    if now > prev:
+        advance(now)
+
+    out = {"target": "update", "priority": priority, "met_at": None,
+           "stopped_at": stopped_at, "warned_at": warned_at, "breached_at": breached_at,
+           "spent": spent, "paused": paused, "due_at": None, "warning_at": None,
+           "cycle": cycle, "cycle_started_at": cycle_start}
+    if final or status in UPDATE_ENDED:
+        state = "stopped"
+    elif cycle_start is None:
+        state = "pending"
+    else:
+        state = "paused" if status in PAUSED else "running"
+    return _finish(out, terms, state, now)
 
 
 def next_instant(view, warning_sent, breach_sent):

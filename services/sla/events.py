@@ -45,7 +45,8 @@ class SlaNoticeData(Schema):
     ticket_id = fields.String(required=True)
     number = fields.String(allow_none=True)
     target = fields.String(required=True, metadata={
-        "description": "completeness | response | resolution"})
+        "description": "completeness | response | resolution | update (once per update "
+                       "cycle)"})
     priority = fields.String(allow_none=True)
     policy_id = fields.String(allow_none=True)
     company_id = fields.String(allow_none=True)
@@ -57,6 +58,9 @@ class SlaNoticeData(Schema):
         "description": "business minutes used when the notice was decided"})
     warn_share = fields.Float(required=True)
     escalation = fields.Nested(EscalationData, allow_none=True)
+    cycle_started_at = UTCDateTime(allow_none=True, metadata={
+        "description": "update: when the cycle began (a public staff reply, the start of "
+                       "work or a reopen); null for other targets"})
 
 
 class SlaWarningData(SlaNoticeData):
@@ -71,7 +75,8 @@ class SlaBreachedData(SlaNoticeData):
 class ClockStateData(Schema):
     target = fields.String(required=True)
     state = fields.String(required=True, metadata={
-        "description": "running | paused | met | stopped"})
+        "description": "running | paused | met | stopped | pending (update, before the "
+                       "first response)"})
     due_at = UTCDateTime(allow_none=True)
     breached = fields.Boolean(required=True)
 

@@ -134,5 +134,7 @@ class Clock(Base):
     breached_at: Mapped[dt.datetime | None] = mapped_column(TZ)
     warning_sent_at: Mapped[dt.datetime | None] = mapped_column(TZ)
     breach_sent_at: Mapped[dt.datetime | None] = mapped_column(TZ)
+    # update clock: the instant its current cycle began; a new cycle resets the sent flags
+    cycle_started_at: Mapped[dt.datetime | None] = mapped_column(TZ)
     evaluated_at: Mapped[dt.datetime] = mapped_column(TZ)
     __table_args__ = (UniqueConstraint("ticket_id", "target", name="uq_clocks_ticket_target"),)

@@ -140,7 +140,8 @@ class PolicyInSchema(Schema):
     response_minutes = fields.Float(allow_none=True, validate=MINUTES)
     resolution_minutes = fields.Float(allow_none=True, validate=MINUTES)
     update_minutes = fields.Float(allow_none=True, validate=MINUTES, metadata={
-        "description": "optional update interval (shown, not clocked)"})
+        "description": "optional update interval: after the first response, a public staff update is due "
+        "at least this often (business minutes); clocked as target `update`"})
     warn_share = fields.Float(load_default=0.8, validate=validate.Range(
         min=0, max=1, min_inclusive=False, max_inclusive=False), metadata={
         "description": "warn when this share of a target is used (0 < share < 1)"})
@@ -205,7 +206,9 @@ class PreviewResultSchema(Schema):
 
 class ClockSchema(Schema):
     target = fields.String(metadata={"enum": list(domain.TARGETS)})
-    state = fields.String(metadata={"enum": ["running", "paused", "met", "stopped"]})
+    state = fields.String(metadata={
+        "enum": ["running", "paused", "met", "stopped", "pending"],
+        "description": "pending: the update clock before the first response"})
     priority = fields.String()
     policy_id = fields.String(allow_none=True)
     target_minutes = fields.Float()
@@ -221,6 +224,12 @@ class ClockSchema(Schema):
     breached_at = UTCDateTime(allow_none=True)
     warned_at = UTCDateTime(allow_none=True)
     escalation = fields.Dict(allow_none=True)
+    cycle = fields.Integer(allow_none=True, metadata={
+        "description": "update: how many update cycles began (each public staff reply "
+                       "starts one); null for other targets"})
+    cycle_started_at = UTCDateTime(allow_none=True, metadata={
+        "description": "update: when the current cycle began; spent, due_at, warning and "
+                       "breach are the current cycle's"})
 
 
 class TicketSlaSchema(Schema):
@@ -260,6 +269,8 @@ class ReportRowSchema(Schema):
 
 class ReportSchema(Schema):
     group_by = fields.String()
+    tz = fields.String(metadata={
+        "description": "the time zone months, weeks and days are grouped in (config TIMEZONE)"})
     created_from = UTCDateTime(allow_none=True)
     created_to = UTCDateTime(allow_none=True)
     rows = fields.List(fields.Nested(ReportRowSchema))

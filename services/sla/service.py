@@ -3,7 +3,7 @@ import eventlet.semaphore
 from nameko.events import event_handler
 from nameko.timer import timer
 
-from gongdan_common.dependencies import UnitOfWorkProvider
+from gongdan_common.dependencies import Settings, UnitOfWorkProvider
 from gongdan_common.entrypoints import rpc
 from gongdan_common.health import HealthMixin
 
@@ -23,6 +23,7 @@ class SlaService(HealthMixin):
     name = "sla"
 
     uow = UnitOfWorkProvider(metadata)
+    settings = Settings(clocks.settings_from_config)
     clock_slots = eventlet.semaphore.Semaphore(CLOCK_SLOTS)
 
     @timer(interval=TICK_SECONDS)
@@ -95,7 +96,7 @@ class SlaService(HealthMixin):
 
     @rpc
     def report(self, actor, query):
-        return clocks.report(actor, query, self.uow)
+        return clocks.report(actor, query, self.uow, self.settings["tz"])
 
     @rpc
     def dry_run(self, actor, payload):

@@ -276,6 +276,9 @@ def test_service_consumes_intake_events_and_answers_over_rpc(start_service, rabb
     # the seeded P1 policy: respond within 15 minutes, around the clock
     assert by["response"]["target_minutes"] == 15 and by["response"]["state"] == "running"
     assert by["resolution"]["target_minutes"] == 1440
+    # report periods are grouped in the configured business time zone (default Shanghai)
+    with entrypoint_hook(container, "report") as report:
+        assert report({"role": "agent"}, {"group_by": "day"})["tz"] == "Asia/Shanghai"
     with pytest.raises(AppError) as err, entrypoint_hook(container, "put_policy") as put:
         put({"role": "agent"}, None, {"name": "x"})
     assert err.value.code == "admin_only" and err.value.status == 403

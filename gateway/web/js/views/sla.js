@@ -17,10 +17,19 @@ function stateText(clock) {
   return t(`sla.state.${clock.state}`);
 }
 
+// The update clock restarts with every public staff reply: say which cycle is shown.
+function targetCell(clock) {
+  const label = t(`sla.target.${clock.target}`);
+  if (!clock.cycle_started_at) return h("th", { scope: "row", text: label });
+  return h("th", { scope: "row" }, label, h("br"),
+    h("small", { class: "muted",
+      text: t("sla.cycle", { n: clock.cycle, since: fmtTime(clock.cycle_started_at) }) }));
+}
+
 function row(clock) {
   const cls = clock.breached ? "sla-breached" : clock.state === "paused" ? "sla-paused" : "";
   return h("tr", { class: cls, dataset: { target: clock.target } },
-    h("th", { scope: "row", text: t(`sla.target.${clock.target}`) }),
+    targetCell(clock),
     h("td", { text: stateText(clock) }),
     h("td", {}, clock.due_at ? h("time", { datetime: clock.due_at, text: fmtTime(clock.due_at) })
       : clock.met_at ? h("time", { datetime: clock.met_at, text: fmtTime(clock.met_at) })
