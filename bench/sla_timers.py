@@ -3,6 +3,7 @@ and business-time computations per second.
 
     .venv/bin/python -m bench.sla_timers [--backend postgresql|sqlite] [--clocks 1000000]
                                         [--rate 1000] [--duration 10] [--ticks 100]
+                                        [--arithmetic-only]
 
 What it builds (bulk SQL straight into fresh sla databases migrated with
 gongdan_common.migrate.upgrade, not through the API):
@@ -271,17 +272,36 @@ def business_time(seconds=3.0):
     terms = {"P3": domain.Terms(dt.timedelta(minutes=60), cal, 0.8, "p3"),
              "P2": domain.Terms(dt.timedelta(minutes=30), cal, 0.8, "p2")}
 
+    def history(t):
+        return [domain.Step(t, 0, "created", "P3"),
+                domain.Step(t + dt.timedelta(minutes=20), 2, "status", "assigned"),
+                domain.Step(t + dt.timedelta(minutes=40), 3, "status", "needs_info"),
+                domain.Step(t + dt.timedelta(hours=5), 4, "status", "assigned"),
+                domain.Step(t + dt.timedelta(hours=6), 5, "priority", "P2"),
+                domain.Step(t + dt.timedelta(hours=7), 6, "status", "in_progress")]
+
     def clock(i):
         t = starts[i]
-        steps = [domain.Step(t, 0, "created", "P3"),
-                 domain.Step(t + dt.timedelta(minutes=20), 2, "status", "assigned"),
-                 domain.Step(t + dt.timedelta(minutes=40), 3, "status", "needs_info"),
-                 domain.Step(t + dt.timedelta(hours=5), 4, "status", "assigned"),
-                 domain.Step(t + dt.timedelta(hours=6), 5, "priority", "P2"),
-                 domain.Step(t + dt.timedelta(hours=7), 6, "status", "in_progress")]
-        domain.evaluate("response", steps, terms.get, t + dt.timedelta(hours=30))
+        domain.evaluate("response", history(t), terms.get, t + dt.timedelta(hours=30))
     out["evaluate"] = rate(clock)
+    # the update clock on the same history plus two public staff replies (two cycles),
+    # beside the response clock on that same history
+    replies = [dt.timedelta(hours=8), dt.timedelta(hours=20)]
+
+    def with_replies(t):
+        return history(t) + [domain.Step(t + d, 7 + k, "response") for k, d in
+                             enumerate(replies)]
+    out["evaluate response, 8 steps"] = rate(lambda i: domain.evaluate(
+        "response", with_replies(starts[i]), terms.get, starts[i] + dt.timedelta(hours=30)))
+    out["evaluate update, 8 steps"] = rate(lambda i: domain.evaluate(
+        "update", with_replies(starts[i]), terms.get, starts[i] + dt.timedelta(hours=30)))
     return out
+
+
+def print_business_time():
+    print("\n[business time, China calendar with holidays, per second]")
+    for name, value in business_time().items():
+        print(f"  {name:26s} {value:12,.0f} /s")
 
 
 def main(argv=None):
@@ -291,7 +311,12 @@ def main(argv=None):
     ap.add_argument("--rate", type=int, default=1000)
     ap.add_argument("--duration", type=float, default=10)
     ap.add_argument("--ticks", type=int, default=100)
+    ap.add_argument("--arithmetic-only", action="store_true",
+                    help="only the business-time and clock-evaluation rates (no database)")
     args = ap.parse_args(argv)
+    if args.arithmetic_only:
+        print_business_time()
+        return
     dbs = Databases(args.backend)
     try:
         print(f"backend {args.backend}; tick {TICK}s; {os.cpu_count()} cores")
@@ -314,9 +339,7 @@ def main(argv=None):
         plan = explain(loaded)
         if plan:
             print("\n  firing query plan (loaded):\n" + plan)
-        print("\n[business time, China calendar with holidays, per second]")
-        for name, value in business_time().items():
-            print(f"  {name:10s} {value:12,.0f} /s")
+        print_business_time()
     finally:
         dbs.drop()
 
