@@ -25,9 +25,9 @@ POLICY_MATCHES_NOTHING = ErrorSpec(
     "policy_matches_nothing", 400,
     "The policy can never match a ticket: {why}.", "该策略不会匹配任何工单：{why_zh}。")
 NO_TARGET = ErrorSpec("policy_without_target", 400,
-                      "A policy needs at least one target (completeness, response or "
-                      "resolution minutes).",
-                      "策略至少需要一个时限（完整性检查、响应或解决分钟数）。")
+                      "A policy needs at least one target (completeness, response, "
+                      "resolution or update minutes).",
+                      "策略至少需要一个时限（完整性检查、响应、解决或进展更新分钟数）。")
 
 # calendar.CalendarError keys -> errors
 CALENDAR_ERRORS = {
