@@ -160,7 +160,7 @@ def refresh(uow, ticket_id, now, policies=None):
             clock = clocks[target] = Clock(ticket_id=ticket_id, target=target)
             uow.session.add(clock)
         _store(clock, view, now)
-        _start_cycle(clock, view)
+        _start_cycle(uow, ticket, clock, view)
         _notify(uow, ticket, clock, view, now)
         instant = domain.next_instant(view, clock.warning_sent_at is not None,
                                       clock.breach_sent_at is not None)
@@ -196,13 +196,24 @@ def _store(clock, view, now):
     clock.evaluated_at = now
 
 
-def _start_cycle(clock, view):
+def _start_cycle(uow, ticket, clock, view):
     """A clock with cycles (update) sends its warning and breach once per cycle: a new
-    cycle forgets the notices sent for the previous one."""
+    cycle forgets the notices sent for the previous one. If the cycle this clock tracked
+    breached but the breach was not published yet (the next reply was handled before the
+    breach timer fired, e.g. while sla was down), it is published now, once."""
     start = view.get("cycle_started_at")
-    if start is not None and _aware(clock.cycle_started_at) != start:
-        clock.cycle_started_at = start
-        clock.warning_sent_at = clock.breach_sent_at = None
+    if start is None or _aware(clock.cycle_started_at) == start:
+        return
+    prev = view.get("previous")
+    if prev is not None and prev["breached_at"] is not None \
+            and clock.breach_sent_at is None \
+            and _aware(clock.cycle_started_at) == prev["cycle_started_at"]:
+        late = dict(view, due_at=None, **prev)
+        uow.emit(events.SLA_BREACHED, dict(_notice(ticket, clock, late),
+                                           breached_at=prev["breached_at"]),
+                 ticket_id=ticket.ticket_id, ticket_number=ticket.number)
+    clock.cycle_started_at = start
+    clock.warning_sent_at = clock.breach_sent_at = None
 
 
 def _notice(ticket, clock, view):

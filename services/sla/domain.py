@@ -118,11 +118,13 @@ def _met_or_stopped(target, before, step, met_at, stopped_at):
 
 
 def _spend(terms, a, b, spent, warned_at, breached_at):
-    """Run a clock from a to b under `terms`: (spent, warned_at, breached_at) afterwards."""
-    if terms is None or b <= a:
+    """Run a clock from a to b under `terms`: (spent, warned_at, breached_at) afterwards.
+    With a == b nothing is spent, but a target already used up (a priority change to a
+    shorter one) is breached at a."""
+    if terms is None or b < a:
         return spent, warned_at, breached_at
     cal = terms.calendar
-    portion = cal.between(a, b)
+    portion = cal.between(a, b) if b > a else ZERO
     warn = terms.duration * terms.warn_share
     if warned_at is None and spent + portion >= warn:
         warned_at = cal.add(a, max(warn - spent, ZERO))
@@ -204,7 +206,7 @@ def evaluate(target, steps, terms_for, now):
             priority = step.value
             terms = terms_for(priority)
         met_at, stopped_at = _met_or_stopped(target, before, step, met_at, stopped_at)
-    if now > prev:
+    if now >= prev:
         if running():
             run(prev, now)
         elif stopped_at is None and status in PAUSED:
@@ -225,13 +227,15 @@ def evaluate(target, steps, terms_for, now):
 def evaluate_update(steps, terms_for, now):
     """What the `update` clock says at `now` (see the module's rules): the current cycle's
     business time, warning and breach, plus `cycle` (how many cycles began, 0 before the
-    first response) and `cycle_started_at` (the instant the current cycle began)."""
+    first response), `cycle_started_at` (the instant the current cycle began) and
+    `previous` (the cycle before it: cycle_started_at, spent, breached_at; or None)."""
     created = next((s for s in steps if s.kind == "created"), None)
     if created is None:
         return {"state": "none"}
     status, priority = "new", created.value
     terms = terms_for(priority)
     cycle, cycle_start, stopped_at, final, responded = 0, None, None, False, False
+    previous = None
     spent = paused = ZERO
     warned_at = breached_at = None
     prev = created.at
@@ -264,16 +268,19 @@ def evaluate_update(steps, terms_for, now):
         stopped_at = None
         if step.kind == "response" or (cycle == 0 and responded) or (
                 cycle and step.kind == "status" and before == "resolved"):
+            if cycle_start is not None:
+                previous = {"cycle_started_at": cycle_start, "spent": spent,
+                            "breached_at": breached_at}
             cycle, cycle_start = cycle + 1, at
             spent = paused = ZERO
             warned_at = breached_at = None
-    if now > prev:
+    if now >= prev:
         advance(now)
 
     out = {"target": "update", "priority": priority, "met_at": None,
            "stopped_at": stopped_at, "warned_at": warned_at, "breached_at": breached_at,
            "spent": spent, "paused": paused, "due_at": None, "warning_at": None,
-           "cycle": cycle, "cycle_started_at": cycle_start}
+           "cycle": cycle, "cycle_started_at": cycle_start, "previous": previous}
     if final or status in UPDATE_ENDED:
         state = "stopped"
     elif cycle_start is None:

@@ -76,6 +76,16 @@ def test_priority_change_business_calendar_and_policies_without_interval():
     assert biz["due_at"] == T0 + 290 * M
     none = domain.evaluate("update", steps, terms({"P2": 30}), T0 + 12 * M)
     assert none["state"] == "none"
+    # evaluated at the very instant of a change to a target already used up (found by the
+    # property below): breached at the change, for every target, instead of an error
+    used_up = update(steps, T0 + 20 * M, minutes=30)
+    assert used_up["breached_at"] == T0 + 15 * M
+    at_change = [step(0, "created", "P3"), step(0, "response", seq=1),
+                 step(20, "priority", "P1", 2)]
+    for target in ("update", "response", "resolution"):
+        view = domain.evaluate(target, at_change, terms({"P3": 30, "P1": 15}), T0 + 20 * M)
+        if target != "response":     # the reply met the response target
+            assert view["breached_at"] == T0 + 20 * M == view["due_at"], (target, view)
 
 
 KINDS = st.sampled_from([("response", None), ("status", "in_progress"),
@@ -155,11 +165,20 @@ def test_update_notices_once_per_cycle_and_a_new_cycle_resets_them(db):
                                                       now=T0 + 27 * M)}
     assert rebuilt["update"]["cycle"] == 2 and rebuilt["update"]["breached"]
     assert len(notices(db, "sla_breached")) == 2
+    # cycle 3 breaches at 50 but the next reply (55) is handled before any timer fired:
+    # cycle 3's breach still goes out, once, with its own cycle start
+    clocks.on_ticket_event(comment(tid, 40, 6), db.unit_of_work(), now=T0 + 40 * M)
+    assert len(notices(db, "sla_breached")) == 2     # cycle 2's breach is not repeated
+    clocks.on_ticket_event(comment(tid, 55, 7), db.unit_of_work(), now=T0 + 55 * M)
+    third = (T0 + 40 * M).isoformat().replace("+00:00", "Z")
+    assert notices(db, "sla_breached") == [("update", c) for c in (first, second, third)]
+    assert outbox(db, "sla_breached")[-1]["data"]["breached_at"].startswith(
+        (T0 + 50 * M).isoformat()[:16])
     # resolved: no update is owed, the clock stops and nothing more is armed for it
-    clocks.on_ticket_event(env("ticket_status_changed", 30, {
+    clocks.on_ticket_event(env("ticket_status_changed", 60, {
         "action": "resolve", "from_status": "assigned", "to_status": "resolved",
-        "reason": None, "ticket": ref(tid, 6, status="resolved")}), db.unit_of_work(),
-        now=T0 + 30 * M)
+        "reason": None, "ticket": ref(tid, 8, status="resolved")}), db.unit_of_work(),
+        now=T0 + 60 * M)
     view = {c["target"]: c for c in clocks.ticket_sla(tid, db.unit_of_work(),
                                                       now=T0 + 90 * M)["clocks"]}
     assert view["update"]["state"] == "stopped" and view["update"]["due_at"] is None
