@@ -22,8 +22,8 @@ function targetCell(clock) {
   const label = t(`sla.target.${clock.target}`);
   if (!clock.cycle_started_at) return h("th", { scope: "row", text: label });
   return h("th", { scope: "row" }, label, h("br"),
-    h("small", { class: "muted",
-      text: t("sla.cycle", { n: clock.cycle, since: fmtTime(clock.cycle_started_at) }) }));
+    h("small", { class: "muted", text: t("sla.cycle", { n: clock.cycle }),
+      title: t("sla.cycle_since", { since: fmtTime(clock.cycle_started_at) }) }));
 }
 
 function row(clock) {
