@@ -23,7 +23,10 @@ TEST_UPLOAD_LIMIT = 3 * 1024 * 1024
 def system(request):
     workdir = tempfile.mkdtemp(prefix=f"gongdan-{request.param}-")
     sys_ = System(workdir, backend=request.param,
-                  env={"MAX_UPLOAD_BYTES": str(TEST_UPLOAD_LIMIT), "LOCKOUT_THRESHOLD": "5"})
+                  env={"MAX_UPLOAD_BYTES": str(TEST_UPLOAD_LIMIT), "LOCKOUT_THRESHOLD": "5",
+                       # a few idle connections per process: the suite's many processes share
+                       # one PostgreSQL (max_connections 100); benches keep the default
+                       "GONGDAN_DB_POOL_SIZE": "4"})
     try:
         sys_.start()
     except Exception:

@@ -91,8 +91,6 @@ class System:
             "OUTBOX_POLL_INTERVAL": "0.5",
             "LOG_LEVEL": "INFO",
             "PYTHONPATH": ROOT,
-            # a few idle connections per process: one PostgreSQL serves every process here
-            "GONGDAN_DB_POOL_SIZE": "4",
         })
         for name, url in self.db_urls.items():
             env[name.upper() + "_DB_URL"] = url
