@@ -57,12 +57,12 @@ import threading
 import time
 import urllib.parse
 import uuid
-import zoneinfo
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
+from bench.support import log, percentile, stop_processes  # noqa: E402
 from gongdan_common.config import load_config  # noqa: E402
 from gongdan_common.db import Database  # noqa: E402
 from gongdan_common.migrate import upgrade  # noqa: E402
@@ -77,17 +77,6 @@ TARGET_P99_MS = 20.0
 CONFIG = os.path.join(ROOT, "config", "gongdan.yaml")
 ACTOR = {"id": "bench-agent", "role": "agent", "name": "bench"}
 DONE = ("resolved", "closed", "cancelled")
-
-
-def log(msg):
-    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", flush=True)
-
-
-def percentile(sorted_values, p):
-    if not sorted_values:
-        return float("nan")
-    k = max(0, min(len(sorted_values) - 1, int(round(p / 100 * len(sorted_values) + 0.5)) - 1))
-    return sorted_values[k]
 
 
 # ---- the rest of the machine ----------------------------------------------------------------
@@ -357,19 +346,8 @@ class Services:
                                    + tail(self.log_path(name), 40))
 
     def stop(self):
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in self.procs.values():
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=5)
-        self.procs = {}
-        if self.vhost:
-            _rabbitmqctl("delete_vhost", self.vhost)
-            self.vhost = None
+        stop_processes(self.procs, self.vhost)
+        self.procs, self.vhost = {}, None
 
 
 def rpc_proxy(amqp_uri):

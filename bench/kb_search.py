@@ -28,7 +28,6 @@ What it does (the service's own code, called as plain functions: no broker in th
 """
 import argparse
 import json
-import os
 import random
 import shutil
 import tempfile
@@ -37,11 +36,11 @@ import uuid
 
 from sqlalchemy import insert, text as sql
 
-from bench.dispatch_lookup import BenchDatabase, log, percentile
+from bench.dispatch_lookup import BenchDatabase
+from bench.support import log, percentile
 from bench.kb_corpus import EN, PRODUCTS, VERSIONS, ZH, queries
 from gongdan_common.db import Database
 from gongdan_common.events import utcnow
-from gongdan_common.migrate import upgrade
 from services.kb import handlers, text
 from services.kb.live import LiveIndex
 from services.kb.models import Article, metadata

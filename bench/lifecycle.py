@@ -54,23 +54,13 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 from bench.dispatch_lookup import MachineCpu, cpu_cell  # noqa: E402
+from bench.support import log, percentile  # noqa: E402
 from scripts._proc import tail  # noqa: E402
 from tests.support.system import ADMIN_EMAIL, ADMIN_PASSWORD, Api, System  # noqa: E402
 
 STEPS = ("create", "dispatch", "start", "reports", "resolve", "confirm")
 TICKET = {"title": "新设备上架安装", "description": "两台 AnyBackup 一体机上架、加电、初始化配置",
           "contact_phone": "13800138000", "impact": "department", "urgency": "medium"}
-
-
-def log(msg):
-    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", flush=True)
-
-
-def percentile(sorted_values, p):
-    if not sorted_values:
-        return float("nan")
-    k = max(0, min(len(sorted_values) - 1, int(round(p / 100 * len(sorted_values) + 0.5)) - 1))
-    return sorted_values[k]
 
 
 def iso(at):

@@ -44,18 +44,12 @@ if ROOT not in sys.path:
 
 from kombu import Connection, Exchange, Producer, Queue  # noqa: E402
 
+from bench.support import pct  # noqa: E402
 from tests.support.system import ADMIN_EMAIL, ADMIN_PASSWORD, Api, System  # noqa: E402
 
 
 def log(msg):
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
-
-
-def pct(values, p):
-    if not values:
-        return float("nan")
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
 def make_users(system, admin, n):

@@ -38,7 +38,6 @@ import datetime as dt
 import os
 import random
 import secrets
-import statistics
 import sys
 import tempfile
 import time
@@ -51,6 +50,7 @@ if ROOT not in sys.path:
 import psycopg2  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
+from bench.support import pct  # noqa: E402
 from gongdan_common.db import Database  # noqa: E402
 from gongdan_common.migrate import upgrade  # noqa: E402
 from services.sla import domain, handlers  # noqa: E402
@@ -60,13 +60,6 @@ from tests.support.system import PG_ADMIN  # noqa: E402
 
 TICK = 0.2
 UTC = dt.timezone.utc
-
-
-def pct(values, p):
-    if not values:
-        return float("nan")
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
 def fmt(values, unit="ms", scale=1000):

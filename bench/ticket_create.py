@@ -46,6 +46,7 @@ import urllib.parse
 
 import requests
 
+from bench.support import log, percentile, stop_processes
 from scripts._proc import die_with_parent, free_port, tail
 from tests.support.system import ADMIN_EMAIL, ADMIN_PASSWORD, Api, System, _rabbitmqctl
 
@@ -58,10 +59,6 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 TICKET = {"title": "无法登录系统", "type": "defect", "product": None, "category": "function",
           "description": "登录时提示账号被锁定，已持续两天", "contact_phone": "13800138000",
           "impact": "department", "urgency": "high"}
-
-
-def log(msg):
-    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
 # ---- processes: CPU and memory from /proc ---------------------------------------------------
@@ -236,13 +233,6 @@ def wrk(url, script, connections, seconds, env, timeout=30):
             "mean_ms": lat["mean"] / 1000}
 
 
-def percentile(sorted_values, p):
-    if not sorted_values:
-        return float("nan")
-    k = max(0, min(len(sorted_values) - 1, int(round(p / 100 * len(sorted_values) + 0.5)) - 1))
-    return sorted_values[k]
-
-
 def sequence_load(base_url, token, ticket_body, upload_body, boundary, connections, seconds,
                   warmup):
     """Create a ticket, then upload the file to it: one operation. Python threads, one
@@ -358,19 +348,8 @@ class Baseline:
         return os.path.join(self.workdir, "logs", f"baseline-{name}.log")
 
     def stop(self):
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in self.procs.values():
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=5)
-        self.procs = {}
-        if self.vhost:
-            _rabbitmqctl("delete_vhost", self.vhost)
-            self.vhost = None
+        stop_processes(self.procs, self.vhost)
+        self.procs, self.vhost = {}, None
 
 
 # ---- setting up the system ------------------------------------------------------------------
