@@ -253,11 +253,15 @@ def main(argv=None):
               f"{ms(pct(raw_lag, 50)):>12}{ms(pct(raw_lag, 99)):>10}{ms(max(raw_lag)):>10}")
         print(f"{'notify: event -> inbox row':28}{len(done):8d}{len(done) / span:10.0f}"
               f"{ms(pct(lag, 50)):>12}{ms(pct(lag, 99)):>10}{ms(max(lag)):>10}")
-        print(f"\nwebhooks: {len(hook_events)} events at {args.hooks_rate:.0f}/s; healthy "
-              f"receiver got {len(hook_lat)}, latency p50 {ms(pct(hook_lat, 50)).strip()} ms, "
-              f"p99 {ms(pct(hook_lat, 99)).strip()} ms, max {ms(max(hook_lat)).strip()} ms; "
-              + (f"a receiver answering after {args.slow_seconds:g} s got {slow_n} meanwhile"
-                 if args.slow_seconds else "no slow receiver"))
+        if not hook_lat:
+            print("\nwebhooks: no deliveries measured")
+        else:
+            print(f"\nwebhooks: {len(hook_events)} events at {args.hooks_rate:.0f}/s; healthy "
+                  f"receiver got {len(hook_lat)}, latency p50 {ms(pct(hook_lat, 50)).strip()} "
+                  f"ms, p99 {ms(pct(hook_lat, 99)).strip()} ms, max "
+                  f"{ms(max(hook_lat)).strip()} ms; "
+                  + (f"a receiver answering after {args.slow_seconds:g} s got {slow_n} "
+                     "meanwhile" if args.slow_seconds else "no slow receiver"))
         fast.shutdown()
         slow.shutdown()
     finally:

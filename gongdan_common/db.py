@@ -71,7 +71,9 @@ def is_sqlite(engine):
 class UnitOfWork:
     """One transaction. Use `with uow:`; nothing is kept unless `uow.commit()` is called.
 
-    `uow.emit(spec, data, ...)` writes an event to the outbox in the same transaction.
+    `uow.emit(spec, data, ...)` writes an event to the outbox in the same transaction. The
+    rows are written together just before COMMIT (one multi-row INSERT however many events
+    the transaction emitted: a batch consumer emits hundreds).
     """
 
     def __init__(self, session_factory, lock=None, on_commit=None, engine=None):
@@ -89,6 +91,7 @@ class UnitOfWork:
                 self._lock.acquire()
             self.session = self._session_factory()
             self.emitted = []
+            self._outbox = []
         self._depth += 1
         return self
 
@@ -105,6 +108,7 @@ class UnitOfWork:
                     self._lock.release()
 
     def commit(self):
+        self._write_outbox()
         self.session.commit()
         emitted, self.emitted = self.emitted, []
         if emitted and self._on_commit:
@@ -113,25 +117,28 @@ class UnitOfWork:
     def rollback(self):
         self.session.rollback()
         self.emitted = []
+        self._outbox = []
 
     def flush(self):
+        self._write_outbox()
         self.session.flush()
 
+    def _write_outbox(self):
+        if self._outbox:
+            from .outbox import add_many_to_outbox
+            envelopes, self._outbox = self._outbox, []
+            add_many_to_outbox(self.session, envelopes)
+
     def emit(self, spec, data, actor=None, ticket_id=None, ticket_number=None):
-        from .outbox import add_to_outbox
         envelope = spec.envelope(data, actor=actor, ticket_id=ticket_id, ticket_number=ticket_number)
-        add_to_outbox(self.session, envelope)
+        self._outbox.append(envelope)
         self.emitted.append(envelope["event_id"])
         return envelope
 
     def emit_many(self, spec, items):
-        """`emit` for many events of one type in one INSERT (a timer loop firing hundreds of
-        timers a tick): items are (data, {actor, ticket_id, ticket_number}) pairs."""
-        from .outbox import add_many_to_outbox
-        envelopes = [spec.envelope(data, **kw) for data, kw in items]
-        add_many_to_outbox(self.session, envelopes)
-        self.emitted.extend(e["event_id"] for e in envelopes)
-        return envelopes
+        """`emit` for many events of one type: items are (data, {actor, ticket_id,
+        ticket_number}) pairs."""
+        return [self.emit(spec, data, **kw) for data, kw in items]
 
 
 _SQLITE_LOCKS = {}

@@ -64,6 +64,12 @@ class UnitOfWorkProvider(DependencyProvider):
         self._poke()
 
     def _relay_loop(self):
+        try:
+            self._relay_until_stopped()
+        finally:
+            self.relay.close()
+
+    def _relay_until_stopped(self):
         while self._running:
             self._wake = Event()  # a commit during this pass wakes the next one at once
             try:

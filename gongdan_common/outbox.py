@@ -1,8 +1,10 @@
 """Transactional outbox and idempotent inbox.
 
 `outbox` rows are written by `UnitOfWork.emit` in the same transaction as the state change.
-`OutboxRelay` publishes them to `<service>.events` with publisher confirms and persistent
-delivery, then marks them published. Rows are claimed with `FOR UPDATE SKIP LOCKED` on
+`OutboxRelay` publishes them to `<service>.events` as persistent messages inside an AMQP
+transaction (one `tx.commit` per batch: the broker has taken every message of the batch
+when it answers, the guarantee publisher confirms give, at one round trip per batch instead
+of one per message), then marks them published. Rows are claimed with `FOR UPDATE SKIP LOCKED` on
 PostgreSQL (SQLite serialises writers with BEGIN IMMEDIATE), so N replicas never publish the
 same row concurrently. A crash between publish and mark re-publishes: delivery is at least
 once, and consumers drop duplicates through `processed_events` (see `consume_once`).
@@ -10,8 +12,7 @@ once, and consumers drop duplicates through `processed_events` (see `consume_onc
 import logging
 import os
 
-from kombu import Exchange
-from nameko.amqp.publish import Publisher
+from kombu import Connection, Exchange, Producer
 from sqlalchemy import (JSON, BigInteger, Column, DateTime, Integer, MetaData, String,
                         Table, bindparam, insert, select, text, update)
 from sqlalchemy.exc import IntegrityError
@@ -54,12 +55,6 @@ def _table(session, name):
     return session.info["metadata"].tables[name]
 
 
-def add_to_outbox(session, envelope):
-    session.execute(insert(_table(session, "outbox")).values(
-        event_id=envelope["event_id"], type=envelope["type"], payload=envelope,
-        created_at=utcnow(), attempts=0))
-
-
 def add_many_to_outbox(session, envelopes):
     if envelopes:
         now = utcnow()
@@ -87,15 +82,66 @@ def consume_once(uow, envelope, consumer):
     return True
 
 
+def consume_many(uow, envelopes, consumer):
+    """`consume_once` for a batch: one INSERT; returns the envelopes not handled before
+    (first occurrence of each event id, in order)."""
+    table = _table(uow.session, "processed_events")
+    unique = list({str(e["event_id"]): e for e in envelopes}.items())
+    if not unique:
+        return []
+    dialect = uow.session.bind.dialect.name
+    if dialect not in ("postgresql", "sqlite"):
+        return [e for e in envelopes if consume_once(uow, e, consumer)]
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    now = utcnow()
+    stmt = (upsert(table).values([{"event_id": eid, "consumer": consumer, "processed_at": now}
+                                  for eid, _ in unique])
+            .on_conflict_do_nothing().returning(table.c.event_id))
+    fresh = set(uow.session.execute(stmt).scalars())
+    return [e for eid, e in unique if eid in fresh]
+
+
 class OutboxRelay:
     """Publishes committed outbox rows. One per service process."""
 
-    def __init__(self, database, amqp_uri, service_name, batch_size=200):
+    def __init__(self, database, amqp_uri, service_name, batch_size=500):
         self.database = database
         self.service_name = service_name
         self.batch_size = batch_size
+        self.amqp_uri = amqp_uri
         self.exchange = Exchange(exchange_name(service_name), type="topic", durable=True)
-        self.publisher = Publisher(amqp_uri, use_confirms=True, declare=[self.exchange])
+        self._connection = self._producer = None
+
+    def _open(self):
+        if self._producer is None:
+            self._connection = Connection(self.amqp_uri)
+            channel = self._connection.channel()
+            self.exchange(channel).declare()
+            channel.tx_select()
+            self._producer = Producer(channel, exchange=self.exchange, serializer="json")
+        return self._producer
+
+    def close(self):
+        connection, self._connection, self._producer = self._connection, None, None
+        if connection is not None:
+            try:
+                connection.close()
+            except Exception:  # noqa: BLE001 - closing a broken connection
+                pass
+
+    def _publish(self, rows):
+        try:
+            producer = self._open()
+            for row in rows:
+                producer.publish(row.payload, routing_key=row.type, delivery_mode=2,
+                                 message_id=row.payload["event_id"])
+            producer.channel.tx_commit()
+        except Exception:
+            self.close()  # a half-sent transaction is discarded by the broker
+            raise
 
     def relay_once(self):
         """Publish one batch; returns how many rows were published."""
@@ -107,23 +153,20 @@ class OutboxRelay:
             if not self.database.lock:
                 stmt = stmt.with_for_update(skip_locked=True)
             rows = uow.session.execute(stmt).all()
-            done = []
+            if not rows:
+                return 0
+            ids = [r.id for r in rows]
             try:
-                for row in rows:
-                    self.publisher.publish(
-                        row.payload, exchange=self.exchange, routing_key=row.type,
-                        message_id=row.payload["event_id"])
-                    done.append(row.id)
-            finally:
-                if done:
-                    uow.session.execute(update(table).where(table.c.id.in_(done))
-                                        .values(published_at=utcnow()))
-                failed = [r.id for r in rows if r.id not in set(done)]
-                if failed:
-                    uow.session.execute(update(table).where(table.c.id.in_(failed))
-                                        .values(attempts=table.c.attempts + 1))
+                self._publish(rows)
+            except Exception:
+                uow.session.execute(update(table).where(table.c.id.in_(ids))
+                                    .values(attempts=table.c.attempts + 1))
                 uow.commit()
-            return len(done)
+                raise
+            uow.session.execute(update(table).where(table.c.id.in_(ids))
+                                .values(published_at=utcnow()))
+            uow.commit()
+            return len(rows)
 
     def pending(self):
         with self.database.unit_of_work() as uow:

@@ -52,7 +52,8 @@ def handle(body, message):
 A runnable version is `examples/subscriber.py`.
 
 **Guarantees.** A state change and its event are committed in the same database transaction
-(transactional outbox) and relayed with publisher confirms as persistent messages, so no
+(transactional outbox) and relayed as persistent messages in AMQP transactions (the broker
+has taken a batch when it acknowledges the commit, as with publisher confirms), so no
 event is lost even if the service dies between commit and publish. Delivery is **at least
 once**: a crash after publishing but before marking the row published re-sends it, so
 consumers must be idempotent on `event_id` (Gongdan's own consumers record processed ids in

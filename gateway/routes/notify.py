@@ -17,10 +17,11 @@ import weakref
 
 from eventlet.queue import Empty, LightQueue
 from marshmallow import Schema, fields
-from nameko.events import BROADCAST, event_handler
+from nameko.events import BROADCAST
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from gongdan_common.batching import batch_event_handler
 from gongdan_common.entrypoints import rpc
 from services.notify import schemas as notify
 
@@ -178,12 +179,13 @@ class NotifyRoutes:
     def notify_directory(self, queries):
         return directory(self.uow, queries)
 
-    @event_handler("notify", "notification_created", handler_type=BROADCAST,
-                   reliable_delivery=False)
-    def push_notification(self, envelope):
-        data = envelope.get("data") or {}
-        if data.get("user_id"):
-            HUB.publish(data["user_id"], data)
+    @batch_event_handler("notify", "notification_created", handler_type=BROADCAST,
+                         reliable_delivery=False)
+    def push_notification(self, envelopes):
+        for envelope in envelopes:
+            data = envelope.get("data") or {}
+            if data.get("user_id"):
+                HUB.publish(data["user_id"], data)
 
     # ---- inbox -----------------------------------------------------------------------------
 

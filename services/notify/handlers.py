@@ -18,7 +18,7 @@ from sqlalchemy import func, select, update
 
 from gongdan_common.errors import VALIDATION_FAILED
 from gongdan_common.events import utcnow
-from gongdan_common.outbox import consume_once
+from gongdan_common.outbox import consume_many
 from gongdan_common.validation import load
 
 from . import domain, events, exceptions as exc, schemas, templates
@@ -89,8 +89,8 @@ def plan_inputs(envelope, uow, config=None):
             overridden)
 
 
-def directory_queries(envelope, rules):
-    queries = []
+def directory_queries(envelope, rules, queries=None):
+    queries = [] if queries is None else queries
     for rule in rules:
         for selector in domain.rule_selectors(rule, envelope):
             q = domain.selector_query(selector, envelope)
@@ -101,39 +101,59 @@ def directory_queries(envelope, rules):
 
 def ingest(envelope, uow, directory, settings, now=None, config=None):
     """Plan everything one event causes. Returns counts (for logs and tests)."""
-    rules, hooks, overridden = plan_inputs(envelope, uow, config)
-    queries = directory_queries(envelope, rules)
+    return ingest_many([envelope], uow, directory, settings, now, config)
+
+
+def ingest_many(envelopes, uow, directory, settings, now=None, config=None):
+    """Plan everything a batch of events causes, in one transaction: one directory call
+    (cached), one processed-events INSERT, one preferences SELECT, and the inbox rows,
+    deliveries and outbox rows written together at commit. Events handled before (a
+    redelivery) plan nothing. Returns counts (for logs and tests)."""
+    config = config or configuration(uow)
+    planned = [(e, *plan_inputs(e, uow, config)) for e in envelopes]
+    queries = []
+    for envelope, rules, _, _ in planned:
+        directory_queries(envelope, rules, queries)
     people = directory(queries) if queries else {}
     now = now or utcnow()
     counts = {"inbox": 0, "email": 0, "sms": 0, "webhook": 0}
     with uow:
-        if not consume_once(uow, envelope, CONSUMER):
+        fresh = {e["event_id"] for e in consume_many(uow, envelopes, CONSUMER)}
+        if not fresh:
             return counts
-        actor_id = (envelope.get("actor") or {}).get("id")
         user_ids = {u["id"] for users in people.values() for u in users}
         prefs = {p.user_id: _pref_dict(p) for p in uow.session.scalars(
             select(Preference).where(Preference.user_id.in_(user_ids)))} if user_ids else {}
-        done = set()
-        ticket = domain.ticket_of(envelope)
-        for rule in rules:
-            for selector in domain.rule_selectors(rule, envelope):
-                q = domain.selector_query(selector, envelope)
-                for user in people.get(q, []) if q else []:
-                    if user["id"] in done or (user["id"] == actor_id
-                                              and not rule.get("notify_actor")):
-                        continue  # nobody is told twice, nor (mostly) of their own action
-                    done.add(user["id"])
-                    _plan_for_person(uow, envelope, rule, user, prefs.get(user["id"]), ticket,
-                                     settings, now, counts, overridden)
-        for hook_id, url in hooks:
-            uow.session.add(Delivery(
-                event_id=envelope["event_id"], event_type=domain.event_key(envelope),
-                channel="webhook", recipient=hook_id, address=url, payload=envelope,
-                ticket_id=ticket.get("id"), status="pending", attempts=0,
-                next_attempt_at=now, created_at=now))
-            counts["webhook"] += 1
+        for envelope, rules, hooks, overridden in planned:
+            if envelope["event_id"] in fresh:
+                fresh.discard(envelope["event_id"])  # the same event twice in one batch
+                _plan_event(uow, envelope, rules, hooks, overridden, people, prefs,
+                            settings, now, counts)
         uow.commit()
     return counts
+
+
+def _plan_event(uow, envelope, rules, hooks, overridden, people, prefs, settings, now, counts):
+    actor_id = (envelope.get("actor") or {}).get("id")
+    done = set()
+    ticket = domain.ticket_of(envelope)
+    for rule in rules:
+        for selector in domain.rule_selectors(rule, envelope):
+            q = domain.selector_query(selector, envelope)
+            for user in people.get(q, []) if q else []:
+                if user["id"] in done or (user["id"] == actor_id
+                                          and not rule.get("notify_actor")):
+                    continue  # nobody is told twice, nor (mostly) of their own action
+                done.add(user["id"])
+                _plan_for_person(uow, envelope, rule, user, prefs.get(user["id"]), ticket,
+                                 settings, now, counts, overridden)
+    for hook_id, url in hooks:
+        uow.session.add(Delivery(
+            event_id=envelope["event_id"], event_type=domain.event_key(envelope),
+            channel="webhook", recipient=hook_id, address=url, payload=envelope,
+            ticket_id=ticket.get("id"), status="pending", attempts=0,
+            next_attempt_at=now, created_at=now))
+        counts["webhook"] += 1
 
 
 def _plan_for_person(uow, envelope, rule, user, pref, ticket, settings, now, counts,

@@ -1,16 +1,18 @@
 """Nameko entrypoints of the notify service: translate, delegate to handlers, return dicts.
 
 Events: one handler per publishing service, bound with routing key `#` (every event type on
-that exchange), so rules and webhooks can follow any event without a code change. A
-failure while planning (e.g. the gateway's directory did not answer) requeues the event
-after a pause; `consume_once` makes the redelivery harmless.
+that exchange), so rules and webhooks can follow any event without a code change. Events
+arrive in batches (`batch_event_handler`: up to EVENT_BATCH.size events or
+EVENT_BATCH.max_wait seconds, planned in one transaction). A failure while planning (e.g.
+the gateway's directory did not answer) retries the batch's events one by one and requeues
+the failing ones after a pause; `consume_many` makes a redelivery harmless.
 """
 import logging
 
 import eventlet
-from nameko.events import event_handler
 from nameko.rpc import RpcProxy
 
+from gongdan_common.batching import batch_event_handler
 from gongdan_common.dependencies import Settings, UnitOfWorkProvider
 from gongdan_common.entrypoints import rpc
 from gongdan_common.health import HealthMixin
@@ -32,15 +34,15 @@ class NotifyService(HealthMixin):
     directory = DirectoryCache()
     wake_sender = DeliveryLoop()
 
-    def _ingest(self, envelope):
+    def _ingest(self, envelopes):
         try:
-            counts = handlers.ingest(envelope, self.uow,
+            counts = handlers.ingest_many(envelopes, self.uow,
                                      lambda qs: self.directory.lookup(self.gateway, qs),
                                      self.settings,
                                      config=self.directory.configuration(self.uow))
         except Exception:
-            log.exception("planning %s/%s failed; requeued", envelope.get("source"),
-                          envelope.get("type"))
+            log.exception("planning %d event(s) (first %s/%s) failed", len(envelopes),
+                          envelopes[0].get("source"), envelopes[0].get("type"))
             eventlet.sleep(REQUEUE_PAUSE)
             raise
         if counts["email"] or counts["sms"] or counts["webhook"]:
@@ -48,25 +50,25 @@ class NotifyService(HealthMixin):
 
     # ---- events ---------------------------------------------------------------------------
 
-    @event_handler("intake", "#", requeue_on_error=True)
-    def on_intake_event(self, envelope):
-        self._ingest(envelope)
+    @batch_event_handler("intake", "#", requeue_on_error=True)
+    def on_intake_event(self, envelopes):  # the name names the queue: keep it
+        self._ingest(envelopes)
 
-    @event_handler("dispatch", "#", requeue_on_error=True)
-    def on_dispatch_event(self, envelope):
-        self._ingest(envelope)
+    @batch_event_handler("dispatch", "#", requeue_on_error=True)
+    def on_dispatch_event(self, envelopes):  # the name names the queue: keep it
+        self._ingest(envelopes)
 
-    @event_handler("worklog", "#", requeue_on_error=True)
-    def on_worklog_event(self, envelope):
-        self._ingest(envelope)
+    @batch_event_handler("worklog", "#", requeue_on_error=True)
+    def on_worklog_event(self, envelopes):  # the name names the queue: keep it
+        self._ingest(envelopes)
 
-    @event_handler("sla", "#", requeue_on_error=True)
-    def on_sla_event(self, envelope):
-        self._ingest(envelope)
+    @batch_event_handler("sla", "#", requeue_on_error=True)
+    def on_sla_event(self, envelopes):  # the name names the queue: keep it
+        self._ingest(envelopes)
 
-    @event_handler("kb", "#", requeue_on_error=True)
-    def on_kb_event(self, envelope):
-        self._ingest(envelope)
+    @batch_event_handler("kb", "#", requeue_on_error=True)
+    def on_kb_event(self, envelopes):  # the name names the queue: keep it
+        self._ingest(envelopes)
 
     # ---- inbox and preferences -------------------------------------------------------------
 
