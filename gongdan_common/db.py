@@ -6,6 +6,7 @@ module is not, so in SQLite mode a process runs one unit of work at a time behin
 lock (a worker waiting for SQLite's file lock would otherwise block every other greenlet,
 including the one holding the lock).
 """
+import contextlib
 import os
 
 import eventlet.semaphore
@@ -84,6 +85,7 @@ class UnitOfWork:
         self.session = None
         self._depth = 0
         self.emitted = []
+        self._batch = None  # savepoint stack while inside `batch()`
 
     def __enter__(self):
         if self._depth == 0:
@@ -92,11 +94,21 @@ class UnitOfWork:
             self.session = self._session_factory()
             self.emitted = []
             self._outbox = []
+        elif self._depth == 1 and self._batch is not None:
+            self._batch.append(self._savepoint())
         self._depth += 1
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, exc_type, *exc):
         self._depth -= 1
+        if self._depth == 1 and self._batch:
+            point = self._batch.pop()
+            if point["committed"] and exc_type is None:
+                point["nested"].commit()  # RELEASE: kept, committed with the batch
+            else:  # left without commit (or raised): undo this handler's part only
+                point["nested"].rollback()
+                del self._outbox[point["outbox"]:]
+                del self.emitted[point["emitted"]:]
         if self._depth == 0:
             try:
                 # close() rolls back anything uncommitted without expiring loaded objects,
@@ -108,6 +120,9 @@ class UnitOfWork:
                     self._lock.release()
 
     def commit(self):
+        if self._batch:  # a handler inside `batch()`: kept when it leaves its block
+            self._batch[-1]["committed"] = True
+            return
         self._write_outbox()
         self.session.commit()
         emitted, self.emitted = self.emitted, []
@@ -115,9 +130,35 @@ class UnitOfWork:
             self._on_commit(emitted)
 
     def rollback(self):
+        if self._batch:  # undo this handler's part; it may go on in a fresh savepoint
+            point = self._batch[-1]
+            point["nested"].rollback()
+            del self._outbox[point["outbox"]:]
+            del self.emitted[point["emitted"]:]
+            self._batch[-1] = self._savepoint()
+            return
         self.session.rollback()
         self.emitted = []
         self._outbox = []
+
+    def _savepoint(self):
+        return {"nested": self.session.begin_nested(), "committed": False,
+                "outbox": len(self._outbox), "emitted": len(self.emitted)}
+
+    @contextlib.contextmanager
+    def batch(self):
+        """One transaction for many handler calls (a batch of events): each handler's own
+        `with uow:` block runs in a SAVEPOINT; its `commit()` keeps its part, leaving the
+        block without one (an early return, an exception, `rollback()`) undoes only its
+        part, exactly as it would alone. The batch commits once at the end (one WAL flush,
+        one outbox INSERT); an exception out of the batch rolls all of it back."""
+        with self:
+            self._batch = []
+            try:
+                yield self
+            finally:
+                self._batch = None
+            self.commit()
 
     def flush(self):
         self._write_outbox()
