@@ -16,7 +16,7 @@ from gongdan_common.entrypoints import rpc
 from gongdan_common.health import HealthMixin
 
 from . import handlers
-from .dependencies import DeliveryLoop, DirectoryCache
+from .dependencies import DeliveryLoop, DirectoryCache, SettingTimer
 from .models import metadata
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,9 @@ class NotifyService(HealthMixin):
     gateway = RpcProxy("gateway")
     directory = DirectoryCache()
     wake_sender = DeliveryLoop()
+
+    def _lookup(self, queries):
+        return self.directory.lookup(self.gateway, queries)
 
     def _ingest(self, envelope):
         try:
@@ -67,6 +70,26 @@ class NotifyService(HealthMixin):
     @event_handler("kb", "#", requeue_on_error=True)
     def on_kb_event(self, envelope):
         self._ingest(envelope)
+
+    # ---- the daily digest ------------------------------------------------------------------
+
+    @SettingTimer.decorator("digest_interval")
+    def digest_tick(self):
+        try:
+            counts = handlers.run_digests(self.uow, self._lookup, self.settings)
+        except Exception:  # directory or database away: the next tick tries again
+            log.exception("the digest pass failed; the next one retries")
+            return
+        if counts["sent"]:
+            self.wake_sender()
+
+    @rpc
+    def run_digests(self, actor, payload=None):
+        out = handlers.run_digests_by_hand(actor, payload or {}, self.uow, self._lookup,
+                                           self.settings)
+        if out["sent"]:
+            self.wake_sender()
+        return out
 
     # ---- inbox and preferences -------------------------------------------------------------
 
