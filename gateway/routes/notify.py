@@ -166,7 +166,7 @@ TEMPLATE_PUT = doc(
     "admin", "Replace a template (validated before it is saved)", body=notify.TemplateSchema,
     response=notify.TemplateOut, errors=_ADMIN,
     description="Jinja2 (sandboxed; HTML autoescaped). Context: ticket, data, recipient, "
-                "actor, link, event, response_target. A template that does not parse, names "
+                "actor, link, event, response_target (and digest, for kind digest). A template that does not parse, names "
                 "anything else, is too long (subject 300, bodies 20,000 characters) or fails "
                 "on a sample is refused with 400 template_invalid; missing optional values "
                 "render empty.")

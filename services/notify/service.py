@@ -79,9 +79,10 @@ class NotifyService(HealthMixin):
             counts = handlers.run_digests(self.uow, self._lookup, self.settings)
         except Exception:  # directory or database away: the next tick tries again
             log.exception("the digest pass failed; the next one retries")
-            return
+            return None
         if counts["sent"]:
             self.wake_sender()
+        return counts
 
     @rpc
     def run_digests(self, actor, payload=None):

@@ -7,9 +7,16 @@ import eventlet
 import pytest
 from sqlalchemy import func, select
 
+from nameko.testing.services import entrypoint_waiter
+from nameko.testing.utils import get_extension
+
+from gongdan_common.dependencies import UnitOfWorkProvider
 from gongdan_common.errors import AppError
+from gongdan_common.migrate import upgrade
 from services.notify import digest, handlers, templates
+from services.notify.dependencies import SettingTimer
 from services.notify.models import Delivery, Digest, DigestItem, Notification, Preference
+from services.notify.service import NotifyService
 from services.notify.tests.test_handlers import settings, uow_factory  # noqa: F401 (fixtures)
 
 UTC = dt.timezone.utc
@@ -362,3 +369,26 @@ def test_running_the_pass_by_hand_is_for_admins(uow_factory, settings):  # noqa:
                                        people(), settings)
     assert out == {"now": "2026-11-22T00:00:00Z", "due": 0, "sent": 0, "empty": 0,
                    "skipped": 0, "taken": 0}
+
+
+@pytest.mark.parametrize("interval", [0.05, 0])
+def test_the_pass_runs_on_the_configured_timer(container_factory, rabbit_config,
+                                              service_database, interval):
+    url = service_database("notify")
+    upgrade("notify", url)
+    container = container_factory(NotifyService, {
+        "AMQP_URI": rabbit_config["AMQP_URI"], "DATABASES": {"notify": url},
+        "NOTIFY": {"deliver": False, "digest": {"interval_seconds": interval}}})
+    container.start()
+    try:
+        timer = get_extension(container, SettingTimer)
+        assert timer.interval == interval
+        if interval:
+            with entrypoint_waiter(container, "digest_tick", timeout=5) as tick:
+                pass
+            assert tick.get()["due"] == 0  # it fired: a pass over an empty database
+        else:
+            assert timer.gt is None  # 0: never started; the endpoint is the only way
+    finally:
+        container.stop()
+        get_extension(container, UnitOfWorkProvider).database.dispose()
