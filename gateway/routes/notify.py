@@ -178,7 +178,8 @@ DIGESTS_RUN = doc(
     description="The pass every notify replica runs every NOTIFY.digest.interval_seconds: "
                 "each opted-in company admin whose local digest time has come (at or "
                 "before `now`, after they opted in) gets that day's digest unless it was "
-                "made already: a person's digest of a day is made once, whoever runs it.")
+                "made already: a person's digest of a day is made once, whoever runs it. "
+                "The body may be empty ({} or nothing): the pass then runs as of now.")
 DELIVERIES = doc("admin", "The delivery log of email, SMS and webhooks (?channel, ?status)",
                  query=notify.DeliveryQuery, response=notify.DeliveryPage, errors=_ADMIN)
 DELIVERY = doc("admin", "One delivery with every attempt", response=notify.DeliveryDetail,
