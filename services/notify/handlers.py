@@ -416,7 +416,7 @@ def put_preferences(actor, payload, uow):
                 setattr(p, name, data[name] if name != "channels" else dict(data[name]))
         if "digest" in data:
             _set_digest(uow, p, actor, data["digest"], now)
-        elif p.digest_enabled and p.timezone != old_timezone:
+        if p.digest_enabled and p.timezone != old_timezone:
             p.digest_since = now  # the new local time counts from now on
         p.updated_at = now
         uow.commit()

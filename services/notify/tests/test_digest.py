@@ -246,6 +246,10 @@ def test_opting_in_is_for_company_admins_and_validated(uow_factory):  # noqa: F8
     assert next_at.astimezone(digest._zone(SH)).strftime("%H:%M") == "08:00"
     assert dt.timedelta(0) < next_at - handlers.utcnow() <= dt.timedelta(days=1)
     assert handlers.get_preferences(CA, uow)["digest"]["next_at"] == out["digest"]["next_at"]
+    # the digest time is read in the person's time zone
+    moved = handlers.put_preferences(CA, {"timezone": BERLIN}, uow)["digest"]["next_at"]
+    moved = dt.datetime.fromisoformat(moved.replace("Z", "+00:00"))
+    assert moved.astimezone(digest._zone(BERLIN)).strftime("%H:%M") == "08:00"
 
 
 def test_a_day_of_events_becomes_one_digest_once(uow_factory, settings):  # noqa: F811
