@@ -5,6 +5,7 @@ webhooks to a local receiver that checks signatures, and the bad input the API r
 The notify service is restarted for this module with short retry backoffs, the test SMTP
 server's port, and 127.0.0.1 allowed by the webhook SSRF policy (see docs/notifications.md).
 """
+import datetime as dt
 import email
 import glob
 import http.server
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+import zoneinfo
 from email import policy
 
 import pytest
@@ -368,3 +370,88 @@ def test_webhooks_signed_retried_disabled_and_bad_input(system, rig, admin, make
     assert r.status_code == 200 and r.json()["overridden"] is True
     assert admin.delete("/admin/notification-rules/closed").json()["restored_default"] is True
     assert customer.get("/admin/notification-rules").status_code == 403
+
+
+def test_daily_digest_for_a_company_admin(system, rig, admin, make_user, make_company,
+                                          new_ticket):
+    """A company admin opts in; a day of their company's tickets (and one of another
+    company) becomes one English email and one inbox entry when the pass runs as of a time
+    after their digest hour; a second run sends nothing again."""
+    smtp, _ = rig
+    company = make_company("customer")
+    boss = make_user("customer_admin", company=company)
+    staff = make_user(company=company)
+    stranger = make_user()
+    agent = make_user("agent")
+
+    # only company admins, and only a valid time
+    r = staff.put("/me/preferences", {"digest": {"enabled": True}},
+                  headers={"Accept-Language": "zh"})
+    assert r.status_code == 403 and r.json()["error"]["code"] == "digest_not_available"
+    assert "企业管理员" in r.json()["error"]["message"]
+    for bad in ({"enabled": True, "time": "8:00"}, {"enabled": "sometimes"}, {"time": "08:00"}):
+        r = boss.put("/me/preferences", {"digest": bad})
+        assert r.status_code == 400 and r.json()["error"]["code"] == "validation_failed", bad
+    assert boss.get("/me/preferences").json()["digest"]["enabled"] is False
+
+    # opt in for three hours from now, local time in Shanghai, in English
+    shanghai = zoneinfo.ZoneInfo("Asia/Shanghai")
+    opted = dt.datetime.now(dt.timezone.utc)
+    slot_local = (opted + dt.timedelta(hours=3)).astimezone(shanghai)
+    r = boss.put("/me/preferences", {"language": "en", "timezone": "Asia/Shanghai",
+                                     "digest": {"enabled": True,
+                                                "time": slot_local.strftime("%H:%M")}})
+    assert r.status_code == 200, r.text
+    assert r.json()["digest"]["enabled"] is True
+    assert r.json()["digest"]["next_at"].startswith(
+        slot_local.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M"))
+
+    # a day at the company: two tickets, a reply, an internal note, a cancellation
+    first = new_ticket(staff, title="摘要测试 VPN 断线")
+    second = new_ticket(boss, title="摘要测试 打印机")
+    elsewhere = new_ticket(stranger, title="别的公司的工单")
+    assert agent.post(f"/tickets/{first['id']}/comments",
+                      {"body": "Please send the VPN client log"}).status_code == 201
+    assert agent.post(f"/tickets/{first['id']}/comments",
+                      {"body": "internal: customer is grumpy", "internal": True}
+                      ).status_code == 201
+    assert boss.post(f"/tickets/{second['id']}/cancel", {"reason": "fixed it"}
+                     ).json()["status"] == "cancelled"
+    lines = "SELECT COUNT(*) FROM digest_items WHERE recipient = %s"
+    wait_until(lambda: system.sql("notify", lines, boss.user["id"])[0][0] == 4,
+               what="four digest lines for the admin")
+    assert boss.post("/admin/notifications/digests/run", {}).status_code == 403
+    assert admin.post("/admin/notifications/digests/run", {"now": "tomorrow"}
+                      ).status_code == 400
+
+    # the pass as of four hours from now: the admin's digest hour has come
+    now = (opted + dt.timedelta(hours=4)).isoformat()
+    r = admin.post("/admin/notifications/digests/run", {"now": now})
+    assert r.status_code == 200, r.text
+    assert r.json()["sent"] == 1
+    subject = f"Daily ticket digest for {company['name']}, {slot_local.date().isoformat()}"
+    mails = wait_until(lambda: [m for m in smtp.to(boss.user["email"])
+                                if m["Subject"].startswith("Daily ticket digest")],
+                       what="the digest email")
+    assert [m["Subject"] for m in mails] == [subject]
+    text = mails[0].get_body(("plain",)).get_content()
+    html = mails[0].get_body(("html",)).get_content()
+    assert f"{first['number']} 摘要测试 VPN 断线" in text
+    assert f"{second['number']} 摘要测试 打印机" in text
+    assert "reply from support" in text and "Please send the VPN client log" in text
+    assert "new → cancelled" in text and "fixed it" in text
+    assert "2 new tickets, 1 status change, 1 reply" in text
+    assert "grumpy" not in text and elsewhere["number"] not in text
+    assert f"http://gongdan.test/#/tickets/{first['id']}" in text
+    assert f'href="http://gongdan.test/#/tickets/{second["id"]}"' in html
+    entry = wait_until(lambda: [i for i in inbox(boss)["items"] if i["kind"] == "digest"],
+                       what="the digest in the inbox")
+    assert entry[0]["title"] == subject
+
+    # a second run (now, or by the timer) sends nothing twice
+    again = admin.post("/admin/notifications/digests/run", {"now": now}).json()
+    assert again["sent"] == 0 and again["due"] == 0
+    time.sleep(1.0)
+    assert len([m for m in smtp.to(boss.user["email"])
+                if m["Subject"].startswith("Daily ticket digest")]) == 1
+    assert len([i for i in inbox(boss)["items"] if i["kind"] == "digest"]) == 1

@@ -5,7 +5,9 @@ Who-is-who: the gateway owns the accounts, so notify asks it (`notify_directory`
 served by the gateway process) for the people an event concerns: by id (assignee,
 submitter) or by role within a company (agents, admins, a provider's or a customer
 company's administrators). Notify caches the answers briefly. Only active accounts are
-returned, with the contact data a message needs (email, phone, language) and no more.
+returned, with the contact data a message needs (email, phone, language, and the company
+for the daily digest's subject and its check that the reader is still that company's admin)
+and no more.
 
 Live updates: notify publishes `notification_created` (through its outbox); every gateway
 process receives it on its own broadcast queue and pushes it to the open
@@ -27,7 +29,7 @@ from services.notify import schemas as notify
 
 from ..apidoc import doc
 from ..http import api, call, json_body, query_dict
-from ..models import User
+from ..models import Company, User
 
 KEEPALIVE_SECONDS = 15
 
@@ -60,7 +62,8 @@ def directory(uow, queries):
     out = []
     with uow:
         for q in queries:
-            stmt = select(User).where(User.status == "active")
+            stmt = select(User, Company.name).outerjoin(Company, Company.id == User.company_id) \
+                .where(User.status == "active")
             if q[0] == "id":
                 stmt = stmt.where(User.id == q[1])
             elif q[0] == "role":
@@ -71,8 +74,9 @@ def directory(uow, queries):
                 out.append([])
                 continue
             out.append([{"id": u.id, "name": u.name, "email": u.email, "phone": u.phone,
-                         "language": u.language, "role": u.role}
-                        for u in uow.session.scalars(stmt.limit(500))])
+                         "language": u.language, "role": u.role, "company_id": u.company_id,
+                         "company_name": company_name}
+                        for u, company_name in uow.session.execute(stmt.limit(500))])
     return out
 
 
@@ -117,10 +121,17 @@ STREAM = doc(
               "schema": {"type": "string"}}])
 PREFS = doc("me", "My notification preferences", response=notify.PreferencesOut)
 PREFS_PUT = doc("me", "Change my notification preferences (language, channels per kind, quiet "
-                "hours)", body=notify.PreferencesSchema, response=notify.PreferencesOut,
+                "hours, daily digest)", body=notify.PreferencesSchema,
+                response=notify.PreferencesOut,
                 description="Channels are inbox, email and sms; an unknown one is refused "
                             "with 400. Quiet hours delay email and SMS (never the inbox); P1 "
-                            "messages ignore them.")
+                            "messages ignore them. `digest` {enabled, time HH:MM in "
+                            "`timezone`}: a customer company admin's daily summary of the "
+                            "company's tickets (created, status changes, replies, SLA "
+                            "warnings and breaches), one email + inbox entry at that local "
+                            "time, nothing when nothing happened; anyone else asking for it "
+                            "gets 403 digest_not_available. `channels.digest` narrows it "
+                            "(e.g. [\"email\"]).")
 HOOKS = doc("webhooks", "Webhooks (admin: all; a service token: its own)", response=WebhookList)
 HOOK_CREATE = doc(
     "webhooks", "Register a webhook", body=notify.WebhookIn, response=notify.WebhookCreated,
@@ -156,12 +167,20 @@ TEMPLATE_PUT = doc(
     "admin", "Replace a template (validated before it is saved)", body=notify.TemplateSchema,
     response=notify.TemplateOut, errors=_ADMIN,
     description="Jinja2 (sandboxed; HTML autoescaped). Context: ticket, data, recipient, "
-                "actor, link, event, response_target. A template that does not parse, names "
+                "actor, link, event, response_target (and digest, for kind digest). A template that does not parse, names "
                 "anything else, is too long (subject 300, bodies 20,000 characters) or fails "
                 "on a sample is refused with 400 template_invalid; missing optional values "
                 "render empty.")
 TEMPLATE_DELETE = doc("admin", "Go back to the shipped template", response=notify.TemplateOut,
                       errors=_ADMIN)
+DIGESTS_RUN = doc(
+    "admin", "Run the daily digest pass now (or as of `now`)", body=notify.DigestRunIn,
+    response=notify.DigestRunOut, errors=_ADMIN,
+    description="The pass every notify replica runs every NOTIFY.digest.interval_seconds: "
+                "each opted-in company admin whose local digest time has come (at or "
+                "before `now`, after they opted in) gets that day's digest unless it was "
+                "made already: a person's digest of a day is made once, whoever runs it. "
+                "The body may be empty ({} or nothing): the pass then runs as of now.")
 DELIVERIES = doc("admin", "The delivery log of email, SMS and webhooks (?channel, ?status)",
                  query=notify.DeliveryQuery, response=notify.DeliveryPage, errors=_ADMIN)
 DELIVERY = doc("admin", "One delivery with every attempt", response=notify.DeliveryDetail,
@@ -298,6 +317,11 @@ class NotifyRoutes:
          doc=TEMPLATE_DELETE)
     def delete_notification_template(self, request, kind, language):
         return call(self.notify, "delete_template", self._actor(request), kind, language)
+
+    @api("POST", "/api/v1/admin/notifications/digests/run", doc=DIGESTS_RUN)
+    def run_notification_digests(self, request):
+        return call(self.notify, "run_digests", self._actor(request),
+                    json_body(request, required=False))
 
     @api("GET", "/api/v1/admin/deliveries", doc=DELIVERIES)
     def list_all_deliveries(self, request):

@@ -9,6 +9,8 @@
   dead receiver holds one slot for at most its timeout and never the others. It wakes
   right after an event planned something, and polls every NOTIFY.poll_interval_seconds
   for retries that became due.
+- `SettingTimer`: nameko's timer entrypoint with its interval read from the config at
+  setup (the daily digest's pass: NOTIFY.digest.interval_seconds; 0 turns it off).
 """
 import collections
 import logging
@@ -20,6 +22,7 @@ from eventlet.greenpool import GreenPool
 from eventlet.semaphore import Semaphore
 from nameko.exceptions import UnknownService
 from nameko.extensions import DependencyProvider
+from nameko.timer import Timer
 
 from gongdan_common.dependencies import UnitOfWorkProvider
 
@@ -160,3 +163,28 @@ class DeliveryLoop(DependencyProvider):
             if self.in_flight[item["recipient"]] <= 0:
                 del self.in_flight[item["recipient"]]
             self.poke()  # a slot is free: due rows held back by the cap may go now
+
+
+class SettingTimer(Timer):
+    """`@SettingTimer.decorator("digest_interval")`: fires every settings[name] seconds
+    (settings_from_config), in every replica (what it runs must claim its work); never
+    when that is 0."""
+
+    def __init__(self, setting, **kwargs):
+        super().__init__(interval=None, **kwargs)
+        self.setting = setting
+
+    def setup(self):
+        self.interval = handlers.settings_from_config(self.container.config)[self.setting]
+
+    def start(self):
+        if self.interval and self.interval > 0:
+            super().start()
+
+    def stop(self):
+        if self.gt is not None:
+            super().stop()
+
+    def kill(self):
+        if self.gt is not None:
+            super().kill()

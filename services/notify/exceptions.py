@@ -20,6 +20,10 @@ WEBHOOK_FORBIDDEN = ErrorSpec("forbidden", 403,
                               "只有系统管理员和内部系统（服务令牌）可以管理 Webhook，且只能管理自己的。")
 PEOPLE_ONLY = ErrorSpec("forbidden", 403, "Only a signed-in person has an inbox.",
                         "只有登录用户才有收件箱。")
+DIGEST_NOT_AVAILABLE = ErrorSpec("digest_not_available", 403,
+                                 "Only a customer company's administrator can receive the "
+                                 "daily digest (it is about the company's tickets).",
+                                 "只有客户企业管理员可以订阅每日摘要（摘要内容为企业的工单动态）。")
 URL_REFUSED = ErrorSpec("webhook_url_refused", 400, "{reason}", "{reason_zh}")
 TEMPLATE_INVALID = ErrorSpec("template_invalid", 400,
                              "The template cannot be used; nothing was saved.",

@@ -8,13 +8,16 @@
 - `rule_overrides`: admins' changes to the shipped rules (domain.DEFAULT_RULES) and their
   own rules; `template_overrides`: admins' versions of the shipped templates.
 - `webhooks`: registered receivers (URL, event types, secret, failure streak).
+- `digest_items`: one compact line per (event, company admin who takes the daily digest),
+  until a digest takes it (`digest_id`); `digests`: one row per (recipient, local date), the
+  claim that makes each day's digest happen once however many notify replicas run.
 The transactional outbox and the processed-events inbox come with `service_metadata()`.
 """
 import datetime as dt
 import uuid
 
-from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text,
-                        UniqueConstraint)
+from sqlalchemy import (JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String,
+                        Text, UniqueConstraint, false)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from gongdan_common.db import service_metadata
@@ -109,6 +112,14 @@ class Preference(Base):
     quiet_end: Mapped[str | None] = mapped_column(String(5))
     timezone: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[dt.datetime] = mapped_column(TZ)
+    # the daily digest (customer company admins): on/off, local "HH:MM" in `timezone`, the
+    # company it is about (the admin's, when they opted in), and since when the setting
+    # holds (the first digest comes at the first digest time after it)
+    digest_enabled: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                 server_default=false())
+    digest_time: Mapped[str | None] = mapped_column(String(5))
+    digest_company_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    digest_since: Mapped[dt.datetime | None] = mapped_column(TZ)
 
 
 class RuleOverride(Base):
@@ -145,3 +156,45 @@ class Webhook(Base):
     disabled_reason: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[dt.datetime] = mapped_column(TZ)
     updated_at: Mapped[dt.datetime] = mapped_column(TZ)
+
+
+class DigestItem(Base):
+    """One line of a coming digest: what happened, for whom (the recipient)."""
+    __tablename__ = "digest_items"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(80))
+    recipient: Mapped[str] = mapped_column(String(36))
+    company_id: Mapped[str] = mapped_column(String(36))
+    kind: Mapped[str] = mapped_column(String(24))  # created|status|reply|sla_warning|...
+    ticket_id: Mapped[str] = mapped_column(String(36))
+    ticket_number: Mapped[str | None] = mapped_column(String(40))
+    ticket_title: Mapped[str | None] = mapped_column(String(300))
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+    occurred_at: Mapped[dt.datetime] = mapped_column(TZ)
+    recorded_at: Mapped[dt.datetime] = mapped_column(TZ)
+    digest_id: Mapped[str | None] = mapped_column(String(36))
+
+    __table_args__ = (
+        UniqueConstraint("event_id", "recipient", name="uq_digest_items_event_recipient"),
+        Index("ix_digest_items_pending", "recipient", "digest_id"),
+    )
+
+
+class Digest(Base):
+    """A day's digest for one person: sent, empty (nothing happened) or skipped (no longer
+    a company admin). Its unique key is the claim: a replica that cannot insert it leaves
+    that digest to the one that did."""
+    __tablename__ = "digests"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    recipient: Mapped[str] = mapped_column(String(36))
+    digest_date: Mapped[dt.date] = mapped_column(Date)
+    company_id: Mapped[str | None] = mapped_column(String(36))
+    status: Mapped[str] = mapped_column(String(16))  # sent | empty | skipped
+    items: Mapped[int] = mapped_column(Integer, default=0)
+    delivery_id: Mapped[str | None] = mapped_column(String(36))
+    notification_id: Mapped[str | None] = mapped_column(String(36))
+    created_at: Mapped[dt.datetime] = mapped_column(TZ)
+
+    __table_args__ = (
+        UniqueConstraint("recipient", "digest_date", name="uq_digests_recipient_date"),
+    )

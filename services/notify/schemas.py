@@ -7,7 +7,7 @@ from marshmallow import (EXCLUDE, RAISE, Schema, ValidationError, fields, valida
 from gongdan_common.fields import Text, UTCDateTime
 from gongdan_common.i18n import bi
 
-from . import domain, templates
+from . import digest, domain, templates
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
@@ -66,6 +66,25 @@ class ChannelList(fields.List):
         return list(dict.fromkeys(out))
 
 
+class DigestSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    enabled = fields.Boolean(required=True, metadata={
+        "description": "customer company admins only: one email + inbox entry a day about "
+                       "the company's tickets (nothing when nothing happened)"})
+    time = fields.String(load_default=digest.DEFAULT_TIME, validate=validate.Regexp(_HHMM),
+                         metadata={"description": "HH:MM local time (in `timezone`)",
+                                   "example": "08:00"})
+
+
+class DigestOut(Schema):
+    enabled = fields.Boolean()
+    time = fields.String(allow_none=True)
+    next_at = UTCDateTime(allow_none=True, metadata={
+        "description": "when the next digest is due (sent then if anything happened)"})
+
+
 class PreferencesSchema(Schema):
     class Meta:
         unknown = RAISE
@@ -78,7 +97,10 @@ class PreferencesSchema(Schema):
     quiet_start = fields.String(allow_none=True, validate=validate.Regexp(_HHMM), metadata={
         "description": "HH:MM local time; P1 messages ignore quiet hours"})
     quiet_end = fields.String(allow_none=True, validate=validate.Regexp(_HHMM))
-    timezone = fields.String(allow_none=True, metadata={"example": "Asia/Shanghai"})
+    timezone = fields.String(allow_none=True, metadata={
+        "example": "Asia/Shanghai", "description": "of quiet hours and the digest time"})
+    digest = fields.Nested(DigestSchema, allow_none=True, metadata={
+        "description": "the daily digest; null turns it off"})
 
     @validates("timezone")
     def _tz(self, value, **_):
@@ -104,6 +126,7 @@ class PreferencesOut(Schema):
     quiet_start = fields.String(allow_none=True)
     quiet_end = fields.String(allow_none=True)
     timezone = fields.String(allow_none=True)
+    digest = fields.Nested(DigestOut)
     kinds = fields.List(fields.String(), metadata={"description": "kinds of message"})
     available_channels = fields.List(fields.String())
 
@@ -224,3 +247,22 @@ class DeliveryPage(Schema):
     total = fields.Integer()
     page = fields.Integer()
     page_size = fields.Integer()
+
+
+class DigestRunIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    now = UTCDateTime(metadata={
+        "description": "run the pass as if it were this instant (default: now); a digest "
+                       "already made for a person and day is never made again"})
+
+
+class DigestRunOut(Schema):
+    now = UTCDateTime()
+    due = fields.Integer(metadata={"description": "people whose digest time had come"})
+    sent = fields.Integer(metadata={"description": "digests written (email and/or inbox)"})
+    empty = fields.Integer(metadata={"description": "due, but nothing happened: nothing sent"})
+    skipped = fields.Integer(metadata={
+        "description": "no longer an active admin of that company: nothing sent"})
+    taken = fields.Integer(metadata={"description": "done at the same time by another replica"})

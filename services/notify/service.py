@@ -18,7 +18,7 @@ from gongdan_common.entrypoints import rpc
 from gongdan_common.health import HealthMixin
 
 from . import handlers
-from .dependencies import DeliveryLoop, DirectoryCache
+from .dependencies import DeliveryLoop, DirectoryCache, SettingTimer
 from .models import metadata
 
 log = logging.getLogger(__name__)
@@ -34,12 +34,13 @@ class NotifyService(HealthMixin):
     directory = DirectoryCache()
     wake_sender = DeliveryLoop()
 
+    def _lookup(self, queries):
+        return self.directory.lookup(self.gateway, queries)
+
     def _ingest(self, envelopes):
         try:
-            counts = handlers.ingest_many(envelopes, self.uow,
-                                     lambda qs: self.directory.lookup(self.gateway, qs),
-                                     self.settings,
-                                     config=self.directory.configuration(self.uow))
+            counts = handlers.ingest_many(envelopes, self.uow, self._lookup, self.settings,
+                                          config=self.directory.configuration(self.uow))
         except Exception:
             log.exception("planning %d event(s) (first %s/%s) failed", len(envelopes),
                           envelopes[0].get("source"), envelopes[0].get("type"))
@@ -69,6 +70,27 @@ class NotifyService(HealthMixin):
     @batch_event_handler("kb", "#", requeue_on_error=True)
     def on_kb_event(self, envelopes):  # the name names the queue: keep it
         self._ingest(envelopes)
+
+    # ---- the daily digest ------------------------------------------------------------------
+
+    @SettingTimer.decorator("digest_interval")
+    def digest_tick(self):
+        try:
+            counts = handlers.run_digests(self.uow, self._lookup, self.settings)
+        except Exception:  # directory or database away: the next tick tries again
+            log.exception("the digest pass failed; the next one retries")
+            return None
+        if counts["sent"]:
+            self.wake_sender()
+        return counts
+
+    @rpc
+    def run_digests(self, actor, payload=None):
+        out = handlers.run_digests_by_hand(actor, payload or {}, self.uow, self._lookup,
+                                           self.settings)
+        if out["sent"]:
+            self.wake_sender()
+        return out
 
     # ---- inbox and preferences -------------------------------------------------------------
 

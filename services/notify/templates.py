@@ -46,6 +46,15 @@ SAMPLE_CONTEXT = {
     "data": {}, "recipient": {"id": "u", "name": "张三"}, "actor": {"name": "李四"},
     "link": "http://example.test/#/tickets/x", "event": {"type": "sample"},
     "response_target": {"en": "30 minutes", "zh": "30 分钟"},
+    # the daily digest's context (services/notify/digest.py compose); other kinds ignore it
+    "digest": {"company": "示例科技", "date": "2026-11-22", "total": 1, "more": 0,
+               "ticket_count": 1, "counts_text": "新建工单 1",
+               "counts": [{"kind": "created", "label": "新建工单", "count": 1}],
+               "link": "http://example.test/#/tickets",
+               "tickets": [{"id": "x", "number": "TS20261122001", "title": "示例 sample",
+                            "link": "http://example.test/#/tickets/x",
+                            "lines": [{"kind": "created", "time": "09:00",
+                                       "date": "2026-11-22", "line": "新建工单（P2）"}]}]},
 }
 
 
@@ -109,6 +118,39 @@ def _t(subject, text):
     html = _html("".join(f"<p>{line}</p>" for line in text.split("\n") if line.strip()))
     return {"subject": subject, "text": text + "\n\n{{ link }}\n", "html": html}
 
+
+# the daily digest (one message for many events): grouped by ticket, one line per event
+_DIGEST_TEXT = """{hello}
+{intro}
+{{% for t in digest.tickets %}}
+
+{{{{ t.number }}}} {{{{ t.title }}}}
+{{% for i in t.lines %}}
+  {{{{ i.time }}}}  {{{{ i.line }}}}
+{{% endfor %}}
+  {{{{ t.link }}}}
+{{% endfor %}}
+{{% if digest.more %}}
+
+{more}
+{{% endif %}}
+
+{{{{ digest.link }}}}
+"""
+_DIGEST_HTML = """<html><body style="font-family:sans-serif">
+<p>{hello}</p>
+<p>{intro}</p>
+{{% for t in digest.tickets %}}
+<h3><a href="{{{{ t.link }}}}">{{{{ t.number }}}}</a> {{{{ t.title }}}}</h3>
+<ul>
+{{% for i in t.lines %}}
+<li>{{{{ i.time }}}} {{{{ i.line }}}}</li>
+{{% endfor %}}
+</ul>
+{{% endfor %}}
+{{% if digest.more %}}<p>{more}</p>{{% endif %}}
+<p><a href="{{{{ digest.link }}}}">{all}</a></p>
+</body></html>"""
 
 # kind -> language -> {subject, text, html}
 DEFAULTS = {
@@ -199,6 +241,34 @@ DEFAULTS = {
         "zh": _t("[{{ ticket.number }}] 工单无法自动分派", "工单 {{ ticket.number }} 无法自动分派，需要人工处理。"),
         "en": _t("[{{ ticket.number }}] Ticket needs manual dispatch",
                  "Ticket {{ ticket.number }} could not be dispatched automatically."),
+    },
+    "digest": {
+        "zh": {"subject": "{{ digest.company }} 工单每日摘要 {{ digest.date }}",
+               "text": _DIGEST_TEXT.format(
+                   hello="{{ recipient.name }}，您好：",
+                   intro="以下是 {{ digest.company }} 自上次摘要以来的工单动态"
+                         "（{{ digest.ticket_count }} 个工单）：{{ digest.counts_text }}。",
+                   more="……另有 {{ digest.more }} 条动态未列出，请登录查看。"),
+               "html": _DIGEST_HTML.format(
+                   hello="{{ recipient.name }}，您好：",
+                   intro="以下是 {{ digest.company }} 自上次摘要以来的工单动态"
+                         "（{{ digest.ticket_count }} 个工单）：{{ digest.counts_text }}。",
+                   more="……另有 {{ digest.more }} 条动态未列出，请登录查看。",
+                   all="查看全部工单")},
+        "en": {"subject": "Daily ticket digest for {{ digest.company }}, {{ digest.date }}",
+               "text": _DIGEST_TEXT.format(
+                   hello="Hello {{ recipient.name }},",
+                   intro="here is what happened on the tickets of {{ digest.company }} since "
+                         "the last digest ({{ digest.ticket_count }} tickets): "
+                         "{{ digest.counts_text }}.",
+                   more="... and {{ digest.more }} more, not listed: sign in to see them."),
+               "html": _DIGEST_HTML.format(
+                   hello="Hello {{ recipient.name }},",
+                   intro="here is what happened on the tickets of {{ digest.company }} since "
+                         "the last digest ({{ digest.ticket_count }} tickets): "
+                         "{{ digest.counts_text }}.",
+                   more="... and {{ digest.more }} more, not listed: sign in to see them.",
+                   all="All tickets")},
     },
     "webhook_disabled": {
         "zh": _t("Webhook 已停用", "您的 Webhook {{ data.url }} 连续 {{ data.failures }} 次投递失败，"
