@@ -189,7 +189,7 @@ class PgActivity:
                         elif state == "active":
                             self.counts["running a query" + (f" ({wtype}:{wevent})" if wtype else "")] += 1
                         elif state in ("idle in transaction", "idle in transaction (aborted)"):
-                            self.counts["idle in transaction"] += 1
+                            self.counts[f"idle in transaction after: {query.strip()}"] += 1
                         else:
                             self.counts["idle"] += 1
                     self.samples += 1
@@ -619,7 +619,7 @@ def run_system(args, workdir, results):
 
 
 def named_only(pids):
-    return {n: pids[n] for n in ("gateway", "intake") if n in pids}
+    return {n: pids[n] for n in ("gateway", "intake", "dispatch", "sla", "notify") if n in pids}
 
 
 # ---- the report -----------------------------------------------------------------------------
@@ -783,7 +783,7 @@ def parse_args(argv=None):
                    help="skip the 1 MB upload and create+upload measurements")
     p.add_argument("--skip-baseline", action="store_true")
     p.add_argument("--py-spy", metavar="DIR",
-                   help="profile gateway and intake with py-spy during the highest-concurrency "
+                   help="profile gateway, intake, dispatch, sla and notify with py-spy during the highest-concurrency "
                         "create point (collapsed stacks in DIR; adds some CPU load)")
     p.add_argument("--wait-quiet", type=int, default=10, metavar="SECONDS",
                    help="before each point, wait up to SECONDS (default 10; 0 = don't check) "

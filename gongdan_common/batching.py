@@ -104,3 +104,19 @@ class BatchEventHandler(EventHandler):
 
 
 batch_event_handler = BatchEventHandler.decorator
+
+
+def handle_each(uow, envelopes, handle, order_by=None):
+    """Run a per-event handler (written as `with uow: ... uow.commit()`) over a batch in
+    one transaction (`UnitOfWork.batch`): each event keeps or undoes its own part, the
+    batch commits once. `order_by` sorts the batch first - by ticket, say - so two batches
+    lock rows in the same order and do not deadlock."""
+    if order_by is not None:
+        envelopes = sorted(envelopes, key=order_by)
+    with uow.batch():
+        for envelope in envelopes:
+            handle(envelope)
+
+
+def by_ticket(envelope):
+    return str(envelope.get("ticket_id") or (envelope.get("data") or {}).get("ticket_id") or "")

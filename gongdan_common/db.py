@@ -161,8 +161,7 @@ class UnitOfWork:
             self.commit()
 
     def flush(self):
-        self._write_outbox()
-        self.session.flush()
+        self.session.flush()  # (outbox rows are written at commit only)
 
     def _write_outbox(self):
         if self._outbox:

@@ -4,6 +4,7 @@ from nameko.events import event_handler
 
 from gongdan_common.entrypoints import rpc
 
+from gongdan_common.batching import batch_event_handler, by_ticket, handle_each
 from gongdan_common.dependencies import Settings, UnitOfWorkProvider
 from gongdan_common.health import HealthMixin
 
@@ -100,15 +101,18 @@ class IntakeService(HealthMixin):
     def on_timer_due(self, envelope):
         handlers.timer_due(envelope, self.uow, self.settings)
 
-    @event_handler("sla", "sla_clock_updated")
-    def on_sla_clock_updated(self, envelope):
+    # one per ticket event: in batches, one transaction each (rows locked in ticket order)
+    @batch_event_handler("sla", "sla_clock_updated")
+    def on_sla_clock_updated(self, envelopes):
         with self.sla_slots:
-            handlers.apply_sla_clock(envelope, self.uow)
+            handle_each(self.uow, envelopes, lambda e: handlers.apply_sla_clock(e, self.uow),
+                        order_by=by_ticket)
 
-    @event_handler("sla", "sla_breached")
-    def on_sla_breached(self, envelope):
+    @batch_event_handler("sla", "sla_breached")
+    def on_sla_breached(self, envelopes):
         with self.sla_slots:
-            handlers.apply_sla_breach(envelope, self.uow)
+            handle_each(self.uow, envelopes, lambda e: handlers.apply_sla_breach(e, self.uow),
+                        order_by=by_ticket)
 
     @rpc
     def authorize_attachment(self, actor, ticket_id, kind="intake"):

@@ -13,7 +13,6 @@ import smtplib
 import ssl
 import time
 from email.message import EmailMessage
-from email.utils import make_msgid
 from typing import Protocol
 
 import requests
@@ -46,13 +45,15 @@ class SmtpEmail:
         msg["Subject"] = delivery["subject"]
         msg["From"] = self.sender
         msg["To"] = delivery["address"]
-        msg["Message-ID"] = make_msgid(idstring=delivery["id"][:8], domain="gongdan")
+        # the same on every attempt: if we crash after the server took the message but
+        # before recording it, the resend carries the same id and mail systems drop it
+        msg["Message-ID"] = f"<{delivery['id']}@gongdan.notify>"
         msg["X-Gongdan-Delivery"] = delivery["id"]
-        if delivery.get("language"):
-            msg["Content-Language"] = "zh-CN" if delivery["language"] == "zh" else "en"
         msg.set_content(delivery.get("body_text") or "", charset="utf-8")
         if delivery.get("body_html"):
             msg.add_alternative(delivery["body_html"], subtype="html", charset="utf-8")
+        if delivery.get("language"):  # after the body: setting content drops Content-* headers
+            msg["Content-Language"] = "zh-CN" if delivery["language"] == "zh" else "en"
         return msg
 
     def send(self, delivery):

@@ -77,8 +77,17 @@ def on_ticket_event(envelope, uow, now=None):
             elif envelope["type"] == "ticket_created":
                 row.value, row.at = value, at
         uow.flush()
-        refresh(uow, ticket.ticket_id, now or utcnow())
+        refresh(uow, ticket.ticket_id, now or utcnow(), policies=_policies_once(uow))
         uow.commit()
+
+
+def _policies_once(uow):
+    """The policies, read once per transaction: a batch of events evaluates many tickets
+    against the same policies (nothing in event handling edits them)."""
+    cached = uow.session.info.get("sla.policies")
+    if cached is None:
+        cached = uow.session.info["sla.policies"] = pol.load_policies(uow)
+    return cached
 
 
 def _project(uow, snap):

@@ -3,6 +3,7 @@ import eventlet.semaphore
 from nameko.events import event_handler
 from nameko.timer import timer
 
+from gongdan_common.batching import batch_event_handler, by_ticket, handle_each
 from gongdan_common.dependencies import Settings, UnitOfWorkProvider
 from gongdan_common.entrypoints import rpc
 from gongdan_common.health import HealthMixin
@@ -63,27 +64,29 @@ class SlaService(HealthMixin):
 
     # ---- clocks: fed by intake's events ---------------------------------------------
     # Queues do not order events of different types: each step carries the ticket's
-    # version and instant, and clocks are evaluated from the sorted steps.
+    # version and instant, and clocks are evaluated from the sorted steps. Events come in
+    # batches, evaluated in one transaction (ordered by ticket: rows are locked in order).
 
-    @event_handler("intake", "ticket_created")
-    def on_ticket_created(self, envelope):
+    def _evaluate(self, envelopes):
         with self.clock_slots:
-            clocks.on_ticket_event(envelope, self.uow)
+            handle_each(self.uow, envelopes, lambda e: clocks.on_ticket_event(e, self.uow),
+                        order_by=by_ticket)
 
-    @event_handler("intake", "ticket_status_changed")
-    def on_ticket_status_changed(self, envelope):
-        with self.clock_slots:
-            clocks.on_ticket_event(envelope, self.uow)
+    @batch_event_handler("intake", "ticket_created")
+    def on_ticket_created(self, envelopes):
+        self._evaluate(envelopes)
 
-    @event_handler("intake", "ticket_updated")
-    def on_ticket_updated(self, envelope):
-        with self.clock_slots:
-            clocks.on_ticket_event(envelope, self.uow)
+    @batch_event_handler("intake", "ticket_status_changed")
+    def on_ticket_status_changed(self, envelopes):
+        self._evaluate(envelopes)
 
-    @event_handler("intake", "ticket_commented")
-    def on_ticket_commented(self, envelope):
-        with self.clock_slots:
-            clocks.on_ticket_event(envelope, self.uow)
+    @batch_event_handler("intake", "ticket_updated")
+    def on_ticket_updated(self, envelopes):
+        self._evaluate(envelopes)
+
+    @batch_event_handler("intake", "ticket_commented")
+    def on_ticket_commented(self, envelopes):
+        self._evaluate(envelopes)
 
     @rpc
     def ticket_sla(self, ticket_id):
