@@ -700,6 +700,20 @@ def report(args, results):
             out(f"| {kind} c={c} | " + " | ".join(f"{cpu.get(g, 0):.2f}" for g in groups)
                 + f" | {sum(cpu.values()):.2f} |")
     out("")
+    out("CPU per request, in core-milliseconds (the system's processes: everything but the "
+        "load generator and 'other'): what one request costs the machine, whoever pays it.")
+    out("")
+    for kind in ("baseline", "create", "upload", "create_upload"):
+        for c, p in results[kind].items():
+            cpu = p.get("cpu_cores", {})
+            spent = sum(v for g, v in cpu.items()
+                        if g not in ("load generator", "other", "py-spy"))
+            if p.get("rate"):
+                out(f"- {kind} c={c}: {spent * 1000 / p['rate']:.1f} ms "
+                    + ", ".join(f"({g} {cpu[g] * 1000 / p['rate']:.1f})" for g in groups
+                                if cpu.get(g, 0) >= 0.005 and g not in ("load generator",
+                                                                        "other")))
+    out("")
     if any(p.get("intake_db_connections") for k in ("create", "create_upload")
            for p in results[k].values()):
         out("Intake's PostgreSQL connections during each point (average number in each state):")
