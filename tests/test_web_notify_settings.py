@@ -29,6 +29,9 @@ def test_customer_keeps_preferences_and_reads_refusals(open_page, make_user):  #
     # a customer has the settings, not the administrators' pages
     expect(page.locator("nav.nav a[href='#/webhooks']")).to_have_count(0)
     expect(page.locator("nav.nav a[href='#/admin/notifications']")).to_have_count(0)
+    for hidden in ("#/webhooks", "#/admin/notifications"):
+        page.goto(page.url.split("#")[0] + hidden)
+        expect(page.locator(".view")).to_contain_text("You do not have access to this page.")
     page.click("#prefs-link")
     form = page.locator("#prefs-form")
     expect(form.locator("tr[data-kind=reply]")).to_be_visible()

@@ -59,7 +59,7 @@ export async function preferencesView(root, ctx) {
   const save = h("button", { type: "submit", class: "btn btn-primary", id: "prefs-save", text: t("common.save") });
   const form = h("form", { class: "stack", id: "prefs-form", novalidate: true },
     box,
-    h("fieldset", { class: "card form-section" }, h("legend", { text: t("prefs.language") }),
+    h("div", { class: "card form-section" },
       field(t("prefs.language"), language, { name: "language", hint: t("prefs.language_hint") })),
     h("fieldset", { class: "card form-section" }, h("legend", { text: t("prefs.channels") }),
       h("p", { class: "muted", text: t("prefs.channels_hint") }),
