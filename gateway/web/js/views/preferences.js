@@ -27,7 +27,7 @@ function kindRow(kind, chosen, channels) {
   // showErrors() puts the API's message for channels.<kind>.value into this row
   const row = h("tr", { dataset: { kind, field: `channels.${kind}.value` } },
     h("th", { scope: "row", text: label("notifykind", kind) }),
-    h("td", { dataset: { label: t("prefs.col.custom") } }, h("label", { class: "check" }, own, t("prefs.custom"))),
+    h("td", {}, h("label", { class: "check" }, own, t("prefs.custom"))),
     ...boxes.map((b, i) => h("td", { class: "c-check", dataset: { label: label("channel", channels[i]) } }, b)),
     h("td", { class: "c-err" }, err));
   return { row, value: () => (own.checked ? boxes.filter((b) => b.checked).map((b) => b.value) : undefined) };
