@@ -144,7 +144,8 @@ HOOK_CREATE = doc(
     "non-public addresses are refused (400 webhook_url_refused) unless inside "
     "NOTIFY.webhooks.allow_networks.")
 HOOK_GET = doc("webhooks", "One webhook", response=notify.WebhookOut)
-HOOK_PATCH = doc("webhooks", "Change a webhook (active=true re-enables it)",
+HOOK_PATCH = doc("webhooks", "Change a webhook: the fields given, no others (active=true "
+                 "re-enables it)",
                  body=notify.WebhookPatch, response=notify.WebhookOut)
 HOOK_DELETE = doc("webhooks", "Delete a webhook (pending deliveries are dropped)",
                   response=notify.WebhookOut)

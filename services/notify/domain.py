@@ -77,7 +77,7 @@ RESPONSE_TARGETS = {"P1": {"en": "15 minutes", "zh": "15 分钟"},
 
 def effective_rules(overrides):
     """Shipped rules with admins' overrides (same id) applied, plus admins' own rules."""
-    by_id = {r["id"]: dict(r, source="default") for r in DEFAULT_RULES}
+    by_id = {r["id"]: dict(r, source="default", overridden=False) for r in DEFAULT_RULES}
     for rule in overrides:
         by_id[rule["id"]] = dict(rule, source="default" if rule["id"] in DEFAULT_IDS
                                  else "custom", overridden=rule["id"] in DEFAULT_IDS)

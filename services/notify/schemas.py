@@ -170,15 +170,18 @@ class TemplateOut(TemplateSchema):
     overridden = fields.Boolean()
 
 
+def _event_types(**kw):
+    return fields.List(fields.String(validate=validate.Length(min=1, max=80)), metadata={
+        "description": "e.g. intake.ticket_created, ticket_assigned, intake.*; empty or * = "
+                       "all"}, **kw)
+
+
 class WebhookIn(Schema):
     class Meta:
         unknown = RAISE
 
     url = Text(required=True, validate=validate.Length(max=2048))
-    event_types = fields.List(fields.String(validate=validate.Length(min=1, max=80)),
-                              load_default=list, metadata={
-                                  "description": "e.g. intake.ticket_created, ticket_assigned, "
-                                                 "intake.*; empty or * = all"})
+    event_types = _event_types(load_default=list)
     secret = fields.String(validate=validate.Length(min=16, max=200), metadata={
         "description": "generated when omitted (returned once)"})
     description = fields.String(allow_none=True, validate=validate.Length(max=300))
@@ -186,6 +189,7 @@ class WebhookIn(Schema):
 
 class WebhookPatch(WebhookIn):
     url = Text(validate=validate.Length(max=2048))
+    event_types = _event_types()  # left out: unchanged (not emptied)
     active = fields.Boolean(metadata={"description": "true re-enables a disabled webhook"})
 
 

@@ -1,5 +1,6 @@
 // The shell: top bar, hash router (#/tickets, #/tickets/new, #/tickets/<id>, #/admin/users,
-// #/login, #/register) and short notices.
+// #/kb, #/notifications, #/me/preferences, #/webhooks, #/admin/notifications, #/login,
+// #/register) and short notices.
 import { h, messageBox, showMessage } from "./dom.js";
 import { t, getLang, setLang, onLangChange, LANGS, label } from "./i18n.js";
 import * as api from "./api.js";
@@ -10,7 +11,10 @@ import { detailView } from "./views/detail.js";
 import { adminView } from "./views/admin.js";
 import { kbSearchView, kbArticleView } from "./views/kb.js";
 import { inboxView, bell } from "./views/inbox.js";
-import { canCreate, CREATOR_ROLES } from "./model.js";
+import { preferencesView } from "./views/preferences.js";
+import { webhooksView, webhookView } from "./views/webhooks.js";
+import { notifyAdminView } from "./views/notify-admin.js";
+import { canCreate, CREATOR_ROLES, WEBHOOK_ROLES } from "./model.js";
 
 const ROUTES = [
   { re: /^\/login$/, view: loginView, public: true },
@@ -22,6 +26,10 @@ const ROUTES = [
   { re: /^\/kb$/, view: kbSearchView, nav: "kb" },
   { re: /^\/kb\/([^/]+)$/, view: kbArticleView, nav: "kb" },
   { re: /^\/notifications$/, view: inboxView, nav: "notifications" },
+  { re: /^\/me\/preferences$/, view: preferencesView, nav: "prefs" },
+  { re: /^\/webhooks$/, view: webhooksView, nav: "webhooks", roles: WEBHOOK_ROLES },
+  { re: /^\/webhooks\/([^/]+)$/, view: webhookView, nav: "webhooks", roles: WEBHOOK_ROLES },
+  { re: /^\/admin\/notifications$/, view: notifyAdminView, nav: "notify-admin", roles: ["admin"] },
 ];
 
 const topbar = document.getElementById("topbar");
@@ -75,9 +83,13 @@ function renderTopbar(active) {
       link("nav.tickets", "#/tickets", "tickets"),
       canCreate(user) ? link("nav.new", "#/tickets/new", "new") : null,
       link("nav.kb", "#/kb", "kb"),
-      user.role === "admin" ? link("nav.admin", "#/admin/users", "admin") : null);
+      user.role === "admin" ? link("nav.admin", "#/admin/users", "admin") : null,
+      user.role === "admin" ? link("nav.notify_admin", "#/admin/notifications", "notify-admin") : null,
+      WEBHOOK_ROLES.includes(user.role) ? link("nav.webhooks", "#/webhooks", "webhooks") : null);
     who = h("div", { class: "who" },
       user.role !== "system" ? bell() : null,
+      user.role !== "system" ? h("a", { href: "#/me/preferences", id: "prefs-link", title: t("nav.prefs"),
+        "aria-label": t("nav.prefs"), class: ["prefs-link", active === "prefs" && "active"], text: "⚙" }) : null,
       h("span", { class: "who-name", text: user.name || "" }),
       h("span", { class: "who-role", text: label("role", user.role) }),
       h("button", { type: "button", class: "btn btn-ghost btn-small", id: "logout", text: t("nav.logout"),

@@ -4,6 +4,8 @@ export const STAFF_ROLES = ["agent", "admin", "provider_admin", "engineer"];
 export const DESK_ROLES = ["agent", "admin"];
 // who may submit tickets: customers for themselves, the desk on a customer's behalf
 export const CREATOR_ROLES = ["customer", "customer_admin", ...DESK_ROLES];
+// who may manage webhooks: admins (all of them) and internal systems (their own)
+export const WEBHOOK_ROLES = ["admin", "system"];
 // which kind of company an approved account belongs to (the server checks this too)
 export const ROLE_COMPANY_KIND = {
   customer: "customer", customer_admin: "customer", provider_admin: "provider",

@@ -49,6 +49,7 @@ def test_admin_overrides_replace_and_disable_shipped_rules():
     rules = domain.effective_rules([custom, off])
     by_id = {r["id"]: r for r in rules}
     assert by_id["mine"]["source"] == "custom" and by_id["reply"]["overridden"] is True
+    assert by_id["resolved"]["overridden"] is False  # every rule says, not only changed ones
     reply = envelope("intake", "ticket_commented",
                      {"internal": False, "author_role": "agent", "ticket": TICKET})
     assert domain.matching_rules(reply, rules) == []

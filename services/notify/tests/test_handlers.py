@@ -157,6 +157,11 @@ def test_webhooks_get_events_and_are_disabled_after_failures(uow_factory, settin
                     settings, NOW)
     assert count(uow_factory, Delivery, Delivery.channel == "webhook",
                  Delivery.event_id.like("4444%")) == 0
+    # switched on again by a change that names nothing else: the rest stays as it was
+    again = handlers.update_webhook(SYSTEM, hook["id"], {"active": True}, uow_factory(),
+                                    settings)
+    assert again["active"] and again["failure_streak"] == 0
+    assert again["event_types"] == ["dispatch.*"] and again["url"] == "http://127.0.0.1:9/hook"
 
 
 def test_inbox_paging_and_marking(uow_factory, settings):

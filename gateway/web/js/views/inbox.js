@@ -78,6 +78,7 @@ export async function inboxView(root, ctx) {
       h("span", { class: "inbox-unread", text: t("inbox.unread", { n: data.unread }) }),
       h("a", { class: "btn btn-ghost btn-small", href: onlyUnread ? "#/notifications" : "#/notifications?unread=1",
         text: t(onlyUnread ? "inbox.show_all" : "inbox.only_unread") }),
+      h("a", { class: "btn btn-ghost btn-small", href: "#/me/preferences", id: "inbox-prefs", text: t("nav.prefs") }),
       h("button", { type: "button", class: "btn btn-small", id: "read-all", text: t("inbox.read_all"),
         disabled: data.unread === 0,
         onClick: async () => {
