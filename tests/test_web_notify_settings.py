@@ -22,6 +22,32 @@ from tests.test_web import browser, open_page, sign_in  # noqa: F401 - fixtures
 pytestmark = pytest.mark.integration
 
 
+def test_company_admin_takes_the_daily_digest(open_page, make_user):  # noqa: F811
+    admin = make_user(role="customer_admin")
+    page = open_page(locale="en-US")
+    sign_in(page, admin.phone, admin.password)
+    page.click("#prefs-link")
+    section = page.locator("#digest-section")
+    expect(section).to_be_visible()
+    expect(section.locator("#digest-enabled")).not_to_be_checked()
+    section.locator("#digest-enabled").check()
+    section.locator("#digest-time").fill("07:30")
+    page.click("#prefs-save")
+    expect(page.locator("#notice")).to_contain_text("saved")
+    digest = admin.get("/me/preferences").json()["digest"]
+    assert digest["enabled"] is True and digest["time"] == "07:30" and digest["next_at"]
+
+    page.reload()
+    section = page.locator("#digest-section")
+    expect(section.locator("#digest-enabled")).to_be_checked()
+    expect(section.locator("#digest-time")).to_have_value("07:30")
+    expect(section.locator("#digest-next")).to_contain_text("Next digest")
+    section.locator("#digest-enabled").uncheck()  # off again: saved as off
+    page.click("#prefs-save")
+    expect(page.locator("#notice")).to_contain_text("saved")
+    assert admin.get("/me/preferences").json()["digest"]["enabled"] is False
+
+
 def test_customer_keeps_preferences_and_reads_refusals(open_page, make_user):  # noqa: F811
     customer = make_user()
     page = open_page(locale="en-US")
@@ -35,6 +61,7 @@ def test_customer_keeps_preferences_and_reads_refusals(open_page, make_user):  #
     page.click("#prefs-link")
     form = page.locator("#prefs-form")
     expect(form.locator("tr[data-kind=reply]")).to_be_visible()
+    expect(page.locator("#digest-section")).to_have_count(0)  # company admins only
     expect(form.locator("tr[data-kind=sla_breached]")).to_be_hidden()  # folded away for customers
 
     form.locator("select[name=language]").select_option("en")

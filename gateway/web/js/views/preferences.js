@@ -1,9 +1,9 @@
 // My notification preferences (#/me/preferences), for every signed-in person: the language
 // of my messages, which channels each kind of message uses (or "as the rule says"), and quiet
-// hours in a time zone. The choices (kinds, channels) come from GET /me/preferences itself;
+// hours in a time zone; a customer company admin also the daily digest. The choices (kinds, channels) come from GET /me/preferences itself;
 // what the server refuses is shown under the field it names, in the UI's language.
 import { h, field, select, messageBox, showErrors, clearErrors, busy } from "../dom.js";
-import { t, label } from "../i18n.js";
+import { t, label, fmtTime } from "../i18n.js";
 import * as api from "../api.js";
 
 // the kinds of message a customer normally receives; the others are folded away for them
@@ -55,6 +55,19 @@ export async function preferencesView(root, ctx) {
     head(), h("tbody", {}, list.map(([, r]) => r.row))));
   const mine = rows.filter(([k]) => !folded || CUSTOMER_KINDS.includes(k) || Array.isArray(prefs.channels[k]));
   const others = rows.filter((r) => !mine.includes(r));
+  // the daily digest: customer company admins only (the API refuses it for anyone else)
+  const digest = prefs.digest || {};
+  const digestOn = h("input", { type: "checkbox", name: "digest_enabled", id: "digest-enabled",
+    checked: !!digest.enabled });
+  const digestTime = h("input", { type: "time", name: "digest_time", id: "digest-time",
+    value: digest.time || "08:00" });
+  const digestSection = ctx.user.role === "customer_admin" ? h("fieldset",
+    { class: "card form-section", id: "digest-section" }, h("legend", { text: t("prefs.digest") }),
+    h("p", { class: "muted", text: t("prefs.digest_hint") }),
+    h("label", { class: "check" }, digestOn, " ", t("prefs.digest_enabled")),
+    field(t("prefs.digest_time"), digestTime, { name: "digest" }),
+    digest.enabled && digest.next_at ? h("p", { class: "muted", id: "digest-next",
+      text: t("prefs.digest_next", { at: fmtTime(digest.next_at) }) }) : null) : null;
   const box = messageBox("error");
   const save = h("button", { type: "submit", class: "btn btn-primary", id: "prefs-save", text: t("common.save") });
   const form = h("form", { class: "stack", id: "prefs-form", novalidate: true },
@@ -73,6 +86,7 @@ export async function preferencesView(root, ctx) {
         field(t("prefs.quiet_end"), quietEnd, { name: "quiet_end" }),
         field(t("prefs.timezone"), timezone, { name: "timezone", hint: t("prefs.timezone_hint") })),
       zones),
+    digestSection,
     h("div", { class: "form-actions" }, save));
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
@@ -87,7 +101,9 @@ export async function preferencesView(root, ctx) {
       await api.request("PUT", "/me/preferences", { body: {
         language: language.value || null, channels: chosen,
         quiet_start: quietStart.value || null, quiet_end: quietEnd.value || null,
-        timezone: timezone.value.trim() || null } });
+        timezone: timezone.value.trim() || null,
+        ...(digestSection ? { digest: digestOn.checked
+          ? { enabled: true, time: digestTime.value || "08:00" } : null } : {}) } });
       ctx.flash(t("prefs.saved"));
       ctx.navigate("/me/preferences");
     } catch (err) {
