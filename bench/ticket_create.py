@@ -34,6 +34,7 @@ import collections
 import http.client
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -189,7 +190,8 @@ class PgActivity:
                         elif state == "active":
                             self.counts["running a query" + (f" ({wtype}:{wevent})" if wtype else "")] += 1
                         elif state in ("idle in transaction", "idle in transaction (aborted)"):
-                            self.counts[f"idle in transaction after: {query.strip()}"] += 1
+                            last = re.sub(r"sa_savepoint_\d+", "sa_savepoint_N", query.strip())
+                            self.counts[f"idle in transaction after: {last}"] += 1
                         else:
                             self.counts["idle"] += 1
                     self.samples += 1
