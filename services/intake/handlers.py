@@ -1,6 +1,7 @@
 """Intake's service layer: plain functions over a unit of work. No nameko here."""
 import datetime as dt
 import time
+import uuid
 import zoneinfo
 
 from sqlalchemy import asc, desc, func, or_, select, text, update
@@ -889,8 +890,14 @@ def apply_sla_breach(envelope, uow):
     data = envelope["data"]
     if (data.get("escalation") or {}).get("action") != "raise_priority":
         return
+    # once per ticket and target: an update-interval clock breaches once per missed cycle,
+    # and a ticket that keeps missing them must not climb from P4 to P1 on that alone
+    once = {"event_id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"sla-raise:{data['ticket_id']}:"
+                                                          f"{data['target']}"))}
     with uow:
-        if not consume_once(uow, envelope, "intake.sla_breach"):
+        if not consume_once(uow, envelope, "intake.sla_breach") or \
+                not consume_once(uow, once, "intake.sla_raise"):
+            uow.commit()  # (the breach is recorded as handled either way)
             return
         ticket = uow.session.get(Ticket, data["ticket_id"])
         if ticket is None or ticket.status not in domain.OPEN_STATUSES:

@@ -160,3 +160,13 @@ def test_sla_projection_keeps_the_newest_evaluation_and_breach_raises_priority(d
                   data=dict(breach["data"], escalation={"action": "notify"}))
     handlers.apply_sla_breach(notify, db.unit_of_work())
     assert handlers.get_ticket(ADMIN, t["id"], db.unit_of_work())["priority"] == "P3"
+
+    # an update-interval clock breaches once per missed cycle: the priority rises once for it
+    def update_breach():
+        return dict(breach, event_id=str(uuid.uuid4()), data=dict(breach["data"], target="update"))
+    for _ in range(3):
+        handlers.apply_sla_breach(update_breach(), db.unit_of_work())
+    assert handlers.get_ticket(ADMIN, t["id"], db.unit_of_work())["priority"] == "P2"
+    handlers.apply_sla_breach(dict(breach, event_id=str(uuid.uuid4())), db.unit_of_work())
+    assert handlers.get_ticket(ADMIN, t["id"], db.unit_of_work())["priority"] == "P2"
+    assert outbox_types(db).count("ticket_updated") == 2
