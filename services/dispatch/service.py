@@ -9,7 +9,6 @@ from nameko.events import event_handler
 from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
-from gongdan_common.batching import batch_event_handler, by_ticket, handle_each
 from gongdan_common.dependencies import Settings, UnitOfWorkProvider
 from gongdan_common.entrypoints import rpc
 from gongdan_common.health import HealthMixin
@@ -131,21 +130,21 @@ class DispatchService(HealthMixin):
 
     # ---- what other services tell us --------------------------------------------------------
 
-    # intake's ticket events come in batches, one transaction each (tickets in order)
-    @batch_event_handler("intake", "ticket_created")
-    def on_ticket_created(self, envelopes):
-        handle_each(self.uow, envelopes, lambda e: assignment.ticket_created(
-            e, self.uow, self.settings), order_by=by_ticket)
+    # One event, one transaction (not batched): a transaction that changes who holds a
+    # ticket locks the engineers' rows in id order (models.refresh_engineers); a batch of
+    # events would lock them in event order across its events and deadlock with assign calls.
+    @event_handler("intake", "ticket_created")
+    def on_ticket_created(self, envelope):
+        assignment.ticket_created(envelope, self.uow, self.settings)
 
-    @batch_event_handler("intake", "ticket_updated")
-    def on_ticket_updated(self, envelopes):
-        handle_each(self.uow, envelopes, lambda e: assignment.ticket_changed(
-            e, self.uow, self.settings, "dispatch.ticket_updated"), order_by=by_ticket)
+    @event_handler("intake", "ticket_updated")
+    def on_ticket_updated(self, envelope):
+        assignment.ticket_changed(envelope, self.uow, self.settings, "dispatch.ticket_updated")
 
-    @batch_event_handler("intake", "ticket_status_changed")
-    def on_ticket_status_changed(self, envelopes):
-        handle_each(self.uow, envelopes, lambda e: assignment.ticket_changed(
-            e, self.uow, self.settings, "dispatch.ticket_status_changed"), order_by=by_ticket)
+    @event_handler("intake", "ticket_status_changed")
+    def on_ticket_status_changed(self, envelope):
+        assignment.ticket_changed(envelope, self.uow, self.settings,
+                                  "dispatch.ticket_status_changed")
 
     @event_handler("sla", "timer_due")
     def on_timer_due(self, envelope):
