@@ -7,7 +7,8 @@ there, not into its own logic. Here messages are gathered for up to `max_wait` s
 `batch_size` messages, whichever comes first, and handed to one worker. When the worker
 returns, every message of the batch is acked (after the handler's commit - at least once,
 as before); when it raises, the batch is split and each message is retried alone, so one
-poison message is requeued by itself and never holds up the others. Handlers must be
+poison message is requeued by itself (after a 1 s pause, with `requeue_on_error`) and never
+holds up the others. Handlers must be
 idempotent per event (`consume_once` / `consume_many`), exactly as for single events.
 
 Messages are prefetched `2 × batch_size` at a time per handler (its own consumer
@@ -25,6 +26,7 @@ from nameko.events import EventHandler
 from nameko.messaging import QueueConsumer
 
 log = logging.getLogger(__name__)
+REQUEUE_PAUSE = 1.0  # seconds before a message that failed alone is requeued
 
 
 class BatchQueueConsumer(QueueConsumer):
@@ -98,9 +100,19 @@ class BatchEventHandler(EventHandler):
             for item in batch:
                 self.container.spawn_managed_thread(partial(self._dispatch, [item]))
             return result, exc_info
+        if exc_info is not None and self.requeue_on_error:
+            # a message that fails alone goes back after a pause, not at once: a poison
+            # event (or a database that is away) must not spin the consumer
+            (_, message), = batch
+            self.container.spawn_managed_thread(partial(self._requeue_later, message))
+            return result, exc_info
         for _, message in batch:
             self.handle_message_processed(message, result, exc_info)
         return result, exc_info
+
+    def _requeue_later(self, message):
+        eventlet.sleep(REQUEUE_PAUSE)
+        self.queue_consumer.requeue_message(message)
 
 
 batch_event_handler = BatchEventHandler.decorator

@@ -102,13 +102,13 @@ class IntakeService(HealthMixin):
         handlers.timer_due(envelope, self.uow, self.settings)
 
     # one per ticket event: in batches, one transaction each (rows locked in ticket order)
-    @batch_event_handler("sla", "sla_clock_updated")
+    @batch_event_handler("sla", "sla_clock_updated", requeue_on_error=True)
     def on_sla_clock_updated(self, envelopes):
         with self.sla_slots:
             handle_each(self.uow, envelopes, lambda e: handlers.apply_sla_clock(e, self.uow),
                         order_by=by_ticket)
 
-    @batch_event_handler("sla", "sla_breached")
+    @batch_event_handler("sla", "sla_breached", requeue_on_error=True)
     def on_sla_breached(self, envelopes):
         with self.sla_slots:
             handle_each(self.uow, envelopes, lambda e: handlers.apply_sla_breach(e, self.uow),

@@ -9,7 +9,6 @@ the failing ones after a pause; `consume_many` makes a redelivery harmless.
 """
 import logging
 
-import eventlet
 from nameko.rpc import RpcProxy
 
 from gongdan_common.batching import batch_event_handler
@@ -22,7 +21,6 @@ from .dependencies import DeliveryLoop, DirectoryCache, SettingTimer
 from .models import metadata
 
 log = logging.getLogger(__name__)
-REQUEUE_PAUSE = 1.0
 
 
 class NotifyService(HealthMixin):
@@ -41,10 +39,9 @@ class NotifyService(HealthMixin):
         try:
             counts = handlers.ingest_many(envelopes, self.uow, self._lookup, self.settings,
                                           config=self.directory.configuration(self.uow))
-        except Exception:
+        except Exception:  # the batch is retried event by event; a failing one is requeued
             log.exception("planning %d event(s) (first %s/%s) failed", len(envelopes),
                           envelopes[0].get("source"), envelopes[0].get("type"))
-            eventlet.sleep(REQUEUE_PAUSE)
             raise
         if counts["email"] or counts["sms"] or counts["webhook"]:
             self.wake_sender()

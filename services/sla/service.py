@@ -72,19 +72,19 @@ class SlaService(HealthMixin):
             handle_each(self.uow, envelopes, lambda e: clocks.on_ticket_event(e, self.uow),
                         order_by=by_ticket)
 
-    @batch_event_handler("intake", "ticket_created")
+    @batch_event_handler("intake", "ticket_created", requeue_on_error=True)
     def on_ticket_created(self, envelopes):
         self._evaluate(envelopes)
 
-    @batch_event_handler("intake", "ticket_status_changed")
+    @batch_event_handler("intake", "ticket_status_changed", requeue_on_error=True)
     def on_ticket_status_changed(self, envelopes):
         self._evaluate(envelopes)
 
-    @batch_event_handler("intake", "ticket_updated")
+    @batch_event_handler("intake", "ticket_updated", requeue_on_error=True)
     def on_ticket_updated(self, envelopes):
         self._evaluate(envelopes)
 
-    @batch_event_handler("intake", "ticket_commented")
+    @batch_event_handler("intake", "ticket_commented", requeue_on_error=True)
     def on_ticket_commented(self, envelopes):
         self._evaluate(envelopes)
 
