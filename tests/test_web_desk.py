@@ -39,7 +39,7 @@ def _goto(page, route):
 
 def test_provider_admin_accepts_an_offer(system, open_page, make_user, new_ticket,  # noqa: F811
                                          field_service):  # noqa: F811
-    company = field_service["company"]
+    company, engineer = field_service["company"], field_service["engineer"]
     boss, agent, customer = make_user("provider_admin", company=company), make_user("agent"), make_user()
     title = unique_title("存储阵列告警")
     ticket = new_ticket(customer, type="repair", title=title, product=field_service["product"],
@@ -60,18 +60,24 @@ def test_provider_admin_accepts_an_offer(system, open_page, make_user, new_ticke
     expect(row).to_contain_text(title)
     expect(row.locator(".badge")).to_have_text(ticket["priority"])
     page.screenshot(path="/tmp/gongdan-offers.png", full_page=True)
-    row.locator("button[data-act=accept]").click()
+    row.locator("button[data-act=accept]").click()  # naming the certified engineer at once
+    form = page.locator(f"tr[data-accept-offer='{offer.json()['id']}'] form")
+    form.locator(f"select[name=engineer_id] option[value='{engineer.user['id']}']").wait_for(state="attached")
+    form.locator("select[name=engineer_id]").select_option(engineer.user["id"])
+    form.locator("button[type=submit]").click()
     expect(page.locator("#notice")).to_contain_text("accepted")
     answered = page.locator(f"#answered-table tr[data-offer-id='{offer.json()['id']}']")
     expect(answered).to_contain_text("Accepted")
     expect(page.locator(f"#offer-table tr[data-offer-id='{offer.json()['id']}']")).to_have_count(0)
     mine = boss.get("/offers", params={"ticket_id": ticket["id"]}).json()["items"]
-    assert [o["status"] for o in mine] == ["accepted"]
+    assert [(o["status"], o["engineer_id"]) for o in mine] == [("accepted", engineer.user["id"])]
+    _until(lambda: boss.get(f"/tickets/{ticket['id']}").json()["status"] == "assigned")
 
-    # the ticket shows the provider holding it
+    # the ticket shows the provider holding it and the engineer named
     answered.locator("a.ticket-link").click()
     expect(page.locator("h1.ticket-title")).to_have_text(title)
     expect(page.locator(".ticket-provider")).to_have_text(company["name"])
+    expect(page.locator(".facts")).to_contain_text(engineer.user["name"])
 
     # the desk reads offers but does not answer them
     desk = open_page("en-US")
@@ -100,6 +106,15 @@ def test_provider_admin_declines_with_a_reason(system, open_page, make_user, new
     answered = boss.get("/offers", params={"ticket_id": ticket["id"]}).json()["items"]
     assert [(o["status"], o["reason"]) for o in answered if o["provider_id"] == company["id"]] \
         == [("declined", "本周人手不足")]
+
+    # people outside the desk and the registry get neither the links nor the pages
+    customer = make_user()
+    outsider = open_page("en-US")
+    sign_in(outsider, customer.phone, customer.password)
+    for route in ("/offers", "/follow-ups", "/admin/routing-rules", "/engineers"):
+        expect(outsider.locator(f"nav.nav a[href='#{route}']")).to_have_count(0)
+        _goto(outsider, route)
+        expect(outsider.locator(".view")).to_contain_text("You do not have access to this page.")
 
 
 def test_agent_completes_a_follow_up(system, open_page, make_user, new_ticket,  # noqa: F811

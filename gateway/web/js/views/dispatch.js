@@ -53,6 +53,28 @@ export async function offersView(root, ctx) {
     return form;
   }
 
+  /** Accept, naming the engineer now (assigned at once) or later (on the ticket's page). */
+  function acceptForm(offer, tk, close) {
+    const formBox = messageBox("error");
+    const engineer = select([], { name: "engineer_id", placeholder: t("offers.engineer_later") });
+    const save = h("button", { type: "submit", class: "btn btn-primary", text: t("offers.accept") });
+    const form = h("form", { class: "accept-form", novalidate: true }, formBox,
+      field(t("work.engineer"), engineer, { name: "engineer_id", hint: t("offers.engineer_hint") }),
+      h("div", { class: "form-actions" }, cancelButton(close), save));
+    if (tk && tk.product_line) {
+      api.get("/qualified-engineers", { product_line: tk.product_line, provider_id: offer.provider_id })
+        .then((d) => d.items.forEach((e) => engineer.append(h("option", { value: e.id,
+          text: t("work.engineer_row", { name: e.name || e.id, load: e.open_load ?? 0 }) }))))
+        .catch((err) => showMessage(formBox, err.message));
+    }
+    onSubmit(form, formBox, save, async () => {
+      await api.post(`/offers/${enc(offer.id)}/accept`, engineer.value ? { engineer_id: engineer.value } : {});
+      ctx.flash(t("offers.accepted", { number: offer.ticket_number }));
+      await load();
+    });
+    return form;
+  }
+
   function pendingRow(offer, tk) {
     const late = isPast(offer.due_at);
     const tr = h("tr", { dataset: { offerId: offer.id, ticketId: offer.ticket_id }, class: late && "late-row" },
@@ -65,11 +87,7 @@ export async function offersView(root, ctx) {
       answerer ? td("hooks.actions") : null);
     if (answerer) {
       tr.lastChild.append(h("div", { class: "row-actions" },
-        actButton("accept", t("offers.accept"), async () => {
-          await api.post(`/offers/${enc(offer.id)}/accept`, {});
-          ctx.flash(t("offers.accepted", { number: offer.ticket_number }));
-          await load();
-        }, box, "btn btn-small btn-primary"),
+        editButton(tr, 7, { acceptOffer: offer.id }, (close) => acceptForm(offer, tk, close), "accept", t("offers.accept")),
         editButton(tr, 7, { declineOffer: offer.id }, (close) => declineForm(offer, close), "decline", t("offers.decline"))));
     }
     return tr;
