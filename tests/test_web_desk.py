@@ -223,6 +223,14 @@ def test_provider_admin_manages_engineers(system, open_page, make_user, field_se
     page.locator(f"#engineer-table tr[data-engineer-id='{eid}'] button[data-act=availability]").click()
     expect(page.locator(f"#engineer-table tr[data-engineer-id='{eid}']")).to_have_attribute("data-availability", "on_duty")
 
+    # skills
+    page.locator(f"#engineer-table tr[data-engineer-id='{eid}'] button[data-act=skills]").click()
+    skills = page.locator(f"tr[data-skills-of='{eid}'] form")
+    skills.locator("input[name=skills]").fill(f"{line}, 存储，network")
+    skills.locator("button[type=submit]").click()
+    expect(page.locator(f"#engineer-table tr[data-engineer-id='{eid}']")).to_contain_text("存储")
+    assert boss.get("/engineers").json()["items"][0]["skills"] == [line, "存储", "network"]
+
     # certifications: the one on file, a period the wrong way round refused, one expiring soon
     page.locator(f"#engineer-table tr[data-engineer-id='{eid}'] button[data-act=certs]").click()
     panel = page.locator(f".cert-panel[data-engineer-id='{eid}']")

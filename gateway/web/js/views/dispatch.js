@@ -105,9 +105,11 @@ export async function offersView(root, ctx) {
 
   async function load() {
     let all;
-    try { all = await api.get("/offers"); } catch (err) { showMessage(box, err.message); return; }
-    const pending = all.items.filter((o) => o.status === "pending")
-      .sort((a, b) => String(a.due_at).localeCompare(String(b.due_at)));
+    let pending;
+    try { // the list holds the newest 500: the pending ones are asked for on their own
+      [all, pending] = await Promise.all([api.get("/offers"), api.get("/offers", { status: "pending" })]);
+    } catch (err) { showMessage(box, err.message); return; }
+    pending = pending.items.sort((a, b) => String(a.due_at).localeCompare(String(b.due_at)));
     const tickets = await Promise.all(pending.map((o) => api.get(`/tickets/${enc(o.ticket_id)}`).catch(() => null)));
     if (!ctx.current()) return;
     const cols = ["offers.ticket", "offers.ticket_title", "field.priority", !answerer && "offers.provider",

@@ -81,6 +81,25 @@ function certPanel(engineer, close, onAdded) {
     h("h3", { class: "h3", text: t("cert.title_for", { name: engineer.name }) }), list, form);
 }
 
+/** "a, b，c" -> ["a", "b", "c"] */
+const splitList = (text) => text.split(/[,，;；\n]+/).map((x) => x.trim()).filter(Boolean);
+
+/** An engineer's skills (what routing prefers among the certified), changed in place. */
+function skillsForm(engineer, close, onSaved) {
+  const formBox = messageBox("error");
+  const skills = h("input", { type: "text", name: "skills", value: engineer.skills.join(", ") });
+  const save = h("button", { type: "submit", class: "btn btn-primary", text: t("common.save") });
+  const form = h("form", { class: "skills-form", novalidate: true }, formBox,
+    field(t("eng.skills"), skills, { name: "skills", wide: true, hint: t("eng.skills_hint") }),
+    h("div", { class: "form-actions" },
+      h("button", { type: "button", class: "btn btn-ghost", text: t("common.cancel"), onClick: close }), save));
+  onSubmit(form, formBox, save, async () => {
+    await api.request("PUT", `/engineers/${enc(engineer.id)}`, { body: { skills: splitList(skills.value) } });
+    onSaved(t("eng.skills_saved", { name: engineer.name }));
+  });
+  return form;
+}
+
 export async function engineersView(root, ctx) {
   const admin = ctx.user.role === "admin";
   const providers = await api.get("/providers");
@@ -121,7 +140,10 @@ export async function engineersView(root, ctx) {
         await api.post(`/engineers/${enc(e.id)}/availability`, { availability: onDuty ? "on_leave" : "on_duty" });
         ctx.flash(t(onDuty ? "eng.now_leave" : "eng.now_duty", { name: e.name }));
         await load();
-      }, box), certs));
+      }, box),
+      editButton(tr, cols, { skillsOf: e.id }, (close) => skillsForm(e, close,
+        (message) => { ctx.flash(message); load(); }), "skills", t("eng.edit_skills")),
+      certs));
     return { tr, certs };
   }
 
