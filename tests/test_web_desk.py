@@ -1,7 +1,7 @@
 """The dispatch pages of the web client in a real browser: a provider admin answers offers
 (#/offers), an agent records follow-up visits (#/follow-ups), an administrator keeps the
 routing rules (#/admin/routing-rules), and a provider admin manages their engineers'
-availability and certifications (#/engineers). What the pages do is checked against the
+skills, availability and certifications (#/engineers). What the pages do is checked against the
 API, and the API's refusals must appear under the field they name.
 
 Browser fixtures and the provider setup (`field_service`) come from tests/test_web.py.
@@ -83,7 +83,8 @@ def test_provider_admin_accepts_an_offer(system, open_page, make_user, new_ticke
     desk = open_page("en-US")
     sign_in(desk, agent.phone, agent.password)
     _goto(desk, "/offers")
-    expect(desk.locator(f"#answered-table tr[data-offer-id='{offer.json()['id']}']")).to_contain_text(company["name"])
+    expect(desk.locator(f"#answered-table tr[data-offer-id='{offer.json()['id']}']")) \
+        .to_contain_text(company["name"])
     expect(desk.locator("button[data-act=accept]")).to_have_count(0)
 
 
@@ -217,11 +218,12 @@ def test_provider_admin_manages_engineers(system, open_page, make_user, field_se
     expect(row).to_contain_text(line)  # certified today
 
     # availability: on leave, and back
+    row_of = f"#engineer-table tr[data-engineer-id='{eid}']"
     row.locator("button[data-act=availability]").click()
-    expect(page.locator(f"#engineer-table tr[data-engineer-id='{eid}']")).to_have_attribute("data-availability", "on_leave")
+    expect(page.locator(row_of)).to_have_attribute("data-availability", "on_leave")
     assert boss.get("/engineers", params={"availability": "on_leave"}).json()["items"][0]["id"] == eid
-    page.locator(f"#engineer-table tr[data-engineer-id='{eid}'] button[data-act=availability]").click()
-    expect(page.locator(f"#engineer-table tr[data-engineer-id='{eid}']")).to_have_attribute("data-availability", "on_duty")
+    page.locator(f"{row_of} button[data-act=availability]").click()
+    expect(page.locator(row_of)).to_have_attribute("data-availability", "on_duty")
 
     # skills
     page.locator(f"#engineer-table tr[data-engineer-id='{eid}'] button[data-act=skills]").click()
