@@ -1,6 +1,6 @@
 // The shell: top bar, hash router (#/tickets, #/tickets/new, #/tickets/<id>, #/admin/users,
-// #/kb, #/notifications, #/me/preferences, #/webhooks, #/admin/notifications, #/login,
-// #/register) and short notices.
+// #/kb, #/notifications, #/me/preferences, #/webhooks, #/admin/notifications, #/offers,
+// #/follow-ups, #/admin/routing-rules, #/engineers, #/login, #/register) and short notices.
 import { h, messageBox, showMessage } from "./dom.js";
 import { t, getLang, setLang, onLangChange, LANGS, label } from "./i18n.js";
 import * as api from "./api.js";
@@ -14,7 +14,9 @@ import { inboxView, bell } from "./views/inbox.js";
 import { preferencesView } from "./views/preferences.js";
 import { webhooksView, webhookView } from "./views/webhooks.js";
 import { notifyAdminView } from "./views/notify-admin.js";
-import { canCreate, CREATOR_ROLES, WEBHOOK_ROLES } from "./model.js";
+import { offersView, followUpsView, routingRulesView } from "./views/dispatch.js";
+import { engineersView } from "./views/engineers.js";
+import { canCreate, CREATOR_ROLES, WEBHOOK_ROLES, DESK_ROLES, OFFER_ROLES, REGISTRY_ROLES } from "./model.js";
 
 const ROUTES = [
   { re: /^\/login$/, view: loginView, public: true },
@@ -30,6 +32,10 @@ const ROUTES = [
   { re: /^\/webhooks$/, view: webhooksView, nav: "webhooks", roles: WEBHOOK_ROLES },
   { re: /^\/webhooks\/([^/]+)$/, view: webhookView, nav: "webhooks", roles: WEBHOOK_ROLES },
   { re: /^\/admin\/notifications$/, view: notifyAdminView, nav: "notify-admin", roles: ["admin"] },
+  { re: /^\/offers$/, view: offersView, nav: "offers", roles: OFFER_ROLES },
+  { re: /^\/follow-ups$/, view: followUpsView, nav: "follow-ups", roles: DESK_ROLES },
+  { re: /^\/admin\/routing-rules$/, view: routingRulesView, nav: "routing-rules", roles: ["admin"] },
+  { re: /^\/engineers$/, view: engineersView, nav: "engineers", roles: REGISTRY_ROLES },
 ];
 
 const topbar = document.getElementById("topbar");
@@ -83,6 +89,10 @@ function renderTopbar(active) {
       link("nav.tickets", "#/tickets", "tickets"),
       canCreate(user) ? link("nav.new", "#/tickets/new", "new") : null,
       link("nav.kb", "#/kb", "kb"),
+      OFFER_ROLES.includes(user.role) ? link("nav.offers", "#/offers", "offers") : null,
+      DESK_ROLES.includes(user.role) ? link("nav.follow_ups", "#/follow-ups", "follow-ups") : null,
+      REGISTRY_ROLES.includes(user.role) ? link("nav.engineers", "#/engineers", "engineers") : null,
+      user.role === "admin" ? link("nav.routing_rules", "#/admin/routing-rules", "routing-rules") : null,
       user.role === "admin" ? link("nav.admin", "#/admin/users", "admin") : null,
       user.role === "admin" ? link("nav.notify_admin", "#/admin/notifications", "notify-admin") : null,
       WEBHOOK_ROLES.includes(user.role) ? link("nav.webhooks", "#/webhooks", "webhooks") : null);

@@ -6,6 +6,10 @@ export const DESK_ROLES = ["agent", "admin"];
 export const CREATOR_ROLES = ["customer", "customer_admin", ...DESK_ROLES];
 // who may manage webhooks: admins (all of them) and internal systems (their own)
 export const WEBHOOK_ROLES = ["admin", "system"];
+// who reads offers (the desk: all; provider admins answer their provider's)
+export const OFFER_ROLES = ["provider_admin", ...DESK_ROLES];
+// who manages engineers, their availability and certifications (the API: admins, provider admins)
+export const REGISTRY_ROLES = ["provider_admin", "admin"];
 // which kind of company an approved account belongs to (the server checks this too)
 export const ROLE_COMPANY_KIND = {
   customer: "customer", customer_admin: "customer", provider_admin: "provider",

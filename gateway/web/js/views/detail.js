@@ -3,11 +3,12 @@
 import { h, field, messageBox, showMessage, showErrors, clearErrors, busy, badge } from "../dom.js";
 import { t, label, fmtTime, fmtSize } from "../i18n.js";
 import * as api from "../api.js";
-import { isStaff, actionPath, REASON_REQUIRED, STAFF_ROLES } from "../model.js";
+import { isStaff, actionPath, REASON_REQUIRED, STAFF_ROLES, OFFER_ROLES } from "../model.js";
 import { filePicker, uploadQueue } from "./uploads.js";
 import { actionFields, ratingCard, worklogCard, assignCard, closingCard, timelineCard } from "./work.js";
 import { ticketKbCard } from "./kb.js";
 import { slaCard } from "./sla.js";
+import { providerNames } from "./dispatch.js";
 
 const FINISHED = new Set(["closed", "cancelled"]);
 
@@ -193,6 +194,7 @@ export async function detailView(root, ctx) {
         [t("field.urgency"), label("urgency", tk.urgency)],
         [t("field.company"), tk.company_name],
         [t("field.submitter"), tk.submitter_name],
+        [t("field.provider"), OFFER_ROLES.includes(user.role) && tk.provider_id ? providerCell(tk.provider_id) : null],
         [t("field.handler"), tk.handler_name || h("span", { class: "muted", text: t("list.unassigned") })],
         [t("field.contact_name"), tk.contact_name],
         [t("field.contact_phone"), tk.contact_phone],
@@ -201,6 +203,13 @@ export async function detailView(root, ctx) {
         [t("field.started_at"), tk.started_at ? fmtTime(tk.started_at) : null],
         [t("field.persistent"), yesNo],
       ]));
+  }
+
+  /** The provider holding the ticket (offered or accepted), by name when the reader may see it. */
+  function providerCell(id) {
+    const cell = h("span", { class: "ticket-provider", text: id });
+    providerNames().then((names) => { if (names[id]) cell.textContent = names[id]; });
+    return cell;
   }
 
   function attachmentsCard(tk) {

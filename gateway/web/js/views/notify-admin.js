@@ -41,12 +41,13 @@ export async function notifyAdminView(root, ctx) {
 }
 
 const DANGER = "btn btn-small btn-danger-ghost";
-const td = (key, ...c) => h("td", { dataset: { label: t(key) } }, ...c);
+export const td = (key, ...c) => h("td", { dataset: { label: t(key) } }, ...c);
 
-/** The "Edit" button of a table row: opens `makeForm()` in a row under it, or closes it. */
-function editButton(tr, colspan, dataset, makeForm) {
+/** The "Edit" button of a table row (or another, e.g. act "done"): opens `makeForm()` in a
+ * row under it, or closes it. */
+export function editButton(tr, colspan, dataset, makeForm, act = "edit", text = t("common.edit")) {
   let open = null;
-  return h("button", { type: "button", class: "btn btn-small", dataset: { act: "edit" }, text: t("common.edit"),
+  return h("button", { type: "button", class: "btn btn-small", dataset: { act }, text,
     onClick: () => {
       if (open && open.isConnected) { open.remove(); return; }
       open = h("tr", { class: "edit-row", dataset }, h("td", { colspan: String(colspan) }, makeForm(() => open.remove())));
@@ -55,7 +56,7 @@ function editButton(tr, colspan, dataset, makeForm) {
 }
 
 /** Submits `form` with `send()`; field messages land under their fields. */
-function onSubmit(form, formBox, save, send) {
+export function onSubmit(form, formBox, save, send) {
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     clearErrors(form, formBox);
