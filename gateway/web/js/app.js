@@ -1,6 +1,6 @@
 // The shell: top bar, hash router (#/tickets, #/tickets/new, #/tickets/<id>, #/admin/users,
-// #/kb, #/notifications, #/me/preferences, #/webhooks, #/admin/notifications, #/login,
-// #/register) and short notices.
+// #/kb, #/notifications, #/me/preferences, #/webhooks, #/admin/notifications, #/admin/sla,
+// #/reports, #/login, #/register) and short notices.
 import { h, messageBox, showMessage } from "./dom.js";
 import { t, getLang, setLang, onLangChange, LANGS, label } from "./i18n.js";
 import * as api from "./api.js";
@@ -14,7 +14,9 @@ import { inboxView, bell } from "./views/inbox.js";
 import { preferencesView } from "./views/preferences.js";
 import { webhooksView, webhookView } from "./views/webhooks.js";
 import { notifyAdminView } from "./views/notify-admin.js";
-import { canCreate, CREATOR_ROLES, WEBHOOK_ROLES } from "./model.js";
+import { slaAdminView } from "./views/sla-admin.js";
+import { reportsView } from "./views/reports.js";
+import { canCreate, isStaff, CREATOR_ROLES, WEBHOOK_ROLES, STAFF_ROLES } from "./model.js";
 
 const ROUTES = [
   { re: /^\/login$/, view: loginView, public: true },
@@ -30,6 +32,8 @@ const ROUTES = [
   { re: /^\/webhooks$/, view: webhooksView, nav: "webhooks", roles: WEBHOOK_ROLES },
   { re: /^\/webhooks\/([^/]+)$/, view: webhookView, nav: "webhooks", roles: WEBHOOK_ROLES },
   { re: /^\/admin\/notifications$/, view: notifyAdminView, nav: "notify-admin", roles: ["admin"] },
+  { re: /^\/admin\/sla$/, view: slaAdminView, nav: "sla-admin", roles: ["admin"] },
+  { re: /^\/reports$/, view: reportsView, nav: "reports", roles: STAFF_ROLES },
 ];
 
 const topbar = document.getElementById("topbar");
@@ -85,6 +89,8 @@ function renderTopbar(active) {
       link("nav.kb", "#/kb", "kb"),
       user.role === "admin" ? link("nav.admin", "#/admin/users", "admin") : null,
       user.role === "admin" ? link("nav.notify_admin", "#/admin/notifications", "notify-admin") : null,
+      user.role === "admin" ? link("nav.sla_admin", "#/admin/sla", "sla-admin") : null,
+      isStaff(user) ? link("nav.reports", "#/reports", "reports") : null,
       WEBHOOK_ROLES.includes(user.role) ? link("nav.webhooks", "#/webhooks", "webhooks") : null);
     who = h("div", { class: "who" },
       user.role !== "system" ? bell() : null,
