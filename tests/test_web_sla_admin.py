@@ -249,6 +249,7 @@ def test_reports_preview_and_dry_run(open_page, admin, make_user, new_ticket):  
     page.locator("#time-report-form input[name=to]").fill("2020-01-01")
     page.click("#time-report-run")
     expect(page.locator("#time-report-form ~ [role=alert]")).to_be_visible()
+    expect(page.locator("#time-report-form [data-field=to] .field-error")).to_be_visible()
     page.screenshot(path="/tmp/gongdan-reports.png", full_page=True)
 
     # the preview on the China business calendar, against the API
