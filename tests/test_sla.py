@@ -73,6 +73,9 @@ def test_bad_input_and_preview(admin, make_user):
         assert r.status_code == 400 and r.json()["error"]["code"] == code, r.text
     r = zh.post("/admin/sla/calendars", {"name": "bad", "hours": {"mon": [["18:00", "09:00"]]}})
     assert "早于" in r.json()["error"]["message"]
+    # the refusal names the field it concerns, as validation errors do (forms show it there)
+    error = r.json()["error"]
+    assert error["details"]["fields"] == {"hours": {"mon": [error["message"]]}}
     base = {"name": "bad", "calendar_id": "cal-24x7"}
     for body, code in (({"response_minutes": 0}, "validation_failed"),
                        ({"response_minutes": -1}, "validation_failed"),

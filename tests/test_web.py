@@ -525,13 +525,16 @@ def test_non_admins_do_not_get_the_admin_page(system, open_page, make_user):
     page = open_page("en-US")
     sign_in(page, customer.phone, customer.password)
     expect(page.locator("nav.nav a[href='#/admin/users']")).to_have_count(0)
-    page.goto(system.base_url + "/#/admin/users")
-    expect(page.locator(".view")).to_contain_text("You do not have access to this page.")
+    expect(page.locator("nav.nav a[href='#/reports']")).to_have_count(0)
+    for hidden in ("#/admin/users", "#/reports"):
+        page.goto(system.base_url + "/" + hidden)
+        expect(page.locator(".view")).to_contain_text("You do not have access to this page.")
 
     engineer = make_user("engineer")  # works tickets, does not file them
     page = open_page("en-US")
     sign_in(page, engineer.phone, engineer.password)
-    expect(page.locator("nav.nav a")).to_have_text(["Tickets", "Knowledge base"])
+    # staff read the reports (the API scopes them to the engineer's own work)
+    expect(page.locator("nav.nav a")).to_have_text(["Tickets", "Knowledge base", "Reports"])
     page.goto(system.base_url + "/#/tickets/new")
     expect(page.locator(".view")).to_contain_text("You do not have access to this page.")
 

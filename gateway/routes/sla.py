@@ -37,11 +37,16 @@ PREVIEW = doc("sla", "When would this be due? Business-time arithmetic on a stor
                           "business minutes between start and end.")
 CALENDARS = doc("sla", "Business calendars (staff)", response=CalendarList)
 CALENDAR_GET = doc("sla", "One business calendar (staff)", response=sla.CalendarSchema)
+CALENDAR_REFUSALS = ("400 unknown_time_zone, bad_time, bad_hours, inverted_hours, "
+                     "overlapping_hours, bad_weekday, calendar_never_open, inverted_closure: "
+                     "details.fields names the field (tz, hours.<weekday>, hours, closures), "
+                     "as validation errors do.")
 CALENDAR_CREATE = doc("admin", "Create a business calendar", body=sla.CalendarInSchema,
-                      response=sla.CalendarSchema, status=201, errors=ADMIN_ERRORS)
+                      response=sla.CalendarSchema, status=201, errors=ADMIN_ERRORS,
+                      description=CALENDAR_REFUSALS)
 CALENDAR_PATCH = doc("admin", "Change a business calendar (re-evaluates open clocks on it)",
                      body=sla.CalendarPatchSchema, response=sla.CalendarSchema,
-                     errors=ADMIN_ERRORS)
+                     errors=ADMIN_ERRORS, description=CALENDAR_REFUSALS)
 CALENDAR_DELETE = doc("admin", "Delete a calendar no policy uses", response=sla.CalendarSchema,
                       errors=ADMIN_ERRORS)
 POLICIES = doc("sla", "SLA policies (staff)", response=PolicyList)

@@ -71,7 +71,11 @@ def _ranges(day_name, ranges):
     for item in ranges:
         if not isinstance(item, (list, tuple)) or len(item) != 2:
             raise CalendarError("bad_range", day=day_name, value=item)
-        start, end = parse_clock(item[0]), parse_clock(item[1])
+        try:
+            start, end = parse_clock(item[0]), parse_clock(item[1])
+        except CalendarError as err:
+            err.params.setdefault("day", day_name)  # the message names the time only
+            raise
         if end <= start:
             raise CalendarError("inverted_hours", day=day_name, start=item[0], end=item[1])
         parsed.append((start, end))

@@ -49,7 +49,29 @@ def _build(spec):
     try:
         return BusinessCalendar.from_spec(spec)
     except CalendarError as err:
-        raise exc.CALENDAR_ERRORS[err.key](**err.params) from None
+        raise _calendar_error(err) from None
+
+
+def _calendar_error(err):
+    """The 400 for a CalendarError, naming the field it concerns in details.fields (as
+    validation errors do), so a form can show the message next to it."""
+    spec = exc.CALENDAR_ERRORS[err.key]
+    where = _CALENDAR_ERROR_FIELDS.get(err.key)
+    if where == "hours" and err.params.get("day"):
+        where = f"hours.{err.params['day']}"
+    if not where:
+        return spec(**err.params)
+    fields = {"en": spec.en.format(**err.params), "zh": spec.zh.format(**err.params)}
+    for part in reversed(where.split(".")):
+        fields = {part: fields}
+    return spec(details={"fields": fields}, **err.params)
+
+
+_CALENDAR_ERROR_FIELDS = {
+    "unknown_time_zone": "tz", "bad_time": "hours", "bad_range": "hours",
+    "inverted_hours": "hours", "overlapping_hours": "hours", "bad_weekday": "hours",
+    "never_open": "hours", "inverted_closure": "closures",
+}
 
 
 def _stored_spec(data):

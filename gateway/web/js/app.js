@@ -1,6 +1,7 @@
 // The shell: top bar, hash router (#/tickets, #/tickets/new, #/tickets/<id>, #/admin/users,
 // #/kb, #/notifications, #/me/preferences, #/webhooks, #/admin/notifications, #/offers,
-// #/follow-ups, #/admin/routing-rules, #/engineers, #/login, #/register) and short notices.
+// #/follow-ups, #/admin/routing-rules, #/engineers, #/admin/sla, #/reports, #/login,
+// #/register) and short notices.
 import { h, messageBox, showMessage } from "./dom.js";
 import { t, getLang, setLang, onLangChange, LANGS, label } from "./i18n.js";
 import * as api from "./api.js";
@@ -16,7 +17,10 @@ import { webhooksView, webhookView } from "./views/webhooks.js";
 import { notifyAdminView } from "./views/notify-admin.js";
 import { offersView, followUpsView, routingRulesView } from "./views/dispatch.js";
 import { engineersView } from "./views/engineers.js";
-import { canCreate, CREATOR_ROLES, WEBHOOK_ROLES, DESK_ROLES, OFFER_ROLES, REGISTRY_ROLES } from "./model.js";
+import { slaAdminView } from "./views/sla-admin.js";
+import { reportsView } from "./views/reports.js";
+import { canCreate, isStaff, CREATOR_ROLES, WEBHOOK_ROLES, DESK_ROLES, OFFER_ROLES, REGISTRY_ROLES,
+  STAFF_ROLES } from "./model.js";
 
 const ROUTES = [
   { re: /^\/login$/, view: loginView, public: true },
@@ -36,6 +40,8 @@ const ROUTES = [
   { re: /^\/follow-ups$/, view: followUpsView, nav: "follow-ups", roles: DESK_ROLES },
   { re: /^\/admin\/routing-rules$/, view: routingRulesView, nav: "routing-rules", roles: ["admin"] },
   { re: /^\/engineers$/, view: engineersView, nav: "engineers", roles: REGISTRY_ROLES },
+  { re: /^\/admin\/sla$/, view: slaAdminView, nav: "sla-admin", roles: ["admin"] },
+  { re: /^\/reports$/, view: reportsView, nav: "reports", roles: STAFF_ROLES },
 ];
 
 const topbar = document.getElementById("topbar");
@@ -95,6 +101,8 @@ function renderTopbar(active) {
       user.role === "admin" ? link("nav.routing_rules", "#/admin/routing-rules", "routing-rules") : null,
       user.role === "admin" ? link("nav.admin", "#/admin/users", "admin") : null,
       user.role === "admin" ? link("nav.notify_admin", "#/admin/notifications", "notify-admin") : null,
+      user.role === "admin" ? link("nav.sla_admin", "#/admin/sla", "sla-admin") : null,
+      isStaff(user) ? link("nav.reports", "#/reports", "reports") : null,
       WEBHOOK_ROLES.includes(user.role) ? link("nav.webhooks", "#/webhooks", "webhooks") : null);
     who = h("div", { class: "who" },
       user.role !== "system" ? bell() : null,

@@ -81,36 +81,52 @@ export function showMessage(box, text) {
   box.hidden = !text;
 }
 
+/**
+ * The field a message for `name` belongs to: the one named exactly, else the nearest one
+ * named by a prefix ("hours.mon.value.0.0" lands on the "hours.mon" field).
+ */
+function fieldFor(form, name) {
+  const parts = name.split(".");
+  for (let n = parts.length; n > 0; n -= 1) {
+    const f = form.querySelector(`[data-field="${CSS.escape(parts.slice(0, n).join("."))}"]`);
+    if (f) return f;
+  }
+  return null;
+}
+
+// a field's own message line (fields may hold fields: a calendar's hours hold its weekdays)
+const errorOf = (f) => f.querySelector(":scope > .field-error") || f.querySelector(".field-error");
+
 /** Puts an ApiError on a form: the API's own message on top, field messages under fields. */
 export function showErrors(form, box, err) {
   clearErrors(form, box);
   const fields = flattenFields(err && err.details && err.details.fields);
-  let shownOnField = 0;
+  const placed = new Map();
+  const unplaced = [];
   for (const [name, msgs] of Object.entries(fields)) {
-    const f = form.querySelector(`[data-field="${CSS.escape(name)}"]`);
-    if (!f) continue;
-    const p = f.querySelector(".field-error");
+    const f = fieldFor(form, name);
+    if (!f) { unplaced.push(msgs.join(" ")); continue; }
+    placed.set(f, [...(placed.get(f) || []), ...msgs]);
+  }
+  for (const [f, msgs] of placed) {
+    const p = errorOf(f);
     p.textContent = msgs.join(" ");
     p.hidden = false;
     f.classList.add("has-error");
     const c = f.querySelector("input, select, textarea");
     if (c) c.setAttribute("aria-invalid", "true");
-    shownOnField += 1;
   }
-  const unplaced = Object.entries(fields)
-    .filter(([name]) => !form.querySelector(`[data-field="${CSS.escape(name)}"]`))
-    .map(([, msgs]) => msgs.join(" "));
   const main = (err && err.message) || t("error.network");
   showMessage(box, [main, ...unplaced].join(" "));
   const first = form.querySelector(".has-error input, .has-error select, .has-error textarea");
-  if (first && shownOnField) first.focus();
+  if (first && placed.size) first.focus();
 }
 
 export function clearErrors(form, box) {
   if (box) showMessage(box, "");
   form.querySelectorAll(".has-error").forEach((f) => {
     f.classList.remove("has-error");
-    const p = f.querySelector(".field-error");
+    const p = errorOf(f);
     p.hidden = true;
     p.textContent = "";
     const c = f.querySelector("[aria-invalid]");
@@ -144,4 +160,29 @@ export function busy(button, on, busyText) {
 
 export function badge(kind, value, text) {
   return h("span", { class: `badge badge-${kind} ${kind}-${String(value).replace(/[^a-z0-9_-]/gi, "")}`, text });
+}
+
+/**
+ * Tabs over a page (`#${base}?tab=<name>`): [[name, i18n key], ...]; the first is the default.
+ * Returns {tab, tabs, body}: the chosen tab's name, the tab bar, and its (loading) panel.
+ */
+export function tabbed(base, list, query) {
+  const tab = list.some(([name]) => name === query.get("tab")) ? query.get("tab") : list[0][0];
+  const tabs = h("nav", { class: "tabs", role: "tablist" }, list.map(([name, key]) => h("a", {
+    href: `#${base}?tab=${name}`, role: "tab", id: `tab-${name}`,
+    class: ["tab", tab === name && "active"], "aria-selected": tab === name ? "true" : "false", text: t(key),
+  })));
+  const body = h("div", { class: "tab-body", role: "tabpanel", "aria-labelledby": `tab-${tab}` },
+    h("p", { class: "muted loading", text: t("common.loading") }));
+  return { tab, tabs, body };
+}
+
+/** Submits `form` with `send()` (`button` busy meanwhile); refusals land under their fields. */
+export function onSubmit(form, box, button, send) {
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    clearErrors(form, box);
+    busy(button, true);
+    try { await send(); } catch (err) { showErrors(form, box, err); } finally { if (button.isConnected) busy(button, false); }
+  });
 }

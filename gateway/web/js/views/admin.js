@@ -1,19 +1,12 @@
 // Administrators: approve or reject registrations (binding a company and a role), and
 // find users to unlock accounts locked by wrong passwords.
-import { h, field, select, messageBox, showMessage, showErrors, clearErrors, busy, badge } from "../dom.js";
+import { h, field, select, tabbed, messageBox, showMessage, showErrors, clearErrors, busy, badge } from "../dom.js";
 import { t, label, fmtTime } from "../i18n.js";
 import * as api from "../api.js";
 import { bodySchema, ROLE_COMPANY_KIND } from "../model.js";
 
 export async function adminView(root, ctx) {
-  const tab = ctx.query.get("tab") === "users" ? "users" : "pending";
-  const tabs = h("nav", { class: "tabs", role: "tablist" },
-    [["pending", "admin.pending"], ["users", "admin.users"]].map(([name, key]) => h("a", {
-      href: `#/admin/users?tab=${name}`, role: "tab", id: `tab-${name}`,
-      class: ["tab", tab === name && "active"], "aria-selected": tab === name ? "true" : "false", text: t(key),
-    })));
-  const body = h("div", { class: "tab-body", role: "tabpanel", "aria-labelledby": `tab-${tab}` },
-    h("p", { class: "muted loading", text: t("common.loading") }));
+  const { tab, tabs, body } = tabbed("/admin/users", [["pending", "admin.pending"], ["users", "admin.users"]], ctx.query);
   root.append(h("div", { class: "page-head" }, h("h1", { text: t("admin.title") })), tabs, body);
   const [doc, companies] = await Promise.all([api.schema(), api.get("/admin/companies").then((d) => d.items)]);
   if (!ctx.current()) return;

@@ -4,12 +4,12 @@
 // note) and the routing rules for support tickets (#/admin/routing-rules, administrators:
 // what a rule matches and the provider or engineer it routes to; the API's refusals land
 // under the field they name).
-import { h, field, select, messageBox, showMessage, badge } from "../dom.js";
+import { h, field, select, messageBox, showMessage, badge, onSubmit } from "../dom.js";
 import { t, label, fmtTime } from "../i18n.js";
 import * as api from "../api.js";
 import { bodySchema } from "../model.js";
 import { dataTable, actButton } from "./webhooks.js";
-import { editButton, onSubmit, td } from "./notify-admin.js";
+import { editButton, td } from "./notify-admin.js";
 
 const enc = encodeURIComponent;
 const DANGER = "btn btn-small btn-danger-ghost";

@@ -3,11 +3,11 @@
 // today, on duty or on leave (switched here), and each engineer's certifications — listed
 // with their status, those ending within EXPIRING_DAYS marked, a new one added with its
 // validity period (the API's refusals under the field they name).
-import { h, append, field, select, messageBox, showMessage, badge } from "../dom.js";
+import { h, append, field, select, messageBox, showMessage, badge, onSubmit } from "../dom.js";
 import { t, label } from "../i18n.js";
 import * as api from "../api.js";
 import { dataTable, actButton } from "./webhooks.js";
-import { editButton, onSubmit, td } from "./notify-admin.js";
+import { editButton, td } from "./notify-admin.js";
 
 const enc = encodeURIComponent;
 // dispatch warns an engineer's provider this many days ahead (DISPATCH.certification_warning_days)

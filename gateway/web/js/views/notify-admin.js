@@ -3,7 +3,7 @@
 // channels, back to the shipped rule), the message templates per kind and language (the
 // server refuses one that does not load, and says why under the part it names; back to the
 // shipped text), and the log of every email, SMS and webhook delivery.
-import { h, field, messageBox, showMessage, showErrors, clearErrors, busy, badge } from "../dom.js";
+import { h, field, onSubmit, tabbed, messageBox, showMessage, badge } from "../dom.js";
 import { t, label } from "../i18n.js";
 import * as api from "../api.js";
 import { bodySchema } from "../model.js";
@@ -17,13 +17,7 @@ const rulePath = (id) => `/admin/notification-rules/${encodeURIComponent(id)}`;
 const templatePath = (tp) => `/admin/notification-templates/${encodeURIComponent(tp.kind)}/${encodeURIComponent(tp.language)}`;
 
 export async function notifyAdminView(root, ctx) {
-  const tab = TABS.some(([name]) => name === ctx.query.get("tab")) ? ctx.query.get("tab") : "rules";
-  const tabs = h("nav", { class: "tabs", role: "tablist" }, TABS.map(([name, key]) => h("a", {
-    href: `#/admin/notifications?tab=${name}`, role: "tab", id: `tab-${name}`,
-    class: ["tab", tab === name && "active"], "aria-selected": tab === name ? "true" : "false", text: t(key),
-  })));
-  const body = h("div", { class: "tab-body", role: "tabpanel", "aria-labelledby": `tab-${tab}` },
-    h("p", { class: "muted loading", text: t("common.loading") }));
+  const { tab, tabs, body } = tabbed("/admin/notifications", TABS, ctx.query);
   root.append(h("div", { class: "page-head" }, h("h1", { text: t("nadmin.title") }),
     h("a", { href: "#/webhooks", class: "btn btn-ghost", text: t("nav.webhooks") })), tabs, body);
   const doc = await api.schema();
@@ -53,16 +47,6 @@ export function editButton(tr, colspan, dataset, makeForm, act = "edit", text = 
       open = h("tr", { class: "edit-row", dataset }, h("td", { colspan: String(colspan) }, makeForm(() => open.remove())));
       tr.after(open);
     } });
-}
-
-/** Submits `form` with `send()`; field messages land under their fields. */
-export function onSubmit(form, formBox, save, send) {
-  form.addEventListener("submit", async (e) => {
-    e.preventDefault();
-    clearErrors(form, formBox);
-    busy(save, true);
-    try { await send(); } catch (err) { busy(save, false); showErrors(form, formBox, err); }
-  });
 }
 
 const pick = (rule) => Object.fromEntries(RULE_FIELDS.filter((k) => k in rule).map((k) => [k, rule[k]]));
