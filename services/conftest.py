@@ -15,6 +15,8 @@ GONGDAN_TEST_PG_URL (a URL of a database the user may CREATE DATABASE from).
 import itertools
 import os
 import secrets
+import subprocess
+import urllib.parse
 
 import eventlet
 import psycopg2
@@ -40,11 +42,36 @@ PG_ADMIN_URL = os.environ.get("GONGDAN_TEST_PG_URL",
 TIMEOUT = 10
 
 
+def _rabbitmqctl(*args):
+    return subprocess.run(["rabbitmqctl", "-q", *args], capture_output=True, text=True,
+                          timeout=60)
+
+
+@pytest.fixture(scope="module")
+def _private_vhost():
+    """A RabbitMQ vhost per test module: another suite may run services on the same broker at
+    the same time (two checkouts, CI beside a developer), and a service-pool queue (or a fake
+    `intake` RPC consumer) shared with them would hand our messages to their containers.
+    Falls back to the shared vhost when rabbitmqctl may not create one."""
+    vhost = "gongdan-test-" + secrets.token_hex(4)
+    try:
+        made = _rabbitmqctl("add_vhost", vhost)
+    except (OSError, subprocess.SubprocessError):
+        made = None
+    if made is None or made.returncode != 0:
+        yield AMQP_URI
+        return
+    _rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+    base = AMQP_URI.rsplit("/", 1)[0]
+    yield base + "/" + urllib.parse.quote(vhost, safe="")
+    _rabbitmqctl("delete_vhost", vhost)
+
+
 @pytest.fixture
-def rabbit_config():
-    """Overrides nameko's fixture, which creates a vhost per test through the RabbitMQ
-    management API; that plugin is not enabled on the local broker, so tests share its vhost."""
-    return {"AMQP_URI": AMQP_URI}
+def rabbit_config(_private_vhost):
+    """Overrides nameko's fixture (which needs the management plugin, not enabled on the local
+    broker): the module's private vhost."""
+    return {"AMQP_URI": _private_vhost}
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

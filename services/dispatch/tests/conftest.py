@@ -1,12 +1,10 @@
 """Fixtures of dispatch's tests: actors, a fixed clock, a unit of work on a migrated database
 (SQLite and PostgreSQL through services/conftest.py's `service_database`), and for the
-service tests a private RabbitMQ vhost, a container with DISPATCH settings, intake's and
+service tests (on the private vhost of services/conftest.py) a container with DISPATCH settings, intake's and
 sla's events as they publish them, and a listener on `dispatch.events`."""
 import datetime as dt
 import json
 import secrets
-import subprocess
-import urllib.parse
 import zoneinfo
 
 import eventlet
@@ -18,7 +16,6 @@ from nameko.testing.utils import get_extension
 from gongdan_common.db import Database
 from gongdan_common.dependencies import UnitOfWorkProvider
 from gongdan_common.migrate import upgrade
-from services.conftest import AMQP_URI
 from services.dispatch.models import metadata
 from services.intake import events as intake_events
 from services.sla import events as sla_events
@@ -111,36 +108,6 @@ def _json(envelope):
 
 
 # ---- the service in a container ---------------------------------------------------------------
-
-def _rabbitmqctl(*args):
-    return subprocess.run(["rabbitmqctl", "-q", *args], capture_output=True, text=True,
-                          timeout=60)
-
-
-@pytest.fixture(scope="module")
-def _private_vhost():
-    """A RabbitMQ vhost for this module: other suites run services on the shared vhost at the
-    same time, and a service-pool queue (or a fake `intake` RPC consumer) shared with them
-    would hand our messages to their containers. Falls back to the shared vhost when
-    rabbitmqctl may not create one."""
-    vhost = "gongdan-dispatch-" + secrets.token_hex(4)
-    try:
-        made = _rabbitmqctl("add_vhost", vhost)
-    except (OSError, subprocess.SubprocessError):
-        made = None
-    if made is None or made.returncode != 0:
-        yield AMQP_URI
-        return
-    _rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
-    base = AMQP_URI.rsplit("/", 1)[0]
-    yield base + "/" + urllib.parse.quote(vhost, safe="")
-    _rabbitmqctl("delete_vhost", vhost)
-
-
-@pytest.fixture
-def rabbit_config(_private_vhost):
-    return {"AMQP_URI": _private_vhost}
-
 
 @pytest.fixture
 def start_dispatch(container_factory, rabbit_config, service_database):

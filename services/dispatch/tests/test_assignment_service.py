@@ -3,7 +3,7 @@ intake's ticket events (published here exactly as intake's outbox does) feed the
 and trigger automatic dispatch; sla's timer_due times offers out; RPC callers get AppErrors;
 every decision is published on `dispatch.events` with the documented data.
 
-Runs on a private vhost (tests/conftest.py), so the `intake` stand-in below never answers
+Runs on a private vhost (services/conftest.py), so the `intake` stand-in below never answers
 another suite's calls."""
 import datetime as dt
 import secrets
