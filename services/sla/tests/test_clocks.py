@@ -253,8 +253,7 @@ def test_bad_calendars_and_admin_only(db):
 # ---- the service in a nameko container, fed over RabbitMQ ---------------------------------
 
 def test_service_consumes_intake_events_and_answers_over_rpc(start_service, rabbit_config):
-    # the RPCs go through entrypoint_hook: the tests' vhost is shared, and an "sla" RPC
-    # queue there may also be served by another checkout's sla under test
+    # the RPCs go through entrypoint_hook (the worker itself), the events over the broker
     container = start_service(SlaService)
     dispatch = event_dispatcher({"AMQP_URI": rabbit_config["AMQP_URI"]})
     tid = str(uuid.uuid4())
