@@ -1,11 +1,15 @@
 """The knowledge base in the web client (headless Chromium, the real system): a customer
 typing a new ticket gets a published article suggested, searches the knowledge base, reads
-the article (sanitized body, no script runs) and says it helped."""
+the article (sanitized body, no script runs) and says it helped; the desk finds a solved
+ticket on the "articles to write" page and writes it up from there, which customers cannot
+open."""
+import time
 import uuid
 
 import pytest
 from playwright.sync_api import expect
 
+from tests.test_flows import field_service, now, wait_for  # noqa: F401 (a fixture)
 from tests.test_web import browser, open_page, sign_in  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.integration
@@ -53,3 +57,46 @@ def test_customer_is_offered_and_reads_an_article(system, open_page, make_user, 
     page.goto(page.url.split("#")[0] + f"#/tickets/{ticket['id']}")
     expect(page.locator("#kb-ticket")).to_contain_text("暂无关联的知识库文章。")
     expect(page.locator("#kb-write")).to_have_count(0)
+
+
+def test_desk_writes_up_a_suggested_ticket(system, open_page, make_user, new_ticket,  # noqa: F811
+                                           field_service):  # noqa: F811
+    _company, _boss, engineer, _lapsed = field_service
+    customer, agent = make_user(), make_user("agent")
+    title = "打印机卡纸" + uuid.uuid4().hex[:6]
+    ticket = new_ticket(customer, product=field_service.product, category="function", title=title)
+    tid = ticket["id"]
+    assert agent.post(f"/tickets/{tid}/assign", {"engineer_id": engineer.user["id"]}).status_code == 200
+    wait_for(engineer, tid, lambda t: t.get("status") == "assigned")
+    assert engineer.post(f"/tickets/{tid}/start").status_code == 200
+    assert engineer.post(f"/tickets/{tid}/resolve", {
+        "root_cause": "configuration", "completed_at": now(),
+        "description": "更换搓纸轮"}).json()["status"] == "resolved"
+    deadline = time.monotonic() + 20  # kb consumes ticket_resolved asynchronously
+    while tid not in [s["ticket_id"] for s in agent.get("/kb/writing-suggestions").json()["items"]]:
+        assert time.monotonic() < deadline, "no writing suggestion"
+        time.sleep(0.2)
+
+    page = open_page("zh-CN")
+    sign_in(page, agent.phone, agent.password)
+    page.goto(page.url.split("#")[0] + "#/kb")
+    page.click("#kb-suggestions-link")
+    row = page.locator(f"#kb-suggestions tr[data-ticket-id='{tid}']")
+    expect(row).to_contain_text(title)
+    expect(row).to_contain_text(field_service.product)
+    expect(row).to_contain_text("待写")
+    expect(row.locator(f"a[href='#/tickets/{tid}']")).to_have_text(ticket["number"])
+    row.locator("button[data-act=write]").click()
+    expect(page.locator("h1")).to_have_text(title)  # the draft written from the ticket
+    expect(page.locator("#kb-body")).to_contain_text("更换搓纸轮")
+    page.goto(page.url.split("#")[0] + "#/kb/suggestions?tab=written")
+    expect(page.locator(f"#kb-suggestions tr[data-ticket-id='{tid}']")).to_contain_text("已写")
+
+    other = open_page("en-US")
+    sign_in(other, customer.phone, customer.password)
+    other.goto(other.url.split("#")[0] + "#/kb")
+    expect(other.locator("h1")).to_have_text("Knowledge base")
+    expect(other.locator("#kb-suggestions-link")).to_have_count(0)
+    other.goto(other.url.split("#")[0] + "#/kb/suggestions")
+    expect(other.locator(".view")).to_contain_text("You do not have access to this page.")
+    expect(other.locator("#kb-suggestions")).to_have_count(0)

@@ -1,14 +1,27 @@
-// The knowledge base: search (#/kb), one article (#/kb/<id>) with "was this helpful?", and
-// the suggestions panel of the new-ticket form.
+// The knowledge base: search (#/kb), one article (#/kb/<id>) with "was this helpful?", the
+// staff's work list of solved tickets no article covers yet (#/kb/suggestions?tab=<status>),
+// and the suggestions panel of the new-ticket form.
 //
 // Article bodies and snippets arrive as HTML the server already sanitized (nh3 allow-list).
 // They are still never assigned as innerHTML: DOMParser builds an inert document (no script
 // runs, nothing loads) and only allowed elements and attributes are copied out of it with
 // h(), so the page keeps its rule that markup is built, not parsed into place.
-import { h, messageBox, showMessage, busy, select } from "../dom.js";
+import { h, messageBox, showMessage, busy, select, tabbed, badge } from "../dom.js";
 import { t, label, fmtTime } from "../i18n.js";
 import * as api from "../api.js";
 import { isStaff, isDesk } from "../model.js";
+import { dataTable, actButton } from "./webhooks.js";
+import { td } from "./notify-admin.js";
+
+// who may write an article (the API: engineers and the desk)
+const WRITER_ROLES = ["engineer", "agent", "admin"];
+const isWriter = (user) => Boolean(user && WRITER_ROLES.includes(user.role));
+
+/** "Write from ticket": a draft prefilled from the solved ticket, then its page. */
+async function writeFromTicket(ticketId) {
+  const a = await api.post(`/tickets/${encodeURIComponent(ticketId)}/kb`, {});
+  location.hash = `#/kb/${encodeURIComponent(a.id)}`;
+}
 
 const BODY_TAGS = new Set(["p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em",
   "del", "s", "code", "pre", "blockquote", "ul", "ol", "li", "a", "img", "table", "thead", "tbody",
@@ -65,7 +78,9 @@ export async function kbSearchView(root, ctx) {
     ctx.navigate("/kb", { q: input.value.trim(), language: language.value, status: status && status.value });
   });
   const head = h("div", { class: "page-head" }, h("h1", { text: t("kb.title") }),
-    staff && ["engineer", "agent", "admin"].includes(ctx.user.role)
+    staff ? h("a", { href: "#/kb/suggestions", class: "btn btn-ghost", id: "kb-suggestions-link",
+      text: t("kb.sugg.title") }) : null,
+    isWriter(ctx.user)
       ? h("button", { type: "button", class: "btn", id: "kb-new", text: t("kb.new"),
         onClick: async () => {
           const title = window.prompt(t("kb.new_title"));
@@ -148,6 +163,44 @@ export async function kbArticleView(root, ctx) {
       thanks));
 }
 
+const SUGGESTION_TABS = ["open", "covered", "written"].map((s) => [s, `kb.sugg.status.${s}`]);
+
+/** Staff: solved tickets the close flow found no article for (open), the ones an article
+ *  already covered, and the ones written up; "write article" is the ticket page's flow. */
+export async function kbSuggestionsView(root, ctx) {
+  const { tab, tabs, body } = tabbed("/kb/suggestions", SUGGESTION_TABS, ctx.query);
+  root.append(h("div", { class: "page-head" }, h("h1", { text: t("kb.sugg.title") }),
+    h("a", { href: "#/kb", class: "btn btn-ghost", text: t("kb.title") })),
+    h("p", { class: "muted", text: t("kb.sugg.hint") }), tabs, body);
+  const page = Math.max(1, parseInt(ctx.query.get("page"), 10) || 1);
+  const res = await api.get("/kb/writing-suggestions", { status: tab, page, page_size: 20 });
+  if (!ctx.current()) return;
+  const box = messageBox("error");
+  const article = (id, key) => (id ? h("a", { href: `#/kb/${encodeURIComponent(id)}`, text: t(key) }) : null);
+  const rows = res.items.map((s) => h("tr", { dataset: { ticketId: s.ticket_id } },
+    td("kb.sugg.ticket", h("a", { href: `#/tickets/${encodeURIComponent(s.ticket_id)}`, class: "mono",
+      text: s.ticket_number || s.ticket_id })),
+    td("kb.sugg.ticket_title", s.title || ""),
+    td("kb.sugg.product", [s.product, s.category && label("category", s.category)].filter(Boolean).join(" · ")),
+    td("kb.sugg.when", fmtTime(s.created_at)),
+    td("kb.sugg.status", badge("kbsugg", s.status, t(`kb.sugg.status.${s.status}`))),
+    td("hooks.actions", h("div", { class: "row-actions" },
+      s.status !== "written" && isWriter(ctx.user)
+        ? actButton("write", t("kb.sugg.write"), () => writeFromTicket(s.ticket_id), box) : null,
+      article(s.matched_article_id, "kb.sugg.matched"), article(s.article_id, "kb.sugg.article")))));
+  const pages = Math.max(1, Math.ceil(res.total / res.page_size));
+  const go = (n) => () => ctx.navigate("/kb/suggestions", { tab, page: n });
+  body.replaceChildren(box, rows.length
+    ? dataTable("kb-suggestions", ["kb.sugg.ticket", "kb.sugg.ticket_title", "kb.sugg.product", "kb.sugg.when",
+      "kb.sugg.status", "hooks.actions"], rows)
+    : h("p", { class: "card empty", text: t("kb.sugg.none") }),
+  pages > 1 ? h("nav", { class: "pager" },
+    h("button", { type: "button", class: "btn", disabled: res.page <= 1, text: `‹ ${t("list.prev")}`, onClick: go(res.page - 1) }),
+    h("span", { class: "pager-info", text: `${t("list.page", { page: res.page, pages })} · ${t("kb.sugg.total", { total: res.total })}` }),
+    h("button", { type: "button", class: "btn", disabled: res.page >= pages, text: `${t("list.next")} ›`, onClick: go(res.page + 1) }))
+    : null);
+}
+
 /** Suggestions while a customer types a ticket: watches the title and description controls,
  *  asks /kb/suggest (debounced), lists articles that open in a new tab, and returns
  *  { submitted(ticketId) } for the form to call once the ticket exists. */
@@ -197,17 +250,14 @@ export function ticketKbCard(tk, user) {
   api.get(`/tickets/${encodeURIComponent(tk.id)}/kb`).then((res) => {
     const links = res.articles.map((a) => h("li", {},
       h("a", { href: `#/kb/${encodeURIComponent(a.id)}`, text: a.title })));
-    const writer = ["engineer", "agent", "admin"].includes(user.role);
+    const writer = isWriter(user);
     const suggestion = res.writing_suggestion;
     let write = null;
     if (writer && (suggestion || ["resolved", "closed"].includes(tk.status))) {
       write = h("button", { type: "button", class: "btn btn-small", id: "kb-write", text: t("kb.write_from_ticket"),
         onClick: async (e) => {
           busy(e.target, true);
-          try {
-            const a = await api.post(`/tickets/${encodeURIComponent(tk.id)}/kb`, {});
-            location.hash = `#/kb/${encodeURIComponent(a.id)}`;
-          } catch (err) { busy(e.target, false); showMessage(box, err.message); }
+          try { await writeFromTicket(tk.id); } catch (err) { busy(e.target, false); showMessage(box, err.message); }
         } });
     }
     body.replaceChildren(box,
