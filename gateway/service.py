@@ -4,7 +4,6 @@ Entrypoints stay thin: authenticate, read the body or query, call one handler or
 service RPC (which checks authorisation again from the actor), and return JSON.
 """
 import logging
-import os
 import uuid
 import zoneinfo
 

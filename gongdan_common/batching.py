@@ -46,7 +46,6 @@ class BatchEventHandler(EventHandler):
     def __init__(self, source_service, event_type, batch_size=100, max_wait=0.05, **kwargs):
         self.batch_size = int(batch_size)
         self.max_wait = float(max_wait)
-        self.prefetch = 2 * self.batch_size
         super().__init__(source_service, event_type, **kwargs)
 
     def setup(self):

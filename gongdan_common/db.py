@@ -106,9 +106,7 @@ class UnitOfWork:
             if point["committed"] and exc_type is None:
                 point["nested"].commit()  # RELEASE: kept, committed with the batch
             else:  # left without commit (or raised): undo this handler's part only
-                point["nested"].rollback()
-                del self._outbox[point["outbox"]:]
-                del self.emitted[point["emitted"]:]
+                self._undo(point)
         if self._depth == 0:
             try:
                 # close() rolls back anything uncommitted without expiring loaded objects,
@@ -131,15 +129,17 @@ class UnitOfWork:
 
     def rollback(self):
         if self._batch:  # undo this handler's part; it may go on in a fresh savepoint
-            point = self._batch[-1]
-            point["nested"].rollback()
-            del self._outbox[point["outbox"]:]
-            del self.emitted[point["emitted"]:]
+            self._undo(self._batch[-1])
             self._batch[-1] = self._savepoint()
             return
         self.session.rollback()
         self.emitted = []
         self._outbox = []
+
+    def _undo(self, point):
+        point["nested"].rollback()
+        del self._outbox[point["outbox"]:]
+        del self.emitted[point["emitted"]:]
 
     def _savepoint(self):
         return {"nested": self.session.begin_nested(), "committed": False,

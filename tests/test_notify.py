@@ -23,7 +23,7 @@ import requests
 
 from services.notify import domain
 from tests.conftest import unique
-from tests.support.system import ROOT, Api
+from tests.support.system import ROOT
 from scripts._proc import free_port
 
 pytestmark = pytest.mark.integration

@@ -13,7 +13,7 @@ from services.dispatch.models import (Assignment, Certification, CurrentAssignme
                                       Provider, TicketProjection, last_assigned, open_loads,
                                       refresh_engineers)
 
-from .conftest import ADMIN, AGENT, NOW, TODAY, provider_admin
+from .conftest import AGENT, NOW, TODAY, provider_admin
 from .test_assignment import assign, moved, new_ticket, reassign, registry  # noqa: F401
 
 DAY = dt.timedelta(days=1)
