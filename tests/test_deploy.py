@@ -368,3 +368,24 @@ def test_migrate_locked_waits_for_the_lock_holder_on_postgresql(tmp_path):
         with admin.cursor() as cur:
             cur.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
         admin.close()
+
+
+# ---- kustomize ------------------------------------------------------------------------------
+
+def test_kustomize_builds_every_manifest_into_the_namespace(deploy_docs):
+    kubectl = shutil.which("kubectl")
+    assert kubectl, "kubectl is missing: `./gongdan test` installs Debian's kubernetes-client"
+    out = subprocess.run([kubectl, "kustomize", os.path.join(ROOT, "deploy", "k8s")],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    built = [d for d in yaml.safe_load_all(out.stdout) if d]
+    assert len(built) == len(check_deploy.manifests(deploy_docs))
+    assert {d["metadata"].get("namespace", "gongdan") for d in built} == {"gongdan"}
+    images = {c["image"] for d in built
+              for c in (d.get("spec", {}).get("template", {}).get("spec", {})
+                        .get("initContainers", []) +
+                        d.get("spec", {}).get("template", {}).get("spec", {})
+                        .get("containers", []))}
+    # the Gongdan image takes the registry and tag of kustomization.yaml's `images:`
+    assert not any(i.split(":")[0] == "gongdan" for i in images), images
+    assert "registry.example.com/gongdan:0.1.0" in images
