@@ -2,6 +2,7 @@
 
     python -m scripts.check_deploy            # exit 1 and list the problems, if any
     python -m scripts.check_deploy --sync     # first rewrite the k8s ConfigMap's gongdan.yaml
+                                              # and add missing variables to .env.example
 
 Checks, all offline:
 - every YAML file under deploy/ parses; kustomization.yaml lists every manifest;
@@ -67,11 +68,27 @@ def sync_configmap():
     with open(CONFIGMAP) as fh:
         text = fh.read()
     start = text.index("  gongdan.yaml: |\n") + len("  gongdan.yaml: |\n")
-    end = text.index("---\n", start)
+    end = text.index("\n---\n", start) + 1  # the document separator line, not a "# ----"
     with open(CONFIG) as fh:
         block = textwrap.indent(fh.read(), "    ")
     with open(CONFIGMAP, "w") as fh:
         fh.write(text[:start] + block + text[end:])
+
+
+def sync_env_example():
+    """Append `# VAR=default` to deploy/.env.example for each variable config/gongdan.yaml
+    reads that it does not list yet (documenting it stays a person's job)."""
+    with open(ENV_EXAMPLE) as fh:
+        text = fh.read()
+    settings = "\n".join(l for l in config_text().splitlines() if not l.lstrip().startswith("#"))
+    missing = []
+    for var, default in re.findall(r"\$\{([A-Z][A-Z0-9_]*):?([^}]*)\}", settings):
+        if not re.search(rf"(?m)^#?[^\n]*\b{var}=", text) and var not in [m[0] for m in missing]:
+            missing.append((var, default))
+    if missing:
+        with open(ENV_EXAMPLE, "a") as fh:
+            fh.writelines(f"# {var}={default}\n" for var, default in missing)
+    return [var for var, _ in missing]
 
 
 def load_deploy():
@@ -348,10 +365,13 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m scripts.check_deploy", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sync", action="store_true",
-                        help="copy config/gongdan.yaml into the Kubernetes ConfigMap first")
+                        help="copy config/gongdan.yaml into the Kubernetes ConfigMap and list "
+                        "its new variables in deploy/.env.example first")
     args = parser.parse_args(argv)
     if args.sync:
         sync_configmap()
+        for var in sync_env_example():
+            print(f"deploy/.env.example: added {var}")
     problems = check()
     for problem in problems:
         print(problem, file=sys.stderr)

@@ -134,6 +134,26 @@ def test_every_config_variable_is_in_env_example():
     assert check_deploy.config_vars() - listed == set()
 
 
+def test_sync_copies_config_into_configmap_and_lists_new_variables(tmp_path, monkeypatch):
+    for name, src in (("CONFIG", check_deploy.CONFIG), ("CONFIGMAP", check_deploy.CONFIGMAP),
+                      ("ENV_EXAMPLE", check_deploy.ENV_EXAMPLE)):
+        dst = tmp_path / os.path.basename(src)
+        shutil.copy(src, dst)
+        monkeypatch.setattr(check_deploy, name, str(dst))
+    config = tmp_path / "gongdan.yaml"
+    # a "# ----" comment line must not be taken for the document separator
+    config.write_text(config.read_text() + "\n# ---- new section ----\nNEW_THING:\n"
+                      "  size: ${GONGDAN_NEW_SIZE:7}\n")
+    check_deploy.sync_configmap()
+    assert check_deploy.sync_env_example() == ["GONGDAN_NEW_SIZE"]
+    assert check_deploy.sync_env_example() == []  # once
+    with open(check_deploy.CONFIGMAP) as fh:
+        maps = {d["metadata"]["name"]: d for d in yaml.safe_load_all(fh)}
+    assert maps["gongdan-config"]["data"]["gongdan.yaml"] == config.read_text()
+    assert set(maps) == {"gongdan-config", "gongdan-env", "gongdan-notify-config"}
+    assert (tmp_path / ".env.example").read_text().endswith("# GONGDAN_NEW_SIZE=7\n")
+
+
 # ---- what the manifests say -----------------------------------------------------------------
 
 def _consumed_queues(service_cls):
