@@ -231,6 +231,32 @@ def test_notify_gets_its_delivery_settings_and_secrets(deploy_docs):
     assert _find(deploy_docs, "StatefulSet", "rabbitmq")["spec"]["replicas"] == 3
 
 
+def test_download_links_are_signed_for_the_public_endpoint(deploy_docs):
+    import datetime as dt
+
+    from gateway.storage import make_client, presign_client
+
+    env = _find(deploy_docs, "ConfigMap", "gongdan-env")["data"]
+    cfg = {"endpoint": env["S3_ENDPOINT"], "access_key": "gongdan", "secret_key": "s" * 16,
+           "secure": False, "region": "us-east-1", "public_endpoint": env["S3_PUBLIC_ENDPOINT"]}
+    internal = make_client(cfg["endpoint"], cfg)
+    assert presign_client({**cfg, "public_endpoint": None}, internal) is internal
+    url = presign_client(cfg, internal).presigned_get_object(
+        env["S3_BUCKET"], "tickets/1/a.txt", expires=dt.timedelta(seconds=60))
+    assert url.startswith(f"https://gongdan.example.com/{env['S3_BUCKET']}/tickets/1/a.txt?")
+    # no scheme: S3_SECURE decides (compose: http://localhost:9000 has one)
+    local = presign_client({**cfg, "public_endpoint": "localhost:9000"}, internal)
+    url = local.presigned_get_object("bucket1", "k", expires=dt.timedelta(seconds=60))
+    assert url.startswith("http://localhost:9000/bucket1/k?")
+    for client in (internal, local):
+        client._http.clear()  # no pooled sockets left for the interpreter's exit
+    # the Ingress of that host sends the bucket's path to MinIO, the rest to the gateway
+    rule, = _find(deploy_docs, "Ingress", "gateway")["spec"]["rules"]
+    assert rule["host"] == "gongdan.example.com"
+    routes = {p["path"]: p["backend"]["service"]["name"] for p in rule["http"]["paths"]}
+    assert routes == {f"/{env['S3_BUCKET']}/": "minio", "/": "gateway"}
+
+
 # ---- Prometheus rules and the dashboard -----------------------------------------------------
 
 def test_alert_rules_pass_promtool_check():
