@@ -13,7 +13,8 @@ Checks, all offline:
   silently); every Secret key the manifests reference is in docs/operations.md;
 - every service has a compose service, a Deployment and an entry point case; each Deployment
   migrates in an initContainer, probes its own /livez and /readyz, has a PodDisruptionBudget
-  and a scaler (KEDA for the Nameko services, an HPA for the gateway); images are pinned;
+  and a scaler (KEDA for the Nameko services, an HPA for the gateway) that alone sets its
+  `replicas`; images are pinned;
 - the manifests validate against the Kubernetes JSON schemas (kubernetes-validate, strict),
   the custom resources against deploy/schemas/, the compose file against the compose spec.
 The Prometheus rules are checked by tests/test_deploy.py with promtool.
@@ -269,6 +270,9 @@ def check_workloads(docs):
         if [o["kind"] for o in scalers] != [want]:
             problems.append(f"{where}: expected exactly one {want} (found "
                             f"{[o['kind'] for o in scalers] or 'none'})")
+        if "replicas" in dep["spec"]:
+            problems.append(f"{where}: sets `replicas`, which its {want} owns (each apply "
+                            "would reset it)")
 
     # images pinned to a release (3.13.7, 15.10, RELEASE.2024-...; not `latest` nor a floating
     # `3-management`); the Gongdan image is tagged by kustomization.yaml's `images:`

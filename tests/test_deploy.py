@@ -101,6 +101,7 @@ def test_workload_checks_catch_missing_migration_probe_pdb_and_unpinned_image(de
     spec = _find(docs, "Deployment", "sla")["spec"]["template"]["spec"]
     spec["initContainers"] = []
     spec["containers"][0]["livenessProbe"]["httpGet"]["path"] = "/healthz"
+    _find(docs, "Deployment", "gateway")["spec"]["replicas"] = 2
     pdbs = [d for d in docs[os.path.join(check_deploy.K8S, "32-pdb.yaml")]
             if d["metadata"]["name"] != "kb"]
     docs[os.path.join(check_deploy.K8S, "32-pdb.yaml")] = pdbs
@@ -111,6 +112,8 @@ def test_workload_checks_catch_missing_migration_probe_pdb_and_unpinned_image(de
     assert any("(sla): no initContainer running `migrate sla`" in p for p in problems), problems
     assert any("(sla): livenessProbe must GET /livez on port ops" in p for p in problems)
     assert any("(kb): no PodDisruptionBudget" in p for p in problems)
+    assert any("(gateway): sets `replicas`, which its HorizontalPodAutoscaler owns" in p
+               for p in problems)
     assert any("(minio): image 'minio/minio' is not pinned" in p for p in problems)
     assert any("40-rabbitmq.yaml: image 'rabbitmq:3-management' is not pinned" in p
                for p in problems)
