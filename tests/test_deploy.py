@@ -438,3 +438,33 @@ def test_kustomize_builds_every_manifest_into_the_namespace(deploy_docs):
     # the Gongdan image takes the registry and tag of kustomization.yaml's `images:`
     assert not any(i.split(":")[0] == "gongdan" for i in images), images
     assert "registry.example.com/gongdan:0.1.0" in images
+
+
+@pytest.mark.postgres
+def test_replicas_starting_together_migrate_once_on_postgresql(tmp_path):
+    """Three initContainers at once on a fresh database: all succeed, the schema is at head."""
+    import secrets
+
+    import psycopg2
+
+    db = f"gdt_deploy_{secrets.token_hex(3)}"
+    admin = psycopg2.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres")
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{db}"')
+    try:
+        config = _write_config(tmp_path, f"postgresql+psycopg2://postgres@127.0.0.1:5432/{db}")
+        procs = [_migrate(config, "kb") for _ in range(3)]
+        outs = [p.communicate(timeout=120)[0] for p in procs]
+        assert [p.returncode for p in procs] == [0, 0, 0], outs
+        conn = psycopg2.connect(f"host=127.0.0.1 port=5432 user=postgres dbname={db}")
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT count(*) FROM alembic_version")
+                assert cur.fetchone() == (1,)
+        finally:
+            conn.close()
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+        admin.close()
