@@ -16,8 +16,7 @@ import time
 
 from sqlalchemy import create_engine, pool, text
 
-from gongdan_common.config import load_config, repo_root
-from gongdan_common.config import service_db_url
+from gongdan_common.config import load_config, repo_root, service_db_url
 from gongdan_common.migrate import SERVICES, upgrade
 
 POLL = 0.5  # seconds between tries for the lock
