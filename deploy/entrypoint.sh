@@ -1,7 +1,8 @@
 #!/bin/sh
 # Container entry point: the first argument (else $GONGDAN_SERVICE) says what to run.
 #   intake | dispatch | worklog | sla | notify | kb | gateway   a Nameko service (one process)
-#   migrate [SERVICE ...]          migrate the service databases, then exit (one-shot job)
+#   migrate [SERVICE ...]          migrate the service databases to head, then exit (one
+#                                  migrator per database at a time: the initContainers)
 #   ensure-bucket [--wait S]       create the S3 bucket unless it exists, then exit
 #   create-admin --email ...       create the first administrator, then exit
 #   healthcheck SERVICE            exit 0 when SERVICE answers (probes)
@@ -19,7 +20,7 @@ case "$cmd" in
   notify) target=services.notify.service:NotifyService ;;
   kb) target=services.kb.service:KbService ;;
   gateway) target=gateway.service:GatewayService ;;
-  migrate) exec python -m gongdan_common.migrate --config "$CONFIG" "$@" ;;
+  migrate) exec python -m scripts.migrate_locked --config "$CONFIG" "$@" ;;
   ensure-bucket) exec python -m scripts.s3local ensure-bucket "$@" ;;
   create-admin) exec python -m gateway.cli --config "$CONFIG" create-admin "$@" ;;
   healthcheck) exec python -m scripts.healthcheck --config "$CONFIG" "$@" ;;

@@ -96,13 +96,23 @@ def make_client(endpoint, cfg):
                  secure=secure, region=cfg.get("region") or "us-east-1", http_client=http)
 
 
+def presign_client(cfg, client):
+    """The client that signs links handed to browsers: for OBJECT_STORE.public_endpoint
+    ([https://]host[:port], the address clients see, e.g. an Ingress in front of MinIO) when
+    set, else the one the gateway uses itself. Signing needs no request to that address."""
+    public = str(cfg.get("public_endpoint") or "").strip().rstrip("/")
+    if not public:
+        return client
+    scheme, _, host = public.rpartition("://")
+    secure = scheme == "https" if scheme else cfg.get("secure", False)
+    return make_client(host, {**cfg, "secure": secure})
+
+
 class ObjectStoreProvider(DependencyProvider):
     def setup(self):
         cfg = self.container.config["OBJECT_STORE"]
         client = make_client(cfg["endpoint"], cfg)
-        # links handed to browsers may need the address clients see (e.g. behind a proxy)
-        public = cfg.get("public_endpoint")
-        presign = make_client(public, cfg) if public else client
+        presign = presign_client(cfg, client)
         self.store = MinioObjectStore(client, cfg["bucket"], presign)
         self.link_ttl = int(cfg.get("link_ttl_seconds", 300))
 
