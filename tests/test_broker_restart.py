@@ -22,7 +22,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.faults, pytest.mark.timeout(4
 
 def test_broker_restart_under_load():
     workdir = tempfile.mkdtemp(prefix="gongdan-broker-restart-")
-    node = RabbitNode.create(workdir + "/rabbit")
+    rabbit_dir = tempfile.mkdtemp(prefix="gongdan-rabbit-")  # (its nodes run as `rabbitmq`)
+    node = RabbitNode.create(rabbit_dir)
     system = None
     try:
         node.start()
@@ -69,3 +70,4 @@ def test_broker_restart_under_load():
             system.stop()
         node.destroy()
         shutil.rmtree(workdir, ignore_errors=True)
+        shutil.rmtree(rabbit_dir, ignore_errors=True)
