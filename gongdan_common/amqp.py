@@ -23,6 +23,7 @@ durable queue gets the configured `AMQP_QUEUE_TYPE` (`classic` | `quorum`) as
 import logging
 import sys
 import time
+from functools import partial
 
 import amqp.exceptions
 import eventlet
@@ -172,6 +173,20 @@ class EventHandlerWithQueueType(EventHandler):
     def setup(self):
         super().setup()
         self.queue = typed_queue(self.queue, self.container.config)
+
+    def handle_message_processed(self, message, result=None, exc_info=None):
+        if exc_info is not None and not self.requeue_on_error:
+            from .errors import unavailable_error
+            if unavailable_error(exc_info[1]) is not None:
+                # the database is away: acking would drop the event; it goes back to the
+                # queue after a pause instead, and is handled once the database returns
+                self.container.spawn_managed_thread(partial(self._requeue_after, message))
+                return
+        super().handle_message_processed(message, result, exc_info)
+
+    def _requeue_after(self, message, pause=1.0):
+        eventlet.sleep(pause)
+        self.queue_consumer.requeue_message(message)
 
 
 event_handler = EventHandlerWithQueueType.decorator

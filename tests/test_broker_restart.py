@@ -13,7 +13,8 @@ import time
 
 import pytest
 
-from tests.support.load import Load, check_tickets, customer, event_effects, wait_until
+from tests.support.load import (Load, check_tickets, customer, event_effects,
+                                print_errors, wait_until)
 from tests.support.rabbit import RabbitNode
 from tests.support.system import System
 
@@ -65,6 +66,10 @@ def test_broker_restart_under_load():
         unpublished = system.sql("intake", "SELECT count(*) FROM outbox "
                                            "WHERE published_at IS NULL")[0][0]
         assert unpublished == 0
+    except BaseException:
+        if system is not None:
+            print_errors(system)
+        raise
     finally:
         if system is not None:
             system.stop()

@@ -14,7 +14,8 @@ import time
 
 import pytest
 
-from tests.support.load import Load, check_tickets, customer, event_effects, wait_until
+from tests.support.load import (Load, check_tickets, customer, event_effects,
+                                print_errors, wait_until)
 from tests.support.rabbit import failover_uri, start_cluster
 from tests.support.system import System
 
@@ -62,6 +63,10 @@ def test_one_node_of_three_stops_during_1000_creations():
                                       else None)(event_effects(system, ids)), 120)
         assert effects, f"events not handled: {event_effects(system, ids)} of {TOTAL}"
         assert effects["outbox_rows"] == TOTAL
+    except BaseException:
+        if system is not None:
+            print_errors(system)
+        raise
     finally:
         if system is not None:
             system.stop()

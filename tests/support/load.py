@@ -168,3 +168,21 @@ def check_tickets(system, load):
     duplicated = [k for k, n in counts.items() if n > 1]
     unknown = [k for k in counts if k not in load.created]
     return missing, duplicated, unknown
+
+
+def print_errors(system, lines=60):
+    """On a failure: the ERROR lines (with the traceback that follows) of every log."""
+    import glob
+    import os
+    for path in sorted(glob.glob(os.path.join(system.workdir, "logs", "*.log"))):
+        with open(path, errors="replace") as fh:
+            text = fh.read().splitlines()
+        picked, keep = [], 0
+        for line in text:
+            if " ERROR " in line or "CRITICAL" in line:
+                keep = 25
+            if keep:
+                picked.append(line)
+                keep -= 1
+        if picked:
+            print(f"==== {os.path.basename(path)}\n" + "\n".join(picked[-lines:]))
