@@ -19,7 +19,7 @@ from nameko.web.handlers import HttpRequestHandler
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
-from gongdan_common.errors import AppError
+from gongdan_common.errors import AppError, unavailable_error
 from gongdan_common.i18n import pick_language
 
 from . import exceptions as exc
@@ -101,6 +101,9 @@ class ApiHandler(HttpRequestHandler):
             error = AppError({"code": "bad_request", "status": error.code or 400,
                               "message": {"en": error.description or "Bad request.",
                                           "zh": "请求无效。"}})
+        if not isinstance(error, AppError) and unavailable_error(error) is not None:
+            log.warning("temporarily unavailable (503): %r", error)
+            error = unavailable_error(error)
         if not isinstance(error, AppError):
             ref = uuid.uuid4().hex[:12]
             log.error("unhandled error (ref %s)", ref, exc_info=(type(error), error,

@@ -8,7 +8,7 @@ import uuid
 import zoneinfo
 
 import eventlet
-from nameko.rpc import RpcProxy
+from gongdan_common.amqp import RpcProxy
 from sqlalchemy import text
 from werkzeug.wrappers import Response
 

@@ -22,14 +22,14 @@ from functools import partial
 
 import eventlet
 from nameko.containers import ContainerBeingKilled
-from nameko.events import EventHandler
-from nameko.messaging import QueueConsumer
+
+from .amqp import EventHandlerWithQueueType, ResilientQueueConsumer
 
 log = logging.getLogger(__name__)
 REQUEUE_PAUSE = 1.0  # seconds before a message that failed alone is requeued
 
 
-class BatchQueueConsumer(QueueConsumer):
+class BatchQueueConsumer(ResilientQueueConsumer):
     """One consumer connection for a service's batch handlers, with a larger prefetch."""
 
     @property
@@ -40,7 +40,7 @@ class BatchQueueConsumer(QueueConsumer):
         provider.handle_message(body, message)  # only buffers: never blocks this thread
 
 
-class BatchEventHandler(EventHandler):
+class BatchEventHandler(EventHandlerWithQueueType):
     queue_consumer = BatchQueueConsumer()
 
     def __init__(self, source_service, event_type, batch_size=100, max_wait=0.05, **kwargs):

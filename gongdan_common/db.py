@@ -53,15 +53,15 @@ def make_engine(url, **kw):
         return engine
     # room for every worker (nameko max_workers, 20 by default) plus the odd second
     # connection (e.g. intake's autocommitted number allocation) without churn.
-    # No pre-ping: it costs a round trip on every checkout, in every service. A connection
-    # the server dropped fails the one unit of work that meets it; SQLAlchemy then discards
-    # it and every connection pooled before it (a restart drops them all), so the next unit
-    # of work connects afresh. pool_recycle retires connections before idle timeouts
-    # (proxies, firewalls) would cut them.
+    # Pre-ping (one cheap round trip per checkout): after a database restart or failover no
+    # request meets a dead pooled connection - each is tested and replaced before use - so a
+    # service is serving again as soon as the database is (an error while the database is
+    # away is a 503 service_unavailable, see errors.unavailable_error). pool_recycle retires
+    # connections before idle timeouts (proxies, firewalls) would cut them.
     # GONGDAN_DB_POOL_SIZE lowers the idle connections each process keeps (the test suite
     # runs many processes against one PostgreSQL with max_connections 100).
     pool_size = int(os.environ.get("GONGDAN_DB_POOL_SIZE", "25"))
-    return create_engine(url, pool_pre_ping=False, pool_recycle=1800, pool_size=pool_size,
+    return create_engine(url, pool_pre_ping=True, pool_recycle=1800, pool_size=pool_size,
                          max_overflow=10, **kw)
 
 

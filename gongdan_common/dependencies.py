@@ -70,14 +70,26 @@ class UnitOfWorkProvider(DependencyProvider):
             self.relay.close()
 
     def _relay_until_stopped(self):
+        failures = 0
         while self._running:
             self._wake = Event()  # a commit during this pass wakes the next one at once
             try:
                 while self.relay.relay_once():
                     pass
-            except Exception:  # broker or database away: log, back off, try again
-                log.exception("outbox relay failed; will retry")
-                eventlet.sleep(self.poll_interval)
+            except Exception as exc:  # broker or database away: back off, try again
+                failures += 1
+                # rows stay unpublished until the broker has taken them; one traceback per
+                # outage, then a line now and then
+                if failures == 1:
+                    log.warning("outbox relay failed; retrying until it succeeds",
+                                exc_info=True)
+                elif failures % 10 == 0:
+                    log.warning("outbox relay still failing (%d attempts): %r", failures, exc)
+                eventlet.sleep(min(self.poll_interval * 2 ** min(failures, 6), 5.0))
+                continue
+            if failures:
+                log.info("outbox relay publishing again after %d failed attempt(s)", failures)
+                failures = 0
             with eventlet.Timeout(self.poll_interval, False):
                 self._wake.wait()
                 # let a burst of commits gather, so one pass publishes many rows

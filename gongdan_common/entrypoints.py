@@ -3,7 +3,7 @@
 An `AppError` is the caller's mistake (bad input, forbidden, not found): nameko then logs
 it as a warning instead of a crash, and still returns it to the caller.
 """
-from nameko.rpc import rpc as _rpc
+from .amqp import rpc as _rpc  # nameko's, made to survive broker loss
 
 from .errors import AppError
 

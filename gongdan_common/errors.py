@@ -87,6 +87,26 @@ NOT_FOUND = ErrorSpec("not_found", 404, "{what} was not found.", "未找到{what
 FORBIDDEN = ErrorSpec(
     "forbidden", 403, "You are not allowed to do this.", "您无权执行此操作。")
 CONFLICT = ErrorSpec("conflict", 409, "{reason}", "{reason_zh}")
+# the database or the message broker is away for a moment: the gateway adds Retry-After
+UNAVAILABLE = ErrorSpec(
+    "service_unavailable", 503,
+    "The service is temporarily unavailable; try again in a few seconds.",
+    "服务暂时不可用，请几秒后重试。")
+
+
+def unavailable_error(exc):
+    """`UNAVAILABLE()` when `exc` means the database (or the broker) cannot be reached right
+    now - a refused or dropped connection, a pool timeout - else None. Such a failure is
+    the system's, temporary, and retrying helps: 503, never 500."""
+    import sqlalchemy.exc as sa
+    from kombu.exceptions import OperationalError as BrokerUnreachable
+    if isinstance(exc, AppError):
+        return None
+    if isinstance(exc, (sa.OperationalError, sa.InterfaceError, sa.TimeoutError,
+                        BrokerUnreachable, ConnectionError)) or \
+            (isinstance(exc, sa.DBAPIError) and exc.connection_invalidated):
+        return UNAVAILABLE()
+    return None
 
 
 def validation_error(err):

@@ -12,6 +12,7 @@ once, and consumers drop duplicates through `processed_events` (see `consume_onc
 import logging
 import os
 
+import eventlet
 from kombu import Connection, Exchange, Producer
 from sqlalchemy import (JSON, BigInteger, Column, DateTime, Integer, MetaData, String,
                         Table, bindparam, insert, select, text, update)
@@ -27,6 +28,12 @@ _CONSUME = text(
 ).bindparams(bindparam("processed_at", type_=DateTime(timezone=True)))
 
 log = logging.getLogger(__name__)
+PUBLISH_TIMEOUT = 15.0  # seconds for one batch (connect, publish, tx.commit)
+
+
+class RelayTimeout(Exception):
+    def __init__(self, seconds):
+        super().__init__(f"the broker did not take the batch within {seconds:g} s")
 
 
 def define_outbox_tables(metadata: MetaData):
@@ -117,7 +124,11 @@ class OutboxRelay:
 
     def _open(self):
         if self._producer is None:
-            self._connection = Connection(self.amqp_uri)
+            self._connection = Connection(self.amqp_uri, connect_timeout=5)
+            # tries each node of a `;`-separated cluster URI in turn
+            self._connection.ensure_connection(max_retries=len(self._connection.alt) or 1,
+                                               interval_start=0, interval_step=0.2,
+                                               interval_max=0.5)
             channel = self._connection.channel()
             self.exchange(channel).declare()
             channel.tx_select()
@@ -134,12 +145,15 @@ class OutboxRelay:
 
     def _publish(self, rows):
         try:
-            producer = self._open()
-            for row in rows:
-                producer.publish(row.payload, routing_key=row.type, delivery_mode=2,
-                                 message_id=row.payload["event_id"])
-            producer.channel.tx_commit()
-        except Exception:
+            # a broker (or cluster node) that stops answering without closing the socket
+            # must not hold the relay (and its claimed rows) forever: each attempt is capped
+            with eventlet.Timeout(PUBLISH_TIMEOUT, RelayTimeout(PUBLISH_TIMEOUT)):
+                producer = self._open()
+                for row in rows:
+                    producer.publish(row.payload, routing_key=row.type, delivery_mode=2,
+                                     message_id=row.payload["event_id"])
+                producer.channel.tx_commit()
+        except BaseException:
             self.close()  # a half-sent transaction is discarded by the broker
             raise
 

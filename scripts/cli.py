@@ -203,10 +203,10 @@ def _announce_when_ready(sup, config, count, stop_event):
     sup.log("\n".join(lines))
 
 
-def supervise(specs, config, gateway_count, on_shutdown=(), grace=10.0):
+def supervise(specs, config, gateway_count, on_shutdown=(), grace=10.0, restart=True):
     if not specs:
         fail("nothing to run")
-    sup = Supervisor(specs, grace=grace, cwd=ROOT)
+    sup = Supervisor(specs, grace=grace, cwd=ROOT, restart=restart)
     sup.on_shutdown.extend(on_shutdown)
     stop_event = threading.Event()
     sup.on_shutdown.insert(0, stop_event.set)
@@ -298,7 +298,8 @@ def cmd_up(args):
             hook()
         raise
     say(f"starting {len(specs)} process(es); logs below, Ctrl-C stops everything")
-    return supervise(specs, config, gateways, on_shutdown, grace=args.grace)
+    return supervise(specs, config, gateways, on_shutdown, grace=args.grace,
+                     restart=not args.no_restart)
 
 
 def cmd_run(args):
@@ -313,7 +314,7 @@ def cmd_run(args):
     gateways = args.instances if args.service == "gateway" else 0
     if gateways:
         check_gateway_ports(config, gateways)
-    return supervise(specs, config, gateways, grace=args.grace)
+    return supervise(specs, config, gateways, grace=args.grace, restart=not args.no_restart)
 
 
 def _strip_postgres(argv):
@@ -398,11 +399,14 @@ def main(argv=None):
     up.add_argument("--skip-migrate", action="store_true")
     up.add_argument("--grace", type=float, default=10.0,
                     help="seconds between SIGTERM and SIGKILL when stopping")
+    up.add_argument("--no-restart", action="store_true",
+                    help="do not restart a process that crashes (default: restart with backoff)")
     run = sub.add_parser("run", help="run one service alone (N instances) in the foreground")
     run.add_argument("service", choices=list(SERVICES))
     run.add_argument("--instances", "-n", type=int, default=1)
     run.add_argument("--postgres", action="store_true")
     run.add_argument("--grace", type=float, default=10.0)
+    run.add_argument("--no-restart", action="store_true")
     status = sub.add_parser("status", help="health of every service and the gateway")
     status.add_argument("--timeout", type=float, default=5.0)
     status.add_argument("--gateway", action="append", metavar="HOST:PORT",

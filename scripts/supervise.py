@@ -1,9 +1,12 @@
 """A small foreground process supervisor for running Gongdan locally.
 
 Starts every process, prefixes each output line with the process's padded (and, on a
-terminal, coloured) name, reports every exit (nothing is restarted automatically), and on
-SIGINT/SIGTERM stops all children: SIGTERM to each child's process group, then SIGKILL after a
-grace period (a second Ctrl-C kills at once).
+terminal, coloured) name, reports every exit and restarts a process that ended by itself
+(a crash, a kill -9) with exponential backoff - 1 s, 2 s, 4 s ... up to 30 s, back to 1 s once
+it has stayed up for a minute - saying so ("restarting intake in 2s (exit code 1)");
+`restart=False` (`--no-restart`) only reports. On SIGINT/SIGTERM it stops all children:
+SIGTERM to each child's process group, then SIGKILL after a grace period (a second Ctrl-C
+kills at once).
 
 As a library::
 
@@ -33,6 +36,8 @@ _COLOURS = (36, 33, 32, 35, 34, 96, 93, 92, 95, 94, 31, 91)
 _SELF = "supervise"
 # an exit this soon after the start is reported as a start-up failure
 _EARLY_EXIT_SECONDS = 10.0
+# restart backoff: first delay, cap, and the uptime after which it starts again from the first
+RESTART_FIRST, RESTART_MAX, RESTART_RESET_AFTER = 1.0, 30.0, 60.0
 
 
 @dataclass
@@ -79,6 +84,10 @@ class _Child:
         self.ended_at = None
         self.reported = False
         self.stopped_by_us = False
+        self.index = 0
+        self.restart_at = None   # monotonic time of a scheduled restart
+        self.backoff = RESTART_FIRST
+        self.restarts = 0
 
     @property
     def name(self):
@@ -86,13 +95,14 @@ class _Child:
 
 
 class Supervisor:
-    def __init__(self, specs, grace=10.0, out=None, colour=None, cwd=None):
+    def __init__(self, specs, grace=10.0, out=None, colour=None, cwd=None, restart=True):
         names = [s.name for s in specs]
         duplicates = {n for n in names if names.count(n) > 1}
         if duplicates:
             raise ValueError(f"duplicate process names: {', '.join(sorted(duplicates))}")
         self.children = [_Child(s) for s in specs]
         self.grace = grace
+        self.restart = restart
         self.out = out or sys.stdout
         if colour is None:
             colour = (hasattr(self.out, "isatty") and self.out.isatty()
@@ -137,25 +147,47 @@ class Supervisor:
     # -- lifecycle -----------------------------------------------------------------------
     def start(self):
         for index, child in enumerate(self.children):
-            spec = child.spec
-            env = dict(os.environ)
-            env.setdefault("PYTHONUNBUFFERED", "1")
-            env.update({k: str(v) for k, v in (spec.env or {}).items()})
-            try:
-                child.proc = subprocess.Popen(
-                    spec.argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL, env=env, cwd=spec.cwd or self.cwd,
-                    start_new_session=True, preexec_fn=die_with_parent())
-            except OSError as exc:
-                self.log(f"{child.name}: could not start {shlex.join(spec.argv)}: {exc}")
-                child.reported = True
-                child.ended_at = time.monotonic()
-                continue
-            child.started_at = time.monotonic()
-            self.log(f"started {child.name} (pid {child.proc.pid}): {shlex.join(spec.argv)}")
-            child.reader = threading.Thread(target=self._pump, args=(index, child),
-                                            name=f"pump-{child.name}", daemon=True)
-            child.reader.start()
+            child.index = index
+            self._spawn(child)
+
+    def _spawn(self, child):
+        spec = child.spec
+        env = dict(os.environ)
+        env.setdefault("PYTHONUNBUFFERED", "1")
+        env.update({k: str(v) for k, v in (spec.env or {}).items()})
+        child.reported = False
+        try:
+            child.proc = subprocess.Popen(
+                spec.argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, env=env, cwd=spec.cwd or self.cwd,
+                start_new_session=True, preexec_fn=die_with_parent())
+        except OSError as exc:
+            self.log(f"{child.name}: could not start {shlex.join(spec.argv)}: {exc}")
+            child.proc = None
+            child.reported = True
+            child.ended_at = time.monotonic()
+            return
+        child.started_at = time.monotonic()
+        self.log(f"started {child.name} (pid {child.proc.pid}): {shlex.join(spec.argv)}")
+        child.reader = threading.Thread(target=self._pump, args=(child.index, child),
+                                        name=f"pump-{child.name}", daemon=True)
+        child.reader.start()
+
+    def _restart_due(self):
+        now = time.monotonic()
+        for child in self.children:
+            if child.restart_at is not None and now >= child.restart_at:
+                child.restart_at = None
+                child.restarts += 1
+                self._spawn(child)
+
+    def _schedule_restart(self, child, code, lived):
+        if lived >= RESTART_RESET_AFTER:
+            child.backoff = RESTART_FIRST  # it ran fine for a while: not a crash loop
+        delay = child.backoff
+        child.backoff = min(child.backoff * 2, RESTART_MAX)
+        child.restart_at = time.monotonic() + delay
+        self.log(f"restarting {child.name} in {delay:g}s (exit code {code})")
 
     def running(self):
         return [c for c in self.children if c.proc is not None and c.proc.poll() is None]
@@ -173,10 +205,15 @@ class Supervisor:
             if child.stopped_by_us:
                 self.log(f"{child.name} stopped ({_describe_exit(code)})")
                 continue
-            message = f"{child.name} {_describe_exit(code)} after {lived:.1f}s; not restarted"
+            restart = self.restart and not self._signals
+            message = f"{child.name} {_describe_exit(code)} after {lived:.1f}s"
+            message += "" if restart else "; not restarted"
             if code != 0 and lived < _EARLY_EXIT_SECONDS:
                 message += " (it failed while starting: see its lines above)"
             self.log(message)
+            if restart:
+                self._schedule_restart(child, code, lived)
+                continue
             alive = len(self.running())
             if alive:
                 self.log(f"{alive} other process(es) still running; Ctrl-C stops them")
@@ -199,6 +236,8 @@ class Supervisor:
 
     def stop(self):
         """SIGTERM every running child, SIGKILL what is left after the grace period."""
+        for child in self.children:
+            child.restart_at = None
         alive = self.running()
         if alive:
             self.log(f"stopping {len(alive)} process(es) (SIGTERM, SIGKILL after "
@@ -238,7 +277,8 @@ class Supervisor:
             self.start()
             while not self._signals:
                 self._report_exits()
-                if not self.running():
+                self._restart_due()
+                if not self.running() and not any(c.restart_at for c in self.children):
                     self.log("every process has exited")
                     break
                 self._wake.wait(0.25)
@@ -266,6 +306,8 @@ def _main(argv=None):
                         help="seconds between SIGTERM and SIGKILL on shutdown")
     parser.add_argument("--instances", action="append", default=[], metavar="NAME=N")
     parser.add_argument("--colour", choices=("auto", "always", "never"), default="auto")
+    parser.add_argument("--no-restart", action="store_true",
+                        help="report a process that ends by itself, do not restart it")
     parser.add_argument("programs", nargs="+", metavar="NAME=COMMAND")
     args = parser.parse_args(argv)
     counts = {}
@@ -279,7 +321,8 @@ def _main(argv=None):
             parser.error(f"expected NAME=COMMAND, got {item!r}")
         specs += instances(name, shlex.split(command), {}, counts.get(name, 1))
     colour = {"auto": None, "always": True, "never": False}[args.colour]
-    return Supervisor(specs, grace=args.grace, colour=colour).run()
+    return Supervisor(specs, grace=args.grace, colour=colour,
+                      restart=not args.no_restart).run()
 
 
 if __name__ == "__main__":

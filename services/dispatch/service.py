@@ -5,8 +5,8 @@ assignment (`assignment`): assign / reassign / unassign, routing rules, provider
 assignment history, and the consumers of intake's ticket events and sla's timers. Every RPC
 takes the acting user (`actor`, as the gateway authenticated it) first.
 """
-from nameko.events import event_handler
-from nameko.rpc import RpcProxy
+from gongdan_common.amqp import event_handler
+from gongdan_common.amqp import RpcProxy
 from nameko.timer import timer
 
 from gongdan_common.dependencies import Settings, UnitOfWorkProvider

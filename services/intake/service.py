@@ -1,6 +1,6 @@
 """Nameko entrypoints of the intake service: translate, delegate to handlers, return dicts."""
 import eventlet.semaphore
-from nameko.events import event_handler
+from gongdan_common.amqp import event_handler
 
 from gongdan_common.entrypoints import rpc
 

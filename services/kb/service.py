@@ -6,7 +6,7 @@ deflection report, feedback and views per version, links to tickets, and suggest
 write an article when a solved ticket had none. Every call takes the acting user (`actor`,
 as the gateway authenticated it) first.
 """
-from nameko.events import event_handler
+from gongdan_common.amqp import event_handler
 
 from gongdan_common.dependencies import Settings, UnitOfWorkProvider
 from gongdan_common.entrypoints import rpc

@@ -9,7 +9,7 @@ the failing ones after a pause; `consume_many` makes a redelivery harmless.
 """
 import logging
 
-from nameko.rpc import RpcProxy
+from gongdan_common.amqp import RpcProxy
 
 from gongdan_common.batching import batch_event_handler
 from gongdan_common.dependencies import Settings, UnitOfWorkProvider

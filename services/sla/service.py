@@ -1,6 +1,6 @@
 """Nameko entrypoints of the sla service: translate, delegate to handlers, return dicts."""
 import eventlet.semaphore
-from nameko.events import event_handler
+from gongdan_common.amqp import event_handler
 from nameko.timer import timer
 
 from gongdan_common.batching import batch_event_handler, by_ticket, handle_each

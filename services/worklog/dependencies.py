@@ -12,7 +12,7 @@ Config (all optional):
 """
 import eventlet
 from nameko.exceptions import UnknownService
-from nameko.rpc import RpcProxy
+from gongdan_common.amqp import RpcProxy
 
 from gongdan_common.errors import AppError
 

@@ -34,8 +34,11 @@ def _rabbitmqctl(*args):
 
 
 class System:
-    def __init__(self, workdir, backend="sqlite", env=None):
+    def __init__(self, workdir, backend="sqlite", env=None, amqp_uri=None, pg_port=5432):
+        """`amqp_uri`: a broker of the test's own (fault tests) instead of a private vhost on
+        the shared one; `pg_port`: a PostgreSQL cluster of the test's own on 127.0.0.1."""
         self.workdir, self.backend = workdir, backend
+        self.own_amqp_uri, self.pg_port = amqp_uri, pg_port
         self.extra_env = env or {}
         self.procs = {}
         self.pg_databases = []
@@ -46,12 +49,10 @@ class System:
 
     def start(self, services=tuple(SERVICES)):
         os.makedirs(os.path.join(self.workdir, "logs"), exist_ok=True)
-        self.vhost = "gongdan-test-" + secrets.token_hex(4)
-        made = _rabbitmqctl("add_vhost", self.vhost)
-        if made.returncode != 0:
-            raise RuntimeError("cannot create a RabbitMQ vhost for the tests: " + made.stderr)
-        _rabbitmqctl("set_permissions", "-p", self.vhost, "guest", ".*", ".*", ".*")
-        self.amqp_uri = "pyamqp://guest:guest@127.0.0.1:5672/" + urllib.parse.quote(self.vhost, safe="")
+        if self.own_amqp_uri:
+            self.amqp_uri = self.own_amqp_uri
+        else:
+            self._add_vhost()
         self.s3_port = free_port()
         self.start_s3()
         self.gateway_port = free_port()
@@ -64,6 +65,14 @@ class System:
             self.start_service(name)
         self.wait_ready(services)
         return self
+
+    def _add_vhost(self):
+        self.vhost = "gongdan-test-" + secrets.token_hex(4)
+        made = _rabbitmqctl("add_vhost", self.vhost)
+        if made.returncode != 0:
+            raise RuntimeError("cannot create a RabbitMQ vhost for the tests: " + made.stderr)
+        _rabbitmqctl("set_permissions", "-p", self.vhost, "guest", ".*", ".*", ".*")
+        self.amqp_uri = "pyamqp://guest:guest@127.0.0.1:5672/" + urllib.parse.quote(self.vhost, safe="")
 
     def stop(self):
         for name in list(self.procs):
@@ -175,7 +184,8 @@ class System:
     # ---- databases ----------------------------------------------------------------
 
     def _pg(self):
-        conn = psycopg2.connect(PG_ADMIN)
+        conn = psycopg2.connect(PG_ADMIN if self.pg_port == 5432 else
+                                f"host=127.0.0.1 port={self.pg_port} user=postgres dbname=postgres")
         conn.autocommit = True
         return conn
 
@@ -190,7 +200,7 @@ class System:
                 db = f"gdt_{name}_{suffix}"
                 cur.execute(f'CREATE DATABASE "{db}"')
                 self.pg_databases.append(db)
-                urls[name] = f"postgresql+psycopg2://postgres@127.0.0.1:5432/{db}"
+                urls[name] = f"postgresql+psycopg2://postgres@127.0.0.1:{self.pg_port}/{db}"
         conn.close()
         return urls
 
@@ -204,7 +214,7 @@ class System:
             finally:
                 conn.close()
         dbname = self.db_urls[service].rsplit("/", 1)[1]
-        conn = psycopg2.connect(f"host=127.0.0.1 port=5432 user=postgres dbname={dbname}")
+        conn = psycopg2.connect(f"host=127.0.0.1 port={self.pg_port} user=postgres dbname={dbname}")
         try:
             with conn.cursor() as cur:
                 cur.execute(query, params)

@@ -1,0 +1,229 @@
+"""Nameko 2.14's AMQP entrypoints and proxies, made to ride out a broker restart or the loss
+of one node of a RabbitMQ cluster.
+
+What nameko does by itself, and why it is not enough:
+- its consumers reconnect (kombu's ConsumerMixin loops on connection errors), but
+- a publish (an RPC reply in `Responder.send_response`, an RPC request, an event) retries 3
+  times over ~12 s, then *raises*; an RPC reply that raises kills the container, so the
+  whole service process exits (seen: intake exiting with ECONNREFUSED on a broker restart);
+- an ack on a channel that died raises too (py-amqp's errors are not the builtin
+  ConnectionError nameko expects);
+- RPC reply queues are durable classic queues: in a cluster, once their node is down they
+  cannot be redeclared elsewhere (404 "home node down"), and the gateway's consumer stalls.
+
+So here: publishes retry with backoff for up to `PUBLISH_RETRY_SECONDS`; an RPC reply that
+still cannot be sent is logged and dropped (the caller times out and retries: ticket
+creation is idempotent on its Idempotency-Key); acks/requeues on dead channels are no-ops
+(the broker redelivers those messages; consumers are idempotent); reply queues are
+transient, so they are re-created on whichever node the consumer reconnects to. Every
+durable queue gets the configured `AMQP_QUEUE_TYPE` (`classic` | `quorum`) as
+`x-queue-type`. Use `rpc`, `event_handler` and `RpcProxy` from here (and
+`gongdan_common.entrypoints.rpc`), never nameko's own.
+"""
+import logging
+import sys
+import time
+from functools import partial
+
+import amqp.exceptions
+import eventlet
+from kombu import Queue
+from kombu.exceptions import OperationalError
+from nameko import rpc as nameko_rpc
+from nameko.amqp.publish import Publisher
+from nameko.constants import (AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY, DEFAULT_SERIALIZER,
+                              LOGIN_METHOD_CONFIG_KEY, SERIALIZER_CONFIG_KEY)
+from nameko.events import EventHandler
+from nameko.messaging import QueueConsumer
+
+log = logging.getLogger(__name__)
+
+PUBLISH_RETRY_SECONDS = 30.0
+# errors that mean "the broker (or this connection to it) is away": retried, never fatal
+CONNECTION_ERRORS = (OSError, OperationalError, amqp.exceptions.ConnectionError,
+                     amqp.exceptions.RecoverableChannelError, amqp.exceptions.MessageNacked)
+QUEUE_TYPE_CONFIG_KEY = "AMQP_QUEUE_TYPE"
+QUEUE_TYPES = ("classic", "quorum")
+
+
+def queue_type(config):
+    value = str(config.get(QUEUE_TYPE_CONFIG_KEY) or "classic").strip().lower()
+    if value not in QUEUE_TYPES:
+        raise ValueError(f"{QUEUE_TYPE_CONFIG_KEY} must be one of {', '.join(QUEUE_TYPES)}, "
+                         f"not {value!r}")
+    return value
+
+
+def typed_queue(queue, config):
+    """`queue` with x-queue-type set when it is a durable, shared queue and the type is not
+    the broker's default (classic declares stay argument-free, so queues declared before
+    this setting existed keep matching)."""
+    kind = queue_type(config)
+    if kind == "classic" or not queue.durable or queue.auto_delete or queue.exclusive:
+        return queue
+    arguments = dict(queue.queue_arguments or {})
+    arguments["x-queue-type"] = kind
+    return Queue(queue.name, exchange=queue.exchange, routing_key=queue.routing_key,
+                 durable=True, auto_delete=False, exclusive=False, queue_arguments=arguments)
+
+
+class ResilientPublisher(Publisher):
+    """nameko's Publisher, retrying a publish that meets a connection error with backoff
+    for up to `retry_seconds` (each attempt lets kombu revive the pooled connection)."""
+
+    retry_seconds = PUBLISH_RETRY_SECONDS
+    retry_policy = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5,
+                    "interval_max": 0.5}
+
+    def publish(self, payload, **kwargs):
+        deadline = time.monotonic() + self.retry_seconds
+        pause, failures = 0.25, 0
+        while True:
+            try:
+                result = super().publish(payload, **dict(kwargs))
+            except CONNECTION_ERRORS as exc:
+                failures += 1
+                if time.monotonic() + pause > deadline:
+                    log.error("publish to %s failed for %.0f s, giving up: %r",
+                              kwargs.get("routing_key"), self.retry_seconds, exc)
+                    raise
+                if failures == 1:
+                    log.warning("publish to %s failed (%r); retrying for up to %.0f s",
+                                kwargs.get("routing_key"), exc, self.retry_seconds)
+                eventlet.sleep(pause)
+                pause = min(pause * 2, 5.0)
+                continue
+            if failures:
+                log.info("published to %s after %d failed attempt(s)",
+                         kwargs.get("routing_key"), failures)
+            return result
+
+
+class ResilientQueueConsumer(QueueConsumer):
+    """A message whose channel died is redelivered by the broker: acking or requeueing it
+    on that dead channel is a no-op, not an error that kills the worker."""
+
+    def ack_message(self, message):
+        try:
+            super().ack_message(message)
+        except Exception as exc:  # noqa: BLE001 - its channel is gone; broker redelivers
+            log.info("ack on a closed channel skipped (%r); the broker redelivers it", exc)
+
+    def requeue_message(self, message):
+        try:
+            super().requeue_message(message)
+        except Exception as exc:  # noqa: BLE001
+            log.info("requeue on a closed channel skipped (%r)", exc)
+
+
+class ResilientResponder(nameko_rpc.Responder):
+    publisher_cls = ResilientPublisher
+
+    def send_response(self, result, exc_info):
+        try:
+            return super().send_response(result, exc_info)
+        except Exception:  # noqa: BLE001 - a lost reply must never kill the service
+            log.exception("could not send an RPC reply to %s; dropped (the caller times "
+                          "out and may retry)", self.message.properties.get("reply_to"))
+            return result, exc_info
+
+
+class ResilientRpcConsumer(nameko_rpc.RpcConsumer):
+    queue_consumer = ResilientQueueConsumer()
+
+    def setup(self):
+        if self.queue is None:
+            name = self.container.service_name
+            self.queue = typed_queue(Queue(
+                nameko_rpc.RPC_QUEUE_TEMPLATE.format(name),
+                exchange=nameko_rpc.get_rpc_exchange(self.container.config),
+                routing_key=f"{name}.*", durable=True), self.container.config)
+            self.queue_consumer.register_provider(self)
+            self._registered = True
+
+    def handle_result(self, message, result, exc_info):
+        config = self.container.config
+        responder = ResilientResponder(
+            config[AMQP_URI_CONFIG_KEY], nameko_rpc.get_rpc_exchange(config),
+            config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER), message,
+            ssl=config.get(AMQP_SSL_CONFIG_KEY), login_method=config.get(LOGIN_METHOD_CONFIG_KEY))
+        result, exc_info = responder.send_response(result, exc_info)
+        self.queue_consumer.ack_message(message)
+        return result, exc_info
+
+
+class Rpc(nameko_rpc.Rpc):
+    rpc_consumer = ResilientRpcConsumer()
+
+    def handle_result(self, message, worker_ctx, result, exc_info):
+        if exc_info is not None:
+            from .errors import unavailable_error
+            unavailable = unavailable_error(exc_info[1])
+            if unavailable is not None:  # database away: the caller gets 503, not 500
+                exc_info = (type(unavailable), unavailable, exc_info[2])
+        return super().handle_result(message, worker_ctx, result, exc_info)
+
+
+rpc = Rpc.decorator
+
+
+class EventHandlerWithQueueType(EventHandler):
+    queue_consumer = ResilientQueueConsumer()
+
+    def setup(self):
+        super().setup()
+        self.queue = typed_queue(self.queue, self.container.config)
+
+    def handle_message_processed(self, message, result=None, exc_info=None):
+        if exc_info is not None and not self.requeue_on_error:
+            from .errors import unavailable_error
+            if unavailable_error(exc_info[1]) is not None:
+                # the database is away: acking would drop the event; it goes back to the
+                # queue after a pause instead, and is handled once the database returns
+                self.container.spawn_managed_thread(partial(self._requeue_after, message))
+                return
+        super().handle_message_processed(message, result, exc_info)
+
+    def _requeue_after(self, message, pause=1.0):
+        eventlet.sleep(pause)
+        self.queue_consumer.requeue_message(message)
+
+
+event_handler = EventHandlerWithQueueType.decorator
+
+
+class ResilientReplyListener(nameko_rpc.ReplyListener):
+    queue_consumer = ResilientQueueConsumer()
+
+    def setup(self):
+        super().setup()
+        # transient (and classic whatever AMQP_QUEUE_TYPE says): a reply queue belongs to
+        # one process; when its node goes down it is re-created on the next node
+        q = self.queue
+        self.queue = Queue(q.name, exchange=q.exchange, routing_key=q.routing_key,
+                           durable=False, queue_arguments=q.queue_arguments)
+
+
+class ResilientMethodProxy(nameko_rpc.MethodProxy):
+    publisher_cls = ResilientPublisher
+
+    def _call(self, *args, **kwargs):
+        try:
+            return super()._call(*args, **kwargs)
+        except CONNECTION_ERRORS:
+            from .errors import UNAVAILABLE
+            raise UNAVAILABLE().with_traceback(sys.exc_info()[2]) from None
+
+
+class ResilientServiceProxy(nameko_rpc.ServiceProxy):
+    def __getattr__(self, name):
+        return ResilientMethodProxy(self.worker_ctx, self.service_name, name,
+                                    self.reply_listener, **self.options)
+
+
+class RpcProxy(nameko_rpc.RpcProxy):
+    rpc_reply_listener = ResilientReplyListener()
+
+    def get_dependency(self, worker_ctx):
+        return ResilientServiceProxy(worker_ctx, self.target_service, self.rpc_reply_listener,
+                                     **self.options)

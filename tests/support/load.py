@@ -1,0 +1,188 @@
+"""Ticket creation under load for the fault tests, and the checks that nothing was lost or
+duplicated.
+
+Each creator thread creates tickets one after another, each with its own Idempotency-Key,
+and retries a create that failed in a retryable way (503, a dropped connection, a timeout)
+with the *same* key, as a well-behaved client does. Every status seen is counted.
+"""
+import collections
+import secrets
+import threading
+import time
+import uuid
+
+import requests
+
+from tests.support.system import ADMIN_EMAIL, ADMIN_PASSWORD, Api
+
+RETRYABLE = {502, 503, 504}
+
+
+def customer(system):
+    """A product, a customer company and a logged-in customer of it."""
+    admin = Api(system.base_url).login(ADMIN_EMAIL, ADMIN_PASSWORD)
+    tag = secrets.token_hex(3)
+    code = "FAULT-" + tag.upper()
+    r = admin.post("/admin/products", {"code": code, "name": "AnyShare 企业网盘",
+                                       "product_line": "anyshare", "versions": ["7.0"]})
+    assert r.status_code == 201, r.text
+    r = admin.post("/admin/companies", {"name": "故障公司-" + tag, "kind": "customer"})
+    assert r.status_code == 201, r.text
+    company = r.json()
+    phone = "137" + str(secrets.randbelow(10 ** 8)).zfill(8)
+    r = Api(system.base_url).post("/auth/register", {
+        "name": "故障用户", "phone": phone, "email": f"{phone}@fault.test",
+        "password": "fault-pass-1", "company_name": company["name"]})
+    assert r.status_code == 201, r.text
+    r = admin.post(f"/admin/users/{r.json()['id']}/approve",
+                   {"role": "customer", "company_id": company["id"]})
+    assert r.status_code == 200, r.text
+    return Api(system.base_url).login(phone, "fault-pass-1"), code
+
+
+class Load:
+    def __init__(self, api, product, threads=4, total=None, retry_for=150.0):
+        self.api, self.product, self.threads = api, product, threads
+        self.total, self.retry_for = total, retry_for
+        self.created = {}            # idempotency key -> ticket id (first 201)
+        self.gave_up = []            # keys never acknowledged within retry_for
+        self.statuses = collections.Counter()
+        self.bad = []                # (status, body) of non-retryable failures (500 ...)
+        self.retry_after_missing = 0
+        self.latencies = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._issued = 0
+        self._workers = []
+
+    def body(self):
+        return {"title": "故障演练 fault drill", "type": "defect", "product": self.product,
+                "category": "function", "description": "created while a fault is injected",
+                "contact_phone": "13800138000", "impact": "department", "urgency": "high"}
+
+    def _next(self):
+        with self._lock:
+            if self._stop.is_set() or (self.total is not None and self._issued >= self.total):
+                return None
+            self._issued += 1
+            return "fault-" + uuid.uuid4().hex
+
+    def _create(self, http, key):
+        deadline = time.monotonic() + self.retry_for
+        start = time.monotonic()
+        while time.monotonic() < deadline:
+            try:
+                r = http.post(self.api.base_url + "/api/v1/tickets", json=self.body(),
+                              headers=self.api.headers({"Idempotency-Key": key}), timeout=45)
+            except requests.RequestException as exc:
+                with self._lock:
+                    self.statuses[type(exc).__name__] += 1
+                time.sleep(0.5)
+                continue
+            with self._lock:
+                self.statuses[r.status_code] += 1
+            if r.status_code == 201:
+                with self._lock:
+                    self.created[key] = r.json()["id"]
+                    self.latencies.append(time.monotonic() - start)
+                return
+            if r.status_code in RETRYABLE:
+                if r.status_code == 503 and not r.headers.get("Retry-After"):
+                    with self._lock:
+                        self.retry_after_missing += 1
+                time.sleep(0.5)
+                continue
+            with self._lock:
+                self.bad.append((r.status_code, r.text[:300]))
+            return
+        with self._lock:
+            self.gave_up.append(key)
+
+    def _worker(self):
+        http = requests.Session()
+        while True:
+            key = self._next()
+            if key is None:
+                return
+            self._create(http, key)
+
+    def start(self):
+        for _ in range(self.threads):
+            t = threading.Thread(target=self._worker, daemon=True)
+            t.start()
+            self._workers.append(t)
+        return self
+
+    def stop(self):
+        """No new tickets; wait for the ones under way (they retry until acknowledged)."""
+        self._stop.set()
+        self.join()
+
+    def join(self):
+        for t in self._workers:
+            t.join(self.retry_for + 60)
+
+    def count(self):
+        with self._lock:
+            return len(self.created)
+
+    def wait_count(self, n, timeout):
+        deadline = time.monotonic() + timeout
+        while self.count() < n and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+
+def wait_until(check, timeout, interval=0.5):
+    """Poll `check()` (returns a value, truthy when done) until it is done or time is up;
+    returns the last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(interval)
+
+
+def event_effects(system, ticket_ids):
+    """How many of these tickets each ticket_created consumer has handled: sla (a
+    `created:` step per ticket) and dispatch (its processed_events record)."""
+    ids = set(ticket_ids)
+    sla = {row[0].split(":", 1)[1] for row in system.sql(
+        "sla", "SELECT key FROM sla_steps WHERE key LIKE 'created:%%'")}
+    dispatch = {row[0] for row in system.sql(
+        "dispatch", "SELECT event_id FROM processed_events WHERE consumer = %s",
+        "dispatch.ticket_created")}
+    intake_events = {row[0]: row[1] for row in system.sql(
+        "intake", "SELECT event_id, payload FROM outbox WHERE type = %s", "ticket_created")}
+    return {"sla": len(ids & sla), "dispatch": len(dispatch & set(intake_events)),
+            "outbox_rows": len(intake_events)}
+
+
+def check_tickets(system, load):
+    """(tickets in intake for our keys, keys with more than one ticket)."""
+    keys = list(load.created)
+    rows = system.sql("intake", "SELECT request_key, count(*) FROM tickets "
+                                "WHERE request_key LIKE 'fault-%%' GROUP BY request_key")
+    counts = dict(rows)
+    missing = [k for k in keys if k not in counts]
+    duplicated = [k for k, n in counts.items() if n > 1]
+    unknown = [k for k in counts if k not in load.created]
+    return missing, duplicated, unknown
+
+
+def print_errors(system, lines=60):
+    """On a failure: the ERROR lines (with the traceback that follows) of every log."""
+    import glob
+    import os
+    for path in sorted(glob.glob(os.path.join(system.workdir, "logs", "*.log"))):
+        with open(path, errors="replace") as fh:
+            text = fh.read().splitlines()
+        picked, keep = [], 0
+        for line in text:
+            if " ERROR " in line or "CRITICAL" in line:
+                keep = 25
+            if keep:
+                picked.append(line)
+                keep -= 1
+        if picked:
+            print(f"==== {os.path.basename(path)}\n" + "\n".join(picked[-lines:]))

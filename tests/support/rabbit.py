@@ -1,0 +1,163 @@
+"""RabbitMQ nodes of a test's own, for fault tests (never the shared broker on 5672).
+
+Each node has its own node name, AMQP and distribution ports, data and log directories and
+config file (the machine's /etc/rabbitmq files pin port 5672, so they are bypassed). The
+node runs as the `rabbitmq` user (Debian's wrapper switches to it), so its directories are
+given to that user, and every node shares that user's Erlang cookie - which is what lets
+`rabbitmqctl` reach them and them join one cluster.
+
+    node = RabbitNode.create(base_dir, "gdt1"); node.start()
+    ... node.stop(); node.start() ...     # a broker restart
+    node.destroy()                          # stop and remove its files
+
+    nodes = start_cluster(base_dir, 3)      # 3 nodes, joined to the first
+"""
+import os
+import pwd
+import secrets
+import shutil
+import subprocess
+import time
+
+from scripts._proc import free_port, port_open
+
+CTL = "/usr/sbin/rabbitmqctl"
+SERVER = "/usr/sbin/rabbitmq-server"
+
+
+class RabbitNode:
+    def __init__(self, base_dir, name, port, dist_port):
+        self.base_dir, self.port, self.dist_port = base_dir, port, dist_port
+        self.nodename = f"{name}@localhost"
+        self.dir = os.path.join(base_dir, name)
+        self.started = False
+
+    @classmethod
+    def create(cls, base_dir, name=None):
+        name = name or "gdt" + secrets.token_hex(3)
+        return cls(base_dir, name, free_port(), free_port())
+
+    @property
+    def amqp_uri(self):
+        return f"pyamqp://guest:guest@127.0.0.1:{self.port}/"
+
+    def _env(self):
+        env = dict(os.environ)
+        env.update({
+            "RABBITMQ_NODENAME": self.nodename,
+            "RABBITMQ_NODE_PORT": str(self.port),
+            "RABBITMQ_DIST_PORT": str(self.dist_port),
+            "RABBITMQ_MNESIA_BASE": os.path.join(self.dir, "mnesia"),
+            "RABBITMQ_LOG_BASE": os.path.join(self.dir, "log"),
+            "RABBITMQ_CONFIG_FILE": os.path.join(self.dir, "rabbitmq.conf"),
+            "RABBITMQ_ADVANCED_CONFIG_FILE": os.path.join(self.dir, "advanced.config"),
+            "RABBITMQ_ENABLED_PLUGINS_FILE": os.path.join(self.dir, "enabled_plugins"),
+            "RABBITMQ_CONF_ENV_FILE": os.path.join(self.dir, "rabbitmq-env.conf"),
+            "RABBITMQ_PID_FILE": os.path.join(self.dir, "pid"),
+            "ERL_EPMD_ADDRESS": "127.0.0.1",
+            "PATH": os.environ.get("PATH", "") + ":/usr/sbin:/sbin",
+        })
+        return env
+
+    def _prepare(self):
+        for sub in ("mnesia", "log"):
+            os.makedirs(os.path.join(self.dir, sub), exist_ok=True)
+        with open(os.path.join(self.dir, "rabbitmq.conf"), "w") as fh:
+            # guest may connect from loopback only (the default); 127.0.0.1 listener only
+            fh.write(f"listeners.tcp.1 = 127.0.0.1:{self.port}\n"
+                     "loopback_users.guest = true\n"
+                     "cluster_partition_handling = pause_minority\n"
+                     # single-machine tests: no disk alarm from a nearly full /tmp
+                     "disk_free_limit.absolute = 50MB\n")
+        with open(os.path.join(self.dir, "advanced.config"), "w") as fh:
+            fh.write("[].\n")
+        with open(os.path.join(self.dir, "enabled_plugins"), "w") as fh:
+            fh.write("[].\n")
+        with open(os.path.join(self.dir, "rabbitmq-env.conf"), "w") as fh:
+            fh.write("")
+        uid, gid = pwd.getpwnam("rabbitmq")[2:4]
+        for root, dirs, files in os.walk(self.base_dir):
+            os.chown(root, uid, gid)
+            for f in files:
+                os.chown(os.path.join(root, f), uid, gid)
+
+    def ctl(self, *args, timeout=60, check=True):
+        out = subprocess.run([CTL, "-q", "-n", self.nodename, *args], env=self._env(),
+                             capture_output=True, text=True, timeout=timeout)
+        if check and out.returncode != 0:
+            raise RuntimeError(f"rabbitmqctl {' '.join(args)} on {self.nodename}: "
+                               f"{out.stdout}{out.stderr}")
+        return out.stdout
+
+    def start(self, timeout=90):
+        self._prepare()
+        subprocess.run([SERVER, "-detached"], env=self._env(), check=True, timeout=60,
+                       capture_output=True)
+        self.started = True
+        self.wait_ready(timeout)
+        return self
+
+    def wait_ready(self, timeout=90):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            out = subprocess.run([CTL, "-q", "-n", self.nodename, "await_startup",
+                                  "--timeout", "10"], env=self._env(), capture_output=True,
+                                 text=True, timeout=30)
+            if out.returncode == 0 and port_open("127.0.0.1", self.port):
+                return
+            time.sleep(0.5)
+        raise RuntimeError(f"RabbitMQ node {self.nodename} did not start:\n{self.log_tail()}")
+
+    def stop(self):
+        """Stop the Erlang node (as an operator's restart would)."""
+        if self.started:
+            self.ctl("stop", timeout=90, check=False)
+            self.started = False
+        deadline = time.monotonic() + 30
+        while port_open("127.0.0.1", self.port) and time.monotonic() < deadline:
+            time.sleep(0.2)
+
+    def destroy(self):
+        try:
+            self.stop()
+        finally:
+            pid_file = os.path.join(self.dir, "pid")
+            if os.path.exists(pid_file):  # a node that would not stop: no orphan beam
+                try:
+                    os.kill(int(open(pid_file).read().strip()), 9)
+                except (ValueError, OSError):
+                    pass
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def log_tail(self, lines=40):
+        logdir = os.path.join(self.dir, "log")
+        out = []
+        for name in sorted(os.listdir(logdir)) if os.path.isdir(logdir) else []:
+            with open(os.path.join(logdir, name), errors="replace") as fh:
+                out.append(f"== {name}\n" + "".join(fh.readlines()[-lines:]))
+        return "\n".join(out)
+
+
+def start_cluster(base_dir, size=3):
+    """`size` nodes joined into one cluster (the first is the seed). On failure every node
+    started so far is destroyed."""
+    tag = secrets.token_hex(2)
+    nodes = [RabbitNode.create(base_dir, f"gdt{tag}n{i}") for i in range(1, size + 1)]
+    try:
+        for node in nodes:
+            node.start()
+        for node in nodes[1:]:
+            node.ctl("stop_app")
+            node.ctl("join_cluster", nodes[0].nodename)
+            node.ctl("start_app")
+            node.wait_ready()
+        return nodes
+    except BaseException:
+        for node in nodes:
+            node.destroy()
+        raise
+
+
+def failover_uri(nodes):
+    """One AMQP URI naming every node: kombu tries them in turn (round robin)."""
+    return ";".join(n.amqp_uri for n in nodes)
