@@ -220,7 +220,7 @@ def _rar_members(fileobj):
         infos = archive.infolist()
     except Exception as err:  # noqa: BLE001 - rarfile raises many kinds; all mean "not listable"
         raise _unlistable("rar", type(err).__name__) from None
-    if archive.needs_password() and not infos:
-        raise _unlistable("rar", "encrypted")
+    if not infos:  # encrypted headers, or not a rar at all: nothing could be read
+        raise _unlistable("rar", "encrypted" if archive.needs_password() else "no members")
     # rarfile lists headers in pure Python but extracting needs the unrar program
     return [(i.filename, i.file_size or 0, None) for i in infos]

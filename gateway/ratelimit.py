@@ -158,8 +158,8 @@ def describe(item, lang):
     unit = item.GRANULARITY.name
     per = f"{item.multiples} {unit}s" if item.multiples > 1 else unit
     if lang == "zh":
-        return f"每 {item.multiples if item.multiples > 1 else ''}{_ZH_UNITS.get(unit, unit)} " \
-               f"{item.amount} 次"
+        every = f"每 {item.multiples} " if item.multiples > 1 else "每"
+        return f"{every}{_ZH_UNITS.get(unit, unit)} {item.amount} 次"
     return f"{item.amount} per {per}"
 
 
