@@ -1,13 +1,17 @@
 """Account handlers: plain functions over the gateway's unit of work."""
 import datetime as dt
+import secrets
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from gongdan_common.validation import load
 
 from . import auth, domain, exceptions as exc, schemas
 from .models import Company, LoginFailure, RetiredRefreshToken, ServiceToken, Session, User
+
+PRUNE_ONE_IN = 200  # old login_failures / retired_refresh_tokens rows go now and then
+
 
 def _user_out(user, full=False):
     return schemas.UserOut(full=full).dump(user)
@@ -129,7 +133,11 @@ def _login_failed_by_name(data, uow, settings, now):
         locked = domain.register_failure(row, now, settings["lockout_threshold"],
                                          settings["lockout_minutes"])
         row.updated_at = now
-        lock = _Ghost(row)  # read before the commit expires the row
+        lock = _Ghost(row)
+        if secrets.randbelow(PRUNE_ONE_IN) == 0:
+            # rows whose lock ended a day ago mean what no row means (a fresh count)
+            uow.session.execute(delete(LoginFailure).where(
+                LoginFailure.locked_until < now - dt.timedelta(days=1)))  # read before the commit expires the row
         try:
             uow.commit()
         except IntegrityError:  # a concurrent first failure of the same login: one lost count
@@ -165,6 +173,11 @@ def _open_session(uow, user, now, settings, user_agent, session=None):
     else:  # a rotation: the old token is remembered, so that its reuse can be recognised
         uow.session.add(RetiredRefreshToken(refresh_hash=session.refresh_hash,
                                             session_id=session.id, retired_at=now))
+        if secrets.randbelow(PRUNE_ONE_IN) == 0:
+            # a token retired longer ago than a refresh token lives has expired anyway
+            uow.session.execute(delete(RetiredRefreshToken).where(
+                RetiredRefreshToken.retired_at < now - dt.timedelta(
+                    seconds=settings["refresh_ttl"])))
     session.refresh_hash = auth.sha256(refresh)
     session.expires_at = now + dt.timedelta(seconds=settings["refresh_ttl"])
     uow.flush()
