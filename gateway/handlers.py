@@ -133,11 +133,11 @@ def _login_failed_by_name(data, uow, settings, now):
         locked = domain.register_failure(row, now, settings["lockout_threshold"],
                                          settings["lockout_minutes"])
         row.updated_at = now
-        lock = _Ghost(row)
+        lock = _Ghost(row)  # read before the commit expires the row
         if secrets.randbelow(PRUNE_ONE_IN) == 0:
             # rows whose lock ended a day ago mean what no row means (a fresh count)
             uow.session.execute(delete(LoginFailure).where(
-                LoginFailure.locked_until < now - dt.timedelta(days=1)))  # read before the commit expires the row
+                LoginFailure.locked_until < now - dt.timedelta(days=1)))
         try:
             uow.commit()
         except IntegrityError:  # a concurrent first failure of the same login: one lost count

@@ -130,8 +130,9 @@ class ApiHandler(HttpRequestHandler):
             response.headers["Vary"] = "Origin"
         else:
             return
-        response.headers["Access-Control-Expose-Headers"] = \
-            "Content-Disposition, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset"
+        response.headers["Access-Control-Expose-Headers"] = (
+            "Content-Disposition, Retry-After, RateLimit-Limit, RateLimit-Remaining, "
+            "RateLimit-Reset")
         if request.method == "OPTIONS":
             response.headers["Access-Control-Allow-Methods"] = \
                 "GET, POST, PUT, PATCH, DELETE, OPTIONS"
