@@ -101,3 +101,19 @@ def test_client_address_trusts_forwarded_for_only_from_trusted_proxies():
                                     trusted) == "198.51.100.7"
     assert ratelimit.client_address("127.0.0.1", "garbage", trusted) == "127.0.0.1"
     assert ratelimit.client_address("127.0.0.1", None, trusted) == "127.0.0.1"
+
+
+def test_worker_takes_the_client_from_the_request():
+    from werkzeug.test import EnvironBuilder
+    from werkzeug.wrappers import Request
+
+    def request(peer, forwarded):
+        env = EnvironBuilder(headers={"X-Forwarded-For": forwarded}).get_environ()
+        env["REMOTE_ADDR"] = peer
+        return Request(env)
+
+    trusting, _ = worker(limits(trusted_proxies="127.0.0.1"))
+    plain, _ = worker(limits())
+    assert trusting.client(request("127.0.0.1", "198.51.100.4")) == "198.51.100.4"
+    assert trusting.client(request("203.0.113.5", "198.51.100.4")) == "203.0.113.5"
+    assert plain.client(request("127.0.0.1", "198.51.100.4")) == "127.0.0.1"
