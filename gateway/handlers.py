@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 
 from gongdan_common.validation import load
 
-from . import auth, domain, exceptions as exc, schemas
+from . import auth, domain, events, exceptions as exc, schemas
 from .models import Company, LoginFailure, RetiredRefreshToken, ServiceToken, Session, User
 
 PRUNE_ONE_IN = 200  # old login_failures / retired_refresh_tokens rows go now and then
@@ -83,6 +83,12 @@ def login(payload, uow, settings, user_agent=None):
             if state is None:
                 locked = domain.register_failure(user, now, settings["lockout_threshold"],
                                                  settings["lockout_minutes"])
+                if locked:  # the owner is told (notify), in the same transaction
+                    until = _aware(user.locked_until)
+                    uow.emit(events.ACCOUNT_LOCKED, {
+                        "user_id": user.id, "locked_until": until,
+                        "until_local": format_until(until, settings["tz"]),
+                        "attempts": settings["lockout_threshold"]})
                 uow.commit()
                 if locked:
                     raise _locked(user, now, settings)

@@ -79,6 +79,26 @@ def test_wrong_password_takes_as_long_for_unknown_logins(system, make_user):
     assert fake_median > 0.01 and real_median > 0.01, locked_fast
 
 
+def test_the_owner_of_a_locked_account_is_told(system, make_user):
+    user = make_user()
+    locked = attempts(system, user.phone, 5)[-1][0]
+    assert locked.status_code == 423
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        items = user.get("/notifications").json()["items"]
+        told = [n for n in items if n["kind"] == "account_locked"]
+        if told:
+            break
+        time.sleep(0.5)
+    assert len(told) == 1, items
+    until = re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d \(Asia/Shanghai, UTC\+08:00\)",
+                      locked.json()["error"]["message"]).group(0)
+    body = told[0]["body"]  # in the account's language (zh by default)
+    assert until in body and ("如果这不是您本人的操作" in body or "If this was not you" in body)
+    # a made-up login locks too, and nobody is told anything (there is nobody)
+    assert attempts(system, "130" + unique("")[-8:], 5)[-1][0].status_code == 423
+
+
 def test_lockout_message_names_the_zone(system, make_user):
     user = make_user()
     tries = attempts(system, user.phone, 5)
