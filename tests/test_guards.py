@@ -1,6 +1,7 @@
 """Guards over the real system: a locked account and a made-up login answer alike (status,
 message, time), the lockout names its zone, refresh-token reuse revokes the token family,
 archives holding programs are refused, long names keep their extension, security headers."""
+import datetime as dt
 import io
 import re
 import statistics
@@ -65,7 +66,7 @@ def test_wrong_password_takes_as_long_for_unknown_logins(system, make_user):
     verify) and an unknown login's (one verify of a dummy hash) within a generous band."""
     users = [make_user() for _ in range(3)]
     real, fake = [], []
-    for round_ in range(3):
+    for _ in range(3):
         for user in users:
             fake_login = "133" + unique("")[-8:]
             real += [t for _, t in attempts(system, user.phone, 1)]
@@ -74,9 +75,8 @@ def test_wrong_password_takes_as_long_for_unknown_logins(system, make_user):
     print(f"median wrong-password time: account {real_median * 1000:.1f} ms, "
           f"unknown {fake_median * 1000:.1f} ms")
     assert abs(real_median - fake_median) < 0.5 * max(real_median, fake_median) + 0.02
-    # and both really ran a password hash (an unknown login answered at once would show)
-    locked_fast = [t for _, t in attempts(system, users[0].phone, 1)]  # 4th try: still 401
-    assert fake_median > 0.01 and real_median > 0.01, locked_fast
+    # both really ran a password hash (argon2id: tens of ms at least, even on a fast machine)
+    assert fake_median > 0.01 and real_median > 0.01
 
 
 def test_the_owner_of_a_locked_account_is_told(system, make_user):
@@ -106,7 +106,6 @@ def test_lockout_message_names_the_zone(system, make_user):
     assert locked.status_code == 423
     err = locked.json()["error"]
     until = err["details"]["locked_until"]
-    import datetime as dt
     local = dt.datetime.fromisoformat(until).astimezone(dt.timezone(dt.timedelta(hours=8)))
     # the default TIMEZONE is Asia/Shanghai: its wall time, named with zone and offset
     assert f"{local:%Y-%m-%d %H:%M} (Asia/Shanghai, UTC+08:00)" in err["message"], err
