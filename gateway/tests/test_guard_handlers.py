@@ -88,3 +88,22 @@ def test_refresh_reuse_revokes_family_and_old_rows_are_pruned(uow, settings, mon
     with uow:
         hashes = {r.refresh_hash for r in uow.session.query(RetiredRefreshToken)}
         assert hashes == {auth.sha256(other["refresh_token"])}
+
+
+def test_gateway_migrations_match_models(tmp_path):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy import create_engine, pool
+
+    from gongdan_common.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path}/migrated.db"
+    upgrade("gateway", url)
+    engine = create_engine(url, poolclass=pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+            assert ctx.get_current_revision() == "0002_guards"
+            assert compare_metadata(ctx, metadata) == []
+    finally:
+        engine.dispose()
