@@ -1,13 +1,17 @@
 """Account handlers: plain functions over the gateway's unit of work."""
 import datetime as dt
+import secrets
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from gongdan_common.validation import load
 
-from . import auth, domain, exceptions as exc, schemas
-from .models import Company, ServiceToken, Session, User
+from . import auth, domain, events, exceptions as exc, schemas
+from .models import Company, LoginFailure, RetiredRefreshToken, ServiceToken, Session, User
+
+PRUNE_ONE_IN = 200  # old login_failures / retired_refresh_tokens rows go now and then
+
 
 def _user_out(user, full=False):
     return schemas.UserOut(full=full).dump(user)
@@ -58,12 +62,17 @@ def login(payload, uow, settings, user_agent=None):
     now = auth.utcnow()
     with uow:
         user = _find_by_login(uow, data["login"])
-        if user is not None and domain.login_state(user, now) == "locked":
+        state = domain.login_state(user, now) if user is not None else "unknown"
+        if state == "locked":
             raise _locked(user, now, settings)
+        if state is not None:  # no account, or one that cannot log in: counted by login
+            ghost = uow.session.get(LoginFailure, _login_hash(data["login"]))
+            if ghost is not None and domain.login_state(_Ghost(ghost), now) == "locked":
+                raise _locked(ghost, now, settings)
         user_id, password_hash = (user.id, user.password_hash) if user else (None, None)
     if user_id is None:
-        auth.burn_time(data["password"])
-        raise exc.INVALID_CREDENTIALS()
+        auth.burn_time(data["password"])  # as long as a real password check
+        _login_failed_by_name(data, uow, settings, now)
     ok = auth.verify_password(password_hash, data["password"])  # slow: outside the transaction
     with uow:
         user = uow.session.get(User, user_id)
@@ -74,10 +83,21 @@ def login(payload, uow, settings, user_agent=None):
             if state is None:
                 locked = domain.register_failure(user, now, settings["lockout_threshold"],
                                                  settings["lockout_minutes"])
+                if locked:  # the owner is told (notify), in the same transaction
+                    until = _aware(user.locked_until)
+                    uow.emit(events.ACCOUNT_LOCKED, {
+                        "user_id": user.id, "locked_until": until,
+                        "until_local": format_until(until, settings["tz"]),
+                        "attempts": settings["lockout_threshold"]})
                 uow.commit()
                 if locked:
                     raise _locked(user, now, settings)
-            raise exc.INVALID_CREDENTIALS()
+                raise exc.INVALID_CREDENTIALS()
+    if not ok:  # pending, rejected or disabled: they lock like unknown logins do
+        _login_failed_by_name(data, uow, settings, now)
+    with uow:
+        user = uow.session.get(User, user_id)
+        state = domain.login_state(user, now)
         # the password is right, so the account's state may be told
         if state == "pending":
             raise exc.ACCOUNT_PENDING()
@@ -85,10 +105,61 @@ def login(payload, uow, settings, user_agent=None):
             raise exc.ACCOUNT_REJECTED()
         if state == "disabled":
             raise exc.ACCOUNT_DISABLED()
+        if state == "locked":
+            raise _locked(user, now, settings)
         domain.register_success(user)
         out = _open_session(uow, user, now, settings, user_agent)
         uow.commit()
         return out
+
+
+class _Ghost:
+    """A LoginFailure seen through `domain.login_state`: an active account as far as the
+    lockout rule goes."""
+    status = "active"
+
+    def __init__(self, row):
+        self.locked_until = row.locked_until
+
+
+def _login_hash(login):
+    return auth.sha256(domain.normalise_login(login))
+
+
+def _login_failed_by_name(data, uow, settings, now):
+    """A wrong password for a login with no account (or one that cannot log in): count it
+    like an account's failures, so the fifth wrong try answers 423 account_locked either way
+    and nobody can tell a registered phone or email from a made-up one. Always raises."""
+    digest = _login_hash(data["login"])
+    with uow:
+        row = uow.session.get(LoginFailure, digest)
+        if row is None:
+            row = LoginFailure(login_hash=digest, failed_logins=0, updated_at=now)
+            uow.session.add(row)
+        locked = domain.register_failure(row, now, settings["lockout_threshold"],
+                                         settings["lockout_minutes"])
+        row.updated_at = now
+        lock = _Ghost(row)  # read before the commit expires the row
+        if secrets.randbelow(PRUNE_ONE_IN) == 0:
+            # rows whose lock ended a day ago mean what no row means (a fresh count)
+            uow.session.execute(delete(LoginFailure).where(
+                LoginFailure.locked_until < now - dt.timedelta(days=1)))
+        try:
+            uow.commit()
+        except IntegrityError:  # a concurrent first failure of the same login: one lost count
+            pass
+    if locked:
+        raise _locked(lock, now, settings)
+    raise exc.INVALID_CREDENTIALS()
+
+
+def format_until(until, tz):
+    """'2026-12-06 13:15 (Asia/Shanghai, UTC+08:00)': the configured zone named, so a reader
+    elsewhere (or a UTC log) cannot misread the local time."""
+    local = until.astimezone(tz)
+    offset = local.strftime("%z") or "+0000"
+    name = getattr(tz, "key", None) or local.tzname() or "UTC"
+    return f"{local:%Y-%m-%d %H:%M} ({name}, UTC{offset[:3]}:{offset[3:]})"
 
 
 def _locked(user, now, settings):
@@ -96,7 +167,7 @@ def _locked(user, now, settings):
     until = until if until.tzinfo else until.replace(tzinfo=dt.timezone.utc)
     return exc.ACCOUNT_LOCKED(details={"locked_until": until.isoformat()},
                               attempts=settings["lockout_threshold"],
-                              until=until.astimezone(settings["tz"]).strftime("%Y-%m-%d %H:%M"),
+                              until=format_until(until, settings["tz"]),
                               minutes=domain.minutes_left(until, now))
 
 
@@ -105,6 +176,14 @@ def _open_session(uow, user, now, settings, user_agent, session=None):
     if session is None:
         session = Session(user_id=user.id, created_at=now, user_agent=(user_agent or "")[:300])
         uow.session.add(session)
+    else:  # a rotation: the old token is remembered, so that its reuse can be recognised
+        uow.session.add(RetiredRefreshToken(refresh_hash=session.refresh_hash,
+                                            session_id=session.id, retired_at=now))
+        if secrets.randbelow(PRUNE_ONE_IN) == 0:
+            # a token retired longer ago than a refresh token lives has expired anyway
+            uow.session.execute(delete(RetiredRefreshToken).where(
+                RetiredRefreshToken.retired_at < now - dt.timedelta(
+                    seconds=settings["refresh_ttl"])))
     session.refresh_hash = auth.sha256(refresh)
     session.expires_at = now + dt.timedelta(seconds=settings["refresh_ttl"])
     uow.flush()
@@ -114,14 +193,24 @@ def _open_session(uow, user, now, settings, user_agent, session=None):
 
 
 def refresh(payload, uow, settings):
-    """Rotate: each refresh token works once. Presenting a used one revokes the session,
-    because it means the token was copied."""
+    """Rotate: each refresh token works once. Presenting a used one revokes the session
+    (the token family: the login and every rotation of it, the newest token included),
+    because it means the token was copied and either holder may be the thief."""
     data = load(schemas.RefreshSchema(), payload)
     now = auth.utcnow()
     digest = auth.sha256(data["refresh_token"])
     with uow:
         session = uow.session.scalar(select(Session).where(Session.refresh_hash == digest))
-        if session is None or session.revoked_at is not None or _aware(session.expires_at) <= now:
+        if session is None:
+            retired = uow.session.get(RetiredRefreshToken, digest)
+            if retired is not None:
+                family = uow.session.get(Session, retired.session_id)
+                if family is not None and family.revoked_at is None:
+                    family.revoked_at = now
+                    uow.commit()
+                    auth.forget_actors(family.user_id)
+            raise exc.REFRESH_INVALID()
+        if session.revoked_at is not None or _aware(session.expires_at) <= now:
             raise exc.REFRESH_INVALID()
         user = uow.session.get(User, session.user_id)
         if user is None or domain.login_state(user, now) not in (None,):

@@ -65,10 +65,12 @@ class ApiHandler(HttpRequestHandler):
         self.max_upload = int(gw.get("max_upload_bytes", 100 * 1024 * 1024))
         origins = str(gw.get("cors_origins", "*"))
         self.cors_origins = [o.strip() for o in origins.split(",") if o.strip()]
+        self.security_headers = security_headers(self.container.config.get("HTTP_SECURITY"))
 
     def handle_request(self, request):
         request.shallow = False
         lang = request_language(request)
+        extra = {}
         try:
             limit = self.max_upload + 64 * 1024 if self.upload else self.max_json
             request.max_content_length = limit
@@ -79,13 +81,21 @@ class ApiHandler(HttpRequestHandler):
             self.check_signature(args, kwargs)
             event = Event()
             self.container.spawn_worker(self, args, kwargs, context_data={"language": lang},
-                                        handle_result=partial(self.handle_result, event))
+                                        handle_result=partial(self._done, event, extra))
             result = event.wait()
             response = self.response_from_result(result)
         except Exception as error:  # noqa: BLE001 - every failure gets the one error shape
             response = self.error_response(error, lang)
+        # headers the worker left (RateLimit-*, Retry-After on a 429), then the fixed ones
+        response.headers.update(extra)
+        response.headers.update(self.security_headers)
         self.add_cors(request, response)
         return response
+
+    def _done(self, event, extra, worker_ctx, result, exc_info):
+        # not context_data: nameko would send that along with every RPC the worker makes
+        extra.update(getattr(worker_ctx, "response_headers", None) or {})
+        return self.handle_result(event, worker_ctx, result, exc_info)
 
     def response_from_result(self, result):
         if isinstance(result, Response):
@@ -123,7 +133,9 @@ class ApiHandler(HttpRequestHandler):
             response.headers["Vary"] = "Origin"
         else:
             return
-        response.headers["Access-Control-Expose-Headers"] = "Content-Disposition, Retry-After"
+        response.headers["Access-Control-Expose-Headers"] = (
+            "Content-Disposition, Retry-After, RateLimit-Limit, RateLimit-Remaining, "
+            "RateLimit-Reset")
         if request.method == "OPTIONS":
             response.headers["Access-Control-Allow-Methods"] = \
                 "GET, POST, PUT, PATCH, DELETE, OPTIONS"
@@ -133,6 +145,20 @@ class ApiHandler(HttpRequestHandler):
 
 
 api = ApiHandler.decorator
+
+
+def security_headers(config):
+    """Sent on every response, API and web client alike: no MIME sniffing (an uploaded text
+    file is never run as a script), a referrer policy, and HSTS when TLS is configured
+    (HTTP_SECURITY.hsts_seconds > 0; only behind HTTPS, browsers ignore it over HTTP)."""
+    config = config or {}
+    out = {"X-Content-Type-Options": "nosniff",
+           "Referrer-Policy": str(config.get("referrer_policy")
+                                  or "strict-origin-when-cross-origin")}
+    hsts = int(config.get("hsts_seconds") or 0)
+    if hsts > 0:
+        out["Strict-Transport-Security"] = f"max-age={hsts}; includeSubDomains"
+    return out
 
 
 def json_body(request, required=True):

@@ -78,3 +78,24 @@ class ServiceToken(Base):
     revoked_at: Mapped[dt.datetime | None] = mapped_column(TZ)
     last_used_at: Mapped[dt.datetime | None] = mapped_column(TZ)
 
+
+
+class LoginFailure(Base):
+    """Wrong passwords for a login that has no account: counted and locked exactly like an
+    account's (`domain.register_failure` works on both), so that a locked real account and
+    a made-up login answer alike. Keyed by the SHA-256 of the normalised login: typed
+    identifiers (often someone's real phone or email) are not kept in clear."""
+    __tablename__ = "login_failures"
+    login_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(TZ)
+    updated_at: Mapped[dt.datetime] = mapped_column(TZ, index=True)
+
+
+class RetiredRefreshToken(Base):
+    """A refresh token already rotated away. Presenting one again means it was copied, so
+    its session (the token family: every rotation of one login) is revoked."""
+    __tablename__ = "retired_refresh_tokens"
+    refresh_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id"), index=True)
+    retired_at: Mapped[dt.datetime] = mapped_column(TZ, index=True)

@@ -15,9 +15,10 @@ from werkzeug.wrappers import Response
 from gongdan_common.dependencies import Settings, UnitOfWorkProvider
 from gongdan_common.entrypoints import rpc
 
-from . import apidoc, auth, exceptions as exc, handlers, uploads, webapp
+from . import apidoc, auth, domain, exceptions as exc, filetypes, handlers, uploads, webapp
 from .http import RPC_TIMEOUT, api, call, json_body, query_dict
 from .models import metadata
+from .ratelimit import RateLimitProvider
 from .routes.kb import KbRoutes
 from .routes.notify import NotifyRoutes
 from .routes.sla import SlaRoutes
@@ -47,6 +48,7 @@ def build_settings(config):
         "bucket": config["OBJECT_STORE"]["bucket"],
         "link_ttl": int(config["OBJECT_STORE"].get("link_ttl_seconds", 300)),
         "tz": zoneinfo.ZoneInfo(config.get("TIMEZONE", "Asia/Shanghai")),
+        "archive_policy": filetypes.ArchivePolicy.from_config(config.get("UPLOADS")),
         # verified actors kept this many seconds per process (auth.ActorCache; 0 = off)
         "actor_cache": auth.ActorCache(float(gw.get("actor_cache_seconds", 5))),
     }
@@ -58,6 +60,7 @@ class GatewayService(SlaRoutes, NotifyRoutes, KbRoutes):
     uow = UnitOfWorkProvider(metadata)
     settings = Settings(build_settings)
     store = ObjectStoreProvider()
+    limits = RateLimitProvider()
     # requests nobody picks up within the deadline expire instead of running late
     intake = RpcProxy("intake", expiration=int(RPC_TIMEOUT * 1000))
     dispatch = RpcProxy("dispatch", expiration=int(RPC_TIMEOUT * 1000))
@@ -140,12 +143,17 @@ class GatewayService(SlaRoutes, NotifyRoutes, KbRoutes):
 
     @api("POST", "/api/v1/auth/register", doc=apidoc.REGISTER)
     def register(self, request):
+        self.limits.hit("register", self.limits.client(request))
         return 201, handlers.register(json_body(request), self.uow, self.settings)
 
     @api("POST", "/api/v1/auth/login", doc=apidoc.LOGIN)
     def login(self, request):
-        return handlers.login(json_body(request), self.uow, self.settings,
-                              request.headers.get("User-Agent"))
+        self.limits.hit("login_client", self.limits.client(request))
+        body = json_body(request)
+        login = body.get("login")
+        if isinstance(login, str) and login.strip():  # counted for unknown logins too
+            self.limits.hit("login_account", domain.normalise_login(login)[:254])
+        return handlers.login(body, self.uow, self.settings, request.headers.get("User-Agent"))
 
     @api("POST", "/api/v1/auth/refresh", doc=apidoc.REFRESH)
     def refresh(self, request):
@@ -183,6 +191,7 @@ class GatewayService(SlaRoutes, NotifyRoutes, KbRoutes):
     @api("POST", "/api/v1/tickets", doc=apidoc.TICKET_CREATE)
     def create_ticket(self, request):
         actor = self._actor(request)
+        self.limits.hit("ticket_create", actor["id"])
         body = json_body(request)
         # every create carries a key: with the client's Idempotency-Key its retries are safe,
         # and with ours a redelivered RPC (intake died before replying) cannot duplicate it
@@ -313,8 +322,9 @@ class GatewayService(SlaRoutes, NotifyRoutes, KbRoutes):
 
     @api("POST", "/api/v1/tickets/<ticket_id>/comments", doc=apidoc.COMMENT_CREATE)
     def add_comment(self, request, ticket_id):
-        return 201, call(self.intake, "add_comment", self._actor(request), ticket_id,
-                         json_body(request))
+        actor = self._actor(request)
+        self.limits.hit("comment", actor["id"])
+        return 201, call(self.intake, "add_comment", actor, ticket_id, json_body(request))
 
     @api("POST", "/api/v1/tickets/<ticket_id>/<" + _ACTIONS_RULE + ":action>",
          doc=apidoc.ticket_actions(TICKET_ACTIONS))
@@ -350,11 +360,13 @@ class GatewayService(SlaRoutes, NotifyRoutes, KbRoutes):
          doc=apidoc.ATTACHMENT_UPLOAD)
     def upload_attachment(self, request, ticket_id):
         actor = self._actor(request)
+        self.limits.hit("upload", actor["id"])
         kind = request.args.get("kind", "intake")
         ticket = call(self.intake, "authorize_attachment", actor, ticket_id, kind)
         limit = self.settings["max_upload"] if kind == "intake" else self.settings["max_report"]
         record = uploads.store_upload(request, ticket["ticket_id"], self.store,
-                                      self.settings["bucket"], limit)
+                                      self.settings["bucket"], limit,
+                                      policy=self.settings["archive_policy"])
         record["internal"] = request.args.get("internal") in ("1", "true")
         record["kind"] = kind
         try:

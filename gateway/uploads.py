@@ -5,6 +5,7 @@ spooled temporary file (memory up to 512 KB, then disk); raw bodies are piped st
 through. Either way the first 8 KB decide the type, then the bytes flow to S3 while being
 counted and hashed.
 """
+import tempfile
 import uuid
 
 from werkzeug.formparser import parse_form_data
@@ -34,7 +35,7 @@ def open_upload(request, max_bytes):
     return filename, request.stream, request.content_length
 
 
-def store_upload(request, ticket_id, store, bucket, max_bytes, prefix="tickets"):
+def store_upload(request, ticket_id, store, bucket, max_bytes, prefix="tickets", policy=None):
     """Check and stream one file; returns the attachment record for intake (or, with
     prefix="kb", for a knowledge-base article whose id is passed as `ticket_id`)."""
     filename, stream, length = open_upload(request, max_bytes)
@@ -51,6 +52,8 @@ def store_upload(request, ticket_id, store, bucket, max_bytes, prefix="tickets")
                                     allowed=filetypes.ALLOWED) from None
     if length is None:
         raise exc.FILE_MISSING()  # chunked raw uploads need a length for a bounded stream
+    if filetypes.extension(filename) in filetypes.ARCHIVES:
+        stream = _inspect_archive(filename, head, stream, max_bytes, policy)
     key = f"{prefix}/{ticket_id}/{uuid.uuid4().hex}/{filename}"
     reader = HashingReader(stream, head=head, limit=max_bytes)
     try:
@@ -63,3 +66,29 @@ def store_upload(request, ticket_id, store, bucket, max_bytes, prefix="tickets")
         raise exc.UPLOAD_INCOMPLETE(got=reader.size, expected=length)
     return {"filename": filename, "content_type": content_type, "size": reader.size,
             "sha256": reader.sha256.hexdigest(), "bucket": bucket, "object_key": key}
+
+
+def _inspect_archive(filename, head, stream, max_bytes, policy):
+    """An archive's member list sits at its end (zip) or needs random access, so the whole
+    file is spooled first (memory up to 4 MB, then a temporary file; bounded by max_bytes)
+    and listed; the returned stream continues after `head`, as the caller expects."""
+    spool = tempfile.SpooledTemporaryFile(max_size=4 * 1024 * 1024)
+    spool.write(head)
+    total = len(head)
+    while True:
+        chunk = stream.read(1024 * 1024)
+        if not chunk:
+            break
+        total += len(chunk)
+        if total > max_bytes:
+            spool.close()
+            raise exc.FILE_TOO_LARGE(limit=f"{max_bytes // (1024 * 1024)} MB")
+        spool.write(chunk)
+    try:
+        filetypes.check_archive(filetypes.extension(filename), spool, policy)
+    except filetypes.Refused as refused:
+        spool.close()
+        raise exc.FILE_TYPE_REFUSED(filename=filename, reason=refused.en, reason_zh=refused.zh,
+                                    allowed=filetypes.ALLOWED) from None
+    spool.seek(len(head))
+    return spool

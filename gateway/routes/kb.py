@@ -165,10 +165,11 @@ class KbRoutes:
          doc=ARTICLE_FILE_UPLOAD)
     def kb_upload_file(self, request, article_id):
         actor = self._actor(request)
+        self.limits.hit("upload", actor["id"])
         article = call(self.kb, "authorize_file", actor, article_id)
         record = uploads.store_upload(request, article["article_id"], self.store,
                                       self.settings["bucket"], self.settings["max_upload"],
-                                      prefix="kb")
+                                      prefix="kb", policy=self.settings.get("archive_policy"))
         try:
             return 201, call(self.kb, "add_file", actor, article["article_id"], record)
         except Exception:
@@ -188,11 +189,15 @@ class KbRoutes:
 
     @api("GET", "/api/v1/kb/search", doc=SEARCH)
     def kb_search(self, request):
-        return call(self.kb, "search", self._actor(request), query_dict(request))
+        actor = self._actor(request)
+        self.limits.hit("kb_search", actor["id"])
+        return call(self.kb, "search", actor, query_dict(request))
 
     @api("POST", "/api/v1/kb/suggest", doc=SUGGEST)
     def kb_suggest(self, request):
-        return call(self.kb, "suggest", self._actor(request), json_body(request))
+        actor = self._actor(request)
+        self.limits.hit("kb_search", actor["id"])
+        return call(self.kb, "suggest", actor, json_body(request))
 
     @api("POST", "/api/v1/kb/suggest/<session_id>/opened", doc=SUGGEST_OPENED)
     def kb_suggest_opened(self, request, session_id):

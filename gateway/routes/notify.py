@@ -272,8 +272,9 @@ class NotifyRoutes:
 
     @api("POST", "/api/v1/webhooks/<webhook_id>/ping", doc=HOOK_PING)
     def ping_webhook(self, request, webhook_id):
-        return 202, call(self.notify, "ping_webhook", self._actor(request, _HOOK_SCOPE),
-                         webhook_id)
+        actor = self._actor(request, _HOOK_SCOPE)
+        self.limits.hit("webhook_test", actor["id"])
+        return 202, call(self.notify, "ping_webhook", actor, webhook_id)
 
     @api("GET", "/api/v1/webhooks/<webhook_id>/deliveries", doc=HOOK_DELIVERIES)
     def webhook_deliveries(self, request, webhook_id):
@@ -288,8 +289,9 @@ class NotifyRoutes:
     @api("POST", "/api/v1/webhooks/<webhook_id>/deliveries/<delivery_id>/replay",
          doc=HOOK_REPLAY)
     def replay_webhook_delivery(self, request, webhook_id, delivery_id):
-        return 202, call(self.notify, "replay_delivery", self._actor(request, _HOOK_SCOPE),
-                         webhook_id, delivery_id)
+        actor = self._actor(request, _HOOK_SCOPE)
+        self.limits.hit("webhook_test", actor["id"])  # a replay sends out like a ping
+        return 202, call(self.notify, "replay_delivery", actor, webhook_id, delivery_id)
 
     # ---- administration --------------------------------------------------------------------
 

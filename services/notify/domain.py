@@ -14,7 +14,9 @@ import zoneinfo
 
 CHANNELS = ("inbox", "email", "sms")          # what a person can receive
 SELECTORS = ("assignee", "previous_assignee", "submitter", "company_admins",
-             "provider_admins", "agents", "admins", "escalation")
+             "provider_admins", "agents", "admins", "escalation", "account_owner")
+# events about a person's account: for that person, never forwarded to webhooks
+PRIVATE_SOURCES = ("gateway",)
 # "escalation": whom an SLA policy's escalation names (sla_warning / sla_breached carry
 # data.escalation.notify as roles); the desk's leads hold the admin role.
 ESCALATION_ROLES = {"provider_admin": "provider_admins", "support_lead": "admins",
@@ -65,6 +67,8 @@ DEFAULT_RULES = [
           ["inbox"]),
     _rule("offer_exhausted", "dispatch.offer_exhausted", "dispatch_failed", ["agents"],
           ["inbox"]),
+    _rule("account_locked", "gateway.account_locked", "account_locked", ["account_owner"],
+          ["inbox", "email"]),
 ]
 DEFAULT_IDS = {r["id"] for r in DEFAULT_RULES}
 
@@ -158,6 +162,9 @@ def selector_query(selector, envelope):
         return ("role", "agent", None)
     if selector == "admins":
         return ("role", "admin", None)
+    if selector == "account_owner" and envelope.get("source") in PRIVATE_SOURCES:
+        uid = data.get("user_id")
+        return ("id", uid) if uid else None
     return None
 
 
@@ -226,6 +233,8 @@ def verify_signature(secret, header, body, now_ts, tolerance=300):
 
 
 def webhook_matches(event_types, envelope):
+    if envelope.get("source") in PRIVATE_SOURCES:
+        return False
     if not event_types:
         return True
     key = event_key(envelope)

@@ -48,6 +48,10 @@ class NotifyService(HealthMixin):
 
     # ---- events ---------------------------------------------------------------------------
 
+    @batch_event_handler("gateway", "#", requeue_on_error=True)
+    def on_gateway_event(self, envelopes):  # account events (gateway/events.py)
+        self._ingest(envelopes)
+
     @batch_event_handler("intake", "#", requeue_on_error=True)
     def on_intake_event(self, envelopes):  # the name names the queue: keep it
         self._ingest(envelopes)

@@ -270,6 +270,15 @@ DEFAULTS = {
                    more="... and {{ digest.more }} more, not listed: sign in to see them.",
                    all="All tickets")},
     },
+    "account_locked": {
+        "zh": _t("您的账号已被临时锁定",
+                 "由于连续 {{ data.attempts }} 次密码错误，您的账号已被锁定至 {{ data.until_local }}，"
+                 "到时自动解锁。如果这不是您本人的操作，请联系管理员并修改密码。"),
+        "en": _t("Your account is locked for a while",
+                 "After {{ data.attempts }} wrong passwords in a row your account is locked "
+                 "until {{ data.until_local }}, then unlocks by itself. If this was not you, "
+                 "tell your administrator and change your password."),
+    },
     "webhook_disabled": {
         "zh": _t("Webhook 已停用", "您的 Webhook {{ data.url }} 连续 {{ data.failures }} 次投递失败，"
                  "已被停用。"),

@@ -19,6 +19,9 @@ from gongdan_common.migrate import SERVICES as DATABASE_NAMES
 from scripts import s3local
 from scripts.cli import SERVICES  # one list of what runs, shared with ./gongdan up
 from scripts._proc import die_with_parent, free_port, tail
+from gateway.ratelimit import DEFAULT_LIMITS
+
+RATE_LIMIT_NAMES = tuple(DEFAULT_LIMITS)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DATABASES = list(DATABASE_NAMES)
@@ -101,6 +104,10 @@ class System:
             "LOG_LEVEL": "INFO",
             "PYTHONPATH": ROOT,
         })
+        # every request of the suite and the benches comes from 127.0.0.1 and a few accounts:
+        # limits far above any test's pace (tests/test_limits.py sets low ones on purpose)
+        env.update({"RATE_LIMIT_" + name.upper(): "1000000/minute"
+                    for name in RATE_LIMIT_NAMES})
         for name, url in self.db_urls.items():
             env[name.upper() + "_DB_URL"] = url
         env.update(self.extra_env)

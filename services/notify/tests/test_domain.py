@@ -258,3 +258,17 @@ def test_every_sms_provider_sends_and_reports(provider, sms_gateway):
         assert sms.send(delivery).retryable is False
     else:
         assert "13800138000" in out.response and sms_gateway.got == []
+
+
+def test_account_lock_goes_to_its_owner_and_never_to_webhooks():
+    locked = envelope("gateway", "account_locked", {
+        "user_id": "u-7", "locked_until": "2026-12-06T05:15:00Z",
+        "until_local": "2026-12-06 13:15 (Asia/Shanghai, UTC+08:00)", "attempts": 5})
+    [rule] = domain.matching_rules(locked, domain.effective_rules([]))
+    assert rule["kind"] == "account_locked"
+    assert domain.selector_query("account_owner", locked) == ("id", "u-7")
+    # only the gateway's account events name an owner this way
+    other = envelope("intake", "ticket_created", {"ticket": TICKET, "user_id": "u-7"})
+    assert domain.selector_query("account_owner", other) is None
+    assert not domain.webhook_matches([], locked) and not domain.webhook_matches(["*"], locked)
+    assert domain.webhook_matches([], other)
