@@ -20,6 +20,7 @@ from .http import RPC_TIMEOUT, api, call, json_body, query_dict
 from .models import metadata
 from .routes.kb import KbRoutes
 from .routes.notify import NotifyRoutes
+from .routes.ops import OpsRoutes
 from .routes.sla import SlaRoutes
 from .storage import ObjectStoreProvider
 
@@ -52,7 +53,7 @@ def build_settings(config):
     }
 
 
-class GatewayService(SlaRoutes, NotifyRoutes, KbRoutes):
+class GatewayService(SlaRoutes, NotifyRoutes, KbRoutes, OpsRoutes):
     name = "gateway"
 
     uow = UnitOfWorkProvider(metadata)
