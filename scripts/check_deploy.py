@@ -35,7 +35,8 @@ def sync_configmap():
     with open(CONFIGMAP) as fh:
         text = fh.read()
     start = text.index("  gongdan.yaml: |\n") + len("  gongdan.yaml: |\n")
-    end = text.index("---\n", start)
+    # a line of its own: "# ---- notify ... ----" inside the block also ends in ---
+    end = text.index("\n---\n", start) + 1
     with open(CONFIG) as fh:
         block = textwrap.indent(fh.read(), "    ")
     with open(CONFIGMAP, "w") as fh:
