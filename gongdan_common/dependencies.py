@@ -86,7 +86,7 @@ class UnitOfWorkProvider(DependencyProvider):
                     published = self.relay.relay_once()
                     if not published:
                         break
-                    metrics.outbox_published(published)
+                    metrics.outbox_published(self.relay.service_name, published)
             except Exception:  # broker or database away: log, back off, try again
                 log.exception("outbox relay failed; will retry")
                 eventlet.sleep(self.poll_interval)

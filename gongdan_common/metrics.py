@@ -133,9 +133,9 @@ def observe_http(route, method, status, seconds):
         HTTP_DURATION.labels(s, route, method).observe(seconds)
 
 
-def outbox_published(count):
+def outbox_published(service_name, count):
     if _state["enabled"] and count:
-        OUTBOX_PUBLISHED.labels(_state["service"]).inc(count)
+        OUTBOX_PUBLISHED.labels(service_name).inc(count)
 
 
 def sla_timer_fired(lateness_seconds):
