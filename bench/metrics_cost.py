@@ -47,6 +47,63 @@ def scraper(system, interval, stop):
                 pass
 
 
+def instrumented_per_create(system):
+    """Recorded HTTP requests, RPC calls and handler calls, over every process, per ticket
+    created (intake's create_ticket calls): how many times per creation the hooks run."""
+    from prometheus_client.parser import text_string_to_metric_families
+    totals = {"http": 0, "rpc": 0, "handler": 0, "creates": 0}
+    names = {"gongdan_http_request_duration_seconds_count": "http",
+             "gongdan_rpc_duration_seconds_count": "rpc",
+             "gongdan_event_handle_duration_seconds_count": "handler"}
+    for label, port in system.ops_ports.items():
+        text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+        for family in text_string_to_metric_families(text):
+            for s in family.samples:
+                if s.name in names:
+                    totals[names[s.name]] += s.value
+                if s.name == "gongdan_rpc_calls_total" and s.labels["method"] == "create_ticket":
+                    totals["creates"] += s.value
+    creates = max(totals.pop("creates"), 1)
+    return {k: round(v / creates, 2) for k, v in totals.items()}
+
+
+def hook_cost(n=20000):
+    """CPU microseconds of one recording, measured in this process (no noise from the
+    other processes of a shared machine): HTTP observe; worker_setup + worker_result of an
+    RPC; of a batch handler."""
+    from nameko.containers import WorkerContext
+    from nameko.rpc import Rpc
+
+    from gongdan_common import metrics
+    from gongdan_common.batching import BatchEventHandler
+
+    class Container:
+        service_name, config, shared_extensions = "bench", {"OPS": {"metrics": True}}, {}
+
+    container = Container()
+    provider = metrics.MetricsProvider().bind(container, "_metrics")
+    provider.setup()
+    rpc, batch = Rpc(), BatchEventHandler("intake", "ticket_created")
+    rpc.method_name, batch.method_name = "create_ticket", "on_ticket_created"
+    out = {}
+
+    def per_call(fn):
+        t0 = time.process_time()
+        for _ in range(n):
+            fn()
+        return round(1e6 * (time.process_time() - t0) / n, 2)
+
+    out["http_us"] = per_call(lambda: metrics.observe_http("/api/v1/tickets", "POST", 201, 0.01))
+    for name, entrypoint, args in (("rpc_us", rpc, ()), ("batch_handler_us", batch, ([{}] * 5,))):
+        def one():
+            ctx = WorkerContext(container, None, entrypoint, args=args)
+            provider.worker_setup(ctx)
+            provider.worker_result(ctx, None, None)
+        base = per_call(lambda: WorkerContext(container, None, entrypoint, args=args))
+        out[name] = round(per_call(one) - base, 2)
+    return out
+
+
 def one_side(label, env, args, workdir):
     system = System(os.path.join(workdir, label), backend=args.backend,
                     env={"ACCESS_TOKEN_TTL": "3600", **env})
@@ -69,6 +126,8 @@ def one_side(label, env, args, workdir):
                                               "post_json.lua", c, s, wenv))
         finally:
             stop.set()
+        if label.startswith("on"):
+            result["instrumented_per_create"] = instrumented_per_create(system)
         cores = sum(v for k, v in result["cpu_cores"].items() if k in pids.values())
         answered = result["rate"] * args.duration
         result["gongdan_cpu_ms_per_request"] = 1000 * cores * args.duration / max(answered, 1)
@@ -120,6 +179,17 @@ def main(argv=None):
               f"(Gongdan processes), {s['rate']:.1f} req/s, p99 {s['p99_ms']:.1f} ms, "
               f"errors {s['errors']}")
     print(f"  metrics cost: {100 * delta:+.1f} % CPU per request (target <= +5 %)")
+    hooks = hook_cost()
+    calls = results["on"][0]["instrumented_per_create"]
+    per_create_us = (calls["http"] * hooks["http_us"] + calls["rpc"] * hooks["rpc_us"]
+                     + calls["handler"] * hooks["batch_handler_us"])
+    off_ms = summary["off"]["cpu_ms_per_request"]
+    print(f"  recording cost, measured alone: HTTP {hooks['http_us']} us, RPC "
+          f"{hooks['rpc_us']} us, handler call {hooks['batch_handler_us']} us; per creation "
+          f"{calls} recordings = {per_create_us:.0f} us = "
+          f"{100 * per_create_us / 1000 / off_ms:.2f} % of {off_ms:.2f} ms")
+    summary["hooks_us"], summary["recordings_per_create"] = hooks, calls
+    summary["recording_us_per_create"] = per_create_us
     if args.json:
         with open(args.json, "w") as fh:
             json.dump({"summary": summary, "delta": delta, "runs": results}, fh, indent=1)
