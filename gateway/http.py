@@ -10,6 +10,7 @@
 import json
 import logging
 import os
+import time
 import uuid
 from functools import partial
 
@@ -19,6 +20,7 @@ from nameko.web.handlers import HttpRequestHandler
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
+from gongdan_common import metrics
 from gongdan_common.errors import AppError, unavailable_error
 from gongdan_common.i18n import pick_language
 
@@ -68,6 +70,14 @@ class ApiHandler(HttpRequestHandler):
         self.security_headers = security_headers(self.container.config.get("HTTP_SECURITY"))
 
     def handle_request(self, request):
+        started = time.perf_counter()
+        response = self._handle_request(request)
+        # the route template (self.url), never the raw path: bounded label values
+        metrics.observe_http(self.url, request.method, response.status_code,
+                             time.perf_counter() - started)
+        return response
+
+    def _handle_request(self, request):
         request.shallow = False
         lang = request_language(request)
         extra = {}

@@ -21,6 +21,7 @@ from .models import metadata
 from .ratelimit import RateLimitProvider
 from .routes.kb import KbRoutes
 from .routes.notify import NotifyRoutes
+from .routes.ops import OpsRoutes
 from .routes.sla import SlaRoutes
 from .storage import ObjectStoreProvider
 
@@ -54,7 +55,7 @@ def build_settings(config):
     }
 
 
-class GatewayService(SlaRoutes, NotifyRoutes, KbRoutes):
+class GatewayService(SlaRoutes, NotifyRoutes, KbRoutes, OpsRoutes):
     name = "gateway"
 
     uow = UnitOfWorkProvider(metadata)

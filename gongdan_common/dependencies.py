@@ -7,6 +7,7 @@ import eventlet
 from eventlet.event import Event
 from nameko.extensions import DependencyProvider
 
+from . import metrics
 from .config import service_db_url
 from .db import Database
 from .outbox import OutboxRelay, crash_after_commit_requested
@@ -39,6 +40,13 @@ class UnitOfWorkProvider(DependencyProvider):
         self.relay = OutboxRelay(self.database, config["AMQP_URI"], name)
         self._wake = Event()
         self._running = False
+        metrics.on_scrape(self._sample_backlog)
+
+    def _sample_backlog(self):
+        count, age = self.relay.backlog()
+        name = self.relay.service_name
+        metrics.OUTBOX_UNPUBLISHED.labels(name).set(count)
+        metrics.OUTBOX_OLDEST.labels(name).set(age)
 
     def start(self):
         if self.relay_enabled:
@@ -47,6 +55,7 @@ class UnitOfWorkProvider(DependencyProvider):
 
     def stop(self):
         self._running = False
+        metrics.remove_sampler(self._sample_backlog)
         self._poke()
         self.database.dispose()  # give pooled connections back to the server now
 
@@ -74,8 +83,11 @@ class UnitOfWorkProvider(DependencyProvider):
         while self._running:
             self._wake = Event()  # a commit during this pass wakes the next one at once
             try:
-                while self.relay.relay_once():
-                    pass
+                while True:
+                    published = self.relay.relay_once()
+                    if not published:
+                        break
+                    metrics.outbox_published(self.relay.service_name, published)
             except Exception as exc:  # broker or database away: back off, try again
                 failures += 1
                 # rows stay unpublished until the broker has taken them; one traceback per

@@ -182,6 +182,24 @@ class OutboxRelay:
             uow.commit()
             return len(rows)
 
+    def backlog(self):
+        """(unpublished rows, age in seconds of the oldest of them or 0): the metrics."""
+        from sqlalchemy import func
+        with self.database.unit_of_work() as uow:
+            table = _table(uow.session, "outbox")
+            count, oldest = uow.session.execute(
+                select(func.count(), func.min(table.c.created_at))
+                .where(table.c.published_at.is_(None))).one()
+        if not count or oldest is None:
+            return 0, 0.0
+        if isinstance(oldest, str):  # SQLite without type affinity
+            from datetime import datetime
+            oldest = datetime.fromisoformat(oldest)
+        if oldest.tzinfo is None:  # SQLite keeps no zone: stored in UTC
+            from datetime import timezone
+            oldest = oldest.replace(tzinfo=timezone.utc)
+        return count, max(0.0, (utcnow() - oldest).total_seconds())
+
     def pending(self):
         with self.database.unit_of_work() as uow:
             table = _table(uow.session, "outbox")

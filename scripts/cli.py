@@ -12,6 +12,7 @@ PostgreSQL (GONGDAN_PG_URL, default postgresql+psycopg2://postgres@127.0.0.1:543
 <SERVICE>_DB_URL for every service that has none set already.
 """
 import argparse
+import json
 import os
 import shlex
 import subprocess
@@ -127,6 +128,34 @@ def service_specs(service, count, config):
         def env_for(i):
             return {"GATEWAY_ADDRESS": f"{host}:{ports[i - 1]}"}
     return instances(service, argv, {}, count, env_for)
+
+
+# `./gongdan up` gives each process a fixed ops port (/metrics /livez /readyz) from here up,
+# in start order, and writes them to OPS_PORTS_FILE for `./gongdan status`
+OPS_PORT_BASE = 9101
+OPS_PORTS_FILE = os.path.join(ROOT, "var", "ops-ports.json")
+
+
+def assign_ops_ports(specs, config):
+    """Set OPS_ADDRESS for every spec (host of OPS.address; ports 9101, 9102, ... or from
+    GONGDAN_OPS_PORT_BASE); refuse busy ports; record them. Returns {process: address}."""
+    host, _ = split_address(str((config.get("OPS") or {}).get("address") or "127.0.0.1:0"), 0)
+    base = int(os.environ.get("GONGDAN_OPS_PORT_BASE", OPS_PORT_BASE))
+    reach = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
+    ports = {}
+    for i, spec in enumerate(specs):
+        spec.env["OPS_ADDRESS"] = f"{host}:{base + i}"
+        ports[spec.name] = f"{reach}:{base + i}"
+    busy = [a for a in ports.values() if port_open(*split_address(a, 0), timeout=0.3)]
+    if busy:
+        fail(f"ops port(s) {', '.join(busy)} already in use (another `./gongdan up`?); "
+             "stop it or set GONGDAN_OPS_PORT_BASE")
+    os.makedirs(os.path.dirname(OPS_PORTS_FILE), exist_ok=True)
+    with open(OPS_PORTS_FILE, "w") as fh:
+        json.dump(ports, fh, indent=1)
+    say("ops ports (/metrics /livez /readyz): "
+        + ", ".join(f"{n} {a.rsplit(':', 1)[1]}" for n, a in ports.items()))
+    return ports
 
 
 def gateway_urls(config, count):
@@ -281,6 +310,7 @@ def cmd_up(args):
     gateways = scale["gateway"] if service_present("gateway") else 0
     if gateways:
         check_gateway_ports(config, gateways)
+    assign_ops_ports(specs, config)
     s3_proc = None if args.no_s3 else start_s3(config)
     on_shutdown = []
     if s3_proc is not None:
@@ -374,12 +404,30 @@ def cmd_status(args):
     for address in addresses:
         ok, detail = healthcheck.http_check(address, "/readyz", timeout=args.timeout)
         rows.append(("gateway", "ok" if ok else "FAIL", "", f"GET {address}/readyz", detail))
+    rows += ops_rows(args.timeout)
     headers = ("SERVICE", "STATUS", "INSTANCES", "CHECK", "DETAIL")
     widths = [max(len(r[i]) for r in rows + [headers]) for i in range(4)]
     print(f"broker: {broker}")
     for row in [headers] + rows:
         print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4])) + "  " + row[4])
     return 0 if all(r[1] == "ok" for r in rows) else 1
+
+
+def ops_rows(timeout):
+    """One row per process `./gongdan up` started: its /livez and /readyz on its ops port."""
+    try:
+        with open(OPS_PORTS_FILE) as fh:
+            ports = json.load(fh)
+    except (OSError, ValueError):
+        return []
+    rows = []
+    for name, address in ports.items():
+        live, detail = healthcheck.http_check(address, "/livez", timeout=timeout)
+        ready, rdetail = healthcheck.http_check(address, "/readyz", timeout=timeout)
+        rows.append((name, "ok" if live and ready else "FAIL", "",
+                     f"ops {address} /livez /readyz",
+                     "live, ready" if live and ready else f"{detail} | {rdetail}"))
+    return rows
 
 
 def main(argv=None):

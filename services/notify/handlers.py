@@ -17,6 +17,7 @@ import secrets
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from gongdan_common import metrics
 from gongdan_common.errors import VALIDATION_FAILED
 from gongdan_common.events import utcnow
 from gongdan_common.outbox import consume_many
@@ -299,7 +300,19 @@ def record_outcome(uow, delivery_id, outcome, settings, duration_ms, now=None):
             if hook is not None:
                 _count_webhook_failure(uow, hook, settings, now)
         uow.commit()
-        return d.status
+    if not outcome.ok:
+        metrics.notify_delivery_failed(info["channel"])
+    return d.status
+
+
+def sample_pending(uow):
+    """The gauge `gongdan_notify_deliveries_pending{channel}` (every channel, 0 when none)."""
+    with uow:
+        rows = dict(uow.session.execute(
+            select(Delivery.channel, func.count()).where(Delivery.status == "pending")
+            .group_by(Delivery.channel)).all())
+    for channel in set(rows) | {"email", "sms", "webhook"}:
+        metrics.NOTIFY_PENDING.labels(metrics.service(), channel).set(rows.get(channel, 0))
 
 
 def _count_webhook_failure(uow, hook, settings, now):

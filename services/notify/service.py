@@ -15,6 +15,7 @@ from gongdan_common.batching import batch_event_handler
 from gongdan_common.dependencies import Settings, UnitOfWorkProvider
 from gongdan_common.entrypoints import rpc
 from gongdan_common.health import HealthMixin
+from gongdan_common.metrics import Sampler
 
 from . import handlers
 from .dependencies import DeliveryLoop, DirectoryCache, SettingTimer
@@ -27,6 +28,7 @@ class NotifyService(HealthMixin):
     name = "notify"
 
     uow = UnitOfWorkProvider(metadata)
+    gauges = Sampler(handlers.sample_pending)  # refreshed at each /metrics scrape
     settings = Settings(handlers.settings_from_config)
     gateway = RpcProxy("gateway")
     directory = DirectoryCache()

@@ -1,7 +1,10 @@
 """sla's service layer: durable timers. Plain functions over a unit of work.
 (Calendars and policies: policies.py; clocks: clocks.py.)"""
-from sqlalchemy import select, update
+import datetime as dt
 
+from sqlalchemy import func, select, update
+
+from gongdan_common import metrics
 from gongdan_common.events import utcnow
 from gongdan_common.outbox import consume_once
 from gongdan_common.validation import load
@@ -88,4 +91,19 @@ def fire_due(uow, now=None, limit=500):
             for ticket_id in own:
                 clocks.refresh(uow, ticket_id, now, policies)
         uow.commit()
-        return len(due)
+    for t in due:  # how late each fired (a backlog or a slow tick shows here)
+        metrics.sla_timer_fired((now - _aware(t.due_at)).total_seconds())
+    return len(due)
+
+
+def _aware(value):
+    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+
+
+def sample_timers_due(uow, now=None):
+    """The gauge `gongdan_sla_timers_due`: pending timers whose time has come."""
+    now = now or utcnow()
+    with uow:
+        count = uow.session.scalar(select(func.count()).select_from(Timer).where(
+            Timer.status == "pending", Timer.due_at <= now))
+    metrics.SLA_TIMERS_DUE.labels(metrics.service()).set(count or 0)

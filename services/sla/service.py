@@ -7,6 +7,7 @@ from gongdan_common.batching import batch_event_handler, by_ticket, handle_each
 from gongdan_common.dependencies import Settings, UnitOfWorkProvider
 from gongdan_common.entrypoints import rpc
 from gongdan_common.health import HealthMixin
+from gongdan_common.metrics import Sampler
 
 from . import clocks, handlers, policies
 from .models import metadata
@@ -24,6 +25,7 @@ class SlaService(HealthMixin):
     name = "sla"
 
     uow = UnitOfWorkProvider(metadata)
+    gauges = Sampler(handlers.sample_timers_due)  # refreshed at each /metrics scrape
     settings = Settings(clocks.settings_from_config)
     clock_slots = eventlet.semaphore.Semaphore(CLOCK_SLOTS)
 

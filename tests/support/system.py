@@ -44,6 +44,7 @@ class System:
         self.own_amqp_uri, self.pg_port = amqp_uri, pg_port
         self.extra_env = env or {}
         self.procs = {}
+        self.ops_ports = {}  # label -> the process's ops port (/metrics /livez /readyz)
         self.pg_databases = []
         self.s3 = None
         self.vhost = None
@@ -128,6 +129,8 @@ class System:
         """Run one instance of a service; `label` names a second instance ("intake-2") so
         that it is tracked (and stopped) apart from the first."""
         label = label or name
+        self.ops_ports[label] = free_port()
+        extra_env.setdefault("OPS_ADDRESS", f"127.0.0.1:{self.ops_ports[label]}")
         argv = [sys.executable, "-m", "nameko", "run", SERVICES[name],
                 "--config", os.path.join(ROOT, "config", "gongdan.yaml")]
         with open(self.log_path(label), "ab") as log:

@@ -126,6 +126,27 @@ def test_failed_sends_are_retried_from_the_database_then_given_up(uow_factory, s
                                    last) is None
 
 
+def test_pending_gauge_and_failed_counter_by_channel(uow_factory, settings):
+    from gongdan_common import metrics
+
+    def value(metric, channel):
+        return metric.labels(metrics.service(), channel)._value.get()
+
+    failed0 = value(metrics.NOTIFY_FAILED, "email")
+    handlers.ingest(assigned(), uow_factory(), directory, settings, NOW)
+    handlers.sample_pending(uow_factory())
+    assert value(metrics.NOTIFY_PENDING, "email") == 1
+    assert value(metrics.NOTIFY_PENDING, "sms") == 0
+    [item] = handlers.claim_due(uow_factory(), settings, now=NOW)
+    down = Outcome(False, error="ConnectionRefusedError: [Errno 111]")
+    handlers.record_outcome(uow_factory(), item["id"], down, settings, 3, NOW)
+    assert value(metrics.NOTIFY_FAILED, "email") == failed0 + 1
+    handlers.record_outcome(uow_factory(), item["id"], Outcome(True), settings, 1, NOW)
+    handlers.sample_pending(uow_factory())
+    assert value(metrics.NOTIFY_PENDING, "email") == 0
+    assert value(metrics.NOTIFY_FAILED, "email") == failed0 + 1
+
+
 def test_webhooks_get_events_and_are_disabled_after_failures(uow_factory, settings):
     settings = dict(settings, allow_networks=["127.0.0.1/32"])
     hook = handlers.create_webhook(SYSTEM, {"url": "http://127.0.0.1:9/hook",

@@ -70,6 +70,31 @@ def test_fire_due_fires_only_due_timers_once_with_an_event(db):
     assert handlers.get(due["key"], db.unit_of_work())["status"] == "fired"
 
 
+def test_timers_due_gauge_and_lateness_histogram(db):
+    from gongdan_common import metrics
+    sla = metrics.service()
+    count0, sum0 = (_sample(metrics.SLA_LATENESS, "_count", sla),
+                    _sample(metrics.SLA_LATENESS, "_sum", sla))
+    handlers.schedule(request(due=NOW - dt.timedelta(seconds=30)), db.unit_of_work())
+    handlers.schedule(request(due=NOW - dt.timedelta(seconds=10)), db.unit_of_work())
+    handlers.schedule(request(due=NOW + dt.timedelta(hours=1)), db.unit_of_work())
+    handlers.sample_timers_due(db.unit_of_work(), now=NOW)
+    assert metrics.SLA_TIMERS_DUE.labels(sla)._value.get() == 2
+    assert handlers.fire_due(db.unit_of_work(), now=NOW) == 2
+    assert _sample(metrics.SLA_LATENESS, "_count", sla) == count0 + 2
+    assert _sample(metrics.SLA_LATENESS, "_sum", sla) == pytest.approx(sum0 + 40, abs=0.1)
+    handlers.sample_timers_due(db.unit_of_work(), now=NOW)
+    assert metrics.SLA_TIMERS_DUE.labels(sla)._value.get() == 0
+
+
+def _sample(metric, suffix, service):
+    for family in metric.collect():
+        for s in family.samples:
+            if s.name.endswith(suffix) and s.labels.get("service") == service:
+                return s.value
+    return 0
+
+
 def test_cancel_before_the_request_arrives_keeps_it_dead(db):
     handlers.cancel({"key": "late"}, db.unit_of_work())
     handlers.schedule(request(key="late", due=NOW - dt.timedelta(seconds=1)), db.unit_of_work())

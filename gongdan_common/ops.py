@@ -1,0 +1,195 @@
+"""The per-process ops server: `/metrics`, `/livez`, `/readyz` on a small HTTP port.
+
+Why a port of its own: a Nameko service has no HTTP entrypoint, and a `health` RPC is
+answered by *any* replica, so a probe through the broker cannot tell a wedged pod from a
+healthy one. Each process serves its own state here (docs/operations.md "Health probes").
+
+- `/livez`: 200 while every AMQP consumer thread of the process is running and the eventlet
+  hub is not stalled (the hub monitor, a green thread sleeping 1 s, woke within
+  `OPS.hub_stall_seconds`). 503 otherwise: restart me.
+- `/readyz`: 200 when the process's own database answers within `OPS.ready_timeout_seconds`.
+  503 otherwise: do not send me work, but do not restart me.
+- `/metrics`: the Prometheus text of `gongdan_common.metrics.REGISTRY`.
+
+Config `OPS.address` (env OPS_ADDRESS, default 127.0.0.1:0: any free port, logged at start).
+The server is an eventlet.wsgi green thread: it never blocks the hub, and a hub that is
+truly stuck cannot answer at all, which the kubelet's probe timeout then counts as a failure.
+"""
+import json
+import logging
+import os
+import sqlite3
+import time
+
+import eventlet
+import eventlet.wsgi
+from nameko.extensions import DependencyProvider
+from nameko.messaging import QueueConsumer
+from sqlalchemy import text
+
+from . import metrics
+
+log = logging.getLogger(__name__)
+TICK = 1.0  # the hub monitor's sleep
+
+
+def parse_address(value, default_port=0):
+    value = str(value or "").strip()
+    host, _, port = value.rpartition(":")
+    if not host:
+        host, port = (value or "127.0.0.1"), default_port
+    return host.strip("[]"), int(port or default_port)
+
+
+class OpsServer(DependencyProvider):
+    """Declared on HealthMixin (every service) and on the gateway; the worker gets the
+    server itself (`liveness()`, `readiness()`), which the gateway's own routes use."""
+
+    def setup(self):
+        config = self.container.config
+        ops = config.get("OPS") or {}
+        metrics.configure(config, self.container.service_name)
+        raw = ops.get("address", os.environ.get("OPS_ADDRESS", "127.0.0.1:0"))
+        self.address = None if str(raw).strip().lower() in ("", "off", "none") \
+            else parse_address(raw)
+        self.stall_seconds = float(ops.get("hub_stall_seconds", 10))
+        self.ready_timeout = float(ops.get("ready_timeout_seconds", 2))
+        self.port = None
+        self._sock = self._server = None
+        self._last_tick = time.monotonic()
+        self._worst_lag = 0.0  # since the previous scrape: a short stall is not missed
+        metrics.on_scrape(self._sample)
+
+    # ---- lifecycle --------------------------------------------------------------------
+
+    def start(self):
+        self._last_tick = time.monotonic()
+        self.container.spawn_managed_thread(self._watch_hub, identifier="ops-hub-monitor")
+        if self.address is None:
+            return
+        self._sock = eventlet.listen(self.address)
+        self.port = self._sock.getsockname()[1]
+        self._server = self.container.spawn_managed_thread(self._serve, identifier="ops-server")
+        log.info("ops server of %s on http://%s:%d (/metrics /livez /readyz)",
+                 self.container.service_name, self.address[0], self.port)
+
+    def _serve(self):
+        eventlet.wsgi.server(self._sock, self.wsgi_app, log=log, log_output=False,
+                             max_size=16, socket_timeout=10)
+
+    def stop(self):
+        metrics.remove_sampler(self._sample)
+        sock, self._sock = self._sock, None
+        if sock is not None:
+            sock.close()
+        if self._server is not None:
+            self._server.kill()
+            self._server = None
+
+    def kill(self):
+        self.stop()
+
+    def get_dependency(self, worker_ctx):
+        return self
+
+    # ---- checks -----------------------------------------------------------------------
+
+    def _watch_hub(self):
+        while True:
+            start = time.monotonic()
+            eventlet.sleep(TICK)
+            self._last_tick = time.monotonic()
+            lag = max(0.0, self._last_tick - start - TICK)
+            self._worst_lag = max(self._worst_lag, lag)
+            if lag > self.stall_seconds:
+                log.warning("eventlet hub was stalled %.1f s (something blocked it)", lag)
+
+    def hub_stalled_for(self, now=None):
+        """Seconds the hub monitor is overdue (0 when on time)."""
+        now = time.monotonic() if now is None else now
+        return max(0.0, now - self._last_tick - TICK)
+
+    def consumers(self):
+        """(alive, total) AMQP consumer threads of this container."""
+        found = [ext for ext in self.container.extensions if isinstance(ext, QueueConsumer)]
+        alive = [c for c in found if c._gt is not None and not c._gt.dead
+                 and not c.should_stop]
+        return len(alive), len(found)
+
+    def liveness(self):
+        checks = {}
+        stalled = self.hub_stalled_for()
+        checks["hub"] = "ok" if stalled <= self.stall_seconds else f"stalled {stalled:.1f}s"
+        alive, total = self.consumers()
+        checks["amqp_consumers"] = "ok" if alive == total else f"{total - alive} of {total} dead"
+        return all(v == "ok" for v in checks.values()), checks
+
+    def database(self):
+        from .dependencies import UnitOfWorkProvider
+        for dep in self.container.dependencies:
+            if isinstance(dep, UnitOfWorkProvider):
+                return dep.database
+        return None
+
+    def readiness(self):
+        db = self.database()
+        if db is None:
+            return True, {"database": "none"}
+        try:
+            with eventlet.Timeout(self.ready_timeout):
+                _ping(db)
+            ok = True
+        except (Exception, eventlet.Timeout) as error:  # noqa: BLE001 - a probe reports
+            log.warning("readiness: database of %s unreachable: %s",
+                        self.container.service_name, error)
+            ok = False
+        metrics.DB_REACHABLE.labels(self.container.service_name).set(1 if ok else 0)
+        return ok, {"database": "ok" if ok else "unreachable"}
+
+    def _sample(self):
+        name = self.container.service_name
+        worst, self._worst_lag = self._worst_lag, 0.0
+        metrics.HUB_LAG.labels(name).set(max(worst, self.hub_stalled_for()))
+        db = self.database()
+        if db is None:
+            return
+        checked_out = getattr(db.engine.pool, "checkedout", None)
+        if checked_out is not None:
+            metrics.DB_POOL_IN_USE.labels(name).set(checked_out())
+        self.readiness()
+
+    # ---- HTTP ---------------------------------------------------------------------------
+
+    def wsgi_app(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path == "/metrics":
+            body = metrics.render()
+            start_response("200 OK", [("Content-Type", metrics.CONTENT_TYPE)])
+            return [body]
+        if path in ("/livez", "/readyz"):
+            ok, checks = self.liveness() if path == "/livez" else self.readiness()
+            body = json.dumps({"status": "ok" if ok else "fail",
+                               "service": self.container.service_name,
+                               "checks": checks}).encode()
+            start_response("200 OK" if ok else "503 Service Unavailable",
+                           [("Content-Type", "application/json")])
+            return [body]
+        start_response("404 Not Found", [("Content-Type", "text/plain")])
+        return [b"not found: /metrics /livez /readyz\n"]
+
+
+def _ping(db):
+    """One trivial query. SQLite: a fresh read-only connection, so a database file that is
+    gone or unreadable shows at once (a pooled connection would keep the old file open) and
+    no write lock is taken (the pool's connections BEGIN IMMEDIATE)."""
+    url = db.engine.url
+    if url.get_backend_name() == "sqlite":
+        path = url.database
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        finally:
+            conn.close()
+        return
+    with db.engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
