@@ -12,7 +12,9 @@ from nameko.rpc import RpcProxy
 from sqlalchemy import text
 from werkzeug.wrappers import Response
 
+from gongdan_common import logs
 from gongdan_common.dependencies import Settings, UnitOfWorkProvider
+from gongdan_common.logs import Correlation
 from gongdan_common.entrypoints import rpc
 
 from . import apidoc, auth, exceptions as exc, handlers, uploads, webapp
@@ -55,6 +57,7 @@ def build_settings(config):
 class GatewayService(SlaRoutes, NotifyRoutes, KbRoutes):
     name = "gateway"
 
+    correlation = Correlation()  # log context, one line per RPC/event, spans
     uow = UnitOfWorkProvider(metadata)
     settings = Settings(build_settings)
     store = ObjectStoreProvider()
@@ -73,6 +76,7 @@ class GatewayService(SlaRoutes, NotifyRoutes, KbRoutes):
         if not header.startswith("Bearer ") or len(header) < 12:
             raise exc.UNAUTHENTICATED()
         actor = handlers.authenticate(header[7:].strip(), self.uow, self.settings)
+        logs.bind(actor_id=actor.get("id"))  # the request's log line and RPC context
         if actor["role"] == "system":
             needed = scope or ("tickets:read" if request.method == "GET" else "tickets:write")
             if needed not in actor["scopes"]:

@@ -6,6 +6,7 @@ from gongdan_common.entrypoints import rpc
 
 from gongdan_common.batching import batch_event_handler, by_ticket, handle_each
 from gongdan_common.dependencies import Settings, UnitOfWorkProvider
+from gongdan_common.logs import Correlation
 from gongdan_common.health import HealthMixin
 
 from . import handlers
@@ -15,6 +16,7 @@ from .models import metadata
 class IntakeService(HealthMixin):
     name = "intake"
 
+    correlation = Correlation()  # log context, one line per RPC/event, spans
     uow = UnitOfWorkProvider(metadata)
     settings = Settings(handlers.settings_from_config)
     # sla's projection events come in bursts (one per ticket event): a couple of workers at
