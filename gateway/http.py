@@ -28,6 +28,7 @@ from . import exceptions as exc
 
 log = logging.getLogger(__name__)
 request_log = logging.getLogger("gongdan.request")
+QUIET_ROUTES = {"/healthz", "/livez", "/readyz", "/metrics"}
 
 ROUTES = []  # (method, path, doc) for the OpenAPI document
 RPC_TIMEOUT = float(os.environ.get("GATEWAY_RPC_TIMEOUT", "30"))
@@ -118,7 +119,10 @@ class ApiHandler(HttpRequestHandler):
         code = getattr(response, "error_code", None)
         if code:
             extra["error_code"] = code
-        request_log.log(logging.WARNING if status >= 500 else logging.INFO,
+        level = logging.WARNING if status >= 500 else logging.INFO
+        if status < 400 and self.url in QUIET_ROUTES:
+            level = logging.DEBUG  # probes and scrapes every few seconds: not worth a line
+        request_log.log(level,
                         "%s %s %s %sms", request.method, request.path, status, duration,
                         extra=extra)
 

@@ -326,8 +326,10 @@ class Correlation(DependencyProvider):
     @staticmethod
     def _line(name, outcome, error, exc_info, extra):
         if outcome == "ok":
-            log.info("%s ok in %sms", name, extra["duration_ms"], extra=extra)
+            # health probes every few seconds would drown the log: DEBUG
+            level = logging.DEBUG if name.endswith(".health") else logging.INFO
+            log.log(level, "%s ok in %sms", name, extra["duration_ms"], extra=extra)
         elif outcome == "refused":
-            log.info("%s refused: %s", name, error, extra=extra)
+            log.info("%s refused in %sms: %s", name, extra["duration_ms"], error, extra=extra)
         else:
             log.error("%s failed: %r", name, error, exc_info=exc_info, extra=extra)
