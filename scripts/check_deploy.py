@@ -35,7 +35,7 @@ def sync_configmap():
     with open(CONFIGMAP) as fh:
         text = fh.read()
     start = text.index("  gongdan.yaml: |\n") + len("  gongdan.yaml: |\n")
-    end = text.index("---\n", start)
+    end = text.index("\n---\n", start) + 1  # a document separator, not a "# ----" comment
     with open(CONFIG) as fh:
         block = textwrap.indent(fh.read(), "    ")
     with open(CONFIGMAP, "w") as fh:
