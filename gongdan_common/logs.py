@@ -108,7 +108,8 @@ class ContextFilter(logging.Filter):
 
     def filter(self, record):
         ctx = _context.get() or {}
-        record.service = SERVICE
+        # the worker's own service: one process may run several (`nameko run a b`, tests)
+        record.service = ctx.get("_service") or SERVICE
         record.instance = INSTANCE
         for key in CONTEXT_FIELDS:
             if getattr(record, key, None) is None:
@@ -258,6 +259,7 @@ class Correlation(DependencyProvider):
         data = worker_ctx.data  # nameko's context data: sent along with RPCs and events
         name = f"{self.container.service_name}.{entrypoint.method_name}"
         ctx = {"_worker_data": data, "_kind": kind, "_entrypoint": name,
+               "_service": self.container.service_name,
                "_start": time.perf_counter()}
         envelopes = []
         if kind == "event":

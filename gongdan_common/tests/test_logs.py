@@ -154,7 +154,6 @@ def test_one_trace_from_caller_to_consumer(container_factory, source):
         by_kind.setdefault(span.kind.name, []).append(span)
     trace_id = int(root.split("-")[1], 16)
     assert {s.context.trace_id for s in spans} == {trace_id}
-    print([(s.name, s.kind.name) for s in spans])
     server_http, server_rpc = sorted(by_kind["SERVER"], key=lambda s: s.start_time)
     (client,), (producer,), (consumer,) = by_kind["CLIENT"], by_kind["PRODUCER"], by_kind["CONSUMER"]
     # each span's parent is the one before it: request → client → handler → publish → consumer
