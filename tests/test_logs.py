@@ -122,7 +122,8 @@ def test_one_request_id_through_gateway_intake_events_and_consumers(json_system,
 
     (rpc,) = [x for x in json_lines(json_system, "intake")
               if x.get("entrypoint") == "intake.create_ticket" and x["request_id"] == request_id]
-    assert (rpc["level"], rpc["outcome"], rpc["actor_id"]) == ("INFO", "ok", admin.user["id"])
+    assert (rpc["level"], rpc["outcome"], rpc["actor_id"], rpc["ticket_id"]) == \
+        ("INFO", "ok", admin.user["id"], ticket["id"])
 
     # consumers of ticket_created (dispatch one by one, sla in batches) log it with the
     # request id they took from the envelope, and the event's own ids

@@ -6,6 +6,7 @@ from gongdan_common.entrypoints import rpc
 
 from gongdan_common.batching import batch_event_handler, by_ticket, handle_each
 from gongdan_common.dependencies import Settings, UnitOfWorkProvider
+from gongdan_common import logs
 from gongdan_common.logs import Correlation
 from gongdan_common.health import HealthMixin
 
@@ -25,7 +26,9 @@ class IntakeService(HealthMixin):
 
     @rpc
     def create_ticket(self, actor, payload):
-        return handlers.create_ticket(actor, payload, self.uow, self.settings)
+        ticket = handlers.create_ticket(actor, payload, self.uow, self.settings)
+        logs.bind(ticket_id=ticket["id"])  # the new ticket's id on this call's log line
+        return ticket
 
     @rpc
     def ticket_state(self, ticket_id):
