@@ -80,28 +80,24 @@ class ApiHandler(HttpRequestHandler):
         # with every RPC, and into the envelope of every event this request causes
         request_id = logs.sane_request_id(request.headers.get("X-Request-ID")) \
             or uuid.uuid4().hex
-        context = {"language": lang, "request_id": request_id}
-        kwargs = {}
-        with tracing.server_span(request.method, self.url, request.headers.get("traceparent"),
-                                 request_id) as (traceparent, span):
-            if traceparent:
-                context["traceparent"] = traceparent
-            try:
-                limit = self.max_upload + 64 * 1024 if self.upload else self.max_json
-                request.max_content_length = limit
-                if request.content_length is not None and request.content_length > limit:
-                    raise (exc.FILE_TOO_LARGE(limit=human_size(self.max_upload)) if self.upload
-                           else exc.BODY_TOO_LARGE(limit=human_size(limit)))
-                args, kwargs = self.get_entrypoint_parameters(request)
-                self.check_signature(args, kwargs)
-                event = Event()
-                self.container.spawn_worker(self, args, kwargs, context_data=context,
-                                            handle_result=partial(self.handle_result, event))
-                result = event.wait()
-                response = self.response_from_result(result)
-            except Exception as error:  # noqa: BLE001 - every failure gets the one error shape
-                response = self.error_response(error, lang, request_id)
-            span["status"] = response.status_code
+        context, kwargs = {"language": lang, "request_id": request_id}, {}
+        span = tracing.start_server_span(request, self.url, request_id, context)
+        try:
+            limit = self.max_upload + 64 * 1024 if self.upload else self.max_json
+            request.max_content_length = limit
+            if request.content_length is not None and request.content_length > limit:
+                raise (exc.FILE_TOO_LARGE(limit=human_size(self.max_upload)) if self.upload
+                       else exc.BODY_TOO_LARGE(limit=human_size(limit)))
+            args, kwargs = self.get_entrypoint_parameters(request)
+            self.check_signature(args, kwargs)
+            event = Event()
+            self.container.spawn_worker(self, args, kwargs, context_data=context,
+                                        handle_result=partial(self.handle_result, event))
+            result = event.wait()
+            response = self.response_from_result(result)
+        except Exception as error:  # noqa: BLE001 - every failure gets the one error shape
+            response = self.error_response(error, lang, request_id)
+        tracing.end_server_span(span, response.status_code)
         response.headers["X-Request-ID"] = request_id
         self.add_cors(request, response)
         self.log_request(request, response, context, kwargs, started)

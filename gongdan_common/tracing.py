@@ -116,24 +116,22 @@ def _finish(span, error=None, outcome=None):
 
 # ---- the spans ----------------------------------------------------------------------------
 
-@contextlib.contextmanager
-def server_span(method, route, incoming=None, request_id=None):
-    """The gateway's request span; yields its traceparent (None when off) and a dict the
-    caller fills with `status`."""
-    result = {}
+def start_server_span(request, route, request_id, context):
+    """The gateway's request span (continuing an incoming `traceparent` header); its
+    traceparent goes into the worker's `context` data. None when tracing is off."""
     if _tracer is None:
-        yield None, result
-        return
-    span = _start(f"{method} {route}", "SERVER", incoming, {
-        "http.request.method": method, "http.route": route,
+        return None
+    span = _start(f"{request.method} {route}", "SERVER", request.headers.get("traceparent"), {
+        "http.request.method": request.method, "http.route": route,
         "gongdan.request_id": request_id or ""})
-    try:
-        yield traceparent_of(span), result
-    finally:
-        status = result.get("status")
-        if status is not None:
-            span.set_attribute("http.response.status_code", status)
-        _finish(span, outcome="error" if status and status >= 500 else None)
+    context["traceparent"] = traceparent_of(span)
+    return span
+
+
+def end_server_span(span, status):
+    if span is not None:
+        span.set_attribute("http.response.status_code", status)
+        _finish(span, outcome="error" if status >= 500 else None)
 
 
 @contextlib.contextmanager

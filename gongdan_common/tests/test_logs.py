@@ -6,6 +6,7 @@ publish and an event consumer."""
 import json
 import logging
 import secrets
+import types
 
 import pytest
 from kombu import Connection, Exchange, Producer
@@ -135,12 +136,15 @@ def test_one_trace_from_caller_to_consumer(container_factory, source):
         Service, seen = _service(source)
         container = container_factory(Service, {"AMQP_URI": AMQP_URI})
         container.start()
-        with tracing.server_span("POST", "/api/v1/tickets") as (root, _):
-            data = {"traceparent": root}
-            with tracing.rpc_client_span(data, source, "emit"):
-                with ServiceRpcProxy(source, {"AMQP_URI": AMQP_URI},
-                                     context_data=dict(data, request_id="r-1")) as proxy:
-                    envelope = proxy.emit(None, "t-1")
+        request = types.SimpleNamespace(method="POST", headers={})
+        data = {}
+        span = tracing.start_server_span(request, "/api/v1/tickets", "r-1", data)
+        root = data["traceparent"]
+        with tracing.rpc_client_span(data, source, "emit"):
+            with ServiceRpcProxy(source, {"AMQP_URI": AMQP_URI},
+                                 context_data=dict(data, request_id="r-1")) as proxy:
+                envelope = proxy.emit(None, "t-1")
+        tracing.end_server_span(span, 201)
         # the relay's publish span, as OutboxRelay does it, then a consumer
         published = dict(envelope, traceparent=tracing.publish_traceparent(envelope, source))
         _publish(source, [published])
