@@ -167,3 +167,58 @@ def test_one_trace_from_caller_to_consumer(container_factory, source):
     assert consumer.parent.span_id == producer.context.span_id
     # what the consumer emitted continues the trace
     assert seen[0]["traceparent"].split("-")[1] == f"{trace_id:032x}"
+
+
+def test_spans_reach_an_otlp_endpoint(monkeypatch):
+    """The production path: OTLP over HTTP to OTEL_EXPORTER_OTLP_ENDPOINT (a stand-in
+    collector here, which decodes what it receives)."""
+    import http.server
+    import threading
+
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+        ExportTraceServiceRequest)
+
+    received = []
+
+    class Collector(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append((self.path, self.headers["Content-Type"], body))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-protobuf")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Collector)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    for name in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+                 "TRACING_EXPORTER"):
+        monkeypatch.delenv(name, raising=False)
+    tracing.shutdown()
+    tracing.configure({"TRACING": {"enabled": False, "exporter": "otlp"}}, "intake")
+    assert not tracing.enabled()  # off unless configured
+    tracing.shutdown()
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", f"http://127.0.0.1:{server.server_port}")
+    try:
+        tracing.configure({"TRACING": {"enabled": False, "exporter": "otlp"}}, "intake")
+        assert tracing.enabled()  # the endpoint alone turns it on
+        data = {}
+        span = tracing.start_server_span(types.SimpleNamespace(method="GET", headers={}),
+                                         "/api/v1/tickets", "r-otlp", data)
+        tracing.end_server_span(span, 200)
+        tracing.shutdown()  # flushes the batch
+    finally:
+        server.shutdown()
+    (path, content_type, body), = received
+    assert path == "/v1/traces" and content_type == "application/x-protobuf"
+    request = ExportTraceServiceRequest.FromString(body)
+    (resource,) = request.resource_spans
+    service = {a.key: a.value.string_value for a in resource.resource.attributes}
+    assert service["service.name"] == "intake"
+    (scope,) = resource.scope_spans
+    (exported,) = scope.spans
+    assert exported.name == "GET /api/v1/tickets"
+    assert exported.trace_id.hex() == data["traceparent"].split("-")[1]
