@@ -20,13 +20,15 @@ from nameko.web.handlers import HttpRequestHandler
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
-from gongdan_common import metrics
+from gongdan_common import logs, metrics, tracing
 from gongdan_common.errors import AppError, unavailable_error
 from gongdan_common.i18n import pick_language
 
 from . import exceptions as exc
 
 log = logging.getLogger(__name__)
+request_log = logging.getLogger("gongdan.request")
+QUIET_ROUTES = {"/healthz", "/livez", "/readyz", "/metrics"}
 
 ROUTES = []  # (method, path, doc) for the OpenAPI document
 RPC_TIMEOUT = float(os.environ.get("GATEWAY_RPC_TIMEOUT", "30"))
@@ -34,7 +36,9 @@ RPC_TIMEOUT = float(os.environ.get("GATEWAY_RPC_TIMEOUT", "30"))
 
 def call(service, method, *args):
     """An RPC with a deadline: Nameko 2.14's proxy would otherwise wait forever."""
-    with eventlet.Timeout(RPC_TIMEOUT, exc.SERVICE_UNAVAILABLE(service=service.service_name)):
+    with eventlet.Timeout(RPC_TIMEOUT, exc.SERVICE_UNAVAILABLE(service=service.service_name)), \
+            tracing.rpc_client_span(getattr(getattr(service, "worker_ctx", None), "data", None),
+                                    service.service_name, method):
         return getattr(service, method)(*args)
 
 
@@ -81,6 +85,13 @@ class ApiHandler(HttpRequestHandler):
         request.shallow = False
         lang = request_language(request)
         extra = {}
+        started = time.perf_counter()
+        # the request id: the caller's if sane, else ours; in nameko's context data it goes
+        # with every RPC, and into the envelope of every event this request causes
+        request_id = logs.sane_request_id(request.headers.get("X-Request-ID")) \
+            or uuid.uuid4().hex
+        context, kwargs = {"language": lang, "request_id": request_id}, {}
+        span = tracing.start_server_span(request, self.url, request_id, context)
         try:
             limit = self.max_upload + 64 * 1024 if self.upload else self.max_json
             request.max_content_length = limit
@@ -90,16 +101,19 @@ class ApiHandler(HttpRequestHandler):
             args, kwargs = self.get_entrypoint_parameters(request)
             self.check_signature(args, kwargs)
             event = Event()
-            self.container.spawn_worker(self, args, kwargs, context_data={"language": lang},
+            self.container.spawn_worker(self, args, kwargs, context_data=context,
                                         handle_result=partial(self._done, event, extra))
             result = event.wait()
             response = self.response_from_result(result)
         except Exception as error:  # noqa: BLE001 - every failure gets the one error shape
-            response = self.error_response(error, lang)
+            response = self.error_response(error, lang, request_id)
         # headers the worker left (RateLimit-*, Retry-After on a 429), then the fixed ones
         response.headers.update(extra)
         response.headers.update(self.security_headers)
+        tracing.end_server_span(span, response.status_code)
+        response.headers["X-Request-ID"] = request_id
         self.add_cors(request, response)
+        self.log_request(request, response, context, kwargs, started)
         return response
 
     def _done(self, event, extra, worker_ctx, result, exc_info):
@@ -107,13 +121,32 @@ class ApiHandler(HttpRequestHandler):
         extra.update(getattr(worker_ctx, "response_headers", None) or {})
         return self.handle_result(event, worker_ctx, result, exc_info)
 
+    def log_request(self, request, response, context, kwargs, started):
+        """The one line per request (`gongdan.request`): method, route template, status,
+        duration, request id, actor (bound by the worker into `context`)."""
+        status = response.status_code
+        duration = round((time.perf_counter() - started) * 1000, 2)
+        extra = {"method": request.method, "route": self.url, "path": request.path,
+                 "status": status, "duration_ms": duration,
+                 "request_id": context["request_id"], "actor_id": context.get("actor_id"),
+                 "ticket_id": kwargs.get("ticket_id") if isinstance(kwargs, dict) else None}
+        code = getattr(response, "error_code", None)
+        if code:
+            extra["error_code"] = code
+        level = logging.WARNING if status >= 500 else logging.INFO
+        if status < 400 and self.url in QUIET_ROUTES:
+            level = logging.DEBUG  # probes and scrapes every few seconds: not worth a line
+        request_log.log(level,
+                        "%s %s %s %sms", request.method, request.path, status, duration,
+                        extra=extra)
+
     def response_from_result(self, result):
         if isinstance(result, Response):
             return result
         status, body = result if isinstance(result, tuple) else (200, result)
         return json_response(status, body)
 
-    def error_response(self, error, lang):
+    def error_response(self, error, lang, request_id=None):
         if isinstance(error, RequestEntityTooLarge):
             error = exc.FILE_TOO_LARGE(limit=human_size(self.max_upload)) if self.upload \
                 else exc.BODY_TOO_LARGE(limit=human_size(self.max_json))
@@ -127,10 +160,13 @@ class ApiHandler(HttpRequestHandler):
         if not isinstance(error, AppError):
             ref = uuid.uuid4().hex[:12]
             log.error("unhandled error (ref %s)", ref, exc_info=(type(error), error,
-                                                                 error.__traceback__))
+                                                                 error.__traceback__),
+                      extra={"ref": ref, "request_id": request_id})
             error = exc.INTERNAL(ref=ref)
         headers = {"Retry-After": "5"} if error.status == 503 else None
-        return json_response(error.status, error.render(lang), headers)
+        response = json_response(error.status, error.render(lang), headers)
+        response.error_code = error.code  # for the request's log line
+        return response
 
     def add_cors(self, request, response):
         origin = request.headers.get("Origin")
@@ -145,12 +181,12 @@ class ApiHandler(HttpRequestHandler):
             return
         response.headers["Access-Control-Expose-Headers"] = (
             "Content-Disposition, Retry-After, RateLimit-Limit, RateLimit-Remaining, "
-            "RateLimit-Reset")
+            "RateLimit-Reset, X-Request-ID")
         if request.method == "OPTIONS":
             response.headers["Access-Control-Allow-Methods"] = \
                 "GET, POST, PUT, PATCH, DELETE, OPTIONS"
             response.headers["Access-Control-Allow-Headers"] = \
-                "Authorization, Content-Type, Accept-Language, Idempotency-Key"
+                "Authorization, Content-Type, Accept-Language, Idempotency-Key, X-Request-ID"
             response.headers["Access-Control-Max-Age"] = "600"
 
 

@@ -12,7 +12,9 @@ from gongdan_common.amqp import RpcProxy
 from sqlalchemy import text
 from werkzeug.wrappers import Response
 
+from gongdan_common import logs
 from gongdan_common.dependencies import Settings, UnitOfWorkProvider
+from gongdan_common.logs import Correlation
 from gongdan_common.entrypoints import rpc
 
 from . import apidoc, auth, domain, exceptions as exc, filetypes, handlers, uploads, webapp
@@ -58,6 +60,7 @@ def build_settings(config):
 class GatewayService(SlaRoutes, NotifyRoutes, KbRoutes, OpsRoutes):
     name = "gateway"
 
+    correlation = Correlation()  # log context, one line per RPC/event, spans
     uow = UnitOfWorkProvider(metadata)
     settings = Settings(build_settings)
     store = ObjectStoreProvider()
@@ -77,6 +80,7 @@ class GatewayService(SlaRoutes, NotifyRoutes, KbRoutes, OpsRoutes):
         if not header.startswith("Bearer ") or len(header) < 12:
             raise exc.UNAUTHENTICATED()
         actor = handlers.authenticate(header[7:].strip(), self.uow, self.settings)
+        logs.bind(actor_id=actor.get("id"))  # the request's log line and RPC context
         if actor["role"] == "system":
             needed = scope or ("tickets:read" if request.method == "GET" else "tickets:write")
             if needed not in actor["scopes"]:

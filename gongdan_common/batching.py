@@ -25,6 +25,8 @@ from nameko.containers import ContainerBeingKilled
 
 from .amqp import EventHandlerWithQueueType, ResilientQueueConsumer
 
+from .logs import event_scope
+
 log = logging.getLogger(__name__)
 REQUEUE_PAUSE = 1.0  # seconds before a message that failed alone is requeued
 
@@ -126,7 +128,8 @@ def handle_each(uow, envelopes, handle, order_by=None):
         envelopes = sorted(envelopes, key=order_by)
     with uow.batch():
         for envelope in envelopes:
-            handle(envelope)
+            with event_scope(envelope):  # what it logs and emits carries its own ids
+                handle(envelope)
 
 
 def by_ticket(envelope):

@@ -1,7 +1,8 @@
 """Nameko entrypoint decorators with the shared error vocabulary declared as expected.
 
-An `AppError` is the caller's mistake (bad input, forbidden, not found): nameko then logs
-it as a warning instead of a crash, and still returns it to the caller.
+An `AppError` is the caller's mistake (bad input, forbidden, not found): it is returned to
+the caller as usual, and nameko's "(expected)" warning with a traceback is dropped in favour
+of the one INFO line `gongdan_common.logs.Correlation` writes.
 """
 from .amqp import rpc as _rpc  # nameko's, made to survive broker loss
 

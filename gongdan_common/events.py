@@ -1,14 +1,19 @@
 """The one event envelope, and how a service declares the events it owns.
 
 Every event on the wire is an envelope:
-  {event_id, type, version, occurred_at, actor, ticket_id, ticket_number, data}
+  {event_id, type, version, occurred_at, source, actor, ticket_id, ticket_number,
+   correlation_id, traceparent, data}
 published to exchange `<service>.events` with routing key = type (Nameko's convention,
 so `@event_handler("intake", "ticket_created")` and any outside queue can bind to it).
+`correlation_id` is the request id of the request (or event) whose handling emitted it, and
+`traceparent` its W3C trace context when tracing is on (see gongdan_common/logs.py).
 """
 import datetime as dt
 import uuid
 
 from marshmallow import EXCLUDE, Schema, fields
+
+from .logs import envelope_fields
 
 
 class ActorSchema(Schema):
@@ -34,6 +39,8 @@ class EnvelopeSchema(Schema):
     actor = fields.Nested(ActorSchema, allow_none=True)
     ticket_id = fields.String(allow_none=True)
     ticket_number = fields.String(allow_none=True)
+    correlation_id = fields.String(allow_none=True)
+    traceparent = fields.String(allow_none=True)
     data = fields.Dict(required=True)
 
 
@@ -58,6 +65,7 @@ class EventSpec:
             "actor": _actor_ref(actor),
             "ticket_id": ticket_id,
             "ticket_number": ticket_number,
+            **envelope_fields(),  # correlation_id, traceparent of the emitting worker
             "data": payload,
         }
 

@@ -18,6 +18,7 @@ from sqlalchemy import (JSON, BigInteger, Column, DateTime, Integer, MetaData, S
                         Table, bindparam, insert, select, text, update)
 from sqlalchemy.exc import IntegrityError
 
+from . import tracing
 from .events import exchange_name, utcnow
 
 # as text: SQLAlchemy 2.0 compiles a dialect upsert (on_conflict_do_nothing) on every
@@ -150,8 +151,15 @@ class OutboxRelay:
             with eventlet.Timeout(PUBLISH_TIMEOUT, RelayTimeout(PUBLISH_TIMEOUT)):
                 producer = self._open()
                 for row in rows:
-                    producer.publish(row.payload, routing_key=row.type, delivery_mode=2,
-                                     message_id=row.payload["event_id"])
+                    payload, headers = row.payload, {}
+                    if payload.get("correlation_id"):
+                        # nameko hands `nameko.*` headers to the consumer's worker context data
+                        headers["nameko.request_id"] = payload["correlation_id"]
+                    traceparent = tracing.publish_traceparent(payload, self.service_name)
+                    if traceparent:  # consumers' spans are children of this publish span
+                        payload = dict(payload, traceparent=traceparent)
+                    producer.publish(payload, routing_key=row.type, delivery_mode=2,
+                                     message_id=payload["event_id"], headers=headers)
                 producer.channel.tx_commit()
         except BaseException:
             self.close()  # a half-sent transaction is discarded by the broker

@@ -10,6 +10,7 @@ from gongdan_common.amqp import RpcProxy
 from nameko.timer import timer
 
 from gongdan_common.dependencies import Settings, UnitOfWorkProvider
+from gongdan_common.logs import Correlation
 from gongdan_common.entrypoints import rpc
 from gongdan_common.health import HealthMixin
 
@@ -25,6 +26,7 @@ CERTIFICATION_CHECK_SECONDS = 3600
 class DispatchService(HealthMixin):
     name = "dispatch"
 
+    correlation = Correlation()  # log context, one line per RPC/event, spans
     uow = UnitOfWorkProvider(metadata)
     settings = Settings(handlers.settings_from_config)
     intake = RpcProxy("intake")

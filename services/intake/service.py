@@ -6,6 +6,8 @@ from gongdan_common.entrypoints import rpc
 
 from gongdan_common.batching import batch_event_handler, by_ticket, handle_each
 from gongdan_common.dependencies import Settings, UnitOfWorkProvider
+from gongdan_common import logs
+from gongdan_common.logs import Correlation
 from gongdan_common.health import HealthMixin
 
 from . import handlers
@@ -15,6 +17,7 @@ from .models import metadata
 class IntakeService(HealthMixin):
     name = "intake"
 
+    correlation = Correlation()  # log context, one line per RPC/event, spans
     uow = UnitOfWorkProvider(metadata)
     settings = Settings(handlers.settings_from_config)
     # sla's projection events come in bursts (one per ticket event): a couple of workers at
@@ -23,7 +26,9 @@ class IntakeService(HealthMixin):
 
     @rpc
     def create_ticket(self, actor, payload):
-        return handlers.create_ticket(actor, payload, self.uow, self.settings)
+        ticket = handlers.create_ticket(actor, payload, self.uow, self.settings)
+        logs.bind(ticket_id=ticket["id"])  # the new ticket's id on this call's log line
+        return ticket
 
     @rpc
     def ticket_state(self, ticket_id):

@@ -9,6 +9,7 @@ as the gateway authenticated it) first.
 from gongdan_common.amqp import event_handler
 
 from gongdan_common.dependencies import Settings, UnitOfWorkProvider
+from gongdan_common.logs import Correlation
 from gongdan_common.entrypoints import rpc
 from gongdan_common.health import HealthMixin
 
@@ -20,6 +21,7 @@ from .models import metadata
 class KbService(HealthMixin):
     name = "kb"
 
+    correlation = Correlation()  # log context, one line per RPC/event, spans
     uow = UnitOfWorkProvider(metadata)
     index = SearchIndexProvider()
     settings = Settings(handlers.settings_from_config)

@@ -13,6 +13,7 @@ from gongdan_common.amqp import RpcProxy
 
 from gongdan_common.batching import batch_event_handler
 from gongdan_common.dependencies import Settings, UnitOfWorkProvider
+from gongdan_common.logs import Correlation
 from gongdan_common.entrypoints import rpc
 from gongdan_common.health import HealthMixin
 from gongdan_common.metrics import Sampler
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 class NotifyService(HealthMixin):
     name = "notify"
 
+    correlation = Correlation()  # log context, one line per RPC/event, spans
     uow = UnitOfWorkProvider(metadata)
     gauges = Sampler(handlers.sample_pending)  # refreshed at each /metrics scrape
     settings = Settings(handlers.settings_from_config)

@@ -5,6 +5,7 @@ from nameko.timer import timer
 
 from gongdan_common.batching import batch_event_handler, by_ticket, handle_each
 from gongdan_common.dependencies import Settings, UnitOfWorkProvider
+from gongdan_common.logs import Correlation
 from gongdan_common.entrypoints import rpc
 from gongdan_common.health import HealthMixin
 from gongdan_common.metrics import Sampler
@@ -24,6 +25,7 @@ CLOCK_SLOTS = 4
 class SlaService(HealthMixin):
     name = "sla"
 
+    correlation = Correlation()  # log context, one line per RPC/event, spans
     uow = UnitOfWorkProvider(metadata)
     gauges = Sampler(handlers.sample_timers_due)  # refreshed at each /metrics scrape
     settings = Settings(clocks.settings_from_config)

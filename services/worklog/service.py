@@ -6,6 +6,7 @@ Every call takes the acting user (`actor`, as the gateway authenticated it) firs
 status, handler and visibility come from intake's `ticket_state` RPC at the time of the call.
 """
 from gongdan_common.dependencies import Settings, UnitOfWorkProvider
+from gongdan_common.logs import Correlation
 from gongdan_common.entrypoints import rpc
 from gongdan_common.health import HealthMixin
 
@@ -17,6 +18,7 @@ from .models import metadata
 class WorklogService(HealthMixin):
     name = "worklog"
 
+    correlation = Correlation()  # log context, one line per RPC/event, spans
     uow = UnitOfWorkProvider(metadata)
     settings = Settings(handlers.settings_from_config)
     ticket_state = TicketStates()
