@@ -10,10 +10,11 @@ internal or unpublished article even from an index a fraction of a second behind
 import re
 import time
 
-from sqlalchemy import delete, func, select, text as sql_text, update
+from sqlalchemy import delete, func, or_, select, text as sql_text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from gongdan_common import visibility
 from gongdan_common.errors import FORBIDDEN, AppError
 from gongdan_common.events import utcnow
 from gongdan_common.fields import UTCDateTime
@@ -53,8 +54,20 @@ def _guard(check, *args):
 
 
 def _view(article):
-    return {"status": article.status, "visibility": article.visibility,
-            "author_id": article.author_id, "published_at": article.published_at}
+    out = {"status": article.status, "visibility": article.visibility,
+           "author_id": article.author_id, "published_at": article.published_at,
+           "source_ticket_id": article.source_ticket_id}
+    out.update({c: getattr(article, c) for c in domain.SOURCE_FACTS.values()})
+    return out
+
+
+def _readable(actor):
+    """domain.can_read as a query condition, for staff lists (customers are filtered to
+    public published articles by domain.search_scope)."""
+    return or_(Article.status == "published", Article.source_ticket_id.is_(None),
+               Article.author_id == (actor.get("id") or ""),
+               visibility.scope_clause(actor, {fact: getattr(Article, column) for fact, column
+                                               in domain.SOURCE_FACTS.items()}))
 
 
 def _article(uow, article_id, actor=None):
@@ -132,7 +145,9 @@ def create_article(actor, payload, uow, index, settings, source_ticket=None):
                           author_name=actor.get("name"), author_role=actor["role"],
                           created_at=now, updated_at=now, title="", keywords=[], body_md="",
                           product=None, product_line=None, category=None,
-                          source_ticket_id=source_ticket["id"] if source_ticket else None)
+                          source_ticket_id=source_ticket["id"] if source_ticket else None,
+                          **{column: (source_ticket or {}).get(fact)
+                             for fact, column in domain.SOURCE_FACTS.items()})
         _apply_content(article, data)
         uow.session.add(article)
         uow.flush()
@@ -317,6 +332,8 @@ def list_articles(actor, query, uow):
     filters = _guard(domain.search_scope, actor, filters) if domain.is_customer(actor) \
         else filters
     where = [getattr(Article, k) == v for k, v in filters.items()]
+    if not domain.is_customer(actor):
+        where.append(_readable(actor))
     for k in ("author_id", "source_ticket_id"):
         if q.get(k):
             where.append(getattr(Article, k) == q[k])
@@ -351,7 +368,8 @@ _HIT_COLUMNS = (Article.id, Article.title, Article.status, Article.visibility, A
                 Article.product, Article.product_line, Article.category, Article.keywords,
                 Article.current_version, Article.author_id, Article.author_name,
                 Article.author_role, Article.source_ticket_id, Article.created_at,
-                Article.updated_at, Article.published_at, Article.body_md)
+                Article.updated_at, Article.published_at, Article.body_md) + tuple(
+                    getattr(Article, c) for c in domain.SOURCE_FACTS.values())
 
 
 _utc = UTCDateTime()
@@ -575,7 +593,10 @@ def list_writing_suggestions(actor, query, uow):
     q = load(schemas._Page(), {k: v for k, v in (query or {}).items() if k != "status"})
     status = (query or {}).get("status", "open")
     with uow:
-        where = [WritingSuggestion.status == status]
+        # only tickets the actor may see (gongdan_common.visibility): a provider's staff never
+        # learn of another provider's solved tickets
+        where = [WritingSuggestion.status == status, visibility.scope_clause(actor, {
+            fact: getattr(WritingSuggestion, fact) for fact in visibility.FACTS})]
         total = uow.session.scalar(select(func.count()).select_from(WritingSuggestion)
                                    .where(*where))
         rows = uow.session.scalars(select(WritingSuggestion).where(*where)
@@ -613,7 +634,9 @@ def on_ticket_solved(envelope, uow, index):
         row.ticket_number = ticket.get("number") or ""
         row.title = (ticket.get("title") or "")[:200]
         row.product, row.product_line = ticket.get("product"), ticket.get("product_line")
-        row.category, row.handler_id = ticket.get("category"), ticket.get("handler_id")
+        row.category = ticket.get("category")
+        for fact in visibility.FACTS:
+            setattr(row, fact, ticket.get(fact))
         if envelope.get("type") == "ticket_resolved":
             row.root_cause, row.solution = data.get("root_cause"), data.get("description")
         if row.status != "written":
