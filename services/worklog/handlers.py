@@ -165,7 +165,9 @@ def _prepare_correction(actor, entry_id, uow, ticket_state, expected_version):
     with uow:
         seen = _entry_view(_live_entry(uow, entry_id))
     ticket = _ticket(ticket_state, seen["ticket_id"])
-    if not domain.can_view(actor, ticket):
+    # the author knows the entry (and may still correct it after the ticket moved on)
+    if not domain.can_view(actor, ticket) and \
+            not (actor.get("id") and seen["author_id"] == actor["id"]):
         raise exc.ENTRY_NOT_FOUND()
     _guard(domain.check_correct, actor, seen, ticket)
     if expected_version is not None and expected_version != seen["version"]:
