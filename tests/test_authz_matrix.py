@@ -195,7 +195,7 @@ def world(system, admin, make_company, make_user, new_ticket):
               f"sla clocks of {key}")
 
     def suggested(key):
-        items = agent.get("/kb/writing-suggestions", params={"page_size": 100}).json()["items"]
+        items = agent.get("/kb/writing-suggestions", params={"page_size": 50}).json()["items"]
         return any(i["ticket_id"] == tickets[key]["id"] for i in items)
     _wait(lambda: suggested("A") and suggested("B"), "writing suggestions of A and B")
     draft = _ok(api["engineer_p1"].post(f"/tickets/{tickets['A']['id']}/kb", {}), 201)
@@ -239,7 +239,7 @@ ALL_200 = {k: 200 for k in ("desk", "system", "provider_admin", "engineer", "cus
 PEOPLE_200 = dict(ALL_200, system=403)  # per-person data: a service token has none
 DESK_ONLY = {"desk": 200, "system": 403, "provider_admin": 403, "engineer": 403,
              "customer": 403, "customer_admin": 403}
-ADMIN_ONLY = dict(DESK_ONLY)  # refined per actor below (agent is 403)
+ADMIN_ONLY = dict(DESK_ONLY, agent=403)  # the delivery log and webhooks: not the agents'
 
 
 def draft_readers(_key):
@@ -288,23 +288,24 @@ ROWS = [
         dict(STAFF_200, system=403),
         params={"from": now(-86400 * 2), "to": now(86400)}),
     Row("/api/v1/kb/writing-suggestions", lambda w: "/kb/writing-suggestions", STAFF_200,
-        params={"status": "open", "page_size": 100}),
+        params={"status": "open", "page_size": 50}),
     Row("/api/v1/kb/writing-suggestions", lambda w: "/kb/writing-suggestions", STAFF_200,
-        params={"status": "written", "page_size": 100}),
+        params={"status": "written", "page_size": 50}),
     Row("/api/v1/kb/articles", lambda w: "/kb/articles", ALL_200,
-        params={"page_size": 100}),
+        params={"page_size": 50}),
     Row("/api/v1/kb/articles", lambda w: "/kb/articles", STAFF_200,
-        params={"status": "draft", "page_size": 100}),
+        params={"status": "draft", "page_size": 50}),
     Row("/api/v1/kb/search", lambda w: "/kb/search", STAFF_200,
         params={"q": None, "status": "draft"}),
     Row("/api/v1/kb/search", lambda w: "/kb/search", ALL_200, params={"q": None}),
-    Row("/api/v1/kb/reports/deflection", lambda w: "/kb/reports/deflection", DESK_ONLY),
+    Row("/api/v1/kb/reports/deflection", lambda w: "/kb/reports/deflection", DESK_ONLY,
+        params={"from": now(-86400 * 2), "to": now(86400)}),
     Row("/api/v1/notifications", lambda w: "/notifications", PEOPLE_200,
-        params={"page_size": 100}),
+        params={"page_size": 50}),
     Row("/api/v1/notifications/unread-count", lambda w: "/notifications/unread-count",
         PEOPLE_200),
     Row("/api/v1/admin/deliveries", lambda w: "/admin/deliveries", ADMIN_ONLY),
-    Row("/api/v1/webhooks", lambda w: "/webhooks", dict(DESK_ONLY, system=200)),
+    Row("/api/v1/webhooks", lambda w: "/webhooks", dict(ADMIN_ONLY, system=200)),
 ]
 
 # GET routes under /api/v1 that serve no ticket-derived data, and why
@@ -345,8 +346,8 @@ def expected_status(row, actor, visible=True):
     kind = KIND[actor]
     if kind in ("nobody", "disabled"):
         return NOBODY[kind]
-    if row.route == "/api/v1/admin/deliveries" and actor == "agent":
-        return 403  # the delivery log is the administrator's
+    if actor in row.visible:  # a refinement for one actor of a kind
+        return row.visible[actor]
     if not visible:
         return 404
     return row.visible[kind]
@@ -395,7 +396,8 @@ def test_matrix(system, world, row):
             where = f"{actor} GET {r.request.path_url}"
             if not _status_ok(r.status_code, want):
                 problems.append(f"{where}: {r.status_code}, expected {want}: {r.text[:200]}")
-            leaked = _leaks(r.text, markers)
+            # an id the caller sent may come back in a 404's message: that tells nothing
+            leaked = _leaks(r.text, [m for m in markers if m not in r.request.path_url])
             if leaked:
                 problems.append(f"{where}: leaks {leaked}")
     assert not problems, f"{len(problems)} of {checks} checks failed:\n" + "\n".join(problems)
@@ -418,10 +420,10 @@ def test_the_world_is_not_vacuous(system, world):
     by_engineer = desk.get("/reports/sla", params={"group_by": "engineer"}).text
     assert world.engineers["P1"][0] in by_engineer and world.engineers["P2"][0] in by_engineer
     p2 = world.api["provider_admin_p2"].get("/kb/writing-suggestions",
-                                            params={"page_size": 100}).json()
+                                            params={"page_size": 50}).json()
     assert world.tickets["B"]["id"] in [i["ticket_id"] for i in p2["items"]]
     drafts = world.api["provider_admin_p1"].get("/kb/articles", params={
-        "status": "draft", "page_size": 100}).json()
+        "status": "draft", "page_size": 50}).json()
     assert world.draft in [a["id"] for a in drafts["items"]]
     assert world.api["engineer_p1"].get("/kb/search", params={
         "q": world.tag, "status": "draft"}).json()["total"] >= 1
