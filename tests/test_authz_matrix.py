@@ -69,6 +69,7 @@ class World:
     attachment: dict = field(default_factory=dict)  # ticket key -> attachment id
     entry: dict = field(default_factory=dict)       # ticket key -> work-log entry id
     draft: str = ""                                 # article written from A
+    public: str = ""                                # a public article linked to B
     draft_file: str = ""
     providers: dict = field(default_factory=dict)   # P1/P2 -> provider id
     engineers: dict = field(default_factory=dict)   # P1/P2 -> [engineer ids]
@@ -204,6 +205,14 @@ def world(system, admin, make_company, make_user, new_ticket):
         f"/kb/articles/{w.draft}/files", params={"filename": "trace.txt"},
         data=b"trace\n" * 10, headers={"Content-Type": "text/plain"}), 201)["id"]
 
+    # a public, published article the desk linked to ticket B: everyone reads it, and only
+    # those who may see B are shown the link
+    public = _ok(agent.post("/kb/articles", {"title": f"{tag} 公开说明", "body": "重启服务即可。",
+                                             "visibility": "public"}), 201)
+    _ok(agent.post(f"/kb/articles/{public['id']}/publish"))
+    _ok(agent.post(f"/tickets/{tickets['B']['id']}/kb/links", {"article_id": public["id"]}))
+    w.public = public["id"]
+
     def report_has_both():
         body = agent.get("/reports/sla", params={"group_by": "provider"}).text
         return p1["id"] in body and p2["id"] in body
@@ -246,6 +255,10 @@ def draft_readers(_key):
     return DRAFT_READERS
 
 
+def everyone(_key):
+    return set(ACTORS)
+
+
 ROWS = [
     Row("/api/v1/tickets/<ticket_id>", lambda w, k: f"/tickets/{w.tickets[k]['id']}", ALL_200),
     Row("/api/v1/tickets/<ticket_id>/assignments",
@@ -271,6 +284,8 @@ ROWS = [
     Row("/api/v1/kb/articles/<article_id>/versions/<int:version>",
         lambda w, k: f"/kb/articles/{w.draft}/versions/1", ALL_200, tickets=("A",),
         readers=draft_readers),
+    Row("/api/v1/kb/articles/<article_id>", lambda w, k: f"/kb/articles/{w.public}",
+        ALL_200, tickets=("B",), readers=everyone),
     Row("/api/v1/kb/files/<file_id>", lambda w, k: f"/kb/files/{w.draft_file}", ALL_200,
         tickets=("A",), readers=draft_readers),
     # lists and reports
@@ -427,6 +442,8 @@ def test_the_world_is_not_vacuous(system, world):
     assert world.draft in [a["id"] for a in drafts["items"]]
     assert world.api["engineer_p1"].get("/kb/search", params={
         "q": world.tag, "status": "draft"}).json()["total"] >= 1
+    linked = world.api["engineer_p2"].get(f"/kb/articles/{world.public}").json()
+    assert world.tickets["B"]["id"] in [t["ticket_id"] for t in linked["tickets"]]
 
 
 def _get_routes():
@@ -447,3 +464,73 @@ def test_every_get_route_is_in_the_matrix():
     stale = (covered | set(NOT_TICKET_DERIVED)) - routes
     assert not stale, f"matrix rows for routes the gateway does not serve: {sorted(stale)}"
     assert "/api/v1/tickets/<ticket_id>" in routes  # the route table was really read
+
+
+# ---- writes: no existence oracle --------------------------------------------------------
+
+MISSING = "00000000-0000-4000-8000-000000000000"
+
+
+def _writes(w):
+    """(label, method, path template with {t}, body, kwargs) of every ticket-scoped write."""
+    e1 = w.api["engineer_p1"].user["id"]
+    log = {"started_at": now(-3600), "ended_at": now(-60), "title": "x", "description": "y"}
+    out = [("assign", "POST", "/tickets/{t}/assign", {"engineer_id": e1}),
+           ("reassign", "POST", "/tickets/{t}/reassign", {"engineer_id": e1, "reason": "x"}),
+           ("unassign", "POST", "/tickets/{t}/unassign", {"reason": "x"}),
+           ("offer", "POST", "/tickets/{t}/offer", {"provider_id": w.providers["P1"]}),
+           ("worklog", "POST", "/tickets/{t}/worklogs", log),
+           ("comment", "POST", "/tickets/{t}/comments", {"body": "x"}),
+           ("note", "POST", "/tickets/{t}/comments", {"body": "x", "internal": True}),
+           ("patch", "PATCH", "/tickets/{t}", {"title": "changed"}),
+           ("rating", "POST", "/tickets/{t}/rating", {"product_score": 1, "service_score": 1}),
+           ("kb-from-ticket", "POST", "/tickets/{t}/kb", {}),
+           ("kb-link", "POST", "/tickets/{t}/kb/links", {"article_id": w.public})]
+    out += [(a, "POST", "/tickets/{t}/" + a, {"reason": "x"})
+            for a in ("start", "cancel", "request-info", "provide-info", "suspend", "resume",
+                      "resolve", "confirm", "reopen", "close")]
+    return out
+
+
+def _shape(r):
+    try:
+        code = r.json()["error"]["code"]
+    except (ValueError, KeyError, TypeError):
+        code = None
+    return r.status_code, code
+
+
+@pytest.mark.parametrize("actor", [a for a in ACTORS
+                                   if KIND[a] not in ("nobody", "disabled", "desk", "system")])
+def test_writes_to_an_invisible_ticket_answer_as_for_a_missing_one(system, world, actor):
+    """Every ticket-scoped write, by someone who may not see the ticket, answers exactly what
+    the same request answers for an id that does not exist: 404, same code — never a 403 whose
+    reason (the ticket's type, who holds it, its status) would tell it exists. Runs last: the
+    requests change nothing (they are refused), but should one pass, it must not spoil the
+    other rows."""
+    w, api, problems = world, world.api[actor], []
+    for key in sorted(ALL - VISIBLE[actor]):
+        tid = w.tickets[key]["id"]
+        for label, method, path, body in _writes(w):
+            missing = _shape(api.request(method, path.format(t=MISSING), json=body))
+            got = _shape(api.request(method, path.format(t=tid), json=body))
+            if got != missing or got[0] != 404:
+                problems.append(f"{actor} {label} on {key}: {got}, for a missing id {missing}")
+        up = api.post(f"/tickets/{tid}/attachments", files={"file": ("a.txt", b"x\n")})
+        if _shape(up)[0] != 404:
+            problems.append(f"{actor} upload on {key}: {_shape(up)}")
+        if key in w.entry:
+            for method, body in (("PATCH", {"title": "x"}), ("DELETE", None)):
+                got = _shape(api.request(method, f"/worklogs/{w.entry[key]}", json=body))
+                missing = _shape(api.request(method, f"/worklogs/{MISSING}", json=body))
+                if got != missing or got[0] != 404:
+                    problems.append(f"{actor} {method} work log of {key}: {got} vs {missing}")
+    offers = w.api["agent"].get("/offers", params={"ticket_id": w.tickets["O"]["id"]}).json()
+    if "O" not in VISIBLE[actor] or KIND[actor] != "provider_admin":
+        for offer in offers["items"]:
+            for verb in ("accept", "decline"):
+                got = _shape(api.post(f"/offers/{offer['id']}/{verb}", {}))
+                missing = _shape(api.post(f"/offers/{MISSING}/{verb}", {}))
+                if got != missing or got[0] != 404:
+                    problems.append(f"{actor} {verb} offer of O: {got} vs {missing}")
+    assert not problems, "\n".join(problems)

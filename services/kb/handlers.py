@@ -61,6 +61,24 @@ def _view(article):
     return out
 
 
+def _source_visible(actor, article):
+    """May the actor be told which ticket the article was written from? Those who may see
+    that ticket (a customer reading a public article never learns another's ticket id),
+    and its author, who wrote it from the ticket."""
+    if actor.get("id") and getattr(article, "author_id", None) == actor["id"]:
+        return True
+    return visibility.may_see(actor, domain.source_facts(
+        {c: getattr(article, c, None) for c in domain.SOURCE_FACTS.values()}))
+
+
+def _summaries(actor, rows):
+    items = _summary.dump(rows, many=True)
+    for item, row in zip(items, rows):
+        if not _source_visible(actor, row):
+            item["source_ticket_id"] = None
+    return items
+
+
 def _readable(actor):
     """domain.can_read as a query condition, for staff lists (customers are filtered to
     public published articles by domain.search_scope)."""
@@ -155,7 +173,8 @@ def create_article(actor, payload, uow, index, settings, source_ticket=None):
         if source_ticket:
             uow.session.add(TicketLink(article_id=article.id, ticket_id=source_ticket["id"],
                                        ticket_number=source_ticket["number"],
-                                       relation="created_from", by_id=actor.get("id"), at=now))
+                                       relation="created_from", by_id=actor.get("id"), at=now,
+                                       **{f: source_ticket.get(f) for f in visibility.FACTS}))
             uow.session.execute(update(WritingSuggestion).where(
                 WritingSuggestion.ticket_id == source_ticket["id"]).values(
                 status="written", article_id=article.id, updated_at=now))
@@ -275,9 +294,13 @@ def _detail(uow, article, actor, version):
     files = uow.session.scalars(select(ArticleFile).where(ArticleFile.article_id == article.id)
                                 .order_by(ArticleFile.created_at)).all()
     out["files"] = schemas.FileSchema(many=True).dump(files)
+    links = uow.session.scalars(select(TicketLink).where(TicketLink.article_id == article.id)
+                                .order_by(TicketLink.at)).all()
+    # an article's tickets: only those the actor may see (never a customer's view)
     out["tickets"] = [] if domain.is_customer(actor) else schemas.LinkOutSchema(many=True).dump(
-        uow.session.scalars(select(TicketLink).where(TicketLink.article_id == article.id)
-                            .order_by(TicketLink.at)).all())
+        [link for link in links if visibility.may_see(actor, link)])
+    if not _source_visible(actor, article):
+        out["source_ticket_id"] = None
     mine = uow.session.scalar(select(Feedback.helpful).where(
         Feedback.article_id == article.id, Feedback.version == version,
         Feedback.user_id == actor.get("id"))) if actor.get("id") else None
@@ -337,13 +360,16 @@ def list_articles(actor, query, uow):
     for k in ("author_id", "source_ticket_id"):
         if q.get(k):
             where.append(getattr(Article, k) == q[k])
+    if q.get("source_ticket_id"):  # asking by ticket says nothing about a ticket not seen
+        where.append(visibility.scope_clause(actor, {
+            fact: getattr(Article, column) for fact, column in domain.SOURCE_FACTS.items()}))
     with uow:
         total = uow.session.scalar(select(func.count()).select_from(Article).where(*where))
         rows = uow.session.scalars(select(Article).where(*where)
                                    .order_by(Article.updated_at.desc(), Article.id)
                                    .offset((q["page"] - 1) * q["page_size"])
                                    .limit(q["page_size"])).all()
-        return {"items": _summary.dump(rows, many=True), "total": total, "page": q["page"],
+        return {"items": _summaries(actor, rows), "total": total, "page": q["page"],
                 "page_size": q["page_size"]}
 
 
@@ -405,7 +431,10 @@ def _hits(uow, actor, page, terms, filters):
         if a is None or not domain.can_read(actor, _view(a)) or \
                 any(filters.get(k) not in (None, getattr(a, k)) for k in _FILTERS):
             continue
-        out.append(_hit(a, score, terms))
+        hit = _hit(a, score, terms)
+        if not _source_visible(actor, a):
+            hit["source_ticket_id"] = None
+        out.append(hit)
     return out
 
 
@@ -563,7 +592,8 @@ def link_ticket(actor, ticket, payload, uow, settings):
         if exists is None:
             uow.session.add(TicketLink(article_id=article.id, ticket_id=facts["id"],
                                        ticket_number=facts["number"], relation="linked",
-                                       by_id=actor.get("id"), at=settings["now"]()))
+                                       by_id=actor.get("id"), at=settings["now"](),
+                                       **{f: facts.get(f) for f in visibility.FACTS}))
             uow.commit()
     return ticket_articles(actor, facts["id"], uow)
 
@@ -582,7 +612,7 @@ def ticket_articles(actor, ticket_id, uow):
             row = uow.session.scalar(select(WritingSuggestion).where(
                 WritingSuggestion.ticket_id == ticket_id))
             suggestion = schemas.WritingSuggestionSchema().dump(row) if row else None
-        return {"ticket_id": ticket_id, "articles": _summary.dump(visible, many=True),
+        return {"ticket_id": ticket_id, "articles": _summaries(actor, visible),
                 "writing_suggestion": suggestion}
 
 

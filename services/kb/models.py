@@ -110,6 +110,11 @@ class TicketLink(Base):
     ticket_number: Mapped[str | None] = mapped_column(String(32))
     relation: Mapped[str] = mapped_column(String(16))
     by_id: Mapped[str | None] = mapped_column(String(36))
+    # the ticket's access facts when linked: who is shown the link (gongdan_common.visibility)
+    submitter_id: Mapped[str | None] = mapped_column(String(36))
+    company_id: Mapped[str | None] = mapped_column(String(36))
+    provider_id: Mapped[str | None] = mapped_column(String(36))
+    handler_id: Mapped[str | None] = mapped_column(String(36))
     at: Mapped[dt.datetime] = mapped_column(TZ)
 
     __table_args__ = (UniqueConstraint("article_id", "ticket_id",

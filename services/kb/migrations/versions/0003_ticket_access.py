@@ -1,8 +1,8 @@
-"""the source ticket's access facts on articles and writing suggestions
+"""the ticket's access facts on articles, ticket links and writing suggestions
 
-Who may read a draft written from a ticket, and who may see a writing suggestion, follows
-gongdan_common.visibility over these facts. Rows written before this migration have none:
-they stay visible to the desk (and a draft to its author) only.
+Who may read a draft written from a ticket, who is shown an article's tickets and who may see
+a writing suggestion follow gongdan_common.visibility over these facts. Rows written before
+this migration have none: they stay visible to the desk (and a draft to its author) only.
 
 Revision ID: 0003
 Revises: 0002
@@ -19,6 +19,7 @@ depends_on = None
 _ARTICLE = ("source_submitter_id", "source_company_id", "source_provider_id",
             "source_handler_id")
 _SUGGESTION = ("submitter_id", "company_id", "provider_id")
+_LINK = ("submitter_id", "company_id", "provider_id", "handler_id")
 
 
 def upgrade():
@@ -28,9 +29,15 @@ def upgrade():
     with op.batch_alter_table('kb_writing_suggestions') as batch:
         for name in _SUGGESTION:
             batch.add_column(sa.Column(name, sa.String(length=36), nullable=True))
+    with op.batch_alter_table('kb_ticket_links') as batch:
+        for name in _LINK:
+            batch.add_column(sa.Column(name, sa.String(length=36), nullable=True))
 
 
 def downgrade():
+    with op.batch_alter_table('kb_ticket_links') as batch:
+        for name in _LINK:
+            batch.drop_column(name)
     with op.batch_alter_table('kb_writing_suggestions') as batch:
         for name in _SUGGESTION:
             batch.drop_column(name)
