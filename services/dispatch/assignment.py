@@ -45,7 +45,9 @@ OFFER_TIMEOUT = "offer_timeout"
 def _facts(row):
     return domain.Ticket(id=row.id, number=row.number, type=row.type, status=row.status,
                          product_line=row.product_line, product=row.product,
-                         category=row.category, region=row.region, provider_id=row.provider_id)
+                         category=row.category, region=row.region, provider_id=row.provider_id,
+                         submitter_id=row.submitter_id, company_id=row.company_id,
+                         handler_id=row.handler_id)
 
 
 _UPSERTS = {}
@@ -302,16 +304,24 @@ def _may_dispatch_at_all(actor):
         raise exc.ASSIGN_FORBIDDEN()
 
 
+def _visible(actor, ticket, holding):
+    """404 for a ticket the actor may not see, exactly as for one that does not exist:
+    checked before any 403, whose reason (the ticket's type, who holds it) would tell."""
+    if not domain.may_see(actor, ticket, holding):
+        raise exc.TICKET_NOT_FOUND(ticket_id=ticket.id)
+
+
 def assign(actor, ticket_id, payload, uow, settings, tickets=None):
     """Put a qualified engineer on a new or needs_info ticket (see domain.check_assign)."""
     data = load(schemas.AssignSchema(), payload)
-    _may_dispatch_at_all(actor)
     ticket = _ticket(uow, tickets, ticket_id, settings, fits=domain.ASSIGNABLE_STATUSES)
     now = settings["now"]()
     day = domain.local_date(now, settings["tz"])
     with uow:
         current = _current(uow, ticket.id)
         holding = _holding(uow, current)
+        _visible(actor, ticket, holding)
+        _may_dispatch_at_all(actor)
         _checked(uow, holding, lambda: domain.check_actor(actor, ticket),
                  lambda: domain.check_holds(actor, ticket, holding, "assign"),
                  lambda: domain.check_assign(ticket, holding,
@@ -337,13 +347,14 @@ def assign(actor, ticket_id, payload, uow, settings, tickets=None):
 def reassign(actor, ticket_id, payload, uow, settings, tickets=None):
     """Replace the engineer of an assigned or in-progress ticket; a reason is required."""
     data = load(schemas.ReassignSchema(), payload)
-    _may_dispatch_at_all(actor)
     ticket = _ticket(uow, tickets, ticket_id, settings, fits=domain.REASSIGNABLE_STATUSES)
     now = settings["now"]()
     day = domain.local_date(now, settings["tz"])
     with uow:
         current = _current(uow, ticket.id)
         holding = _holding(uow, current)
+        _visible(actor, ticket, holding)
+        _may_dispatch_at_all(actor)
         _checked(uow, holding, lambda: domain.check_actor(actor, ticket),
                  lambda: domain.check_holds(actor, ticket, holding, "reassign"),
                  lambda: domain.check_reassign(ticket, holding, data["engineer_id"],
@@ -361,12 +372,13 @@ def unassign(actor, ticket_id, payload, uow, settings, tickets=None):
     """Cancel the assignment of a ticket nobody has started. A provider_admin who takes
     their engineer off keeps the ticket (to assign again); the desk takes it back."""
     data = load(schemas.UnassignSchema(), payload)
-    _may_dispatch_at_all(actor)
     ticket = _ticket(uow, tickets, ticket_id, settings, fits=domain.UNASSIGNABLE_STATUSES)
     now = settings["now"]()
     with uow:
         current = _current(uow, ticket.id)
         holding = _holding(uow, current)
+        _visible(actor, ticket, holding)
+        _may_dispatch_at_all(actor)
         _checked(uow, holding, lambda: domain.check_actor(actor, ticket),
                  lambda: domain.check_holds(actor, ticket, holding, "unassign"),
                  lambda: domain.check_unassign(ticket, holding,
@@ -589,9 +601,10 @@ def _accept(uow, offer, actor, now, engineer_id=None):
              ticket_id=offer.ticket_id, ticket_number=offer.ticket_number)
 
 
-def _offer_row(uow, offer_id):
+def _offer_row(uow, offer_id, actor):
+    """The offer, or 404 also when the actor may not see it (ids cannot be probed)."""
     offer = uow.session.get(Offer, offer_id) if offer_id else None
-    if offer is None:
+    if offer is None or not domain.may_see_offer(actor, offer.provider_id):
         raise exc.OFFER_NOT_FOUND(offer_id=offer_id)
     return offer
 
@@ -607,16 +620,17 @@ def offer(actor, ticket_id, payload, uow, settings, tickets=None):
     """The desk offers a repair or inspection ticket to a provider: the one named, or the
     next qualified one."""
     data = load(schemas.OfferInSchema(), payload)
-    if actor.get("role") not in domain.DESK_ROLES:
-        raise exc.OFFER_DESK_ONLY()
     ticket = _ticket(uow, tickets, ticket_id, settings, fits=domain.ASSIGNABLE_STATUSES)
     now = settings["now"]()
     day = domain.local_date(now, settings["tz"])
     with uow:
-        if ticket.type not in domain.PROVIDER_TYPES:
-            raise exc.NOT_OFFERABLE(type=ticket.type)
         current = _current(uow, ticket.id)
         holding = _holding(uow, current)
+        _visible(actor, ticket, holding)
+        if actor.get("role") not in domain.DESK_ROLES:
+            raise exc.OFFER_DESK_ONLY()
+        if ticket.type not in domain.PROVIDER_TYPES:
+            raise exc.NOT_OFFERABLE(type=ticket.type)
         _checked(uow, holding, lambda: domain.check_assign(ticket, holding))
         if holding.offer_provider_id:
             pending = uow.session.get(Offer, holding.offer_id)
@@ -648,7 +662,7 @@ def accept_offer(actor, offer_id, payload, uow, settings):
     now = settings["now"]()
     day = domain.local_date(now, settings["tz"])
     with uow:
-        made = _offer_row(uow, offer_id)
+        made = _offer_row(uow, offer_id, actor)
         ticket = _ticket_of(uow, made)
         current = _current(uow, made.ticket_id)
         holding = _holding(uow, current)
@@ -678,7 +692,7 @@ def decline_offer(actor, offer_id, payload, uow, settings):
     now = settings["now"]()
     day = domain.local_date(now, settings["tz"])
     with uow:
-        made = _offer_row(uow, offer_id)
+        made = _offer_row(uow, offer_id, actor)
         current = _current(uow, made.ticket_id)
         _checked(uow, _holding(uow, current),
                  lambda: domain.check_offer_response(actor, made.provider_id, made.status))
@@ -758,11 +772,16 @@ def list_offers(actor, query, uow):
 
 # ==== history ===============================================================================
 
-def assignment_history(actor, ticket_id, uow):
+def assignment_history(actor, ticket_id, uow, settings=None, tickets=None):
     """Every assignment of a ticket with its reasons, oldest first, and the offers made.
-    The desk sees all; a provider_admin their provider's part; an engineer their own."""
+    The desk sees all; a provider_admin their provider's part; an engineer their own.
+    Someone who may not see the ticket (or an unknown ticket) gets 404; a customer who may
+    see it, 403 (assignment records are the staff's)."""
     role = actor.get("role")
+    ticket = _ticket(uow, tickets, ticket_id, settings)
     with uow:
+        _visible(actor, ticket, _holding(uow, _current(uow, ticket.id)))
+        ticket_id = ticket.id
         rows = uow.session.scalars(select(Assignment).where(Assignment.ticket_id == ticket_id)
                                    .order_by(Assignment.seq)).all()
         offers = uow.session.scalars(select(Offer).where(Offer.ticket_id == ticket_id)

@@ -15,6 +15,8 @@ provider can neither change nor cancel that assignment (3.2, 3.4).
 import datetime as dt
 from dataclasses import dataclass
 
+from gongdan_common import visibility
+
 ON_DUTY, ON_LEAVE = "on_duty", "on_leave"
 AVAILABILITIES = (ON_DUTY, ON_LEAVE)
 
@@ -260,6 +262,10 @@ class Ticket:
     category: str = ""
     region: str | None = None
     provider_id: str | None = None
+    # access facts (gongdan_common.visibility): who may see the ticket
+    submitter_id: str | None = None
+    company_id: str | None = None
+    handler_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -282,6 +288,29 @@ def effective_status(status, holding):
     if status == "new" and holding.engineer_id:
         return "assigned"
     return status
+
+
+# ---- who may see a ticket ----------------------------------------------------------------
+
+def may_see(actor, ticket, holding=None):
+    """gongdan_common.visibility's one rule, over the projection's facts or over dispatch's
+    own newer knowledge of who holds the ticket (an offer or assignment intake has not
+    applied yet, so its provider or engineer is not refused a ticket just handed to them)."""
+    facts = {k: getattr(ticket, k) for k in visibility.FACTS}
+    if visibility.may_see(actor, facts):
+        return True
+    holding = holding or NOBODY
+    fresher = [dict(facts, provider_id=p) for p in (holding.provider_id,
+                                                    holding.offer_provider_id) if p]
+    if holding.engineer_id:
+        fresher.append(dict(facts, handler_id=holding.engineer_id))
+    return any(visibility.may_see(actor, f) for f in fresher)
+
+
+def may_see_offer(actor, offer_provider_id):
+    """The desk sees every offer; a provider_admin those made to their provider."""
+    return actor.get("role") in READ_ALL_ROLES or (
+        own_provider(actor) is not None and own_provider(actor) == offer_provider_id)
 
 
 # ---- who may (re)assign -----------------------------------------------------------------

@@ -91,7 +91,8 @@ class DispatchService(HealthMixin):
 
     @rpc
     def assignment_history(self, actor, ticket_id):
-        return assignment.assignment_history(actor, ticket_id, self.uow)
+        return assignment.assignment_history(actor, ticket_id, self.uow, self.settings,
+                                             self._tickets())
 
     # ---- provider offers --------------------------------------------------------------------
 

@@ -6,6 +6,8 @@ status machine by registering transitions, never by adding ifs elsewhere.
 import datetime as dt
 from dataclasses import dataclass, field
 
+from gongdan_common import visibility
+
 SUPPORT_TYPES = ("consult", "defect", "customization", "license")
 FIELD_TYPES = ("repair", "inspection", "installation")
 TYPES = SUPPORT_TYPES + FIELD_TYPES
@@ -58,19 +60,8 @@ def format_number(prefix, day, seq):
 # ---- who may see a ticket -------------------------------------------------------------
 
 def can_view(actor, ticket):
-    role = actor["role"]
-    if role in ("agent", "admin", "system"):
-        return True
-    if role == "customer":
-        return ticket["submitter_id"] == actor["id"]
-    if role == "customer_admin":
-        return ticket["company_id"] is not None and ticket["company_id"] == actor.get("company_id")
-    if role == "provider_admin":
-        return ticket.get("provider_id") is not None and \
-            ticket["provider_id"] == actor.get("provider_id")
-    if role == "engineer":
-        return ticket.get("handler_id") == actor["id"]
-    return False
+    """The one rule of gongdan_common.visibility (shared with dispatch, worklog, sla, kb)."""
+    return visibility.may_see(actor, ticket)
 
 
 def sees_internal(actor):
@@ -79,18 +70,10 @@ def sees_internal(actor):
 
 def visibility_scope(actor):
     """What a list query must be restricted to: (column, value) or None for everything."""
-    role = actor["role"]
-    if role in ("agent", "admin", "system"):
-        return None
-    if role == "customer":
-        return ("submitter_id", actor["id"])
-    if role == "customer_admin":
-        return ("company_id", actor.get("company_id") or "-")
-    if role == "provider_admin":
-        return ("provider_id", actor.get("provider_id") or "-")
-    if role == "engineer":
-        return ("handler_id", actor["id"])
-    return ("id", "-")  # unknown role sees nothing
+    scope = visibility.ticket_scope(actor)
+    if scope is not None and scope[1] is None:
+        return ("id", "-")  # no ticket has this id: the actor sees nothing
+    return scope
 
 
 def is_handler_side(actor, ticket):

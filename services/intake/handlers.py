@@ -369,10 +369,10 @@ def _plain(value):
 
 def add_comment(actor, ticket_id, payload, uow):
     data = load(schemas.CommentCreateSchema(), payload)
-    if data["internal"] and not domain.sees_internal(actor):
-        raise exc.NOTE_NOT_ALLOWED()
     with uow:
-        ticket = _get_visible(uow, actor, ticket_id)
+        ticket = _get_visible(uow, actor, ticket_id)  # 404 before any 403: no probing
+        if data["internal"] and not domain.sees_internal(actor):
+            raise exc.NOTE_NOT_ALLOWED()
         if ticket.status in ("closed", "cancelled") and not data["internal"]:
             raise exc.TICKET_CLOSED(status=ticket.status)
         comment = _comment(uow, ticket, actor, data["body"], data["internal"])
@@ -770,10 +770,10 @@ def put_root_cause(actor, payload, uow):
 def authorize_attachment(actor, ticket_id, uow, kind="intake"):
     """Before the gateway streams a file: may this actor attach this kind to this ticket?"""
     load(schemas.AttachmentKindSchema(), {"kind": kind})
-    if kind in domain.REPORT_KINDS and actor["role"] not in domain.STAFF_ROLES:
-        raise exc.REPORT_KIND_STAFF_ONLY()
     with uow:
-        ticket = _get_visible(uow, actor, ticket_id)
+        ticket = _get_visible(uow, actor, ticket_id)  # 404 before any 403: no probing
+        if kind in domain.REPORT_KINDS and actor["role"] not in domain.STAFF_ROLES:
+            raise exc.REPORT_KIND_STAFF_ONLY()
         if ticket.status in ("closed", "cancelled"):
             raise exc.TICKET_CLOSED(status=ticket.status)
         return {"ticket_id": ticket.id, "number": ticket.number}
@@ -781,12 +781,12 @@ def authorize_attachment(actor, ticket_id, uow, kind="intake"):
 
 def add_attachment(actor, ticket_id, record, uow):
     data = load(schemas.AttachmentRecordSchema(), record)
-    if data["internal"] and not domain.sees_internal(actor):
-        raise exc.NOTE_NOT_ALLOWED()
-    if data["kind"] in domain.REPORT_KINDS and actor["role"] not in domain.STAFF_ROLES:
-        raise exc.REPORT_KIND_STAFF_ONLY()
     with uow:
-        ticket = _get_visible(uow, actor, ticket_id)
+        ticket = _get_visible(uow, actor, ticket_id)  # 404 before any 403: no probing
+        if data["internal"] and not domain.sees_internal(actor):
+            raise exc.NOTE_NOT_ALLOWED()
+        if data["kind"] in domain.REPORT_KINDS and actor["role"] not in domain.STAFF_ROLES:
+            raise exc.REPORT_KIND_STAFF_ONLY()
         if ticket.status in ("closed", "cancelled"):
             raise exc.TICKET_CLOSED(status=ticket.status)
         att = Attachment(ticket_id=ticket.id, uploaded_by=actor.get("id"),

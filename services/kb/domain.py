@@ -4,6 +4,8 @@ transitions an article may take, and what a search may see.
 Pure Python: no nameko, no sqlalchemy. Refusals are `Refused(key, **params)`, turned into
 AppErrors by the service layer.
 """
+from gongdan_common import visibility
+
 STATUSES = ("draft", "published", "archived")
 VISIBILITIES = ("public", "internal")
 LANGUAGES = ("zh", "en")
@@ -29,11 +31,28 @@ def is_customer(actor):
     return actor.get("role") not in STAFF_ROLES
 
 
+SOURCE_FACTS = {fact: "source_" + fact for fact in visibility.FACTS}
+
+
+def source_facts(article):
+    """The access facts of the ticket an article was written from ({} if none)."""
+    return {fact: article.get(column) for fact, column in SOURCE_FACTS.items()}
+
+
 def can_read(actor, article):
-    """Customers (and any role that is not staff) read public published articles only."""
-    if not is_customer(actor):
+    """Customers (and any role that is not staff) read public published articles only.
+    Staff read every published article and every article not written from a ticket; an
+    unpublished article written from a ticket (a draft, or one archived) carries that
+    ticket's details, so only its author and those who may see the ticket read it (the desk
+    and the system always may; a provider's staff when the ticket is theirs) — the one
+    rule of gongdan_common.visibility, over the ticket's facts stored with the article."""
+    if is_customer(actor):
+        return article["status"] == "published" and article["visibility"] == "public"
+    if article["status"] == "published" or not article.get("source_ticket_id"):
         return True
-    return article["status"] == "published" and article["visibility"] == "public"
+    if actor.get("id") and article.get("author_id") == actor["id"]:
+        return True
+    return visibility.may_see(actor, source_facts(article))
 
 
 def check_write_role(actor):

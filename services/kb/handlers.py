@@ -10,10 +10,11 @@ internal or unpublished article even from an index a fraction of a second behind
 import re
 import time
 
-from sqlalchemy import delete, func, select, text as sql_text, update
+from sqlalchemy import delete, func, or_, select, text as sql_text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from gongdan_common import visibility
 from gongdan_common.errors import FORBIDDEN, AppError
 from gongdan_common.events import utcnow
 from gongdan_common.fields import UTCDateTime
@@ -53,8 +54,38 @@ def _guard(check, *args):
 
 
 def _view(article):
-    return {"status": article.status, "visibility": article.visibility,
-            "author_id": article.author_id, "published_at": article.published_at}
+    out = {"status": article.status, "visibility": article.visibility,
+           "author_id": article.author_id, "published_at": article.published_at,
+           "source_ticket_id": article.source_ticket_id}
+    out.update({c: getattr(article, c) for c in domain.SOURCE_FACTS.values()})
+    return out
+
+
+def _source_visible(actor, article):
+    """May the actor be told which ticket the article was written from? Those who may see
+    that ticket (a customer reading a public article never learns another's ticket id),
+    and its author, who wrote it from the ticket."""
+    if actor.get("id") and getattr(article, "author_id", None) == actor["id"]:
+        return True
+    return visibility.may_see(actor, domain.source_facts(
+        {c: getattr(article, c, None) for c in domain.SOURCE_FACTS.values()}))
+
+
+def _summaries(actor, rows):
+    items = _summary.dump(rows, many=True)
+    for item, row in zip(items, rows):
+        if not _source_visible(actor, row):
+            item["source_ticket_id"] = None
+    return items
+
+
+def _readable(actor):
+    """domain.can_read as a query condition, for staff lists (customers are filtered to
+    public published articles by domain.search_scope)."""
+    return or_(Article.status == "published", Article.source_ticket_id.is_(None),
+               Article.author_id == (actor.get("id") or ""),
+               visibility.scope_clause(actor, {fact: getattr(Article, column) for fact, column
+                                               in domain.SOURCE_FACTS.items()}))
 
 
 def _article(uow, article_id, actor=None):
@@ -132,7 +163,9 @@ def create_article(actor, payload, uow, index, settings, source_ticket=None):
                           author_name=actor.get("name"), author_role=actor["role"],
                           created_at=now, updated_at=now, title="", keywords=[], body_md="",
                           product=None, product_line=None, category=None,
-                          source_ticket_id=source_ticket["id"] if source_ticket else None)
+                          source_ticket_id=source_ticket["id"] if source_ticket else None,
+                          **{column: (source_ticket or {}).get(fact)
+                             for fact, column in domain.SOURCE_FACTS.items()})
         _apply_content(article, data)
         uow.session.add(article)
         uow.flush()
@@ -140,7 +173,8 @@ def create_article(actor, payload, uow, index, settings, source_ticket=None):
         if source_ticket:
             uow.session.add(TicketLink(article_id=article.id, ticket_id=source_ticket["id"],
                                        ticket_number=source_ticket["number"],
-                                       relation="created_from", by_id=actor.get("id"), at=now))
+                                       relation="created_from", by_id=actor.get("id"), at=now,
+                                       **{f: source_ticket.get(f) for f in visibility.FACTS}))
             uow.session.execute(update(WritingSuggestion).where(
                 WritingSuggestion.ticket_id == source_ticket["id"]).values(
                 status="written", article_id=article.id, updated_at=now))
@@ -260,9 +294,13 @@ def _detail(uow, article, actor, version):
     files = uow.session.scalars(select(ArticleFile).where(ArticleFile.article_id == article.id)
                                 .order_by(ArticleFile.created_at)).all()
     out["files"] = schemas.FileSchema(many=True).dump(files)
+    links = uow.session.scalars(select(TicketLink).where(TicketLink.article_id == article.id)
+                                .order_by(TicketLink.at)).all()
+    # an article's tickets: only those the actor may see (never a customer's view)
     out["tickets"] = [] if domain.is_customer(actor) else schemas.LinkOutSchema(many=True).dump(
-        uow.session.scalars(select(TicketLink).where(TicketLink.article_id == article.id)
-                            .order_by(TicketLink.at)).all())
+        [link for link in links if visibility.may_see(actor, link)])
+    if not _source_visible(actor, article):
+        out["source_ticket_id"] = None
     mine = uow.session.scalar(select(Feedback.helpful).where(
         Feedback.article_id == article.id, Feedback.version == version,
         Feedback.user_id == actor.get("id"))) if actor.get("id") else None
@@ -317,16 +355,21 @@ def list_articles(actor, query, uow):
     filters = _guard(domain.search_scope, actor, filters) if domain.is_customer(actor) \
         else filters
     where = [getattr(Article, k) == v for k, v in filters.items()]
+    if not domain.is_customer(actor):
+        where.append(_readable(actor))
     for k in ("author_id", "source_ticket_id"):
         if q.get(k):
             where.append(getattr(Article, k) == q[k])
+    if q.get("source_ticket_id"):  # asking by ticket says nothing about a ticket not seen
+        where.append(visibility.scope_clause(actor, {
+            fact: getattr(Article, column) for fact, column in domain.SOURCE_FACTS.items()}))
     with uow:
         total = uow.session.scalar(select(func.count()).select_from(Article).where(*where))
         rows = uow.session.scalars(select(Article).where(*where)
                                    .order_by(Article.updated_at.desc(), Article.id)
                                    .offset((q["page"] - 1) * q["page_size"])
                                    .limit(q["page_size"])).all()
-        return {"items": _summary.dump(rows, many=True), "total": total, "page": q["page"],
+        return {"items": _summaries(actor, rows), "total": total, "page": q["page"],
                 "page_size": q["page_size"]}
 
 
@@ -351,7 +394,8 @@ _HIT_COLUMNS = (Article.id, Article.title, Article.status, Article.visibility, A
                 Article.product, Article.product_line, Article.category, Article.keywords,
                 Article.current_version, Article.author_id, Article.author_name,
                 Article.author_role, Article.source_ticket_id, Article.created_at,
-                Article.updated_at, Article.published_at, Article.body_md)
+                Article.updated_at, Article.published_at, Article.body_md) + tuple(
+                    getattr(Article, c) for c in domain.SOURCE_FACTS.values())
 
 
 _utc = UTCDateTime()
@@ -387,7 +431,10 @@ def _hits(uow, actor, page, terms, filters):
         if a is None or not domain.can_read(actor, _view(a)) or \
                 any(filters.get(k) not in (None, getattr(a, k)) for k in _FILTERS):
             continue
-        out.append(_hit(a, score, terms))
+        hit = _hit(a, score, terms)
+        if not _source_visible(actor, a):
+            hit["source_ticket_id"] = None
+        out.append(hit)
     return out
 
 
@@ -545,7 +592,8 @@ def link_ticket(actor, ticket, payload, uow, settings):
         if exists is None:
             uow.session.add(TicketLink(article_id=article.id, ticket_id=facts["id"],
                                        ticket_number=facts["number"], relation="linked",
-                                       by_id=actor.get("id"), at=settings["now"]()))
+                                       by_id=actor.get("id"), at=settings["now"](),
+                                       **{f: facts.get(f) for f in visibility.FACTS}))
             uow.commit()
     return ticket_articles(actor, facts["id"], uow)
 
@@ -564,7 +612,7 @@ def ticket_articles(actor, ticket_id, uow):
             row = uow.session.scalar(select(WritingSuggestion).where(
                 WritingSuggestion.ticket_id == ticket_id))
             suggestion = schemas.WritingSuggestionSchema().dump(row) if row else None
-        return {"ticket_id": ticket_id, "articles": _summary.dump(visible, many=True),
+        return {"ticket_id": ticket_id, "articles": _summaries(actor, visible),
                 "writing_suggestion": suggestion}
 
 
@@ -575,7 +623,10 @@ def list_writing_suggestions(actor, query, uow):
     q = load(schemas._Page(), {k: v for k, v in (query or {}).items() if k != "status"})
     status = (query or {}).get("status", "open")
     with uow:
-        where = [WritingSuggestion.status == status]
+        # only tickets the actor may see (gongdan_common.visibility): a provider's staff never
+        # learn of another provider's solved tickets
+        where = [WritingSuggestion.status == status, visibility.scope_clause(actor, {
+            fact: getattr(WritingSuggestion, fact) for fact in visibility.FACTS})]
         total = uow.session.scalar(select(func.count()).select_from(WritingSuggestion)
                                    .where(*where))
         rows = uow.session.scalars(select(WritingSuggestion).where(*where)
@@ -613,7 +664,9 @@ def on_ticket_solved(envelope, uow, index):
         row.ticket_number = ticket.get("number") or ""
         row.title = (ticket.get("title") or "")[:200]
         row.product, row.product_line = ticket.get("product"), ticket.get("product_line")
-        row.category, row.handler_id = ticket.get("category"), ticket.get("handler_id")
+        row.category = ticket.get("category")
+        for fact in visibility.FACTS:
+            setattr(row, fact, ticket.get(fact))
         if envelope.get("type") == "ticket_resolved":
             row.root_cause, row.solution = data.get("root_cause"), data.get("description")
         if row.status != "written":

@@ -45,6 +45,12 @@ class Article(Base):
     author_name: Mapped[str | None] = mapped_column(String(100))
     author_role: Mapped[str] = mapped_column(String(32))
     source_ticket_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    # the source ticket's access facts when the article was written from it: who may read
+    # the article before it is published (domain.can_read, gongdan_common.visibility)
+    source_submitter_id: Mapped[str | None] = mapped_column(String(36))
+    source_company_id: Mapped[str | None] = mapped_column(String(36))
+    source_provider_id: Mapped[str | None] = mapped_column(String(36))
+    source_handler_id: Mapped[str | None] = mapped_column(String(36))
     index_terms: Mapped[dict] = mapped_column(JSON)
     index_length: Mapped[float] = mapped_column(Float)
     created_at: Mapped[dt.datetime] = mapped_column(TZ)
@@ -104,6 +110,11 @@ class TicketLink(Base):
     ticket_number: Mapped[str | None] = mapped_column(String(32))
     relation: Mapped[str] = mapped_column(String(16))
     by_id: Mapped[str | None] = mapped_column(String(36))
+    # the ticket's access facts when linked: who is shown the link (gongdan_common.visibility)
+    submitter_id: Mapped[str | None] = mapped_column(String(36))
+    company_id: Mapped[str | None] = mapped_column(String(36))
+    provider_id: Mapped[str | None] = mapped_column(String(36))
+    handler_id: Mapped[str | None] = mapped_column(String(36))
     at: Mapped[dt.datetime] = mapped_column(TZ)
 
     __table_args__ = (UniqueConstraint("article_id", "ticket_id",
@@ -148,6 +159,10 @@ class WritingSuggestion(Base):
     root_cause: Mapped[str | None] = mapped_column(String(64))
     solution: Mapped[str | None] = mapped_column(Text)
     handler_id: Mapped[str | None] = mapped_column(String(36))
+    # the ticket's other access facts: who may see the suggestion (gongdan_common.visibility)
+    submitter_id: Mapped[str | None] = mapped_column(String(36))
+    company_id: Mapped[str | None] = mapped_column(String(36))
+    provider_id: Mapped[str | None] = mapped_column(String(36))
     status: Mapped[str] = mapped_column(String(16))  # open / covered / written
     matched_article_id: Mapped[str | None] = mapped_column(String(36))
     article_id: Mapped[str | None] = mapped_column(String(36))

@@ -184,6 +184,11 @@ class TicketFactsSchema(Schema):
     product = fields.String(allow_none=True)
     product_line = fields.String(allow_none=True)
     category = fields.String(allow_none=True)
+    # access facts: who may read a draft written from the ticket (gongdan_common.visibility)
+    submitter_id = fields.String(allow_none=True, load_default=None)
+    company_id = fields.String(allow_none=True, load_default=None)
+    provider_id = fields.String(allow_none=True, load_default=None)
+    handler_id = fields.String(allow_none=True, load_default=None)
     closing_reports = fields.List(fields.Nested(ClosingReportIn), load_default=list)
     root_causes = fields.Dict(load_default=dict, metadata={
         "description": "root-cause code -> {en, zh} names, for the prefilled body"})

@@ -10,6 +10,7 @@ from collections import defaultdict
 
 from sqlalchemy import delete, select
 
+from gongdan_common import visibility
 from gongdan_common.events import utcnow
 from gongdan_common.outbox import consume_once
 from gongdan_common.validation import load
@@ -364,13 +365,22 @@ _GROUP = {"priority": lambda t, c, tz: c.priority or t.priority,
           "day": lambda t, c, tz: _local(t, tz).date().isoformat()}
 
 
+def report_scope(actor):
+    """The tickets a report may count for this actor: those they may see
+    (gongdan_common.visibility) — a provider's staff never see another provider's rows,
+    ids or counts."""
+    return visibility.scope_clause(actor, {
+        "company_id": SlaTicket.company_id, "provider_id": SlaTicket.provider_id,
+        "handler_id": SlaTicket.handler_id})  # no submitter here: customers are refused
+
+
 def report(actor, query, uow, tz=dt.timezone.utc):
     """Compliance per group and target, and the mean business time to meet a target.
     Months, weeks and days are those of `tz` (the business time zone, config TIMEZONE)."""
     require_staff(actor)
     q = load(schemas.ReportQuerySchema(), query)
-    stmt = _period(select(SlaTicket, Clock).join(Clock, Clock.ticket_id == SlaTicket.ticket_id),
-                   q)
+    stmt = _period(select(SlaTicket, Clock).join(Clock, Clock.ticket_id == SlaTicket.ticket_id)
+                   .where(report_scope(actor)), q)
     if q.get("target"):
         stmt = stmt.where(Clock.target == q["target"])
     rows = defaultdict(lambda: {"clocks": 0, "met_in_time": 0, "breached": 0, "open": 0,

@@ -9,6 +9,8 @@ times as `InvalidTimes({field: [(key, params), ...]})`.
 import datetime as dt
 from dataclasses import dataclass, field
 
+from gongdan_common import visibility
+
 CLOCK_SKEW = dt.timedelta(minutes=5)       # a client's clock may run this far ahead
 MAX_DURATION = dt.timedelta(hours=24)      # one entry covers at most a day's work
 MAX_REPORT_SPAN = dt.timedelta(days=366)   # engineer_time periods
@@ -90,25 +92,12 @@ def _iso(value):
 # ---- who may see and do what ----------------------------------------------------------
 
 def can_view(actor, ticket):
-    """The same rule intake applies: who may see this ticket (and so its work log)."""
-    role = actor.get("role")
-    if role in ("agent", "admin", "system"):
-        return True
-    if role == "customer":
-        return ticket.get("submitter_id") is not None and ticket["submitter_id"] == actor.get("id")
-    if role == "customer_admin":
-        return ticket.get("company_id") is not None and \
-            ticket["company_id"] == actor.get("company_id")
-    if role == "provider_admin":
-        return ticket.get("provider_id") is not None and \
-            ticket["provider_id"] == actor.get("provider_id")
-    if role == "engineer":
-        return ticket.get("handler_id") is not None and ticket["handler_id"] == actor.get("id")
-    return False
+    """Who may see this ticket (and so its work log): gongdan_common.visibility's one rule."""
+    return visibility.may_see(actor, ticket)
 
 
 def check_writer_role(actor):
-    """Before asking intake anything: customers and provider admins never write."""
+    """Customers and provider admins never write work logs."""
     if actor.get("role") not in WRITER_ROLES:
         raise Refused("role_cannot_write", role=actor.get("role"))
 

@@ -125,14 +125,13 @@ def add_entry(actor, ticket_id, payload, uow, ticket_state, settings):
     """写日志: record work on a ticket in progress, as its handler or as the desk."""
     _actor(actor)
     data = load(schemas.EntryCreateSchema(), payload)
-    _guard(domain.check_writer_role, actor)
     key = data.get("request_key")
     if key:  # a retry of an add that succeeded gets the same entry, whatever happened since
         with uow:
             existing = _by_request_key(uow, actor, key)
             if existing is not None:
                 return _entry_out.dump(existing)
-    ticket = _ticket(ticket_state, ticket_id)
+    ticket = _visible_ticket(actor, ticket_id, ticket_state)  # 404 before any 403
     _guard(domain.check_add, actor, ticket)
     handler = _guard(domain.handler_for, actor, data.get("handler"))
     now = settings["now"]()
@@ -161,11 +160,15 @@ def add_entry(actor, ticket_id, payload, uow, ticket_state, settings):
 
 
 def _prepare_correction(actor, entry_id, uow, ticket_state, expected_version):
-    """Read the entry, ask intake about its ticket, check the actor may correct it now."""
-    _guard(domain.check_writer_role, actor)
+    """Read the entry, ask intake about its ticket, check the actor may correct it now. An
+    entry of a ticket the actor may not see is not found (404 before any 403)."""
     with uow:
         seen = _entry_view(_live_entry(uow, entry_id))
     ticket = _ticket(ticket_state, seen["ticket_id"])
+    # the author knows the entry (and may still correct it after the ticket moved on)
+    if not domain.can_view(actor, ticket) and \
+            not (actor.get("id") and seen["author_id"] == actor["id"]):
+        raise exc.ENTRY_NOT_FOUND()
     _guard(domain.check_correct, actor, seen, ticket)
     if expected_version is not None and expected_version != seen["version"]:
         raise exc.STALE_ENTRY()

@@ -243,10 +243,11 @@ def test_provider_admin_assigns_only_own_engineers_on_own_tickets(uow, registry,
     with refused(403, "engineer_of_other_provider") as err:
         assign(PA1, ref, "e3", uow, settings)
     assert "Wang Wu" in err.value.message("en")
-    with refused(403, "not_your_ticket"):
+    # p2 may not see p1's ticket: not found, as for a ticket that does not exist
+    with refused(404, "ticket_not_found"):
         assign(PA2, ref, "e3", uow, settings)
     assert assign(PA1, ref, "e2", uow, settings)["chosen_by"]["role"] == "provider_admin"
-    with refused(403, "not_your_ticket"):  # p2 may not take it over either
+    with refused(404, "ticket_not_found"):  # p2 may not take it over either
         reassign(PA2, ref, "e3", uow, settings)
 
 
@@ -254,9 +255,15 @@ def test_provider_admin_assigns_only_repair_and_inspection(uow, registry, settin
     ref = new_ticket(uow, settings, type="defect", provider_id="p1")
     with refused(403, "provider_type_forbidden"):
         assign(PA1, ref, "e1", uow, settings)
-    for actor in (CUSTOMER, engineer_actor("e1")):
-        with refused(403, "forbidden"):
+    # the ticket's customer sees it but may not dispatch; others do not see it: 404, and
+    # p2 is not told the ticket's type (the old oracle)
+    with refused(403, "forbidden"):
+        assign(CUSTOMER, ref, "e1", uow, settings)
+    for actor in (engineer_actor("e1"), PA2, dict(CUSTOMER, id="u-other")):
+        with refused(404, "ticket_not_found"):
             assign(actor, ref, "e1", uow, settings)
+    with refused(404, "ticket_not_found"):
+        assign(PA2, {"id": "t-unknown"}, "e1", uow, settings)
 
 
 def test_status_gates(uow, registry, settings):
@@ -513,7 +520,7 @@ def test_repair_is_offered_on_creation_and_declines_pass_it_on(uow, registry, of
     # the contract: sla (RAISE on unknown fields) accepts what dispatch asks for
     assert TimerRequestSchema().load(timer["data"])["kind"] == "offer_timeout"
     assert TimerCancelSchema().load({"key": timer["data"]["key"]})
-    with refused(403):  # only the offered provider answers
+    with refused(404, "offer_not_found"):  # only the offered provider sees and answers it
         assignment.decline_offer(provider_admin("p3"), offered["data"]["offer_id"], {}, uow,
                                  offering)
     out = assignment.decline_offer(PA1, offered["data"]["offer_id"],
@@ -577,7 +584,7 @@ def test_accept_now_assign_later_or_assign_straight_away(uow, registry, offering
     offer_id = outbox(uow, "ticket_offered")[0]["data"]["offer_id"]  # to p3 (by name)
     assignment.accept_offer(provider_admin("p3"), offer_id, {}, uow, offering)
     assert outbox(uow, "offer_accepted")[0]["data"]["engineer_id"] is None
-    with refused(403, "not_your_ticket"):
+    with refused(404, "ticket_not_found"):  # with p3: p1 does not see it
         assign(PA1, ref, "e1", uow, offering)
     out = assign(provider_admin("p3"), ref, "e4", uow, offering)
     assert (out["method"], out["offer_id"]) == ("offer", offer_id)
@@ -594,7 +601,7 @@ def test_accept_now_assign_later_or_assign_straight_away(uow, registry, offering
 def test_the_desk_offers_by_hand_and_overrides_an_open_offer(uow, registry, settings):
     ref = new_ticket(uow, settings, type="repair")  # auto_offer off: nothing happens
     assert outbox(uow, "ticket_offered") == []
-    with refused(403):
+    with refused(404, "ticket_not_found"):  # not p1's ticket: p1 does not see it
         assignment.offer(PA1, ref["id"], {}, uow, settings)
     made = assignment.offer(AGENT, ref["id"], {"provider_id": "p2"}, uow, settings)
     assert made["offered_by"]["role"] == "agent"
@@ -636,14 +643,24 @@ def test_offers_visible_to_the_desk_and_the_offered_provider(uow, registry, offe
 def test_history_visibility(uow, registry, settings):
     ref = new_ticket(uow, settings)
     assign(AGENT, ref, "e1", uow, settings)
-    reassign(AGENT, ref, "e3", uow, settings)
     assert [i["engineer_id"] for i in assignment.assignment_history(PA1, ref["id"], uow)[
         "items"]] == ["e1"]
+    reassign(AGENT, ref, "e3", uow, settings)
     own = assignment.assignment_history(engineer_actor("e3"), ref["id"], uow)
     assert [i["engineer_id"] for i in own["items"]] == ["e3"]
-    for actor in (CUSTOMER, engineer_actor("e2"), provider_admin("p3")):
-        with refused(403):
+    p2 = assignment.assignment_history(PA2, ref["id"], uow)  # e3's provider: its part only
+    assert [i["engineer_id"] for i in p2["items"]] == ["e3"]
+    # the ticket left p1 and e1: like the ticket itself, its history is no longer theirs
+    for actor in (PA1, engineer_actor("e1")):
+        with refused(404, "ticket_not_found"):
             assignment.assignment_history(actor, ref["id"], uow)
+    with refused(403):  # the ticket's customer sees the ticket, not dispatch's records
+        assignment.assignment_history(CUSTOMER, ref["id"], uow)
+    for actor in (engineer_actor("e2"), provider_admin("p3"), dict(CUSTOMER, id="u-other")):
+        with refused(404, "ticket_not_found"):
+            assignment.assignment_history(actor, ref["id"], uow)
+    with refused(404, "ticket_not_found"):
+        assignment.assignment_history(AGENT, "t-unknown", uow)
 
 
 # ==== certification warnings =========================================================================

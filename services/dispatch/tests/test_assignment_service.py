@@ -156,9 +156,9 @@ def test_offer_declined_goes_to_the_next_provider(start_dispatch, call, publish,
     due = dt.datetime.fromisoformat(timer["data"]["due_at"].replace("Z", "+00:00"))
     assert dt.timedelta(minutes=89) < due - utcnow() <= dt.timedelta(minutes=90)
 
-    with pytest.raises(AppError) as err:  # only the offered provider answers
+    with pytest.raises(AppError) as err:  # only the offered provider sees and answers it
         call.decline_offer(PA3, first["data"]["offer_id"], {})
-    assert status(err) == 403
+    assert (status(err), err.value.code) == (404, "offer_not_found")
     call.decline_offer(PA1, first["data"]["offer_id"], {"reason": "人手不足"})
     declined = inbox.wait_for("offer_declined", ticket_id=ref["id"])
     assert declined["data"]["reason"] == "人手不足"
@@ -248,7 +248,7 @@ def test_bad_paths_are_app_errors(start_dispatch, call, publish):
     code = refused(call.assign, PA1, repair["id"], {"engineer_id": "e3"})
     assert code[:2] == (403, "engineer_of_other_provider")
     code = refused(call.assign, PA2, repair["id"], {"engineer_id": "e3"})
-    assert code[:2] == (403, "not_your_ticket")
+    assert code[:2] == (404, "ticket_not_found")  # not p2's: p2 does not see it
     call.assign(PA1, repair["id"], {"engineer_id": "e1"})
     code = refused(call.reassign, PA1, repair["id"], {"engineer_id": "e2"})
     assert code[:2] == (400, "validation_failed")
@@ -256,7 +256,10 @@ def test_bad_paths_are_app_errors(start_dispatch, call, publish):
         ["请填写变更指派的原因。"]
     code = refused(call.assign, {"id": "c", "role": "customer"}, repair["id"],
                    {"engineer_id": "e1"})
-    assert code[0] == 403
+    assert code[:2] == (404, "ticket_not_found")  # someone else's ticket: not seen
+    code = refused(call.assign, {"id": "u-cust", "role": "customer"}, repair["id"],
+                   {"engineer_id": "e1"})
+    assert code[0] == 403  # the ticket's own customer sees it, and may not dispatch
     code = refused(call.create_rule, AGENT, {"name": "x", "provider_id": "p1"})
     assert code[0] == 403
 

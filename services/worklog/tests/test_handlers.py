@@ -111,16 +111,22 @@ def test_only_tickets_in_progress_accept_work(database, intake, settings, status
 
 def test_someone_elses_ticket_is_refused(database, intake, settings):
     intake.set(handler_id=OTHER_ENGINEER["id"])
+    # an engineer who is not the handler does not see the ticket: not found, as for a
+    # ticket that does not exist (no existence oracle)
     err = refused(add, database, intake, settings)
-    assert (err.status, err.code) == (403, "not_handler")
-    assert "当前处理人" in err.message("zh")
+    assert (err.status, err.code) == (404, "ticket_not_found")
+    # the desk's refusals name the rule (it sees every ticket)
+    intake.set(status="assigned")
+    assert refused(add, database, intake, settings, AGENT).status == 409
 
 
 @pytest.mark.parametrize("actor", [CUSTOMER, CUSTOMER_ADMIN, PROVIDER_ADMIN])
 def test_customers_and_provider_admins_cannot_write(database, intake, settings, t1, actor):
-    err = refused(add, database, intake, settings, actor)
+    err = refused(add, database, intake, settings, actor)  # they see the ticket: 403
     assert err.status == 403 and actor["role"] in err.message("zh")
-    assert intake.calls == []  # refused before asking intake
+    intake.set(submitter_id="u-else", company_id="c-else", provider_id="prov-else")
+    err = refused(add, database, intake, settings, actor)  # they do not: 404
+    assert (err.status, err.code) == (404, "ticket_not_found")
 
 
 def test_unknown_ticket_is_404(database, intake, settings):
@@ -224,6 +230,9 @@ def test_only_the_author_or_the_desk_corrects(database, intake, settings, t1):
     err = refused(update, database, intake, settings, OTHER_ENGINEER, e["id"], {"title": "x"})
     assert (err.status, err.code) == (403, "not_author")
     assert refused(delete, database, intake, settings, CUSTOMER, e["id"]).status == 403
+    # someone who may not see the ticket is not told the entry exists
+    err = refused(delete, database, intake, settings, OTHER_CUSTOMER, e["id"])
+    assert (err.status, err.code) == (404, "worklog_entry_not_found")
     assert update(database, intake, settings, AGENT, e["id"], {"on_site": False})["on_site"] \
         is False
     # the author still may, though no longer the handler

@@ -162,7 +162,7 @@ def test_refusals_over_rpc(worklog):
 
     set_ticket(handler_id=OTHER_ENGINEER["id"])  # someone else's ticket
     err = refusal(worklog.add_entry, ENGINEER, "t-1", good)
-    assert (err.status, err.code) == (403, "not_handler")
+    assert (err.status, err.code) == (404, "ticket_not_found")  # not theirs: not seen
 
     set_ticket()
     err = refusal(worklog.add_entry, CUSTOMER, "t-1", good)  # customers read, never write
