@@ -21,6 +21,7 @@ from werkzeug.wrappers import Response
 
 from gongdan_common.errors import AppError
 from gongdan_common.i18n import pick_language
+from gongdan_common.validation import TOO_DEEP, check_value, refuse, too_deep
 
 from . import exceptions as exc
 
@@ -77,6 +78,7 @@ class ApiHandler(HttpRequestHandler):
                        else exc.BODY_TOO_LARGE(limit=human_size(limit)))
             args, kwargs = self.get_entrypoint_parameters(request)
             self.check_signature(args, kwargs)
+            check_url(request, kwargs)
             event = Event()
             self.container.spawn_worker(self, args, kwargs, context_data={"language": lang},
                                         handle_result=partial(self.handle_result, event))
@@ -141,13 +143,29 @@ def json_body(request, required=True):
         return {}
     if request.mimetype not in ("application/json", ""):
         raise exc.UNSUPPORTED_MEDIA()
+    if too_deep(raw):  # before parsing: the parser recurses once per level
+        refuse({"_schema": [TOO_DEEP]})
     try:
         body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as err:
+    except (ValueError, UnicodeDecodeError, RecursionError) as err:
         raise exc.BAD_JSON(problem=str(err)[:120]) from None
     if not isinstance(body, dict):
         raise exc.NOT_JSON_OBJECT()
+    errors = check_value(body)  # the input rule, whatever schema (if any) loads it next
+    if errors:
+        refuse(errors)
     return body
+
+
+def check_url(request, path_values):
+    """The input rule for the query string and path parameters of every route, before any
+    handler sees them (werkzeug decodes %00 to NUL; PostgreSQL refuses it)."""
+    values = {key: value for key, value in path_values.items() if isinstance(value, str)}
+    for key, items in request.args.lists():
+        values[key] = items if len(items) > 1 else items[0]
+    errors = check_value(values)
+    if errors:
+        refuse(errors)
 
 
 def query_dict(request, list_fields=()):

@@ -33,6 +33,9 @@ _PATTERNS = [
     (r"Must be greater than or equal to (\S+)\.", r"必须大于或等于 \1。"),
     (r"Must be less than or equal to (\S+)\.", r"必须小于或等于 \1。"),
     (r"String does not match expected pattern\.", "格式不正确。"),
+    (r"Special numeric values \(nan or infinity\) are not permitted\.",
+     "不允许特殊数值（NaN 或无穷大）。"),
+    (r"Number too large\.", "数字过大。"),
 ]
 _COMPILED = [(re.compile("^" + p + "$"), r) for p, r in _PATTERNS]
 

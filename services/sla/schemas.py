@@ -1,8 +1,8 @@
 """marshmallow schemas at sla's boundary."""
-from marshmallow import (EXCLUDE, RAISE, Schema, ValidationError, fields, validate,
-                         validates_schema)
+from marshmallow import EXCLUDE, RAISE, ValidationError, fields, validate, validates_schema
 
 from gongdan_common.fields import UTCDateTime
+from gongdan_common.validation import Schema
 
 from . import domain
 from .calendar import WEEKDAYS
