@@ -26,7 +26,7 @@ MAX_DEPTH = 32
 MAX_PAGE = 10 ** 6
 INT32 = (-2 ** 31, 2 ** 31 - 1)
 INT64 = (-2 ** 63, 2 ** 63 - 1)
-MAX_FLOAT = 1e15
+MAX_FLOAT = 10 ** 15
 
 NUL = bi("Must not contain the NUL character (U+0000).", "不能包含空字符（U+0000）。")
 SURROGATE = bi("Must not contain unpaired surrogates (U+D800 to U+DFFF): not valid Unicode text.",
@@ -147,14 +147,16 @@ def bound_field(name, field):
     if getattr(field, "_boundary_bound", False):
         return
     field._boundary_bound = True
+    # a new list, never append: marshmallow copies fields shallowly per schema instance, so
+    # the declared field's list would grow by one validator with every instance
     if isinstance(field, fields.Integer):
         lo, hi = INT64 if field.metadata.get("int64") else INT32
         if name == "page":  # page numbers: OFFSET arithmetic must stay small
             hi = MAX_PAGE
-        field.validators.append(validate.Range(min=lo, max=hi))
+        field.validators = [*field.validators, validate.Range(min=lo, max=hi)]
     elif isinstance(field, fields.Float):
-        field.validators.append(_Finite())
-        field.validators.append(validate.Range(min=-MAX_FLOAT, max=MAX_FLOAT))
+        field.validators = [*field.validators, _Finite(),
+                            validate.Range(min=-MAX_FLOAT, max=MAX_FLOAT)]
     inner = []
     if isinstance(field, fields.List):
         inner.append(field.inner)

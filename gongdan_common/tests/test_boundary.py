@@ -233,3 +233,14 @@ def test_messages_are_bilingual():
                "Must be greater than or equal to -2147483648 and less than or equal to "
                "2147483647.", "Special numeric values (nan or infinity) are not permitted."):
         assert translate(en) != en
+
+
+def test_binding_does_not_grow_the_declared_fields():
+    # marshmallow copies fields shallowly per instance: appending to the shared validators
+    # list would add one more Range (and one more message) per schema instance
+    for _ in range(3):
+        Sample()
+    assert Sample._declared_fields["count"].validators == []
+    assert len([x for x in Sample().fields["count"].validators
+                if isinstance(x, validate.Range)]) == 1
+    assert len(refused({"count": 2 ** 40}).details["fields"]["count"]) == 1
