@@ -140,7 +140,8 @@ def names_each(error, props, label):
     """A validation refusal names every field it was given something bad in."""
     if error["code"] != "validation_failed":
         return
-    missing = set(props) - set(error["details"]["fields"])
+    # request_key: the gateway sets it from the Idempotency-Key header, whatever the body says
+    missing = set(props) - set(error["details"]["fields"]) - {"request_key"}
     assert not missing, f"{label}: no message for {sorted(missing)}: {error}"
 
 
@@ -253,23 +254,26 @@ def test_deep_json_is_a_400_on_every_body(system, admin, spec, world, unchanged)
     assert r.status_code == 400, r.text
 
 
-NUMBERS = {"integer": [HUGE, -HUGE, 4.9e23], "number": [4.9e23, 1e300, 1e400]}
-
-
 def test_huge_numbers_in_bodies_are_4xx(system, admin, spec, world, unchanged):
     walked = 0
     for path, method, op in operations(spec, WRITE):
         schema = body_schema(spec, op)
         props = {name: kind(spec, p) for name, p in (schema or {}).get("properties", {}).items()
-                 if kind(spec, p) in NUMBERS}
-        for i in range(3):
-            if not props:
-                break
-            body = {name: NUMBERS[t][i] for name, t in props.items()}
+                 if kind(spec, p) in ("integer", "number")}
+        ints = [n for n, t in props.items() if t == "integer"]
+        floats = [n for n, t in props.items() if t == "number"]
+        # 4.9e23 into an integer field is the reported policy rank; 1e400 parses as infinity
+        # and is refused by the gateway before any schema, so it goes alone
+        tries = [dict({n: HUGE for n in ints}, **{n: 4.9e23 for n in floats}),
+                 dict({n: -HUGE for n in ints}, **{n: 1e300 for n in floats}),
+                 {n: 4.9e23 for n in ints}, {n: "1e400" for n in floats}]
+        for body in tries:
+            if not body:
+                continue
             label = f"number {method.upper()} {path} {body}"
-            raw = json.dumps(body).replace("Infinity", "1e400").encode()
+            raw = json.dumps(body).replace('"1e400"', "1e400").encode()
             names_each(refused(send(system, admin, method, url(path, world), raw), label),
-                       props, label)
+                       body, label)
             walked += 1
     assert walked >= 9
 
