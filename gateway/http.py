@@ -7,6 +7,7 @@
 - CORS headers for the configured web and mobile origins;
 - the documentation metadata the OpenAPI document is generated from (`ROUTES`).
 """
+import datetime as dt
 import json
 import logging
 import os
@@ -46,8 +47,21 @@ def request_language(request):
         pick_language(request.headers.get("Accept-Language"))
 
 
+def _json_default(value):
+    """A datetime a service returned undumped (kombu's JSON carries datetimes across RPC as
+    tagged objects) is written as the API writes them, not turned into a 500."""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.timezone.utc)
+        return value.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
 def json_response(status, body, headers=None):
-    payload = "" if body is None else json.dumps(body, ensure_ascii=False)
+    payload = "" if body is None else json.dumps(body, ensure_ascii=False,
+                                                 default=_json_default)
     return Response(payload, status=status, headers=headers,
                     mimetype="application/json" if body is not None else None)
 

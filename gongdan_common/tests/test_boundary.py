@@ -244,3 +244,11 @@ def test_binding_does_not_grow_the_declared_fields():
     assert len([x for x in Sample().fields["count"].validators
                 if isinstance(x, validate.Range)]) == 1
     assert len(refused({"count": 2 ** 40}).details["fields"]["count"]) == 1
+
+
+def test_gateway_writes_an_undumped_datetime_instead_of_failing():
+    import datetime as dt
+
+    from gateway.http import json_response
+    out = json_response(200, {"at": dt.datetime(2026, 1, 1, 5, 0), "on": dt.date(2026, 1, 2)})
+    assert json.loads(out.get_data()) == {"at": "2026-01-01T05:00:00Z", "on": "2026-01-02"}
