@@ -8,9 +8,10 @@ import re
 import swagger_ui_bundle
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from marshmallow import Schema, fields
+from marshmallow import fields
 from werkzeug.wrappers import Response
 
+from gongdan_common.validation import Schema
 from services.dispatch import schemas as dispatch
 from services.intake import schemas as intake
 from services.worklog import schemas as worklog

@@ -66,6 +66,9 @@ FILE_TYPE_REFUSED = ErrorSpec(
 FILE_MISSING = ErrorSpec("file_missing", 400,
                          "Send the file as multipart field 'file' or as the raw body with "
                          "?filename=.", "请以 multipart 字段 file 上传文件，或以请求体上传并提供 ?filename=。")
+BAD_MULTIPART = ErrorSpec("malformed_multipart", 400,
+                          "The multipart/form-data body could not be read: {problem}.",
+                          "无法解析 multipart/form-data 请求内容：{problem}。")
 EMPTY_FILE = ErrorSpec("file_empty", 400, "The file is empty.", "文件为空。")
 STORAGE_UNAVAILABLE = ErrorSpec(
     "storage_unavailable", 503,

@@ -7,6 +7,7 @@
 - CORS headers for the configured web and mobile origins;
 - the documentation metadata the OpenAPI document is generated from (`ROUTES`).
 """
+import datetime as dt
 import json
 import logging
 import os
@@ -23,6 +24,7 @@ from werkzeug.wrappers import Response
 from gongdan_common import logs, metrics, tracing
 from gongdan_common.errors import AppError, unavailable_error
 from gongdan_common.i18n import pick_language
+from gongdan_common.validation import TOO_DEEP, check_value, refuse, too_deep
 
 from . import exceptions as exc
 
@@ -51,8 +53,21 @@ def request_language(request):
         pick_language(request.headers.get("Accept-Language"))
 
 
+def _json_default(value):
+    """A datetime a service returned undumped (kombu's JSON carries datetimes across RPC as
+    tagged objects) is written as the API writes them, not turned into a 500."""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.timezone.utc)
+        return value.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
 def json_response(status, body, headers=None):
-    payload = "" if body is None else json.dumps(body, ensure_ascii=False)
+    payload = "" if body is None else json.dumps(body, ensure_ascii=False,
+                                                 default=_json_default)
     return Response(payload, status=status, headers=headers,
                     mimetype="application/json" if body is not None else None)
 
@@ -100,6 +115,7 @@ class ApiHandler(HttpRequestHandler):
                        else exc.BODY_TOO_LARGE(limit=human_size(limit)))
             args, kwargs = self.get_entrypoint_parameters(request)
             self.check_signature(args, kwargs)
+            check_url(request, kwargs)
             event = Event()
             self.container.spawn_worker(self, args, kwargs, context_data=context,
                                         handle_result=partial(self._done, event, extra))
@@ -216,13 +232,29 @@ def json_body(request, required=True):
         return {}
     if request.mimetype not in ("application/json", ""):
         raise exc.UNSUPPORTED_MEDIA()
+    if too_deep(raw):  # before parsing: the parser recurses once per level
+        refuse({"_schema": [TOO_DEEP]})
     try:
         body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as err:
+    except (ValueError, UnicodeDecodeError, RecursionError) as err:
         raise exc.BAD_JSON(problem=str(err)[:120]) from None
     if not isinstance(body, dict):
         raise exc.NOT_JSON_OBJECT()
+    errors = check_value(body)  # the input rule, whatever schema (if any) loads it next
+    if errors:
+        refuse(errors)
     return body
+
+
+def check_url(request, path_values):
+    """The input rule for the query string and path parameters of every route, before any
+    handler sees them (werkzeug decodes %00 to NUL; PostgreSQL refuses it)."""
+    values = {key: value for key, value in path_values.items() if isinstance(value, str)}
+    for key, items in request.args.lists():
+        values[key] = items if len(items) > 1 else items[0]
+    errors = check_value(values)
+    if errors:
+        refuse(errors)
 
 
 def query_dict(request, list_fields=()):

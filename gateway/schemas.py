@@ -1,8 +1,9 @@
 """marshmallow schemas of the gateway's own resources (accounts, companies, tokens)."""
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import RAISE, ValidationError, fields, validate, validates_schema
 
 from gongdan_common.fields import Text, UTCDateTime
 from gongdan_common.i18n import bi
+from gongdan_common.validation import Schema
 
 from . import domain
 

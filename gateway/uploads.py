@@ -20,8 +20,12 @@ def open_upload(request, max_bytes):
         # max_form_memory_size=None: Werkzeug 2.3 checks that limit against the multipart
         # parser's raw read buffer (file bytes included), so a small value refused ordinary
         # files at random; the whole body is already capped by max_content_length
-        _, form, files = parse_form_data(request.environ, max_content_length=max_bytes + 65536,
-                                         max_form_memory_size=None, silent=False)
+        try:
+            _, form, files = parse_form_data(request.environ,
+                                             max_content_length=max_bytes + 65536,
+                                             max_form_memory_size=None, silent=False)
+        except ValueError as err:  # a truncated or garbled body is the client's error
+            raise exc.BAD_MULTIPART(problem=str(err)[:120]) from None
         f = files.get("file")
         if f is None:
             raise exc.FILE_MISSING()

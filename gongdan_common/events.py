@@ -11,7 +11,9 @@ so `@event_handler("intake", "ticket_created")` and any outside queue can bind t
 import datetime as dt
 import uuid
 
-from marshmallow import EXCLUDE, Schema, fields
+from marshmallow import EXCLUDE, fields
+
+from .validation import Schema
 
 from .logs import envelope_fields
 

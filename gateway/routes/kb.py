@@ -1,9 +1,10 @@
 """HTTP routes in front of the kb service: articles (CRUD, versions, publish, archive,
 feedback, files), search, suggestions for ticket drafts with their outcome, the deflection
 report, and the knowledge-base side of a ticket (linked articles, write from ticket)."""
-from marshmallow import Schema, fields
+from marshmallow import fields
 from werkzeug.wrappers import Response
 
+from gongdan_common.validation import Schema
 from services.kb import schemas as kb
 
 from .. import uploads

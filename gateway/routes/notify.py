@@ -18,13 +18,14 @@ import json
 import weakref
 
 from eventlet.queue import Empty, LightQueue
-from marshmallow import Schema, fields
+from marshmallow import fields
 from nameko.events import BROADCAST
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from gongdan_common.batching import batch_event_handler
 from gongdan_common.entrypoints import rpc
+from gongdan_common.validation import Schema
 from services.notify import schemas as notify
 
 from ..apidoc import doc

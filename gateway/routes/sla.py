@@ -2,7 +2,9 @@
 management of business calendars and SLA policies (with a dry run over past tickets), and
 compliance reports. sla checks admin rights itself; reads of its configuration are for
 staff, checked here."""
-from marshmallow import Schema, fields
+from marshmallow import fields
+
+from gongdan_common.validation import Schema
 
 from services.sla import schemas as sla
 

@@ -4,10 +4,11 @@ Payload schemas are the contract (`docs/events.md` is generated from them). Ever
 event also carries `ticket_id` and `ticket_number` in the envelope; `actor` is the person
 who acted, or `{"role": "system", "name": "dispatch"}` for automatic decisions.
 """
-from marshmallow import Schema, fields
+from marshmallow import fields
 
 from gongdan_common.events import EventSpec
 from gongdan_common.fields import UTCDateTime
+from gongdan_common.validation import Schema
 
 SOURCE = "dispatch"
 

@@ -1,11 +1,12 @@
 """marshmallow schemas for dispatch's RPC boundary (in and out)."""
 import datetime as dt
 
-from marshmallow import (EXCLUDE, RAISE, Schema, ValidationError, fields, post_load,
-                         validate, validates_schema)
+from marshmallow import (EXCLUDE, RAISE, ValidationError, fields, post_load, validate,
+                         validates_schema)
 
 from gongdan_common.fields import Text, UTCDateTime
 from gongdan_common.i18n import bi
+from gongdan_common.validation import Schema
 
 from . import domain
 

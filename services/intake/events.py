@@ -3,10 +3,11 @@
 Payload schemas are the contract; `docs/events.md` is generated from these declarations
 (`python -m scripts.gen_event_docs`) and a test keeps the two in step.
 """
-from marshmallow import Schema, fields
+from marshmallow import fields
 
 from gongdan_common.events import EventSpec
 from gongdan_common.fields import UTCDateTime
+from gongdan_common.validation import Schema
 
 SOURCE = "intake"
 

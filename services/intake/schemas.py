@@ -1,8 +1,9 @@
 """marshmallow schemas for intake's RPC boundary (in and out)."""
-from marshmallow import EXCLUDE, RAISE, Schema, fields, validate, validates_schema, ValidationError
+from marshmallow import EXCLUDE, RAISE, fields, validate, validates_schema, ValidationError
 
 from gongdan_common.fields import Text, UTCDateTime
 from gongdan_common.i18n import bi
+from gongdan_common.validation import Schema
 
 from . import domain
 

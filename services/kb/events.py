@@ -2,10 +2,11 @@
 
 Payload schemas are the contract; `docs/events.md` is generated from `ALL`.
 """
-from marshmallow import Schema, fields
+from marshmallow import fields
 
 from gongdan_common.events import EventSpec
 from gongdan_common.fields import UTCDateTime
+from gongdan_common.validation import Schema
 
 SOURCE = "kb"
 

@@ -1,10 +1,10 @@
 """marshmallow schemas for kb's RPC boundary (in and out), and for the ticket facts the
 gateway hands over from intake when an article is written from a ticket."""
-from marshmallow import (EXCLUDE, RAISE, Schema, ValidationError, fields, validate,
-                         validates_schema)
+from marshmallow import EXCLUDE, RAISE, ValidationError, fields, validate, validates_schema
 
 from gongdan_common.fields import Text, UTCDateTime
 from gongdan_common.i18n import bi
+from gongdan_common.validation import Schema
 
 from . import domain
 

@@ -1,8 +1,9 @@
 """Events notify publishes on exchange `notify.events` (routing key = type)."""
-from marshmallow import Schema, fields
+from marshmallow import fields
 
 from gongdan_common.events import EventSpec
 from gongdan_common.fields import UTCDateTime
+from gongdan_common.validation import Schema
 
 SOURCE = "notify"
 

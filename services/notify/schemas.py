@@ -1,11 +1,12 @@
 """marshmallow schemas at notify's boundaries (RPC input and output)."""
 import re
 
-from marshmallow import (EXCLUDE, RAISE, Schema, ValidationError, fields, validate,
-                         validates, validates_schema)
+from marshmallow import (EXCLUDE, RAISE, ValidationError, fields, validate, validates,
+                         validates_schema)
 
 from gongdan_common.fields import Text, UTCDateTime
 from gongdan_common.i18n import bi
+from gongdan_common.validation import Schema
 
 from . import digest, domain, templates
 

@@ -424,7 +424,7 @@ def dry_run(actor, payload, uow, now=None):
             base = next((p for p in current if p["id"] == q["policy_id"]), None)
             if base is None:
                 raise exc.POLICY_NOT_FOUND()
-            changes = load(schemas.PolicyInSchema(partial=True), q["changes"])
+            changes = load(schemas.PolicyInSchema.for_patch(), q["changes"])
             candidate = dict(base, **pol.policy_row_values(changes))
         else:
             candidate = dict(pol.policy_row_values(load(schemas.PolicyInSchema(),
@@ -477,5 +477,8 @@ def rebuild(ticket_id, uow, now=None):
         uow.commit()
     if views is None:
         raise exc.NO_CLOCKS()
-    return [_clock_out(v) for v in views.values() if v["state"] != "none"]
+    # dumped like ticket_sla's clocks: raw datetimes would cross RPC as kombu's tagged
+    # objects and stop the gateway's JSON encoder (the rebuild answered 500)
+    return schemas.ClockSchema(many=True).dump(
+        [_clock_out(v) for v in views.values() if v["state"] != "none"])
 

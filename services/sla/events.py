@@ -6,10 +6,11 @@ of a ticket's clocks) use the same timers but are handled inside sla, which then
 sla_warning / sla_breached, and sla_clock_updated whenever a ticket's nearest due time
 changes (intake keeps it for filtering and sorting lists).
 """
-from marshmallow import Schema, fields
+from marshmallow import fields
 
 from gongdan_common.events import EventSpec
 from gongdan_common.fields import UTCDateTime
+from gongdan_common.validation import Schema
 
 SOURCE = "sla"
 

@@ -111,7 +111,7 @@ def put_calendar(actor, calendar_id, payload, uow, reevaluate, now=None):
     """Create (calendar_id None) or change a calendar; re-evaluates its open clocks."""
     require_admin(actor)
     schema = schemas.CalendarInSchema() if calendar_id is None else \
-        schemas.CalendarPatchSchema(partial=True)
+        schemas.CalendarPatchSchema.for_patch()
     data = load(schema, payload)
     now = now or utcnow()
     with uow:
@@ -203,7 +203,7 @@ def policy_row_values(data):
 def put_policy(actor, policy_id, payload, uow, reevaluate, now=None):
     require_admin(actor)
     schema = schemas.PolicyInSchema() if policy_id is None else \
-        schemas.PolicyInSchema(partial=True)
+        schemas.PolicyInSchema.for_patch()
     data = load(schema, payload)
     now = now or utcnow()
     with uow:

@@ -1,8 +1,9 @@
 """marshmallow schemas at sla's boundary."""
-from marshmallow import (EXCLUDE, RAISE, Schema, ValidationError, fields, validate,
-                         validates_schema)
+from marshmallow import EXCLUDE, RAISE, ValidationError, fields, validate, validates_schema
 
 from gongdan_common.fields import UTCDateTime
+from gongdan_common.i18n import bi
+from gongdan_common.validation import Schema
 
 from . import domain
 from .calendar import WEEKDAYS
@@ -46,7 +47,7 @@ class TimerSchema(Schema):
 
 # ---- calendars, policies, preview -------------------------------------------------------
 
-HHMM = validate.Regexp(r"^\d{2}:\d{2}$", error="Use HH:MM.")
+HHMM = validate.Regexp(r"^\d{2}:\d{2}$", error=bi("Use HH:MM.", "请使用 HH:MM 格式。"))
 
 
 class ClosureSchema(Schema):
@@ -120,11 +121,12 @@ class EscalationSchema(Schema):
     @validates_schema
     def _team_for_handoff(self, data, **kw):
         if data.get("action") == "handoff" and not data.get("team"):
-            raise ValidationError("A handoff names the team.", "team")
+            raise ValidationError(bi("A handoff names the team.", "移交须指明团队。"), "team")
 
 
 MINUTES = validate.Range(min=0, min_inclusive=False, max=366 * 24 * 60,
-                         error="Must be more than 0 and at most a year.")
+                         error=bi("Must be more than 0 and at most a year.",
+                                  "必须大于 0 且不超过一年。"))
 
 
 class PolicyInSchema(Schema):
@@ -185,11 +187,13 @@ class PreviewSchema(Schema):
     @validates_schema
     def _one_of_each(self, data, **kw):
         if bool(data.get("calendar_id")) == bool(data.get("calendar")):
-            raise ValidationError("Give calendar_id or an inline calendar (one of them).",
-                                  "calendar")
+            raise ValidationError(bi("Give calendar_id or an inline calendar (one of them).",
+                                     "请给出 calendar_id 或内联日历（二选一）。"), "calendar")
         if ("minutes" in data) == ("end" in data):
-            raise ValidationError("Give minutes (for a due time) or end (for business time "
-                                  "between), one of them.", "minutes")
+            raise ValidationError(bi("Give minutes (for a due time) or end (for business time "
+                                     "between), one of them.",
+                                     "请给出 minutes（求到期时间）或 end（求工作时长），二选一。"),
+                                  "minutes")
 
 
 class PreviewResultSchema(Schema):
