@@ -45,7 +45,7 @@ class TimelineItem(Schema):
     kind = fields.String(metadata={"enum": [
         "status", "reply", "note", "attachment", "assigned", "reassigned", "suspension",
         "closing_report", "rating", "worklog"]})
-    actor = fields.String()
+    actor = fields.String(allow_none=True)
     summary = fields.String()
     reason = fields.String()
 
