@@ -46,7 +46,7 @@ class TimelineItem(Schema):
     kind = fields.String(metadata={"enum": [
         "status", "reply", "note", "attachment", "assigned", "reassigned", "suspension",
         "closing_report", "rating", "worklog"]})
-    actor = fields.String()
+    actor = fields.String(allow_none=True)
     summary = fields.String()
     reason = fields.String()
 
@@ -148,6 +148,69 @@ class QualifiedList(Schema):
 
 
 COMMON_ERRORS = (400, 401, 403, 404)
+
+# Every tag an operation uses, declared once with what it groups (client generators name
+# their API classes after tags; tests/test_docs.py checks none is left undeclared).
+TAGS = {
+    "health": "Liveness and readiness of the gateway (no sign-in)",
+    "auth": "Registration, sign-in, token refresh and sign-out",
+    "me": "The signed-in user's own account, preferences and password",
+    "tickets": "Tickets: submit, search, read, change, reply, status actions, ratings",
+    "attachments": "Files attached to tickets (streamed to object storage)",
+    "dispatch": "Assigning engineers, offers to service providers",
+    "providers": "Service providers, their engineers and certifications",
+    "worklogs": "Time logged on tickets",
+    "follow-ups": "Follow-up visits after closing P1/P2 tickets",
+    "sla": "SLA clocks, business calendars and policies",
+    "reports": "Reports for staff (time spent, SLA compliance)",
+    "notifications": "The in-app inbox of notifications",
+    "webhooks": "Webhooks: subscriptions of outside systems to ticket events",
+    "kb": "Knowledge base: articles, search, suggestions while writing a ticket",
+    "admin": "Administration: users, companies, products, rules, templates, service tokens",
+}
+
+# The one error shape under every status, as reusable responses (components/responses).
+# 429, 500 and 503 can answer any operation: limits, a lost database or broker, a bug.
+_RETRY_AFTER = {"description": "seconds to wait before trying again",
+                "schema": {"type": "integer", "minimum": 0}}
+ERROR_RESPONSES = {
+    400: ("BadRequest", "invalid input: details.fields names each field", "validation_failed"),
+    401: ("Unauthorized", "not signed in, or the token is invalid or expired",
+          "unauthenticated"),
+    403: ("Forbidden", "signed in, but this role may not do this", "forbidden"),
+    404: ("NotFound", "no such thing, or the caller may not see it", "not_found"),
+    409: ("Conflict", "conflicts with the current state (status, a duplicate, a race)",
+          "conflict"),
+    413: ("PayloadTooLarge", "the body or file is over the limit", "payload_too_large"),
+    415: ("UnsupportedMediaType", "not JSON, or a file type that is not allowed",
+          "unsupported_media_type"),
+    423: ("Locked", "the account is locked after wrong passwords, until a given time",
+          "account_locked"),
+    429: ("TooManyRequests", "a rate limit was hit: wait Retry-After seconds", "rate_limited"),
+    500: ("InternalError", "a failure on the server's side, logged with details.ref",
+          "internal_error"),
+    503: ("ServiceUnavailable", "a dependency (database, broker, a service, object storage) "
+          "is not answering: try again after Retry-After seconds", "service_unavailable"),
+}
+ALWAYS = (429, 500, 503)
+
+
+def _error_response(status):
+    name, description, code = ERROR_RESPONSES[status]
+    out = {"description": description, "content": {"application/json": {
+        "schema": {"$ref": "#/components/schemas/Error"},
+        "example": {"error": {"code": code, "message": description, "details": {}}}}}}
+    if status in (429, 503):
+        out["headers"] = {"Retry-After": dict(_RETRY_AFTER, required=True)}
+    if status == 429:
+        out["headers"].update({
+            "RateLimit-Limit": {"description": "requests allowed in the window",
+                                "schema": {"type": "integer"}},
+            "RateLimit-Remaining": {"description": "requests left in the window",
+                                    "schema": {"type": "integer"}},
+            "RateLimit-Reset": {"description": "seconds until the window resets",
+                                "schema": {"type": "integer"}}})
+    return name, out
 
 
 def doc(tag, summary, body=None, query=None, response=None, status=200, auth=True,
@@ -423,6 +486,11 @@ def openapi_document():
                    info={"description": "Gongdan technical-support ticket system (工单系统). "
                          "Errors always have the shape {error: {code, message, details}}."})
     spec.components.schema("Error", schema=Error)
+    for status in ERROR_RESPONSES:
+        spec.components.response(*_error_response(status))
+    used = {meta["tag"] for _, _, meta in ROUTES}
+    for tag in [t for t in TAGS if t in used] + sorted(used - set(TAGS)):
+        spec.tag({"name": tag, "description": TAGS.get(tag, "")})
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer",
                                                "bearerFormat": "JWT or gds_ service token"})
     paths = {}
@@ -432,11 +500,21 @@ def openapi_document():
             rule = re.compile(r"<[^<>]*:" + name + ">")
             variants = [(rule.sub(v, url), s) for v, s in values.items()]
         for path, summary in variants:
-            body = (meta.get("bodies") or {}).get(path.rsplit("/", 1)[-1])
+            variant = path.rsplit("/", 1)[-1]
+            body = (meta.get("bodies") or {}).get(variant)
             op = _operation(dict(meta, body=body) if body else meta, summary, path)
             oapi_path = _PARAM.sub(r"{\1}", path)
-            for m in method.split(","):
-                paths.setdefault(oapi_path, {})[m.lower()] = op
+            methods = method.split(",")
+            for m in methods:
+                # operationId: the handler's name in camelCase, plus the action of an
+                # expanded route and the method when one handler serves several
+                name = meta.get("handler") or (m.lower() + "_" + oapi_path)
+                if len(variants) > 1:
+                    name += "_" + variant
+                if len(methods) > 1:
+                    name += "_" + m
+                paths.setdefault(oapi_path, {})[m.lower()] = dict(
+                    op, operationId=_camel(name))
     for path, ops in paths.items():
         spec.path(path=path, operations=ops)
     return spec.to_dict()
@@ -461,14 +539,18 @@ def _operation(meta, summary, path):
     if meta["response"] is not None:
         ok["content"] = {"application/json": {"schema": meta["response"]}}
     op["responses"][str(meta["status"])] = ok
-    for code in meta["errors"]:
-        op["responses"][str(code)] = {"description": "error", "content": {
-            "application/json": {"schema": "Error"}}}
+    errors = set(meta["errors"]) | set(ALWAYS) | ({401} if meta["auth"] else set())
+    for code in sorted(errors):
+        op["responses"][str(code)] = {
+            "$ref": "#/components/responses/" + ERROR_RESPONSES[code][0]}
     if meta["auth"]:
         op["security"] = [{"bearer": []}]
-        op["responses"].setdefault("401", {"description": "error", "content": {
-            "application/json": {"schema": "Error"}}})
     return op
+
+
+def _camel(name):
+    words = [w for w in re.split(r"[^A-Za-z0-9]+", name) if w]
+    return words[0].lower() + "".join(w[:1].upper() + w[1:].lower() for w in words[1:])
 
 
 _DOCS_HTML = """<!doctype html>

@@ -76,8 +76,19 @@ class ApiHandler(HttpRequestHandler):
     def __init__(self, method, url, upload=False, doc=None, **kwargs):
         super().__init__(method, url, expected_exceptions=(AppError,), **kwargs)
         self.upload = upload
-        if doc is not None and not any(r[:2] == (method, url) for r in ROUTES):
-            ROUTES.append((method, url, doc))  # once: nameko re-instantiates on bind
+
+    @classmethod
+    def decorator(cls, method, url, **kwargs):
+        """Also records the route for the OpenAPI document, with the handler's name (its
+        operationId); here, not in __init__, because only the decorator sees the function."""
+        register = super().decorator(method, url, **kwargs)
+
+        def named(fn):
+            doc = kwargs.get("doc")
+            if doc is not None and not any(r[:2] == (method, url) for r in ROUTES):
+                ROUTES.append((method, url, dict(doc, handler=fn.__name__)))
+            return register(fn)
+        return named
 
     def setup(self):
         super().setup()

@@ -116,8 +116,8 @@ class CompanyOut(Schema):
     id = fields.String()
     name = fields.String()
     kind = fields.String()
-    contract_tier = fields.String()
-    region = fields.String()
+    contract_tier = fields.String(allow_none=True)
+    region = fields.String(allow_none=True)
     active = fields.Boolean()
     created_at = UTCDateTime()
 
@@ -127,16 +127,16 @@ class UserOut(Schema):
     phone and email in clear but never the national ID."""
     id = fields.String()
     name = fields.String()
-    email = fields.Method("_email")
-    phone = fields.Method("_phone")
+    email = fields.Method("_email", allow_none=True)
+    phone = fields.Method("_phone", allow_none=True)
     national_id = fields.Function(lambda u: domain.mask_national_id(u.national_id_hint))
-    position = fields.String()
-    company_id = fields.String()
-    company_name_claimed = fields.String()
-    role = fields.String()
+    position = fields.String(allow_none=True)
+    company_id = fields.String(allow_none=True)
+    company_name_claimed = fields.String(allow_none=True)
+    role = fields.String(allow_none=True)
     status = fields.String()
     language = fields.String()
-    locked_until = UTCDateTime()
+    locked_until = UTCDateTime(allow_none=True)
     failed_logins = fields.Integer()
     created_at = UTCDateTime()
 
@@ -156,8 +156,8 @@ class ServiceTokenOut(Schema):
     name = fields.String()
     scopes = fields.List(fields.String())
     created_at = UTCDateTime()
-    revoked_at = UTCDateTime()
-    last_used_at = UTCDateTime()
+    revoked_at = UTCDateTime(allow_none=True)
+    last_used_at = UTCDateTime(allow_none=True)
 
 
 class TokenPairOut(Schema):

@@ -40,6 +40,39 @@ def test_openapi_is_served_valid_and_covers_every_route(system):
     assert {"title", "type", "product", "category", "description", "contact_phone"} <= required
 
 
+def test_openapi_names_tags_and_errors_every_operation(system):
+    """What client generators and callers need: a unique operationId per operation, every
+    tag declared with a description, and the errors any call can meet (429 with its
+    rate-limit headers, 503 with Retry-After, 500) in the one error shape."""
+    doc = requests.get(system.base_url + "/api/v1/openapi.json", timeout=10).json()
+    ops = [op for ops in doc["paths"].values() for op in ops.values()]
+    ids = [op["operationId"] for op in ops]
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    assert all(re.fullmatch(r"[a-z][A-Za-z0-9]*", i) for i in ids), ids
+    declared = {t["name"]: t.get("description") for t in doc["tags"]}
+    assert {tag for op in ops for tag in op["tags"]} <= set(declared)
+    assert all(declared.values()), declared
+    responses = doc["components"]["responses"]
+    for op in ops:
+        for status in ("429", "500", "503"):
+            assert status in op["responses"], (op["operationId"], status)
+    for status, code in (("429", "rate_limited"), ("503", "service_unavailable"),
+                         ("500", "internal_error"), ("423", "account_locked")):
+        name = doc["paths"]["/api/v1/auth/login"]["post"]["responses"][status]["$ref"]
+        body = responses[name.rsplit("/", 1)[1]]
+        assert body["content"]["application/json"]["example"]["error"]["code"] == code
+        assert body["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/Error"}
+    too_many = responses["TooManyRequests"]["headers"]
+    assert {"Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"} \
+        <= set(too_many)
+    assert "Retry-After" in responses["ServiceUnavailable"]["headers"]
+    # a nullable answer is documented as such (it was "type: string" while null came back)
+    user = doc["components"]["schemas"]["UserOut"]["properties"]
+    assert user["locked_until"].get("nullable") is True
+    assert user["name"].get("nullable") is not True
+
+
 def test_docs_page_works_offline(system):
     page = requests.get(system.base_url + "/api/docs", timeout=10)
     assert page.status_code == 200 and "swagger-ui-bundle.js" in page.text

@@ -211,16 +211,16 @@ class ArticleSummarySchema(Schema):
     status = fields.String()
     visibility = fields.String()
     language = fields.String()
-    product = fields.String()
-    product_line = fields.String()
-    category = fields.String()
+    product = fields.String(allow_none=True)
+    product_line = fields.String(allow_none=True)
+    category = fields.String(allow_none=True)
     keywords = fields.List(fields.String())
     version = fields.Integer(attribute="current_version")
     author = fields.Function(lambda a: _author.dump(a))
-    source_ticket_id = fields.String()
+    source_ticket_id = fields.String(allow_none=True)
     created_at = UTCDateTime()
     updated_at = UTCDateTime()
-    published_at = UTCDateTime()
+    published_at = UTCDateTime(allow_none=True)
 
 
 class FeedbackCountsSchema(Schema):
@@ -241,7 +241,7 @@ class FileSchema(Schema):
 
 class LinkOutSchema(Schema):
     ticket_id = fields.String()
-    ticket_number = fields.String()
+    ticket_number = fields.String(allow_none=True)
     relation = fields.String()
     at = UTCDateTime()
 
@@ -260,7 +260,7 @@ class ArticleSchema(ArticleSummarySchema):
 class VersionSummarySchema(Schema):
     version = fields.Integer()
     title = fields.String()
-    note = fields.String()
+    note = fields.String(allow_none=True)
     author = fields.Function(lambda v: _author.dump(v))
     created_at = UTCDateTime()
     views = fields.Integer()
@@ -306,12 +306,12 @@ class WritingSuggestionSchema(Schema):
     ticket_id = fields.String()
     ticket_number = fields.String()
     title = fields.String()
-    product = fields.String()
-    category = fields.String()
-    root_cause = fields.String()
+    product = fields.String(allow_none=True)
+    category = fields.String(allow_none=True)
+    root_cause = fields.String(allow_none=True)
     status = fields.String(metadata={"enum": ["open", "covered", "written"]})
-    matched_article_id = fields.String()
-    article_id = fields.String()
+    matched_article_id = fields.String(allow_none=True)
+    article_id = fields.String(allow_none=True)
     created_at = UTCDateTime()
 
 
@@ -328,7 +328,7 @@ class DeflectionSchema(Schema):
     to = UTCDateTime()
     sessions = fields.Integer()
     opened = fields.Integer()
-    submitted = fields.Integer()
+    submitted = fields.Integer(allow_none=True)
     opened_then_submitted = fields.Integer()
     deflected = fields.Integer()
     open_rate = fields.Float(allow_none=True)

@@ -213,7 +213,7 @@ class ClockSchema(Schema):
     state = fields.String(metadata={
         "enum": ["running", "paused", "met", "stopped", "pending"],
         "description": "pending: the update clock before the first response"})
-    priority = fields.String()
+    priority = fields.String(allow_none=True)
     policy_id = fields.String(allow_none=True)
     target_minutes = fields.Float()
     spent_minutes = fields.Float(metadata={"description": "business minutes used so far"})
@@ -238,9 +238,9 @@ class ClockSchema(Schema):
 
 class TicketSlaSchema(Schema):
     ticket_id = fields.String()
-    number = fields.String()
-    priority = fields.String()
-    status = fields.String()
+    number = fields.String(allow_none=True)
+    priority = fields.String(allow_none=True)
+    status = fields.String(allow_none=True)
     next_due_at = UTCDateTime(allow_none=True)
     clocks = fields.List(fields.Nested(ClockSchema))
 

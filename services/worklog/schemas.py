@@ -94,8 +94,8 @@ class EntrySchema(Schema):
     handler = fields.Function(lambda e: {"id": e.handler_id, "name": e.handler_name})
     author = fields.Function(lambda e: {"id": e.author_id, "role": e.author_role,
                                         "name": e.author_name})
-    product_line = fields.String()
-    provider_id = fields.String()
+    product_line = fields.String(allow_none=True)
+    provider_id = fields.String(allow_none=True)
     version = fields.Integer()
     edited = fields.Function(lambda e: e.version > 1)
     created_at = UTCDateTime()
