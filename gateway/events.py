@@ -2,10 +2,11 @@
 
 Account events are for the account's owner (notify tells them); notify never forwards them to
 webhooks."""
-from marshmallow import Schema, fields
+from marshmallow import fields
 
 from gongdan_common.events import EventSpec
 from gongdan_common.fields import UTCDateTime
+from gongdan_common.validation import Schema
 
 SOURCE = "gateway"
 
