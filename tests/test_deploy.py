@@ -34,6 +34,11 @@ GONGDAN_METRICS = {
 }
 
 
+def _rule_count():
+    with open(RULES) as fh:
+        return sum(len(g["rules"]) for g in yaml.safe_load(fh)["groups"])
+
+
 def promtool():
     path = shutil.which("promtool")
     assert path, "promtool is missing: `./gongdan test` installs Debian's prometheus package"
@@ -266,7 +271,7 @@ def test_alert_rules_pass_promtool_check():
     out = subprocess.run([promtool(), "check", "rules", RULES], capture_output=True, text=True,
                          timeout=60)
     assert out.returncode == 0, out.stdout + out.stderr
-    assert "SUCCESS: 13 rules found" in out.stdout
+    assert f"SUCCESS: {_rule_count()} rules found" in out.stdout
 
 
 def test_alert_rules_pass_their_unit_tests():
@@ -485,4 +490,4 @@ def test_prometheus_scrape_config_passes_promtool(tmp_path):
     out = subprocess.run([promtool(), "check", "config", str(tmp_path / "prometheus.yml")],
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stdout + out.stderr
-    assert "SUCCESS: 13 rules found" in out.stdout
+    assert f"SUCCESS: {_rule_count()} rules found" in out.stdout
