@@ -281,6 +281,16 @@ def test_alert_rules_pass_their_unit_tests():
     assert "SUCCESS" in out.stdout
 
 
+def test_every_alert_has_a_firing_unit_test():
+    with open(RULES) as fh:
+        alerts = {r["alert"] for g in yaml.safe_load(fh)["groups"] for r in g["rules"]}
+    with open(RULE_TESTS) as fh:
+        tests = yaml.safe_load(fh)["tests"]
+    fired = {t["alertname"] for case in tests for t in case["alert_rule_test"]
+             if t.get("exp_alerts")}
+    assert alerts - fired == set()
+
+
 def test_alert_unit_tests_fail_when_a_threshold_drifts(tmp_path):
     with open(RULES) as fh:
         rules = fh.read()
