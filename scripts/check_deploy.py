@@ -47,10 +47,8 @@ K8S_VERSIONS = ["1.29", "1.37"]
 ENV_RE = re.compile(r"\$\{([A-Z][A-Z0-9_]*)")
 CODE_ENV_RE = re.compile(r"""(?:environ\.get|getenv|environ)\s*[\[(]\s*["']([A-Z][A-Z0-9_]*)["']""")
 SHELL_ENV_RE = re.compile(r"\$\{?([A-Z][A-Z0-9_]*)")
-# Variables agreed between the issue-11 work areas (BRIEF: OPS, AMQP queue type/heartbeat, log
-# format) that deploy/ sets before every branch reading them is merged. Once config reads one,
-# its entry here is redundant: drop it.
-AGREED_VARS = {"OPS_ADDRESS", "AMQP_QUEUE_TYPE", "AMQP_HEARTBEAT", "LOG_FORMAT"}
+# Variables deploy/ may set before any code reads them (none today; every variable set is read)
+AGREED_VARS = set()
 # Gongdan containers run the Gongdan image (kustomize rewrites `gongdan` to your registry)
 GONGDAN_IMAGE = "gongdan"
 
