@@ -19,7 +19,8 @@ pytestmark = pytest.mark.integration
 # per hour, not per minute: on a loaded machine 20 wrong-password logins (an argon2 check
 # each) can take longer than a minute, and a sliding minute would let more through
 LIMITS = {"login_client": "20/hour", "login_account": "5/hour", "register": "3/hour",
-          "ticket_create": "10/hour", "comment": "5/hour", "kb_search": "5/hour"}
+          "ticket_create": "10/hour", "comment": "5/hour", "kb_search": "5/hour",
+          "upload": "3/hour"}
 
 
 def start_gateway(system, label, **env):
@@ -147,6 +148,17 @@ def test_ticket_create_and_comment_floods_meet_429(limited, make_user, product):
     r = requests.post(limited[0] + "/api/v1/tickets", json=body, timeout=60,
                       headers={"Authorization": "Bearer " + other.token})
     assert r.status_code == 201, r.text
+
+
+def test_upload_flood_meets_429(limited, make_user, new_ticket):
+    customer = make_user()
+    ticket = new_ticket(customer)
+    headers = {"Authorization": "Bearer " + customer.token, "Accept-Language": "zh"}
+    answers = [requests.post(limited[i % 2] + f"/api/v1/tickets/{ticket['id']}/attachments",
+                             files={"file": (f"log{i}.txt", b"line\n")}, headers=headers,
+                             timeout=60) for i in range(5)]
+    assert [r.status_code for r in answers] == [201] * 3 + [429] * 2
+    assert_refused(answers[3], 3)
 
 
 def test_kb_search_flood_meets_429(limited, make_user):
