@@ -19,11 +19,12 @@ from tests.support.system import ADMIN_EMAIL, ADMIN_PASSWORD, Api, System
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def json_system():
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql",
+                                                                marks=pytest.mark.postgres)])
+def json_system(request):
     workdir = tempfile.mkdtemp(prefix="gongdan-logs-")
     spans = os.path.join(workdir, "spans.jsonl")
-    sys_ = System(workdir, env={"LOG_FORMAT": "json", "TRACING_EXPORTER": "file",
+    sys_ = System(workdir, backend=request.param, env={"LOG_FORMAT": "json", "TRACING_EXPORTER": "file",
                                 "TRACING_FILE": spans, "GONGDAN_DB_POOL_SIZE": "4"})
     sys_.spans_path = spans
     try:
