@@ -114,6 +114,9 @@ class ContextFilter(logging.Filter):
         for key in CONTEXT_FIELDS:
             if getattr(record, key, None) is None:
                 setattr(record, key, ctx.get(key))
+        traceparent = ctx.get("traceparent")
+        if traceparent and getattr(record, "trace_id", None) is None:
+            record.trace_id = traceparent[3:35]  # 00-<trace id>-<span id>-<flags>
         return True
 
 
@@ -308,12 +311,14 @@ class Correlation(DependencyProvider):
             envelopes = ctx.get("_envelopes") or []
             if kind == "event" and len(envelopes) > 1:
                 extra["batch_size"] = len(envelopes)
+                traces = {eid: tp[3:35] for _, tp, eid in ctx.get("_spans") or ()}
                 for envelope in envelopes:
                     self._line(name, outcome, error, exc_info, dict(
                         extra, request_id=envelope.get("correlation_id"),
                         event_id=envelope.get("event_id"), ticket_id=envelope.get("ticket_id"),
                         actor_id=_actor_id(envelope.get("actor")),
-                        event_type=envelope.get("type")))
+                        event_type=envelope.get("type"),
+                        trace_id=traces.get(str(envelope.get("event_id")))))
                     exc_info = None  # the traceback once per batch
                 return
             if kind == "event" and envelopes:
