@@ -150,6 +150,8 @@ def test_one_request_id_through_gateway_intake_events_and_consumers(json_system,
 
     spans = wait_for(trace)
     assert spans, "no complete trace"
+    # the log lines name the trace
+    assert line["trace_id"] == rpc["trace_id"] == spans[0]["context"]["trace_id"][2:]
     by_id = {s["context"]["span_id"]: s for s in spans}
     chain = {(s["resource"]["attributes"]["service.name"], s["kind"]) for s in spans}
     assert {("gateway", "SpanKind.SERVER"), ("gateway", "SpanKind.CLIENT"),
