@@ -26,6 +26,7 @@ import os
 import re
 import socket
 import time
+import uuid
 
 from nameko.extensions import DependencyProvider
 
@@ -279,9 +280,11 @@ class Correlation(DependencyProvider):
             ctx.update(actor_id=_actor_id(args.get("actor")),
                        ticket_id=args.get("ticket_id") if isinstance(args.get("ticket_id"), str)
                        else None)
-        ctx["request_id"] = ctx.get("request_id") or data.get("request_id")
+        # a worker nothing correlated (a timer, an event without one) starts its own id, so
+        # what it causes can still be followed
+        ctx["request_id"] = ctx.get("request_id") or data.get("request_id") or uuid.uuid4().hex
         ctx["actor_id"] = ctx.get("actor_id") or data.get("actor_id")
-        if ctx["request_id"] and "request_id" not in data:
+        if "request_id" not in data:
             data["request_id"] = ctx["request_id"]
         ctx["_spans"] = tracing.worker_spans(kind, name, data, envelopes)
         if ctx["_spans"]:
