@@ -157,6 +157,8 @@ class ApiHandler(HttpRequestHandler):
                  "status": status, "duration_ms": duration,
                  "request_id": context["request_id"], "actor_id": context.get("actor_id"),
                  "ticket_id": kwargs.get("ticket_id") if isinstance(kwargs, dict) else None}
+        if context.get("traceparent"):
+            extra["trace_id"] = context["traceparent"][3:35]
         code = getattr(response, "error_code", None)
         if code:
             extra["error_code"] = code

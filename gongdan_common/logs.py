@@ -26,6 +26,7 @@ import os
 import re
 import socket
 import time
+import uuid
 
 from nameko.extensions import DependencyProvider
 
@@ -114,6 +115,9 @@ class ContextFilter(logging.Filter):
         for key in CONTEXT_FIELDS:
             if getattr(record, key, None) is None:
                 setattr(record, key, ctx.get(key))
+        traceparent = ctx.get("traceparent")
+        if traceparent and getattr(record, "trace_id", None) is None:
+            record.trace_id = traceparent[3:35]  # 00-<trace id>-<span id>-<flags>
         return True
 
 
@@ -276,9 +280,11 @@ class Correlation(DependencyProvider):
             ctx.update(actor_id=_actor_id(args.get("actor")),
                        ticket_id=args.get("ticket_id") if isinstance(args.get("ticket_id"), str)
                        else None)
-        ctx["request_id"] = ctx.get("request_id") or data.get("request_id")
+        # a worker nothing correlated (a timer, an event without one) starts its own id, so
+        # what it causes can still be followed
+        ctx["request_id"] = ctx.get("request_id") or data.get("request_id") or uuid.uuid4().hex
         ctx["actor_id"] = ctx.get("actor_id") or data.get("actor_id")
-        if ctx["request_id"] and "request_id" not in data:
+        if "request_id" not in data:
             data["request_id"] = ctx["request_id"]
         ctx["_spans"] = tracing.worker_spans(kind, name, data, envelopes)
         if ctx["_spans"]:
@@ -308,12 +314,14 @@ class Correlation(DependencyProvider):
             envelopes = ctx.get("_envelopes") or []
             if kind == "event" and len(envelopes) > 1:
                 extra["batch_size"] = len(envelopes)
+                traces = {eid: tp[3:35] for _, tp, eid in ctx.get("_spans") or ()}
                 for envelope in envelopes:
                     self._line(name, outcome, error, exc_info, dict(
                         extra, request_id=envelope.get("correlation_id"),
                         event_id=envelope.get("event_id"), ticket_id=envelope.get("ticket_id"),
                         actor_id=_actor_id(envelope.get("actor")),
-                        event_type=envelope.get("type")))
+                        event_type=envelope.get("type"),
+                        trace_id=traces.get(str(envelope.get("event_id")))))
                     exc_info = None  # the traceback once per batch
                 return
             if kind == "event" and envelopes:

@@ -83,8 +83,8 @@ ENVELOPE_NOTES = {
     "ticket_id": "the ticket's id where the event concerns one",
     "ticket_number": "the ticket's number, e.g. TS20261122001",
     "correlation_id": "the X-Request-ID of the API request (or the correlation id of the "
-                      "event) whose handling emitted it; null when nothing caused it "
-                      "(timers). Log it to follow one request across Gongdan and your system",
+                      "event) whose handling emitted it; a timer's own id when a timer did. "
+                      "Log it to follow one request across Gongdan and your system",
     "traceparent": "W3C trace context (`00-<trace id>-<span id>-<flags>`) of the relay's "
                    "publish span when tracing is on, else null: continue the trace from it",
     "data": "the payload, per type below",

@@ -19,11 +19,12 @@ from tests.support.system import ADMIN_EMAIL, ADMIN_PASSWORD, Api, System
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def json_system():
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql",
+                                                                marks=pytest.mark.postgres)])
+def json_system(request):
     workdir = tempfile.mkdtemp(prefix="gongdan-logs-")
     spans = os.path.join(workdir, "spans.jsonl")
-    sys_ = System(workdir, env={"LOG_FORMAT": "json", "TRACING_EXPORTER": "file",
+    sys_ = System(workdir, backend=request.param, env={"LOG_FORMAT": "json", "TRACING_EXPORTER": "file",
                                 "TRACING_FILE": spans, "GONGDAN_DB_POOL_SIZE": "4"})
     sys_.spans_path = spans
     try:
@@ -149,6 +150,8 @@ def test_one_request_id_through_gateway_intake_events_and_consumers(json_system,
 
     spans = wait_for(trace)
     assert spans, "no complete trace"
+    # the log lines name the trace
+    assert line["trace_id"] == rpc["trace_id"] == spans[0]["context"]["trace_id"][2:]
     by_id = {s["context"]["span_id"]: s for s in spans}
     chain = {(s["resource"]["attributes"]["service.name"], s["kind"]) for s in spans}
     assert {("gateway", "SpanKind.SERVER"), ("gateway", "SpanKind.CLIENT"),

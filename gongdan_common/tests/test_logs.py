@@ -130,7 +130,8 @@ def test_each_event_of_a_batch_keeps_its_correlation_id(container_factory, sourc
         sorted((e["correlation_id"], e["ticket_id"], e["event_id"]) for e in sent)
 
 
-def test_one_trace_from_caller_to_consumer(container_factory, source):
+def test_one_trace_from_caller_to_consumer(container_factory, source, caplog):
+    caplog.set_level(logging.INFO)
     tracing.configure({}, "test", exporter="memory")
     try:
         Service, seen = _service(source)
@@ -167,6 +168,9 @@ def test_one_trace_from_caller_to_consumer(container_factory, source):
     assert consumer.parent.span_id == producer.context.span_id
     # what the consumer emitted continues the trace
     assert seen[0]["traceparent"].split("-")[1] == f"{trace_id:032x}"
+    # and the log lines of those workers name it
+    worker_lines = [r for r in caplog.records if r.name == "gongdan.worker"]
+    assert worker_lines and {r.trace_id for r in worker_lines} == {f"{trace_id:032x}"}
 
 
 def test_spans_reach_an_otlp_endpoint(monkeypatch):
