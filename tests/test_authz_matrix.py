@@ -487,8 +487,12 @@ def _writes(w):
            ("kb-from-ticket", "POST", "/tickets/{t}/kb", {}),
            ("kb-link", "POST", "/tickets/{t}/kb/links", {"article_id": w.public})]
     out += [(a, "POST", "/tickets/{t}/" + a, {"reason": "x"})
-            for a in ("start", "cancel", "request-info", "provide-info", "suspend", "resume",
-                      "resolve", "confirm", "reopen", "close")]
+            for a in ("start", "cancel", "request-info", "provide-info", "resume", "confirm",
+                      "reopen", "close")]
+    out += [("suspend", "POST", "/tickets/{t}/suspend", {"reason": "x",
+                                                          "planned_end": now(3600)}),
+            ("resolve", "POST", "/tickets/{t}/resolve", {
+                "root_cause": "configuration", "description": "x", "completed_at": now(-60)})]
     return out
 
 

@@ -50,6 +50,13 @@ def can_read(actor, article):
         return article["status"] == "published" and article["visibility"] == "public"
     if article["status"] == "published" or not article.get("source_ticket_id"):
         return True
+    return sees_source(actor, article)
+
+
+def sees_source(actor, article):
+    """May the actor be told which ticket the article was written from (and read it while
+    unpublished)? Its author, and those who may see that ticket — so a customer reading a
+    public article never learns another customer's ticket id."""
     if actor.get("id") and article.get("author_id") == actor["id"]:
         return True
     return visibility.may_see(actor, source_facts(article))

@@ -62,13 +62,9 @@ def _view(article):
 
 
 def _source_visible(actor, article):
-    """May the actor be told which ticket the article was written from? Those who may see
-    that ticket (a customer reading a public article never learns another's ticket id),
-    and its author, who wrote it from the ticket."""
-    if actor.get("id") and getattr(article, "author_id", None) == actor["id"]:
-        return True
-    return visibility.may_see(actor, domain.source_facts(
-        {c: getattr(article, c, None) for c in domain.SOURCE_FACTS.values()}))
+    """domain.sees_source for an article row (ORM object or selected columns)."""
+    return domain.sees_source(actor, {c: getattr(article, c, None) for c in
+                                      ("author_id", *domain.SOURCE_FACTS.values())})
 
 
 def _summaries(actor, rows):

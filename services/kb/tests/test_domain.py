@@ -14,6 +14,42 @@ def art(status="draft", visibility="public", author="e1", published_at=None):
             "published_at": published_at}
 
 
+def from_ticket(status="draft", author="e1", provider="p1", handler="e1"):
+    """An article written from a ticket of customer c1 (company co1), held by provider p1."""
+    return dict(art(status, "internal", author), source_ticket_id="t1",
+                source_submitter_id="c1", source_company_id="co1",
+                source_provider_id=provider, source_handler_id=handler)
+
+
+@pytest.mark.parametrize("actor, may", [
+    (AGENT, True), ({"id": "ad", "role": "admin"}, True), ({"id": "s", "role": "system"}, True),
+    (ENGINEER, True),                                                   # author and handler
+    ({"id": "pa1", "role": "provider_admin", "provider_id": "p1"}, True),  # the ticket's provider
+    ({"id": "pa2", "role": "provider_admin", "provider_id": "p2"}, False),
+    (OTHER_ENGINEER, False),                                            # not on the ticket
+    (CUSTOMER, False), ({"id": "ca", "role": "customer_admin", "company_id": "co1"}, False),
+])
+def test_an_unpublished_article_from_a_ticket_is_read_by_those_who_may_see_the_ticket(actor,
+                                                                                     may):
+    assert domain.can_read(actor, from_ticket()) is may
+    assert domain.can_read(actor, from_ticket("archived")) is may
+
+
+def test_the_author_reads_their_draft_after_the_ticket_moved_on():
+    moved = from_ticket(provider="p2", handler="e9")
+    assert domain.can_read(ENGINEER, moved)
+    assert not domain.can_read({"id": "pa1", "role": "provider_admin", "provider_id": "p1"},
+                               moved)
+
+
+def test_a_published_article_from_a_ticket_is_read_as_any_article():
+    published = from_ticket("published")
+    assert domain.can_read(OTHER_ENGINEER, published)
+    assert not domain.sees_source(OTHER_ENGINEER, published)  # but not told its ticket
+    assert domain.sees_source(ENGINEER, published)
+    assert not domain.can_read(CUSTOMER, published)  # internal
+
+
 def refused(fn, *args):
     with pytest.raises(domain.Refused) as err:
         fn(*args)

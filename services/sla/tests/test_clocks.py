@@ -217,6 +217,28 @@ def test_policy_edit_reevaluates_open_clocks_and_dry_run(db):
     assert {(r["group"], r["target"]) for r in report["rows"]} >= {("eng-1", "response")}
 
 
+def test_reports_count_only_the_tickets_the_caller_may_see(db):
+    """A provider's staff never see another provider's rows, ids or counts."""
+    fast_policy(db)
+    for provider, engineer in (("prov-1", "eng-1"), ("prov-2", "eng-2"), ("prov-2", "eng-3")):
+        clocks.on_ticket_event(env("ticket_created", 0, {"ticket": ref(
+            str(uuid.uuid4()), provider_id=provider, handler_id=engineer)}),
+            db.unit_of_work(), now=T0)
+
+    def groups(actor, by):
+        report = clocks.report(actor, {"group_by": by, "target": "response"},
+                               db.unit_of_work())
+        return {r["group"]: r["clocks"] for r in report["rows"]}
+
+    assert groups(ADMIN, "provider") == {"prov-1": 1, "prov-2": 2}
+    pa2 = {"id": "pa2", "role": "provider_admin", "provider_id": "prov-2"}
+    assert groups(pa2, "provider") == {"prov-2": 2}
+    assert groups(pa2, "engineer") == {"eng-2": 1, "eng-3": 1}
+    assert groups({"id": "eng-3", "role": "engineer"}, "engineer") == {"eng-3": 1}
+    assert groups({"id": "eng-3", "role": "engineer"}, "priority") == {"P3": 1}
+    assert groups({"id": "pa", "role": "provider_admin"}, "provider") == {}  # no provider
+
+
 @pytest.mark.parametrize("body,code", [
     ({"response_minutes": 0}, "validation_failed"),
     ({"response_minutes": -5}, "validation_failed"),
