@@ -102,7 +102,10 @@ def unavailable_error(exc):
     from kombu.exceptions import OperationalError as BrokerUnreachable
     if isinstance(exc, AppError):
         return None
+    # PendingRollbackError / DisconnectionError: a connection lost mid-transaction or at
+    # checkout, seen while the database restarts
     if isinstance(exc, (sa.OperationalError, sa.InterfaceError, sa.TimeoutError,
+                        sa.PendingRollbackError, sa.DisconnectionError,
                         BrokerUnreachable, ConnectionError)) or \
             (isinstance(exc, sa.DBAPIError) and exc.connection_invalidated):
         return UNAVAILABLE()
