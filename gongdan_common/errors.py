@@ -109,6 +109,12 @@ def unavailable_error(exc):
                         BrokerUnreachable, ConnectionError)) or \
             (isinstance(exc, sa.DBAPIError) and exc.connection_invalidated):
         return UNAVAILABLE()
+    try:  # the driver's own error, when one escapes SQLAlchemy's wrapping (pool reset)
+        import psycopg2
+    except ImportError:  # pragma: no cover - SQLite-only installation
+        return None
+    if isinstance(exc, (psycopg2.OperationalError, psycopg2.InterfaceError)):
+        return UNAVAILABLE()
     return None
 
 
