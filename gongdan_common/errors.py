@@ -102,9 +102,18 @@ def unavailable_error(exc):
     from kombu.exceptions import OperationalError as BrokerUnreachable
     if isinstance(exc, AppError):
         return None
+    # PendingRollbackError / DisconnectionError: a connection lost mid-transaction or at
+    # checkout, seen while the database restarts
     if isinstance(exc, (sa.OperationalError, sa.InterfaceError, sa.TimeoutError,
+                        sa.PendingRollbackError, sa.DisconnectionError,
                         BrokerUnreachable, ConnectionError)) or \
             (isinstance(exc, sa.DBAPIError) and exc.connection_invalidated):
+        return UNAVAILABLE()
+    try:  # the driver's own error, when one escapes SQLAlchemy's wrapping (pool reset)
+        import psycopg2
+    except ImportError:  # pragma: no cover - SQLite-only installation
+        return None
+    if isinstance(exc, (psycopg2.OperationalError, psycopg2.InterfaceError)):
         return UNAVAILABLE()
     return None
 

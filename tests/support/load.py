@@ -171,9 +171,15 @@ def check_tickets(system, load):
 
 
 def print_errors(system, lines=60):
-    """On a failure: the ERROR lines (with the traceback that follows) of every log."""
+    """On a failure: the ERROR lines (with the traceback that follows) of every log; the
+    logs themselves are kept in a directory named here."""
     import glob
     import os
+    import shutil
+    import tempfile
+    kept = tempfile.mkdtemp(prefix="gongdan-fault-logs-")
+    shutil.copytree(os.path.join(system.workdir, "logs"), kept, dirs_exist_ok=True)
+    print(f"==== logs kept in {kept}")
     for path in sorted(glob.glob(os.path.join(system.workdir, "logs", "*.log"))):
         with open(path, errors="replace") as fh:
             text = fh.read().splitlines()
