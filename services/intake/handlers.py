@@ -57,10 +57,18 @@ def _view(ticket):
 
 
 def _get_visible(uow, actor, ticket_id, for_update=False):
-    """The ticket if this actor may see it; otherwise 404, so ids cannot be probed."""
-    ticket = uow.session.get(Ticket, ticket_id) if ticket_id else None
+    """The ticket if this actor may see it; otherwise 404, so ids cannot be probed.
+
+    for_update: lock the row (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises) for
+    writes that do not depend on what the caller saw (a comment, an attachment): the
+    version read is then current, so a concurrent write to the same ticket makes this one
+    wait instead of failing the version check (StaleDataError answered 500 to 2 of the
+    uploads at concurrency 20)."""
+    lock = bool(for_update) and uow.session.bind.dialect.name == "postgresql"
+    ticket = uow.session.get(Ticket, ticket_id, with_for_update=lock) if ticket_id else None
     if ticket is None:
-        ticket = uow.session.scalar(select(Ticket).where(Ticket.number == ticket_id))
+        stmt = select(Ticket).where(Ticket.number == ticket_id)
+        ticket = uow.session.scalar(stmt.with_for_update() if lock else stmt)
     if ticket is None or not domain.can_view(actor, _view(ticket)):
         raise exc.TICKET_NOT_FOUND()
     return ticket
@@ -370,7 +378,7 @@ def _plain(value):
 def add_comment(actor, ticket_id, payload, uow):
     data = load(schemas.CommentCreateSchema(), payload)
     with uow:
-        ticket = _get_visible(uow, actor, ticket_id)  # 404 before any 403: no probing
+        ticket = _get_visible(uow, actor, ticket_id, for_update=True)  # 404 before any 403
         if data["internal"] and not domain.sees_internal(actor):
             raise exc.NOTE_NOT_ALLOWED()
         if ticket.status in ("closed", "cancelled") and not data["internal"]:
@@ -782,7 +790,7 @@ def authorize_attachment(actor, ticket_id, uow, kind="intake"):
 def add_attachment(actor, ticket_id, record, uow):
     data = load(schemas.AttachmentRecordSchema(), record)
     with uow:
-        ticket = _get_visible(uow, actor, ticket_id)  # 404 before any 403: no probing
+        ticket = _get_visible(uow, actor, ticket_id, for_update=True)  # 404 before any 403
         if data["internal"] and not domain.sees_internal(actor):
             raise exc.NOTE_NOT_ALLOWED()
         if data["kind"] in domain.REPORT_KINDS and actor["role"] not in domain.STAFF_ROLES:

@@ -158,7 +158,8 @@ class FileRecordSchema(Schema):
         unknown = RAISE
     filename = fields.String(required=True, validate=validate.Length(min=1, max=255))
     content_type = fields.String(required=True, validate=validate.Length(min=1, max=120))
-    size = fields.Integer(required=True, validate=validate.Range(min=0))
+    size = fields.Integer(required=True, validate=validate.Range(min=0),
+                          metadata={"int64": True})  # a BigInteger column
     sha256 = fields.String(required=True, validate=validate.Length(equal=64))
     bucket = fields.String(required=True, validate=validate.Length(min=1, max=64))
     object_key = fields.String(required=True, validate=validate.Length(min=1, max=400))
