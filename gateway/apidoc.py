@@ -46,8 +46,8 @@ class TimelineItem(Schema):
         "status", "reply", "note", "attachment", "assigned", "reassigned", "suspension",
         "closing_report", "rating", "worklog"]})
     actor = fields.String(allow_none=True)
-    summary = fields.String()
-    reason = fields.String()
+    summary = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True)
 
 
 class TicketDetail(intake.TicketSchema):
