@@ -47,8 +47,8 @@ class TimelineItem(Schema):
         "status", "reply", "note", "attachment", "assigned", "reassigned", "suspension",
         "closing_report", "rating", "worklog"]})
     actor = fields.String(allow_none=True)
-    summary = fields.String()
-    reason = fields.String()
+    summary = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True)
 
 
 class TicketDetail(intake.TicketSchema):
@@ -214,15 +214,17 @@ def _error_response(status):
 
 
 def doc(tag, summary, body=None, query=None, response=None, status=200, auth=True,
-        errors=COMMON_ERRORS, description=None, headers=None):
+        errors=COMMON_ERRORS, description=None, headers=None, responses=None):
+    """`responses`: {status: schema} for answers that are not errors in the one error shape
+    (readiness answers 503 with its own body)."""
     return {"tag": tag, "summary": summary, "body": body, "query": query,
             "response": response, "status": status, "auth": auth, "errors": errors,
-            "description": description, "headers": headers or []}
+            "description": description, "headers": headers or [], "responses": responses}
 
 
 HEALTHZ = doc("health", "Liveness: the process answers", response=Health, auth=False, errors=())
 READYZ = doc("health", "Readiness: own database and object storage; ?deep=1 adds every service",
-             response=Ready, auth=False, errors=(503,))
+             response=Ready, auth=False, errors=(), responses={503: Ready})
 REGISTER = doc("auth", "Register (the account waits for an administrator's approval)",
                body=gw.RegisterSchema, response=gw.UserOut, status=201, auth=False,
                errors=(400, 409, 413, 415))
@@ -543,6 +545,9 @@ def _operation(meta, summary, path):
     for code in sorted(errors):
         op["responses"][str(code)] = {
             "$ref": "#/components/responses/" + ERROR_RESPONSES[code][0]}
+    for code, schema in (meta.get("responses") or {}).items():
+        op["responses"][str(code)] = {"description": "not ready", "content": {
+            "application/json": {"schema": schema}}}
     if meta["auth"]:
         op["security"] = [{"bearer": []}]
     return op

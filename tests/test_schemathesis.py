@@ -4,7 +4,8 @@ admin, and every answer must be a documented status, in the documented shape, an
 server error.
 
 Bounded on purpose (a few examples per operation, one pass, no coverage phase) so it runs in
-the suite; a deep run is the same test with SCHEMATHESIS_EXAMPLES raised.
+the suite in about two minutes; a deep run is the same test with SCHEMATHESIS_EXAMPLES
+raised, other cases come with another SCHEMATHESIS_SEED.
 
 The fuzzing changes what it touches (admin operations create rules, policies, templates),
 so it gets a system of its own instead of the session's shared one.
@@ -25,7 +26,9 @@ from tests.support.system import ADMIN_EMAIL, ADMIN_PASSWORD, Api, System
 
 pytestmark = pytest.mark.integration
 
-EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "4"))
+EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "3"))
+# fixed by default so the suite is repeatable; another seed explores other cases
+SEED = int(os.environ.get("SCHEMATHESIS_SEED", "12"))
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance]
 # Operations that would end the run's own session or credentials, not the system's contract
 # under test: logging out revokes the token every later case uses; a password change signs
@@ -82,6 +85,7 @@ def _schema(fuzz_system, accounts, role):
     doc = requests.get(fuzz_system.base_url + "/api/v1/openapi.json", timeout=10).json()
     config = SchemathesisConfig.from_dict({
         "base-url": fuzz_system.base_url,
+        "seed": SEED,
         "headers": {"Authorization": "Bearer " + accounts[role].token},
         # every ticket_id is the customer's real ticket; other ids stay generated
         "parameters": {"path.ticket_id": accounts["ticket"]["id"]},
@@ -89,8 +93,7 @@ def _schema(fuzz_system, accounts, role):
                    "stateful": {"enabled": False}, "fuzzing": {"enabled": True}},
         "generation": {"max-examples": EXAMPLES},
     })
-    schema = schemathesis.openapi.from_dict(doc, config=config)
-    return schema.exclude(operation_id=list(SKIP))
+    return schemathesis.openapi.from_dict(doc, config=config)
 
 
 @pytest.fixture(scope="module")
@@ -103,8 +106,9 @@ def admin_schema(fuzz_system, accounts):
     return _schema(fuzz_system, accounts, "admin")
 
 
-customer = schemathesis.pytest.from_fixture("customer_schema")
-admin = schemathesis.pytest.from_fixture("admin_schema")
+# filters belong on the lazy schema: the fixture's own are not applied by from_fixture
+customer = schemathesis.pytest.from_fixture("customer_schema").exclude(operation_id=list(SKIP))
+admin = schemathesis.pytest.from_fixture("admin_schema").exclude(operation_id=list(SKIP))
 FAST = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
                 suppress_health_check=list(HealthCheck))
 
@@ -119,3 +123,11 @@ def test_api_as_customer(case):
 @FAST
 def test_api_as_admin(case):
     case.call_and_validate(checks=CHECKS, timeout=30)
+
+
+def test_the_run_kept_its_sessions(accounts):
+    """Runs after both roles: had a generated call signed a role out, every case after it
+    would have been a documented 401 and proved nothing."""
+    for role in ("customer", "admin"):
+        r = accounts[role].get("/me")
+        assert r.status_code == 200, (role, r.status_code, r.text)
