@@ -13,6 +13,7 @@ Every schema derives from `Schema` below, which applies the rule on load; the ga
 `check_value` / `too_deep` to every body, query string and path before any handler runs.
 Refusals are ordinary `validation_failed` errors, one bilingual message per field.
 """
+import datetime as dt
 import math
 import re
 
@@ -20,6 +21,7 @@ import marshmallow
 from marshmallow import ValidationError, fields, pre_load, validate
 
 from .errors import validation_error
+from .fields import MAX_YEAR, MIN_YEAR
 from .i18n import bi
 
 MAX_DEPTH = 32
@@ -132,6 +134,10 @@ def too_deep(raw, max_depth=MAX_DEPTH):
 
 # ---- the base schema ------------------------------------------------------------------
 
+# calendar days outside these are refused (UTCDateTime bounds its years the same way)
+MIN_DATE, MAX_DATE = dt.date(MIN_YEAR, 1, 1), dt.date(MAX_YEAR - 1, 12, 31)
+
+
 class _Finite(validate.Validator):
     error = NOT_FINITE
 
@@ -157,6 +163,8 @@ def bound_field(name, field):
     elif isinstance(field, fields.Float):
         field.validators = [*field.validators, _Finite(),
                             validate.Range(min=-MAX_FLOAT, max=MAX_FLOAT)]
+    elif type(field) is fields.Date:  # day arithmetic on 9999-12-31 overflows (a 500)
+        field.validators = [*field.validators, validate.Range(min=MIN_DATE, max=MAX_DATE)]
     inner = []
     if isinstance(field, fields.List):
         inner.append(field.inner)

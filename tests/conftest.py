@@ -6,12 +6,10 @@ a private S3 server.
 """
 import itertools
 import os
-import shutil
-import tempfile
 
 import pytest
 
-from tests.support.system import ADMIN_EMAIL, ADMIN_PASSWORD, Api, System
+from tests.support.system import ADMIN_EMAIL, ADMIN_PASSWORD, Api, running
 
 # uploads are capped low here so the over-limit path is cheap to test; the production
 # default (100 MB) is the same code path with another number
@@ -21,20 +19,12 @@ TEST_UPLOAD_LIMIT = 3 * 1024 * 1024
 @pytest.fixture(scope="session", params=["sqlite", pytest.param("postgresql",
                                                                  marks=pytest.mark.postgres)])
 def system(request):
-    workdir = tempfile.mkdtemp(prefix=f"gongdan-{request.param}-")
-    sys_ = System(workdir, backend=request.param,
-                  env={"MAX_UPLOAD_BYTES": str(TEST_UPLOAD_LIMIT), "LOCKOUT_THRESHOLD": "5",
-                       # a few idle connections per process: the suite's many processes share
-                       # one PostgreSQL (max_connections 100); benches keep the default
-                       "GONGDAN_DB_POOL_SIZE": "4"})
-    try:
-        sys_.start()
-    except Exception:
-        sys_.stop()
-        raise
-    yield sys_
-    sys_.stop()
-    shutil.rmtree(workdir, ignore_errors=True)
+    with running(f"gongdan-{request.param}-", backend=request.param,
+                 env={"MAX_UPLOAD_BYTES": str(TEST_UPLOAD_LIMIT), "LOCKOUT_THRESHOLD": "5",
+                      # a few idle connections per process: the suite's many processes share
+                      # one PostgreSQL (max_connections 100); benches keep the default
+                      "GONGDAN_DB_POOL_SIZE": "4"}) as sys_:
+        yield sys_
 
 
 _seq = itertools.count(1)

@@ -14,7 +14,7 @@ import uuid
 import pytest
 from kombu import Connection, Exchange, Queue
 
-from tests.support.system import ADMIN_EMAIL, ADMIN_PASSWORD, Api, System
+from tests.support.system import ADMIN_EMAIL, ADMIN_PASSWORD, Api, running
 
 pytestmark = pytest.mark.integration
 
@@ -22,19 +22,14 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql",
                                                                 marks=pytest.mark.postgres)])
 def json_system(request):
-    workdir = tempfile.mkdtemp(prefix="gongdan-logs-")
-    spans = os.path.join(workdir, "spans.jsonl")
-    sys_ = System(workdir, backend=request.param, env={"LOG_FORMAT": "json", "TRACING_EXPORTER": "file",
-                                "TRACING_FILE": spans, "GONGDAN_DB_POOL_SIZE": "4"})
-    sys_.spans_path = spans
-    try:
-        sys_.start()
-    except Exception:
-        sys_.stop()
-        raise
-    yield sys_
-    sys_.stop()
-    shutil.rmtree(workdir, ignore_errors=True)
+    spans_dir = tempfile.mkdtemp(prefix="gongdan-spans-")
+    spans = os.path.join(spans_dir, "spans.jsonl")
+    with running("gongdan-logs-", backend=request.param,
+                 env={"LOG_FORMAT": "json", "TRACING_EXPORTER": "file", "TRACING_FILE": spans,
+                      "GONGDAN_DB_POOL_SIZE": "4"}) as sys_:
+        sys_.spans_path = spans
+        yield sys_
+    shutil.rmtree(spans_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

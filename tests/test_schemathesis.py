@@ -11,8 +11,6 @@ The fuzzing changes what it touches (admin operations create rules, policies, te
 so it gets a system of its own instead of the session's shared one.
 """
 import os
-import shutil
-import tempfile
 
 import pytest
 import requests
@@ -22,7 +20,7 @@ from schemathesis.checks import (not_a_server_error, response_schema_conformance
                                  status_code_conformance)
 from schemathesis.config import SchemathesisConfig
 
-from tests.support.system import ADMIN_EMAIL, ADMIN_PASSWORD, Api, System
+from tests.support.system import ADMIN_EMAIL, ADMIN_PASSWORD, Api, running
 
 pytestmark = pytest.mark.integration
 
@@ -41,16 +39,9 @@ SKIP = {"logout", "changePassword",
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql",
                                                                  marks=pytest.mark.postgres)])
 def fuzz_system(request):
-    workdir = tempfile.mkdtemp(prefix=f"gongdan-fuzz-{request.param}-")
-    sys_ = System(workdir, backend=request.param, env={"GONGDAN_DB_POOL_SIZE": "4"})
-    try:
-        sys_.start()
-    except Exception:
-        sys_.stop()
-        raise
-    yield sys_
-    sys_.stop()
-    shutil.rmtree(workdir, ignore_errors=True)
+    with running(f"gongdan-fuzz-{request.param}-", backend=request.param,
+                 env={"GONGDAN_DB_POOL_SIZE": "4"}) as sys_:
+        yield sys_
 
 
 @pytest.fixture(scope="module")

@@ -252,3 +252,21 @@ def test_gateway_writes_an_undumped_datetime_instead_of_failing():
     from gateway.http import json_response
     out = json_response(200, {"at": dt.datetime(2026, 1, 1, 5, 0), "on": dt.date(2026, 1, 2)})
     assert json.loads(out.get_data()) == {"at": "2026-01-01T05:00:00Z", "on": "2026-01-02"}
+
+
+def test_dates_outside_the_supported_years_are_refused_not_overflowed():
+    from marshmallow import fields as mf
+
+    from gongdan_common.fields import UTCDateTime
+    from gongdan_common.validation import Schema
+
+    class Window(Schema):
+        start = UTCDateTime()
+        day = mf.Date()
+
+    schema = Window()
+    # 0001-01-01 at +16:05 is before year 1 in UTC: datetime cannot even represent it
+    for bad in ({"start": "0001-01-01T01:01:00+16:05"}, {"start": "9999-12-31T23:00:00Z"},
+                {"day": "9999-12-31"}, {"day": "0001-01-01"}):
+        assert schema.validate(bad), bad
+    assert schema.validate({"start": "2026-12-06T08:00:00+08:00", "day": "2026-12-06"}) == {}

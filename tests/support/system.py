@@ -5,10 +5,13 @@ port, fresh databases (SQLite files, or PostgreSQL databases), migrates them, cr
 first admin with the documented CLI, and runs every service and the gateway with
 `nameko run`, exactly as `./gongdan up` does. Nothing is faked.
 """
+import contextlib
 import os
 import secrets
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
 
@@ -34,6 +37,20 @@ BUCKET = "gongdan-attachments"
 def _rabbitmqctl(*args):
     return subprocess.run(["rabbitmqctl", "-q", *args], capture_output=True, text=True,
                           timeout=60)
+
+
+@contextlib.contextmanager
+def running(prefix, backend="sqlite", **kwargs):
+    """A started System in a temporary folder of its own; stopped and removed afterwards
+    (also when it fails to start). kwargs go to System."""
+    workdir = tempfile.mkdtemp(prefix=prefix)
+    system = System(workdir, backend=backend, **kwargs)
+    try:
+        system.start()
+        yield system
+    finally:
+        system.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 class System:
