@@ -117,6 +117,26 @@ def sign_in(page, login, password):
     expect(page.locator("#logout")).to_be_visible()
 
 
+def answer_confirm(page, accept=True):
+    """Answer the page's next `confirm()` without a native dialog; `confirmed(page)` then
+    tells what it asked. (Playwright's "dialog" event calls back into its sync API from its
+    dispatcher; with eventlet 0.41.3 monkey-patching this process - nameko's pytest plugin -
+    that call never returns and the test hangs.)"""
+    page.evaluate("""(accept) => {
+        const original = window.confirm;
+        window.__confirmed = null;
+        window.confirm = (message) => {
+            window.__confirmed = String(message);
+            window.confirm = original;
+            return accept;
+        };
+    }""", accept)
+
+
+def confirmed(page):
+    return page.evaluate("window.__confirmed")
+
+
 def open_ticket_from_list(page, title):
     page.click("nav.nav a[href='#/tickets']")
     row = page.locator("tr.ticket-row", has_text=title)

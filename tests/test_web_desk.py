@@ -14,7 +14,8 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.support.system import ADMIN_EMAIL, ADMIN_PASSWORD
-from tests.test_web import browser, field_service, open_page, sign_in, unique_title  # noqa: F401
+from tests.test_web import (answer_confirm, browser, confirmed, field_service,  # noqa: F401
+                             open_page, sign_in, unique_title)
 
 pytestmark = pytest.mark.integration
 
@@ -195,8 +196,9 @@ def test_admin_keeps_routing_rules(system, open_page, admin, field_service):  # 
     assert next(r for r in admin.get("/admin/routing-rules").json()["items"]
                 if r["id"] == rule["id"])["active"] is False
     page.screenshot(path="/tmp/gongdan-routing-rules.png", full_page=True)
-    page.once("dialog", lambda d: d.accept())
+    answer_confirm(page)
     page.locator(f"#routing-rule-table tr[data-rule-id='{rule['id']}'] button[data-act=delete]").click()
+    assert confirmed(page)  # the page asked first
     expect(page.locator(f"tr[data-rule-id='{rule['id']}']")).to_have_count(0)
     assert rule["id"] not in [r["id"] for r in admin.get("/admin/routing-rules").json()["items"]]
 

@@ -17,7 +17,8 @@ from playwright.sync_api import expect
 from tests.conftest import unique
 from tests.support.system import ADMIN_EMAIL, ADMIN_PASSWORD
 from tests.test_notify import rig, wait_until  # noqa: F401 - fixture
-from tests.test_web import browser, open_page, sign_in  # noqa: F401 - fixtures
+from tests.test_web import (answer_confirm, browser, confirmed, open_page,  # noqa: F401
+                             sign_in)
 
 pytestmark = pytest.mark.integration
 
@@ -284,7 +285,8 @@ def test_admin_webhook_ping_log_and_replay(open_page, admin, rig):  # noqa: F811
 
     # deleted: gone from the list
     page.click("nav.nav a[href='#/webhooks']")
-    page.once("dialog", lambda dialog: dialog.accept())
+    answer_confirm(page)
     page.locator("#hook-table tr", has_text=path).locator("button[data-act=delete]").click()
+    assert confirmed(page)  # the page asked first
     expect(page.locator("#hook-table tr", has_text=path)).to_have_count(0)
     assert admin.get(f"/webhooks/{hook['id']}").status_code == 404

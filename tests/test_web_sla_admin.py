@@ -14,7 +14,8 @@ from playwright.sync_api import expect
 
 from tests.conftest import unique
 from tests.support.system import ADMIN_EMAIL, ADMIN_PASSWORD
-from tests.test_web import browser, open_page, sign_in  # noqa: F401 - fixtures
+from tests.test_web import (answer_confirm, browser, confirmed, open_page,  # noqa: F401
+                             sign_in)
 
 pytestmark = pytest.mark.integration
 
@@ -167,18 +168,21 @@ def test_admin_keeps_calendars_and_policies(open_page, admin, make_company,  # n
 
     # the calendar is in use: refused with the API's message; then both deleted
     page.click("#tab-calendars")
-    page.once("dialog", lambda d: d.accept())
+    answer_confirm(page)
     page.locator("#calendar-table tr", has_text=cal_name).locator("[data-act=delete]").click()
+    assert confirmed(page)  # the page asked first
     expect(page.locator(".tab-body > [role=alert]")).to_contain_text(pol_name)
     assert _calendar(admin, cal_name)
     page.click("#tab-policies")
-    page.once("dialog", lambda d: d.accept())
+    answer_confirm(page)
     page.locator("#policy-table tr", has_text=pol_name).locator("[data-act=delete]").click()
+    assert confirmed(page)  # the page asked first
     expect(page.locator("#notice")).to_contain_text("deleted")
     expect(page.locator("#policy-table tr", has_text=pol_name)).to_have_count(0)
     page.click("#tab-calendars")
-    page.once("dialog", lambda d: d.accept())
+    answer_confirm(page)
     page.locator("#calendar-table tr", has_text=cal_name).locator("[data-act=delete]").click()
+    assert confirmed(page)  # the page asked first
     expect(page.locator("#calendar-table tr", has_text=cal_name)).to_have_count(0)
     assert _policy(admin, pol_name) is None and _calendar(admin, cal_name) is None
 
