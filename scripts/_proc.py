@@ -67,3 +67,18 @@ def tail(path, lines=30):
     except OSError:
         return ""
     return "\n".join(data.splitlines()[-lines:])
+
+
+# Warnings that third-party imports print at every process start, outside any logger
+# (cryptography 51 deprecates DSA, which dnspython - imported by eventlet - defines): on
+# stderr they break LOG_FORMAT=json's one JSON object per line. Processes started by
+# `./gongdan up`, the tests and the image (deploy/Dockerfile) get this PYTHONWARNINGS unless
+# one is set already.
+# (and eventlet >= 0.36 announces its own deprecation when nameko.cli.commands imports it)
+PROCESS_WARNINGS = ("ignore:DSA is deprecated,ignore:pkg_resources is deprecated,"
+                    "ignore:::nameko.cli.commands")
+
+
+def with_quiet_imports(env):
+    env.setdefault("PYTHONWARNINGS", PROCESS_WARNINGS)
+    return env

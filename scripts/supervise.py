@@ -29,7 +29,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from scripts._proc import die_with_parent
+from scripts._proc import die_with_parent, with_quiet_imports
 
 # bright, readable ANSI colours, cycled over the processes
 _COLOURS = (36, 33, 32, 35, 34, 96, 93, 92, 95, 94, 31, 91)
@@ -152,7 +152,7 @@ class Supervisor:
 
     def _spawn(self, child):
         spec = child.spec
-        env = dict(os.environ)
+        env = with_quiet_imports(dict(os.environ))
         env.setdefault("PYTHONUNBUFFERED", "1")
         env.update({k: str(v) for k, v in (spec.env or {}).items()})
         child.reported = False

@@ -21,7 +21,7 @@ import requests
 from gongdan_common.migrate import SERVICES as DATABASE_NAMES
 from scripts import s3local
 from scripts.cli import SERVICES  # one list of what runs, shared with ./gongdan up
-from scripts._proc import die_with_parent, free_port, tail
+from scripts._proc import die_with_parent, free_port, tail, with_quiet_imports
 from gateway.ratelimit import DEFAULT_LIMITS
 
 RATE_LIMIT_NAMES = tuple(DEFAULT_LIMITS)
@@ -110,7 +110,7 @@ class System:
             conn.close()
 
     def env(self, **extra):
-        env = dict(os.environ)
+        env = with_quiet_imports(dict(os.environ))
         env.update({
             "AMQP_URI": self.amqp_uri,
             "GONGDAN_DATA_DIR": os.path.join(self.workdir, "data"),
