@@ -7,7 +7,9 @@ COMPANY_KINDS = ("customer", "provider", "vendor")
 ROLE_COMPANY_KIND = {"customer": "customer", "customer_admin": "customer",
                      "provider_admin": "provider", "engineer": "provider",
                      "agent": "vendor", "admin": "vendor"}
-SCOPES = ("tickets:read", "tickets:write")
+# tickets:create: open tickets for the customer companies the token is allowed for (its
+# `companies`, set by an admin); the rule is gongdan_common.visibility.may_file_for
+SCOPES = ("tickets:read", "tickets:write", "tickets:create")
 
 
 def company_kind_ok(role, company_kind):

@@ -53,6 +53,11 @@ WRONG_PASSWORD = ErrorSpec("wrong_password", 400, "The current password is wrong
 TOKEN_NAME_EXISTS = ErrorSpec("service_token_exists", 409,
                               "A service token named {name} already exists.",
                               "名为 {name} 的服务令牌已存在。")
+SERVICE_TOKEN_NOT_FOUND = ErrorSpec("service_token_not_found", 404, "Service token not found.",
+                                   "服务令牌不存在。")
+TOKEN_COMPANIES_INVALID = ErrorSpec(
+    "validation_failed", 400, "These are not customer companies: {ids}.",
+    "以下不是客户企业：{ids}。")
 BODY_TOO_LARGE = ErrorSpec("payload_too_large", 413,
                            "The request body is larger than {limit}.",
                            "请求内容超过了 {limit} 的上限。")

@@ -267,8 +267,11 @@ def _verify(bearer, key, uow, settings):
                 ServiceToken.token_hash == key[1]))
             if token is None or token.revoked_at is not None:
                 raise exc.TOKEN_INVALID()
-            return {"id": "svc:" + token.id, "role": "system", "name": token.name,
-                    "scopes": list(token.scopes), "company_id": None, "provider_id": None}
+            # "svc:" + 32 hex digits: 36 characters, the width of every actor-id column
+            return {"id": "svc:" + token.id.replace("-", ""), "role": "system",
+                    "name": token.name, "scopes": list(token.scopes),
+                    "companies": list(token.companies or ()),
+                    "company_id": None, "provider_id": None}
     _, sid, sub = key
     claims = {"sid": sid, "sub": sub}
     with uow:
@@ -485,42 +488,6 @@ def update_company(actor, company_id, payload, uow):
             raise exc.COMPANY_EXISTS(name=data.get("name")) from None
         auth.forget_actors(everything=True)  # actors carry their company's facts
         return schemas.CompanyOut().dump(company)
-
-
-def create_service_token(actor, payload, uow):
-    require_role(actor, "admin")
-    data = load(schemas.ServiceTokenCreateSchema(), payload)
-    secret = auth.new_service_token()
-    with uow:
-        if uow.session.scalar(select(ServiceToken.id).where(ServiceToken.name == data["name"])):
-            raise exc.TOKEN_NAME_EXISTS(name=data["name"])
-        token = ServiceToken(name=data["name"], scopes=sorted(set(data["scopes"])),
-                             token_hash=auth.sha256(secret), created_by=actor["id"],
-                             created_at=auth.utcnow())
-        uow.session.add(token)
-        uow.commit()
-        out = schemas.ServiceTokenOut().dump(token)
-        out["token"] = secret  # shown once; only its hash is kept
-        return out
-
-
-def list_service_tokens(actor, uow):
-    require_role(actor, "admin")
-    with uow:
-        return schemas.ServiceTokenOut(many=True).dump(
-            uow.session.scalars(select(ServiceToken).order_by(ServiceToken.created_at)).all())
-
-
-def revoke_service_token(actor, token_id, uow):
-    require_role(actor, "admin")
-    with uow:
-        token = uow.session.get(ServiceToken, token_id)
-        if token is None:
-            raise exc.USER_NOT_FOUND()
-        token.revoked_at = token.revoked_at or auth.utcnow()
-        uow.commit()
-        auth.forget_actors(everything=True)
-        return schemas.ServiceTokenOut().dump(token)
 
 
 def create_admin(name, email, phone, password, uow):

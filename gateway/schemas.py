@@ -108,6 +108,22 @@ class ServiceTokenCreateSchema(Strict):
     name = Text(required=True, validate=validate.Length(min=1, max=100))
     scopes = fields.List(fields.String(validate=validate.OneOf(domain.SCOPES)),
                          required=True, validate=validate.Length(min=1))
+    companies = fields.List(fields.String(validate=validate.Length(min=1, max=36)),
+                            load_default=list, validate=validate.Length(max=500),
+                            metadata={"description": "customer company ids a tickets:create "
+                                                     "token may open tickets for"})
+
+
+class ServiceTokenPatchSchema(Strict):
+    scopes = fields.List(fields.String(validate=validate.OneOf(domain.SCOPES)),
+                         validate=validate.Length(min=1))
+    companies = fields.List(fields.String(validate=validate.Length(min=1, max=36)),
+                            validate=validate.Length(max=500))
+
+    @validates_schema
+    def not_empty(self, data, **kwargs):
+        if not data:
+            raise ValidationError(bi("Nothing to change.", "没有需要修改的内容。"), "_schema")
 
 
 # ---- output ----------------------------------------------------------------------------
@@ -155,6 +171,7 @@ class ServiceTokenOut(Schema):
     id = fields.String()
     name = fields.String()
     scopes = fields.List(fields.String())
+    companies = fields.List(fields.String())
     created_at = UTCDateTime()
     revoked_at = UTCDateTime(allow_none=True)
     last_used_at = UTCDateTime(allow_none=True)

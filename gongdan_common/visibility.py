@@ -80,6 +80,32 @@ def scope_clause(actor, columns):
     return column == value
 
 
+# ---- who may open a ticket for which customer company -----------------------------------
+
+FILE_FOR_ANY_COMPANY_ROLES = frozenset({"agent", "admin"})
+CREATE_SCOPE = "tickets:create"
+
+
+def may_file_for(actor, company_id):
+    """May `actor` open a ticket for customer company `company_id`?
+
+    Customers and their admins file for their own company; the desk (agent, admin) for any;
+    an internal system (a service token, role "system") only with the `tickets:create` scope
+    and only for the companies an admin listed on the token (`actor["companies"]`)."""
+    actor = actor or {}
+    role = actor.get("role")
+    if not company_id:
+        return False
+    if role in FILE_FOR_ANY_COMPANY_ROLES:
+        return True
+    if role in ("customer", "customer_admin"):
+        return actor.get("company_id") == company_id
+    if role == "system":
+        return CREATE_SCOPE in (actor.get("scopes") or ()) and \
+            company_id in (actor.get("companies") or ())
+    return False
+
+
 def not_found_unless_visible(actor, facts, not_found):
     """Raise `not_found` (an ErrorSpec or exception factory) unless the actor may see it."""
     if not may_see(actor, facts):

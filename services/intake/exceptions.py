@@ -17,6 +17,11 @@ NOT_ALLOWED = ErrorSpec("forbidden", 403,
 COMPANY_REQUIRED = ErrorSpec("company_required", 400,
                              "Staff creating a ticket must name the customer company (company_id).",
                              "工作人员代客户提交工单时必须指定客户企业（company_id）。")
+COMPANY_NOT_ALLOWED = ErrorSpec(
+    "company_not_allowed", 403,
+    "This service token may not open tickets for that company; an administrator lists the "
+    "companies it may file for.",
+    "该服务令牌无权为该企业提交工单；可提交的企业由管理员在令牌上配置。")
 FIELDS_NOT_EDITABLE = ErrorSpec(
     "fields_not_editable", 403,
     "These fields cannot be changed by you in status {status}: {fields}.",
