@@ -58,6 +58,28 @@ SERVICE_TOKEN_NOT_FOUND = ErrorSpec("service_token_not_found", 404, "Service tok
 TOKEN_COMPANIES_INVALID = ErrorSpec(
     "validation_failed", 400, "These are not customer companies: {ids}.",
     "以下不是客户企业：{ids}。")
+CHANNEL_NOT_FOUND = ErrorSpec("channel_not_found", 404,
+                              "There is no active IM bridge named {channel}.",
+                              "没有名为 {channel} 的已启用 IM 桥接。")
+SIGNATURE_INVALID = ErrorSpec(
+    "signature_invalid", 401,
+    "The Gongdan-Signature header is missing or does not sign this body with the channel's "
+    "bridge secret (t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<body>\">).",
+    "Gongdan-Signature 请求头缺失，或未用该渠道的桥接密钥对请求体签名"
+    "（t=<Unix 秒>,v1=<对“<t>.<请求体>”的 HMAC-SHA256 十六进制>）。")
+SIGNATURE_STALE = ErrorSpec(
+    "signature_stale", 401,
+    "The signature's timestamp is more than {seconds} seconds from now: check the bridge's "
+    "clock, and sign each request when it is sent.",
+    "签名时间戳与当前时间相差超过 {seconds} 秒：请检查桥接程序的时钟，并在发送时签名。")
+MESSAGE_IN_PROGRESS = ErrorSpec("message_in_progress", 409,
+                                "This message is being handled; retry in a minute.",
+                                "该消息正在处理中，请一分钟后重试。")
+BINDING_NOT_FOUND = ErrorSpec("binding_not_found", 404, "IM binding not found.",
+                              "IM 绑定不存在。")
+BINDING_CONFLICT = ErrorSpec("binding_conflict", 409,
+                             "This binding was just started elsewhere; try again.",
+                             "该绑定刚在别处发起，请重试。")
 BODY_TOO_LARGE = ErrorSpec("payload_too_large", 413,
                            "The request body is larger than {limit}.",
                            "请求内容超过了 {limit} 的上限。")

@@ -132,6 +132,7 @@ class ImBinding(Base):
     status: Mapped[str] = mapped_column(String(16))  # pending | confirmed
     code_hash: Mapped[str | None] = mapped_column(String(64))
     code_expires_at: Mapped[dt.datetime | None] = mapped_column(TZ)
+    failed_codes: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(TZ)
     confirmed_at: Mapped[dt.datetime | None] = mapped_column(TZ)
 

@@ -183,3 +183,79 @@ class TokenPairOut(Schema):
     token_type = fields.String()
     expires_in = fields.Integer()
     user = fields.Nested(UserOut)
+
+
+# ---- IM bridges and bindings (gateway/im.py) -------------------------------------------------
+
+CHANNEL = validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,31}$", error=bi(
+    "A channel name is 1 to 32 lowercase letters, digits, - or _ (e.g. wecom, dingtalk, "
+    "feishu).", "渠道名为 1 到 32 位小写字母、数字、- 或 _（如 wecom、dingtalk、feishu）。"))
+IM_ID = validate.Length(min=1, max=128)
+
+
+class ImBridgeIn(Strict):
+    channel = fields.String(required=True, validate=CHANNEL)
+    default_product = fields.String(allow_none=True, validate=validate.Length(max=64),
+                                    metadata={"description": "product code of tickets opened "
+                                                             "from IM when the message names "
+                                                             "none"})
+    active = fields.Boolean()
+    rotate_secret = fields.Boolean(load_default=False)
+
+
+class ImBridgeOut(Schema):
+    channel = fields.String()
+    default_product = fields.String(allow_none=True)
+    active = fields.Boolean()
+    created_at = UTCDateTime()
+    updated_at = UTCDateTime()
+
+
+class ImBridgeCreated(ImBridgeOut):
+    secret = fields.String(metadata={"description": "shown once: new bridge or rotate_secret"})
+
+
+class ImBindingIn(Strict):
+    channel = fields.String(required=True, validate=CHANNEL)
+    im_user_id = Text(required=True, validate=IM_ID)
+
+
+class ImBindingOut(Schema):
+    id = fields.String()
+    channel = fields.String()
+    im_user_id = fields.String()
+    status = fields.String(metadata={"description": "pending (can do nothing) | confirmed"})
+    code_expires_at = UTCDateTime(allow_none=True)
+    created_at = UTCDateTime()
+    confirmed_at = UTCDateTime(allow_none=True)
+
+
+class ImBindingStarted(ImBindingOut):
+    code = fields.String(metadata={"description": "send `bind <code>` from the IM account"})
+    instructions = fields.Dict(keys=fields.String(), values=fields.String())
+
+
+class ImMessageIn(Schema):
+    """What a bridge relays (unknown fields are ignored: bridges add their own)."""
+    message_id = fields.String(required=True, validate=validate.Length(min=1, max=128),
+                               metadata={"description": "the platform's message id; a "
+                                                        "retry with the same id acts once"})
+    user_id = Text(required=True, validate=IM_ID,
+                   metadata={"description": "the sender's IM user id on this channel"})
+    text = Text(required=True, validate=validate.Length(min=1, max=20000))
+    reply_to = fields.String(allow_none=True, validate=validate.Length(max=40),
+                             metadata={"description": "ticket number this message answers"})
+    product = fields.String(allow_none=True, validate=validate.Length(max=64))
+    type = fields.String(allow_none=True, validate=validate.Length(max=32))
+    category = fields.String(allow_none=True, validate=validate.Length(max=32))
+
+
+class ImReply(Schema):
+    action = fields.String(metadata={"description": "ticket_created | replied | bound | "
+                                                    "bind_failed | unbound"})
+    reply = fields.Dict(keys=fields.String(), values=fields.String(),
+                        metadata={"description": "what to answer the IM user: zh and en"})
+    text = fields.String(metadata={"description": "the answer in the user's language (both "
+                                                  "when unbound)"})
+    ticket = fields.Dict(allow_none=True)
+    duplicate = fields.Boolean()

@@ -22,6 +22,7 @@ from . import (apidoc, auth, domain, exceptions as exc, filetypes, handlers, tok
 from .http import RPC_TIMEOUT, api, call, json_body, query_dict
 from .models import metadata
 from .ratelimit import RateLimitProvider
+from .routes.im import ImRoutes
 from .routes.kb import KbRoutes
 from .routes.notify import NotifyRoutes
 from .routes.ops import OpsRoutes
@@ -55,10 +56,12 @@ def build_settings(config):
         "archive_policy": filetypes.ArchivePolicy.from_config(config.get("UPLOADS")),
         # verified actors kept this many seconds per process (auth.ActorCache; 0 = off)
         "actor_cache": auth.ActorCache(float(gw.get("actor_cache_seconds", 5))),
+        # ticket numbers in IM messages (gateway/im.py) start with intake's prefix
+        "number_prefix": str((config.get("INTAKE") or {}).get("number_prefix") or "TS"),
     }
 
 
-class GatewayService(SlaRoutes, NotifyRoutes, KbRoutes, OpsRoutes):
+class GatewayService(SlaRoutes, NotifyRoutes, KbRoutes, ImRoutes, OpsRoutes):
     name = "gateway"
 
     correlation = Correlation()  # log context, one line per RPC/event, spans

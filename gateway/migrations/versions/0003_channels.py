@@ -36,6 +36,7 @@ def upgrade():
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('code_hash', sa.String(length=64), nullable=True),
     sa.Column('code_expires_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('failed_codes', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('confirmed_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_im_bindings_user_id_users')),

@@ -1,0 +1,85 @@
+"""HTTP routes of IM bridges (the signed inbound endpoint, admins' bridge settings) and the
+customer's IM bindings; the logic is gateway/im.py."""
+import time
+
+from marshmallow import fields
+
+from gongdan_common.validation import Schema, load
+
+from .. import im, schemas
+from ..apidoc import doc
+from ..http import api, call, json_body
+
+class ImBridgeList(Schema):
+    items = fields.List(fields.Nested(schemas.ImBridgeOut))
+
+
+class ImBindingList(Schema):
+    items = fields.List(fields.Nested(schemas.ImBindingOut))
+
+
+IM_MESSAGE = doc(
+    "channels", "An IM bridge relays a message (signed with the channel's bridge secret)",
+    body=schemas.ImMessageIn, response=schemas.ImReply, auth=False,
+    errors=(400, 401, 403, 404, 409, 413, 415),
+    description="Header `Gongdan-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "
+                "\"<t>.\" + raw body)>`, within 300 s of the gateway's clock (else 401 "
+                "signature_stale; a wrong or missing one 401 signature_invalid). A bound IM "
+                "user's message opens a ticket as that user, or - naming a ticket number in "
+                "the text or `reply_to` - replies to it; `bind <code>` confirms a binding "
+                "started on the portal; an unbound user gets instructions (action unbound) "
+                "and nothing is created. The same message_id again returns the first answer.",
+    headers=[{"in": "header", "name": "Gongdan-Signature", "required": True,
+              "schema": {"type": "string", "maxLength": 200}}])
+BRIDGES = doc("admin", "IM bridges (admin)", response=ImBridgeList)
+BRIDGE_PUT = doc("admin", "Create or change an IM bridge (channel from the path); a new one, "
+                 "or rotate_secret, answers its signing secret once",
+                 body=schemas.ImBridgeIn(exclude=("channel",)),
+                 response=schemas.ImBridgeCreated)
+BRIDGE_DELETE = doc("admin", "Delete an IM bridge", status=204, errors=(401, 403, 404))
+BINDINGS = doc("me", "My IM bindings", response=ImBindingList)
+BINDING_START = doc(
+    "me", "Bind an IM user id: answers a one-time code to send from that IM account "
+    "(`bind <code>`); until then the binding is pending and can do nothing",
+    body=schemas.ImBindingIn, response=schemas.ImBindingStarted, status=201,
+    errors=(400, 401, 403, 404, 409))
+BINDING_DELETE = doc("me", "Remove an IM binding", status=204, errors=(401, 403, 404))
+
+
+class ImRoutes:
+    @api("POST", "/api/v1/channels/<channel>/messages", doc=IM_MESSAGE)
+    def im_message(self, request, channel):
+        secret, default_product = im.bridge_secret(channel, self.uow, self.settings)
+        raw = request.get_data()  # cached: json_body reads the same bytes
+        im.verify(secret, request.headers.get("Gongdan-Signature"), raw, int(time.time()))
+        data = load(schemas.ImMessageIn(), json_body(request))
+        return im.receive(channel, data, default_product, self.uow,
+                          lambda method, *args: call(self.intake, method, *args),
+                          self.settings["number_prefix"])
+
+    @api("GET", "/api/v1/admin/im-bridges", doc=BRIDGES)
+    def list_im_bridges(self, request):
+        return {"items": im.list_bridges(self._actor(request), self.uow)}
+
+    @api("PUT", "/api/v1/admin/im-bridges/<channel>", doc=BRIDGE_PUT)
+    def put_im_bridge(self, request, channel):
+        return im.put_bridge(self._actor(request), channel, json_body(request, required=False),
+                             self.uow, self.settings)
+
+    @api("DELETE", "/api/v1/admin/im-bridges/<channel>", doc=BRIDGE_DELETE)
+    def delete_im_bridge(self, request, channel):
+        im.delete_bridge(self._actor(request), channel, self.uow)
+        return 204, None
+
+    @api("GET", "/api/v1/me/im-bindings", doc=BINDINGS)
+    def list_im_bindings(self, request):
+        return {"items": im.list_bindings(self._actor(request), self.uow)}
+
+    @api("POST", "/api/v1/me/im-bindings", doc=BINDING_START)
+    def start_im_binding(self, request):
+        return 201, im.start_binding(self._actor(request), json_body(request), self.uow)
+
+    @api("DELETE", "/api/v1/me/im-bindings/<binding_id>", doc=BINDING_DELETE)
+    def delete_im_binding(self, request, binding_id):
+        im.delete_binding(self._actor(request), binding_id, self.uow)
+        return 204, None
