@@ -23,7 +23,7 @@ from gongdan_common.events import utcnow
 from gongdan_common.outbox import consume_many
 from gongdan_common.validation import load
 
-from . import digest, domain, events, exceptions as exc, schemas, templates
+from . import digest, domain, events, exceptions as exc, robots, schemas, templates
 from .models import (Delivery, DeliveryAttempt, Digest, DigestItem, Notification, Preference,
                      RuleOverride, TemplateOverride, Webhook, new_id)
 
@@ -126,6 +126,8 @@ def ingest_many(envelopes, uow, directory, settings, now=None, config=None):
         if not fresh:
             return counts
         record_digest_items(uow, [e for e in envelopes if e["event_id"] in fresh], now)
+        counts["robot"] = robots.plan(uow, [e for e in envelopes if e["event_id"] in fresh],
+                                      settings, now)
         user_ids = {u["id"] for users in people.values() for u in users}
         prefs = {p.user_id: _pref_dict(p) for p in uow.session.scalars(
             select(Preference).where(Preference.user_id.in_(user_ids)))} if user_ids else {}
@@ -254,6 +256,8 @@ def claim_due(uow, settings, limit=100, now=None, in_flight=None):
                     d.status, d.last_error = "failed", "webhook disabled or deleted"
                     continue
                 item["secret"], item["address"] = hook.secret, hook.url
+            elif d.channel == "robot" and not robots.fill(uow, d, item):
+                continue
             d.lease_until = lease
             out.append(item)
         uow.commit()
