@@ -4,11 +4,13 @@ import time
 
 from marshmallow import fields
 
+from services.notify import schemas as notify
+
 from gongdan_common.validation import Schema, load
 
 from .. import im, schemas
 from ..apidoc import doc
-from ..http import api, call, json_body
+from ..http import api, call, json_body, query_dict
 
 class ImBridgeList(Schema):
     items = fields.List(fields.Nested(schemas.ImBridgeOut))
@@ -45,8 +47,62 @@ BINDING_START = doc(
     errors=(400, 401, 403, 404, 409))
 BINDING_DELETE = doc("me", "Remove an IM binding", status=204, errors=(401, 403, 404))
 
+ROBOTS = doc("robots", "IM group robots (admin: all; a customer company's or provider's admin: "
+             "their own company's)", response=notify.RobotList, errors=(401, 403))
+ROBOT_CREATE = doc(
+    "robots", "Add a WeCom, DingTalk or Feishu group robot", body=notify.RobotIn,
+    response=notify.RobotOut, status=201, errors=(400, 401, 403),
+    description="The URL is the robot's webhook address as the platform shows it; DingTalk's "
+                "加签 and Feishu's 签名校验 secret goes in `secret` (WeCom has none). The "
+                "company's ticket notices (event_types) are posted in zh, en or both, retried "
+                "with backoff, and logged. Non-public addresses are refused (400 "
+                "webhook_url_refused) unless inside NOTIFY.webhooks.allow_networks.")
+ROBOT_GET = doc("robots", "One robot (URL masked)", response=notify.RobotOut)
+ROBOT_PATCH = doc("robots", "Change a robot", body=notify.RobotPatch, response=notify.RobotOut)
+ROBOT_DELETE = doc("robots", "Delete a robot (pending messages are dropped)", status=204)
+ROBOT_TEST = doc("robots", "Post a test message now (a delivery like any other)",
+                 response=notify.DeliveryOut, status=202)
+ROBOT_DELIVERIES = doc("robots", "A robot's delivery log, newest first, with every attempt",
+                       query=notify.DeliveryQuery, response=notify.RobotDeliveryPage)
+
 
 class ImRoutes:
+    # ---- IM group robots (services/notify/robots.py) ---------------------------------------
+
+    @api("GET", "/api/v1/robots", doc=ROBOTS)
+    def list_robots(self, request):
+        return call(self.notify, "list_robots", self._actor(request))
+
+    @api("POST", "/api/v1/robots", doc=ROBOT_CREATE)
+    def create_robot(self, request):
+        return 201, call(self.notify, "create_robot", self._actor(request), json_body(request))
+
+    @api("GET", "/api/v1/robots/<robot_id>", doc=ROBOT_GET)
+    def get_robot(self, request, robot_id):
+        return call(self.notify, "get_robot", self._actor(request), robot_id)
+
+    @api("PATCH", "/api/v1/robots/<robot_id>", doc=ROBOT_PATCH)
+    def update_robot(self, request, robot_id):
+        return call(self.notify, "update_robot", self._actor(request), robot_id,
+                    json_body(request))
+
+    @api("DELETE", "/api/v1/robots/<robot_id>", doc=ROBOT_DELETE)
+    def delete_robot(self, request, robot_id):
+        call(self.notify, "delete_robot", self._actor(request), robot_id)
+        return 204, None
+
+    @api("POST", "/api/v1/robots/<robot_id>/test", doc=ROBOT_TEST)
+    def try_robot(self, request, robot_id):
+        actor = self._actor(request)
+        self.limits.hit("webhook_test", actor["id"])  # posts out like a webhook ping
+        return 202, call(self.notify, "try_robot", actor, robot_id)
+
+    @api("GET", "/api/v1/robots/<robot_id>/deliveries", doc=ROBOT_DELIVERIES)
+    def robot_deliveries(self, request, robot_id):
+        return call(self.notify, "robot_deliveries", self._actor(request), robot_id,
+                    query_dict(request))
+
+    # ---- IM bridges --------------------------------------------------------------------------
     @api("POST", "/api/v1/channels/<channel>/messages", doc=IM_MESSAGE)
     def im_message(self, request, channel):
         secret, default_product = im.bridge_secret(channel, self.uow, self.settings)

@@ -120,7 +120,7 @@ def ingest_many(envelopes, uow, directory, settings, now=None, config=None):
         directory_queries(envelope, rules, queries)
     people = directory(queries) if queries else {}
     now = now or utcnow()
-    counts = {"inbox": 0, "email": 0, "sms": 0, "webhook": 0}
+    counts = {"inbox": 0, "email": 0, "sms": 0, "webhook": 0, "robot": 0}
     with uow:
         fresh = {e["event_id"] for e in consume_many(uow, envelopes, CONSUMER)}
         if not fresh:

@@ -42,7 +42,7 @@ PLATFORMS = ("wecom", "dingtalk", "feishu")
 EVENTS = schemas.ROBOT_EVENTS
 DEFAULT_EVENTS = ("intake.ticket_created", "intake.ticket_status_changed",
                   "dispatch.ticket_assigned", "sla.sla_breached")
-SIGNED = ("dingtalk", "feishu")
+DELETED = "deleted"  # owner_kind of a deleted robot (kept: its delivery log names it)
 
 # ---- messages ---------------------------------------------------------------------------------
 
@@ -241,8 +241,8 @@ def _check(actor, kind, owner_id):
 
 def _robot(uow, actor, robot_id):
     robot = uow.session.get(Robot, robot_id)
-    if robot is None or not visibility.may_keep_settings_of(actor, robot.owner_kind,
-                                                            robot.owner_id):
+    if robot is None or robot.owner_kind == DELETED or \
+            not visibility.may_keep_settings_of(actor, robot.owner_kind, robot.owner_id):
         raise exc.ROBOT_NOT_FOUND(id=robot_id)  # another company's: as if there were none
     return robot
 
@@ -261,7 +261,7 @@ def list_robots(actor, uow):
     if own is not None and own[1] is None:
         raise exc.ROBOT_FORBIDDEN()
     with uow:
-        stmt = select(Robot).order_by(Robot.created_at)
+        stmt = select(Robot).where(Robot.owner_kind != DELETED).order_by(Robot.created_at)
         if own is not None:
             stmt = stmt.where(Robot.owner_kind == own[0], Robot.owner_id == own[1])
         return {"items": [_out(r) for r in uow.session.scalars(stmt)]}
@@ -315,7 +315,7 @@ def delete_robot(actor, robot_id, uow):
                                                    Delivery.status == "pending")
                             .values(status="failed", last_error="robot deleted"))
         robot.active = False  # kept (its delivery log names it), never listed again
-        robot.owner_kind = "deleted"
+        robot.owner_kind = DELETED
         uow.commit()
     return None
 

@@ -71,7 +71,7 @@ def test_planning_is_idempotent_and_in_the_recipients_language(uow_factory, sett
     counts = handlers.ingest(assigned(), uow_factory(), directory, settings, NOW)
     assert counts == {"inbox": 1, "email": 1, "sms": 0, "webhook": 0, "robot": 0}
     again = handlers.ingest(assigned(), uow_factory(), directory, settings, NOW)
-    assert again == {"inbox": 0, "email": 0, "sms": 0, "webhook": 0}  # planned nothing
+    assert again == {"inbox": 0, "email": 0, "sms": 0, "webhook": 0, "robot": 0}
     assert count(uow_factory, Notification) == 1 and count(uow_factory, Delivery) == 1
     with uow_factory() as uow:
         d = uow.session.scalars(select(Delivery)).one()
