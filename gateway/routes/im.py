@@ -105,10 +105,11 @@ class ImRoutes:
     # ---- IM bridges --------------------------------------------------------------------------
     @api("POST", "/api/v1/channels/<channel>/messages", doc=IM_MESSAGE)
     def im_message(self, request, channel):
-        secret, default_product = im.bridge_secret(channel, self.uow, self.settings)
         raw = request.get_data()  # cached: json_body reads the same bytes
+        body = json_body(request)  # the input rule first, as on every route (NUL, depth...)
+        secret, default_product = im.bridge_secret(channel, self.uow, self.settings)
         im.verify(secret, request.headers.get("Gongdan-Signature"), raw, int(time.time()))
-        data = load(schemas.ImMessageIn(), json_body(request))
+        data = load(schemas.ImMessageIn(), body)
         return im.receive(channel, data, default_product, self.uow,
                           lambda method, *args: call(self.intake, method, *args),
                           self.settings["number_prefix"])
