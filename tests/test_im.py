@@ -12,7 +12,6 @@
 notify is restarted for this module with 127.0.0.1 allowed by the SSRF policy and short
 backoffs (as tests/test_notify.py does), and put back afterwards.
 """
-import datetime as dt
 import json
 import time
 
@@ -22,19 +21,10 @@ import requests
 from gongdan_common import signing
 from services.notify.tests.robot_receiver import RobotReceiver
 from tests.conftest import unique
+from tests.test_flows import field_service  # noqa: F401 - fixture: a line, a certified engineer
+from tests.test_notify import wait_until
 
 pytestmark = pytest.mark.integration
-
-
-def wait_until(check, seconds=30, what="condition"):
-    deadline = time.monotonic() + seconds
-    last = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.3)
-    raise AssertionError(f"{what} never held (last: {last!r})")
 
 
 @pytest.fixture(scope="module")
@@ -52,29 +42,6 @@ def receiver(system):
     system.wait_service("notify")
 
 
-@pytest.fixture(scope="module")
-def installation_line(admin, make_company, make_user):
-    """A product line with a provider and one certified engineer: installation tickets of
-    that product dispatch themselves to them."""
-    line = unique("line-").lower()
-    product = unique("P-")
-    assert admin.post("/admin/products", {"code": product, "name": "存储设备",
-                                          "product_line": line}).status_code == 201
-    provider = make_company("provider")
-    assert admin.put(f"/providers/{provider['id']}", {
-        "name": provider["name"], "product_lines": [line]}).status_code == 200
-    engineer = make_user("engineer", company=provider)
-    assert admin.put(f"/engineers/{engineer.user['id']}", {
-        "provider_id": provider["id"], "skills": [line]}).status_code == 200
-    today = dt.date.today()
-    r = admin.post(f"/engineers/{engineer.user['id']}/certifications", {
-        "product_line": line, "certificate_no": "C-" + engineer.user["id"][:8],
-        "valid_from": str(today - dt.timedelta(days=30)),
-        "valid_until": str(today + dt.timedelta(days=365))})
-    assert r.status_code == 201, r.text
-    return product, engineer
-
-
 def service_api(system, token):
     from tests.support.system import Api
     return Api(system.base_url, token=token)
@@ -85,9 +52,9 @@ INSTALL = {"title": "新机房存储安装", "type": "installation", "category":
            "contact_phone": "13800138000"}
 
 
-def test_service_token_files_for_allowed_companies_only(system, admin, make_company,
-                                                        make_user, installation_line):
-    product, engineer = installation_line
+def test_service_token_files_for_allowed_companies_only(system, admin, make_company,  # noqa: F811
+                                                        make_user, field_service):
+    product, engineer = field_service.product, field_service.good
     allowed, other = make_company(), make_company()
     r = admin.post("/admin/service-tokens", {"name": unique("crm-"),
                                              "scopes": ["tickets:create", "tickets:read"],

@@ -7,20 +7,12 @@ import time
 import pytest
 
 from gateway import auth, im
-from gateway.models import Company, ImMessage, User, metadata
+from gateway.models import Company, ImMessage, User
+from gateway.tests.test_guard_handlers import uow  # noqa: F401 - fixture
 from gongdan_common import signing
-from gongdan_common.db import Database
 from gongdan_common.errors import AppError
 
 from services.intake import exceptions as intake_exc
-
-
-@pytest.fixture
-def uow(tmp_path):
-    db = Database(f"sqlite:///{tmp_path}/gw.db", metadata)
-    metadata.create_all(db.engine)
-    yield db.unit_of_work()
-    db.dispose()
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ the notices of a customer company's or a provider's tickets to their group.
 - Kept per company: a customer company's admin keeps their company's robots, a provider's
   admin their provider's, an administrator any (the rule: gongdan_common.visibility
   `may_keep_settings_of` / `own_company`, nothing else decides it).
-- Planned with everything else an event causes (`plan`, called by `handlers.ingest_many`
+- Planned with everything else an event causes (`plan`, called by `planning.ingest_many`
   in the same transaction) as `deliveries` rows of channel `robot`: the same loop sends
   them, retries them with backoff and writes the same delivery log as webhooks and e-mail.
 - Each platform's documented message shape and signing (`RobotSender`):
@@ -37,6 +37,7 @@ from gongdan_common.validation import load
 from . import domain, exceptions as exc, schemas, templates
 from .channels import Outcome
 from .models import Delivery, DeliveryAttempt, Robot
+from .webhooks import _check_url  # the same SSRF policy and refusal as webhooks
 
 PLATFORMS = ("wecom", "dingtalk", "feishu")
 EVENTS = schemas.ROBOT_EVENTS
@@ -245,15 +246,6 @@ def _robot(uow, actor, robot_id):
             not visibility.may_keep_settings_of(actor, robot.owner_kind, robot.owner_id):
         raise exc.ROBOT_NOT_FOUND(id=robot_id)  # another company's: as if there were none
     return robot
-
-
-def _check_url(url, settings):
-    try:
-        domain.check_url(url, settings["allow_networks"])
-    except domain.UrlRefused as err:
-        raise exc.URL_REFUSED(reason=err.en, reason_zh=err.zh,
-                              details={"fields": {"url": [{"en": err.en, "zh": err.zh}]},
-                                       "reason": err.code}) from None
 
 
 def list_robots(actor, uow):

@@ -8,12 +8,11 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from gongdan_common.db import Database
 from gongdan_common.errors import AppError
-from gongdan_common.migrate import upgrade
-from services.notify import handlers, robots
-from services.notify.models import Delivery, metadata
+from services.notify import common, delivery, planning, robots
+from services.notify.models import Delivery
 from services.notify.tests.robot_receiver import RobotReceiver
+from services.notify.tests.test_handlers import uow_factory  # noqa: F401 - fixture
 
 UTC = dt.timezone.utc
 NOW = dt.datetime(2026, 11, 22, 4, 0, tzinfo=UTC)
@@ -25,17 +24,8 @@ PROVIDER_ADMIN = {"id": "u-prov", "role": "provider_admin", "provider_id": "p-1"
 
 
 @pytest.fixture
-def uow_factory(service_database):
-    url = service_database("notify")
-    upgrade("notify", url)
-    db = Database(url, metadata)
-    yield db.unit_of_work
-    db.dispose()
-
-
-@pytest.fixture
 def settings():
-    return handlers.settings_from_config({"NOTIFY": {
+    return common.settings_from_config({"NOTIFY": {
         "public_url": "http://gd.test", "retry": {"backoff_base_seconds": 10},
         "webhooks": {"allow_networks": "127.0.0.1/32"}}})
 
@@ -118,7 +108,7 @@ def test_a_company_robot_hears_its_own_tickets_only(uow_factory, settings):
     events = [ticket_event(), ticket_event("ticket_commented", body="请重启", internal=False),
               ticket_event("ticket_commented", body="内部：客户很急", internal=True),
               ticket_event("ticket_status_changed", from_status="new", to_status="assigned")]
-    counts = handlers.ingest_many(events, uow_factory(), no_people, settings, NOW)
+    counts = planning.ingest_many(events, uow_factory(), no_people, settings, NOW)
     assert counts["robot"] == 2  # created + the public reply; not the note, not unsubscribed
     with uow_factory() as uow:
         rows = uow.session.scalars(select(Delivery).where(Delivery.channel == "robot")
@@ -131,7 +121,7 @@ def test_a_company_robot_hears_its_own_tickets_only(uow_factory, settings):
     assert "张三 replied on ticket TS20261122001: 请重启" in texts["intake.ticket_commented"]
     assert not any("内部" in t for t in texts.values())
     # a redelivered batch plans nothing twice
-    assert handlers.ingest_many(events, uow_factory(), no_people, settings, NOW)["robot"] == 0
+    assert planning.ingest_many(events, uow_factory(), no_people, settings, NOW)["robot"] == 0
 
 
 @pytest.mark.parametrize("platform", ["wecom", "dingtalk", "feishu"])
@@ -165,18 +155,18 @@ def test_failure_retry_then_delivered_with_the_log(uow_factory, settings, receiv
     robot = robots.create_robot(ACME_ADMIN, {
         "platform": "dingtalk", "name": "钉钉群", "url": receiver.base() + path +
         "?access_token=tok", "secret": "SEC-abc", "language": "zh"}, uow_factory(), settings)
-    handlers.ingest(ticket_event(), uow_factory(), no_people, settings, NOW)
+    planning.ingest(ticket_event(), uow_factory(), no_people, settings, NOW)
     sender = robots.RobotSender(settings["allow_networks"], 5)
-    [item] = handlers.claim_due(uow_factory(), settings, now=NOW)
+    [item] = delivery.claim_due(uow_factory(), settings, now=NOW)
     assert item["channel"] == "robot" and item["secret"] == "SEC-abc"
     assert item["address"].endswith("access_token=tok")  # the real URL, for the sender only
     first = sender.send(item)
     assert not first.ok and first.status_code == 500
-    assert handlers.record_outcome(uow_factory(), item["id"], first, settings, 5, NOW) == \
+    assert delivery.record_outcome(uow_factory(), item["id"], first, settings, 5, NOW) == \
         "pending"
     later = NOW + dt.timedelta(seconds=10)  # the backoff
-    [again] = handlers.claim_due(uow_factory(), settings, now=later)
-    assert handlers.record_outcome(uow_factory(), again["id"], sender.send(again), settings,
+    [again] = delivery.claim_due(uow_factory(), settings, now=later)
+    assert delivery.record_outcome(uow_factory(), again["id"], sender.send(again), settings,
                                    5, later) == "sent"
     page = robots.robot_deliveries(ACME_ADMIN, robot["id"], {}, uow_factory())
     [d] = page["items"]
@@ -196,9 +186,9 @@ def test_switched_off_robot_fails_its_pending_messages(uow_factory, settings):
     robot = robots.create_robot(ACME_ADMIN, {"platform": "wecom", "name": "x",
                                              "url": "http://127.0.0.1:9/wecom/send?key=k"},
                                 uow_factory(), settings)
-    handlers.ingest(ticket_event(), uow_factory(), no_people, settings, NOW)
+    planning.ingest(ticket_event(), uow_factory(), no_people, settings, NOW)
     robots.update_robot(ACME_ADMIN, robot["id"], {"active": False}, uow_factory(), settings)
-    assert handlers.claim_due(uow_factory(), settings, now=NOW) == []
+    assert delivery.claim_due(uow_factory(), settings, now=NOW) == []
     [d] = robots.robot_deliveries(ADMIN, robot["id"], {}, uow_factory())["items"]
     assert d["status"] == "failed" and d["last_error"] == "robot disabled or deleted"
     with pytest.raises(AppError) as err:  # the platform is fixed once created
