@@ -1,4 +1,4 @@
-"""IM group robots (WeCom, DingTalk, Feishu)
+"""IM group robots (WeCom, DingTalk, Feishu); service-token owners in their 36-character form
 
 Revision ID: 0004
 Revises: 0003
@@ -33,6 +33,12 @@ def upgrade():
     )
     with op.batch_alter_table('robots', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_robots_owner_id'), ['owner_id'], unique=False)
+
+    # a service token's actor id became "svc:" + 32 hex digits (it was "svc:" + the dashed
+    # uuid, 40 characters: too wide for the 36-character actor columns of other services);
+    # webhooks a token registered follow it, so it still finds them as its own
+    op.execute("UPDATE webhooks SET owner_id = 'svc:' || REPLACE(SUBSTR(owner_id, 5), '-', '') "
+               "WHERE owner_id LIKE 'svc:%' AND LENGTH(owner_id) = 40")
 
 
 def downgrade():
