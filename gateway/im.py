@@ -34,6 +34,8 @@ CODE_TRIES = 5
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud, typed on phones
 CODE_LENGTH = 8
 IN_PROGRESS_SECONDS = 60  # a claimed message with no answer after this is taken again
+KEEP_MESSAGES_DAYS = 7  # how long a message id is remembered (a bridge retries within minutes)
+PRUNE_ONE_IN = 200
 BIND_COMMAND = re.compile(r"^\s*(?:/?bind|绑定)\s*[:：]?\s*([A-Za-z0-9]{4,16})\s*$", re.I)
 
 
@@ -195,6 +197,9 @@ def claim_message(channel, data, uow):
             return None
         uow.session.add(ImMessage(channel=channel, message_id=data["message_id"],
                                   im_user_id=data["user_id"], received_at=now))
+        if secrets.randbelow(PRUNE_ONE_IN) == 0:
+            uow.session.execute(delete(ImMessage).where(
+                ImMessage.received_at < now - dt.timedelta(days=KEEP_MESSAGES_DAYS)))
         try:
             uow.commit()
         except IntegrityError:  # the same message racing itself
@@ -312,10 +317,11 @@ def _answer(result, language):
     return result
 
 
-def receive(channel, data, default_product, uow, intake, prefix):
+def receive(channel, data, default_product, uow, intake, prefix, limit=None):
     """One signed message from a bridge -> bind, or open a ticket, or reply to one, as the
     bound user. `intake(method, *args)` calls intake over RPC (AppErrors pass through, in
-    the one error shape). A retried message id gets the first answer again."""
+    the one error shape); `limit(name, actor)` applies the portal's rate limit of that name
+    to the user (429 passes through too). A retried message id gets the first answer again."""
     done = claim_message(channel, data, uow)
     if done is not None:
         return done
@@ -329,6 +335,8 @@ def receive(channel, data, default_product, uow, intake, prefix):
                                   uow)
         actor = dict(actor, via=f"im:{channel}")
         number = ticket_number(data, prefix)
+        if limit is not None:  # the same limits as the user's portal requests
+            limit("comment" if number else "ticket_create", actor)
         if number:
             comment = intake("add_comment", actor, number, {"body": data["text"]})
             result = _reply("replied", f"已添加到工单 {number}。", f"Added to ticket {number}.",

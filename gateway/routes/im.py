@@ -112,7 +112,8 @@ class ImRoutes:
         data = load(schemas.ImMessageIn(), body)
         return im.receive(channel, data, default_product, self.uow,
                           lambda method, *args: call(self.intake, method, *args),
-                          self.settings["number_prefix"])
+                          self.settings["number_prefix"],
+                          limit=lambda name, actor: self.limits.hit(name, actor["id"]))
 
     @api("GET", "/api/v1/admin/im-bridges", doc=BRIDGES)
     def list_im_bridges(self, request):

@@ -7,6 +7,7 @@ import time
 import pytest
 
 from gateway import auth, im
+from gateway.ratelimit import RATE_LIMITED
 from gateway.models import Company, ImMessage, User
 from gateway.tests.test_guard_handlers import uow  # noqa: F401 - fixture
 from gongdan_common import signing
@@ -173,3 +174,25 @@ def test_signature_checks():
         assert (err.value.status, err.value.code) == (401, code)
     with pytest.raises(AppError):  # the body changed after signing
         im.verify("s3cret", good, body + b" ", now)
+
+
+def test_the_portal_rate_limits_apply_to_im_users(uow, settings):
+    add_people(uow)
+    im.put_bridge({"id": "a", "role": "admin"}, "wecom", {}, uow, settings)
+    code = im.start_binding(ME, {"channel": "wecom", "im_user_id": "wx-1"}, uow)["code"]
+    im.try_bind("wecom", msg(f"bind {code}", user="wx-1"), uow)
+    asked, intake = [], FakeIntake()
+
+    def limit(name, actor):
+        asked.append((name, actor["id"]))
+        if name == "ticket_create":
+            raise RATE_LIMITED(limit="30/minute", seconds=30)
+
+    with pytest.raises(AppError) as err:
+        im.receive("wecom", msg("刷屏", user="wx-1", mid="m-x"), "P", uow, intake, "TS", limit)
+    assert err.value.status == 429 and intake.calls == []
+    with uow:  # refused: not remembered, the bridge may retry it later
+        assert uow.session.get(ImMessage, ("wecom", "m-x")) is None
+    out = im.receive("wecom", msg("补充 TS20261206001", user="wx-1"), "P", uow, intake, "TS",
+                     limit)
+    assert out["action"] == "replied" and asked[-1] == ("comment", "u-1")
