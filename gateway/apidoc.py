@@ -49,6 +49,8 @@ class TimelineItem(Schema):
     actor = fields.String(allow_none=True)
     summary = fields.String(allow_none=True)
     reason = fields.String(allow_none=True)
+    attachment_kind = fields.String(metadata={
+        "description": "attachments only: intake or the report kind; summary is the file name"})
 
 
 class TicketDetail(intake.TicketSchema):

@@ -174,11 +174,17 @@ def _related(uow, ticket_id):
     return out
 
 
+# status changes made by applying dispatch's assignment (projections.apply_assignment)
+_ASSIGNMENT_ACTIONS = ("assign", "reassign")
+
+
 def _timeline(detail):
     """Everything that happened to the ticket, in order, each with who and when. (The
     gateway adds work-log entries from the worklog service.)"""
     items = []
     for h in detail["history"]:
+        if h["action"] in _ASSIGNMENT_ACTIONS and detail["assignments"]:
+            continue  # the assignment entry below tells it, with the engineer: one entry each
         items.append({"at": h["at"], "kind": "status", "actor": h["actor_name"] or h["actor_role"],
                       "summary": f"{h['from_status'] or '-'} -> {h['to_status']}",
                       "action": h["action"], "reason": h["reason"]})
@@ -187,7 +193,7 @@ def _timeline(detail):
                       "actor": c["author_name"] or c["author_role"], "summary": c["body"][:200]})
     for a in detail["attachments"]:
         items.append({"at": a["created_at"], "kind": "attachment", "actor": a["uploaded_by_name"],
-                      "summary": f"{a['filename']} ({a['kind']})"})
+                      "summary": a["filename"], "attachment_kind": a["kind"]})
     for a in detail["assignments"]:
         items.append({"at": a["at"], "kind": a["kind"], "actor": (a["actor"] or {}).get("name"),
                       "summary": a["engineer_name"] or a["engineer_id"], "detail": a["detail"]})

@@ -2,7 +2,7 @@
 // #/kb, #/kb/suggestions, #/notifications, #/me/preferences, #/webhooks, #/admin/notifications, #/offers,
 // #/follow-ups, #/admin/routing-rules, #/engineers, #/admin/sla, #/reports, #/robots, #/login,
 // #/register) and short notices.
-import { h, messageBox, showMessage } from "./dom.js";
+import { h, icon, messageBox, showMessage } from "./dom.js";
 import { t, getLang, setLang, onLangChange, LANGS, label } from "./i18n.js";
 import * as api from "./api.js";
 import { loginView, registerView } from "./views/auth.js";
@@ -111,7 +111,7 @@ function renderTopbar(active) {
     who = h("div", { class: "who" },
       user.role !== "system" ? bell() : null,
       user.role !== "system" ? h("a", { href: "#/me/preferences", id: "prefs-link", title: t("nav.prefs"),
-        "aria-label": t("nav.prefs"), class: ["prefs-link", active === "prefs" && "active"], text: "⚙" }) : null,
+        "aria-label": t("nav.prefs"), class: ["prefs-link", active === "prefs" && "active"] }, icon("settings")) : null,
       h("span", { class: "who-name", text: user.name || "" }),
       h("span", { class: "who-role", text: label("role", user.role) }),
       h("button", { type: "button", class: "btn btn-ghost btn-small", id: "logout", text: t("nav.logout"),

@@ -289,6 +289,7 @@ export const DICT = {
     "timeline.reply": "回复",
     "timeline.note": "内部备注",
     "timeline.attachment": "附件",
+    "timeline.intake_attachment": "报修附件",
     "timeline.assigned": "指派",
     "timeline.reassigned": "变更指派",
     "timeline.unassigned": "撤回指派",
@@ -1157,6 +1158,7 @@ export const DICT = {
     "timeline.reply": "Reply",
     "timeline.note": "Internal note",
     "timeline.attachment": "Attachment",
+    "timeline.intake_attachment": "Attached at intake",
     "timeline.assigned": "Assigned",
     "timeline.reassigned": "Reassigned",
     "timeline.unassigned": "Unassigned",
@@ -1791,23 +1793,23 @@ export function label(group, value) {
   return has(key) ? t(key) : String(value);
 }
 
-const fmtCache = {};
-function formatter(kind) {
-  const id = lang + kind;
-  if (!fmtCache[id]) {
-    const locale = lang === "zh" ? "zh-CN" : "en-GB";
-    const opts = kind === "date" ? { dateStyle: "medium" }
-      : { year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" };
-    fmtCache[id] = new Intl.DateTimeFormat(locale, opts);
-  }
-  return fmtCache[id];
+const MONTHS_EN = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const pad2 = (n) => String(n).padStart(2, "0");
+
+/** The one date format of the client, in local time: zh "2026-12-06 14:05", en "6 Dec 2026 14:05"
+ *  (day and month never confused). `withTime` false drops the time. */
+export function fmtDate(value, withTime = true) {
+  if (!value) return t("common.none");
+  const d = value instanceof Date ? value : new Date(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00` : value);
+  if (Number.isNaN(d.getTime())) return String(value);
+  const day = lang === "zh" ? `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}`
+    : `${d.getDate()} ${MONTHS_EN[d.getMonth()]} ${d.getFullYear()}`;
+  return withTime ? `${day} ${pad2(d.getHours())}:${pad2(d.getMinutes())}` : day;
 }
 
 /** ISO timestamp from the API -> local date and time for people. */
 export function fmtTime(iso) {
-  if (!iso) return t("common.none");
-  const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? String(iso) : formatter("datetime").format(d);
+  return fmtDate(iso, true);
 }
 
 export function fmtSize(n) {

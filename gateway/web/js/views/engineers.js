@@ -4,7 +4,7 @@
 // with their status, those ending within EXPIRING_DAYS marked, a new one added with its
 // validity period (the API's refusals under the field they name).
 import { h, append, field, select, messageBox, showMessage, badge, onSubmit } from "../dom.js";
-import { t, label } from "../i18n.js";
+import { t, label, fmtDate } from "../i18n.js";
 import * as api from "../api.js";
 import { dataTable, actButton } from "./webhooks.js";
 import { editButton, td } from "./notify-admin.js";
@@ -19,7 +19,7 @@ function today() {
   return new Date(Date.UTC(d.getFullYear(), d.getMonth(), d.getDate()));
 }
 const asDay = (s) => new Date(`${s}T00:00:00Z`);
-const dayText = (s) => s || t("common.none"); // calendar days as the API gives them: YYYY-MM-DD
+const dayText = (s) => fmtDate(s, false); // calendar days (the API gives YYYY-MM-DD)
 
 function certStatus(cert) {
   if (cert.status !== "valid") return [cert.status, label("cert", cert.status)];

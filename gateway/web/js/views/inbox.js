@@ -1,6 +1,6 @@
 // The in-app inbox (#/notifications?page=2&unread=1) and the bell in the top bar with the
 // unread count, kept live by the server-sent event stream /api/v1/notifications/stream.
-import { h, messageBox, showMessage } from "../dom.js";
+import { h, icon, messageBox, showMessage } from "../dom.js";
 import { t, fmtTime } from "../i18n.js";
 import * as api from "../api.js";
 
@@ -40,7 +40,7 @@ function follow() {
 /** The bell for the top bar: a link to the inbox with the unread count. */
 export function bell() {
   const el = h("a", { href: "#/notifications", class: "bell", id: "bell" },
-    h("span", { class: "bell-icon", "aria-hidden": "true", text: "🔔" }),
+    h("span", { class: "bell-icon", "aria-hidden": "true" }, icon("bell")),
     h("span", { class: "bell-count", hidden: true }));
   current = el;
   paint();

@@ -260,10 +260,11 @@ export function ticketKbCard(tk, user) {
           try { await writeFromTicket(tk.id); } catch (err) { busy(e.target, false); showMessage(box, err.message); }
         } });
     }
-    body.replaceChildren(box,
+    // replaceChildren() turns null into the text "null": pass only nodes
+    body.replaceChildren(...[box,
       links.length ? h("ul", { class: "kb-links" }, links) : h("p", { class: "muted", text: t("kb.none_linked") }),
       suggestion && suggestion.status === "open" ? h("p", { class: "msg msg-warn", id: "kb-write-suggested", text: t("kb.write_suggested") }) : null,
-      write);
+      write].filter(Boolean));
   }).catch(() => { card.hidden = true; }); // the ticket page works without the knowledge base
   return card;
 }

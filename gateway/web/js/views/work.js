@@ -337,13 +337,25 @@ export function timelineCard(tk) {
     h("div", { class: "event-action" },
       h("span", { class: "event-kind", text: i.kind === "status" && i.action ? label("action", i.action) : label("timeline", i.kind) }),
       h("time", { class: "muted small event-time", datetime: i.at, text: fmtTime(i.at) })),
-    i.summary ? h("div", { class: "event-summary", text: i.kind === "status" ? statusLine(i.summary) : i.summary }) : null,
+    i.summary ? h("div", { class: "event-summary", text: eventSummary(i) }) : null,
     h("div", { class: "muted small event-actor", text: i.actor || "" }),
     i.reason ? h("div", { class: "event-reason", text: ["status", "suspension", "assigned", "reassigned"].includes(i.kind)
       ? t("detail.reason_label", { reason: i.reason }) : i.reason }) : null));
   return h("section", { class: "card history", id: "timeline" },
     h("h2", {}, t("work.timeline"), h("span", { class: "count", text: String(items.length) })),
     h("ol", { class: "timeline" }, items));
+}
+
+function eventSummary(i) {
+  if (i.kind === "status") return statusLine(i.summary);
+  if (i.kind === "attachment" && i.attachment_kind) {
+    return `${i.summary} · ${i.attachment_kind === "intake" ? t("timeline.intake_attachment") : label("report", i.attachment_kind)}`;
+  }
+  if (i.kind === "suspension") {
+    const [from, to] = String(i.summary).split(" -> ");
+    if (to !== undefined) return `${fmtTime(from)} → ${fmtTime(to)}`;
+  }
+  return i.summary;
 }
 
 function statusLine(summary) {
