@@ -26,14 +26,19 @@ function targetCell(clock) {
       title: t("sla.cycle_since", { since: fmtTime(clock.cycle_started_at) }) }));
 }
 
+// a due time wraps, if it must, between its date and its time, never inside the date
+function timeEl(iso) {
+  const text = fmtTime(iso);
+  const cut = text.lastIndexOf(" ");
+  return h("time", { datetime: iso }, h("span", { text: text.slice(0, cut) }), " ", h("span", { text: text.slice(cut + 1) }));
+}
+
 function row(clock) {
   const cls = clock.breached ? "sla-breached" : clock.state === "paused" ? "sla-paused" : "";
   return h("tr", { class: cls, dataset: { target: clock.target } },
     targetCell(clock),
     h("td", { text: stateText(clock) }),
-    h("td", {}, clock.due_at ? h("time", { datetime: clock.due_at, text: fmtTime(clock.due_at) })
-      : clock.met_at ? h("time", { datetime: clock.met_at, text: fmtTime(clock.met_at) })
-        : t("common.none")),
+    h("td", {}, clock.due_at ? timeEl(clock.due_at) : clock.met_at ? timeEl(clock.met_at) : t("common.none")),
     h("td", { text: clock.met ? t("common.none") : minutes(clock.remaining_minutes) }));
 }
 
