@@ -114,7 +114,8 @@ def test_ticket_page_cards_timeline_dates_and_icons(system, open_page, make_user
                     const total = counts.reduce((a, b) => a + b, 0);
                     return total < 2 ? 99 : Math.min(...counts);
                 });
-                return { table: table.getBoundingClientRect().right, card: card.getBoundingClientRect().right,
+                const inner = card.getBoundingClientRect().right - parseFloat(getComputedStyle(card).paddingRight);
+                return { table: table.getBoundingClientRect().right, card: inner,
                          scroll: card.scrollWidth, client: card.clientWidth, lines };
             }""")
             assert fits["table"] <= fits["card"] + 0.5, fits

@@ -17,13 +17,13 @@ function stateText(clock) {
   return t(`sla.state.${clock.state}`);
 }
 
-// The update clock restarts with every public staff reply: say which cycle is shown.
+// Three columns fit the narrow side card: the state goes under the target's name, with the
+// update clock's cycle (it restarts with every public staff reply).
 function targetCell(clock) {
-  const label = t(`sla.target.${clock.target}`);
-  if (!clock.cycle_started_at) return h("th", { scope: "row", text: label });
-  return h("th", { scope: "row" }, label, h("br"),
-    h("small", { class: "muted", text: t("sla.cycle", { n: clock.cycle }),
-      title: t("sla.cycle_since", { since: fmtTime(clock.cycle_started_at) }) }));
+  const cycle = clock.cycle_started_at ? h("small", { class: "muted", text: ` · ${t("sla.cycle", { n: clock.cycle })}`,
+    title: t("sla.cycle_since", { since: fmtTime(clock.cycle_started_at) }) }) : null;
+  return h("th", { scope: "row" }, t(`sla.target.${clock.target}`), h("br"),
+    h("small", { class: "sla-state", text: stateText(clock) }), cycle);
 }
 
 // a due time wraps, if it must, between its date and its time, never inside the date
@@ -37,7 +37,6 @@ function row(clock) {
   const cls = clock.breached ? "sla-breached" : clock.state === "paused" ? "sla-paused" : "";
   return h("tr", { class: cls, dataset: { target: clock.target } },
     targetCell(clock),
-    h("td", { text: stateText(clock) }),
     h("td", {}, clock.due_at ? timeEl(clock.due_at) : clock.met_at ? timeEl(clock.met_at) : t("common.none")),
     h("td", { text: clock.met ? t("common.none") : minutes(clock.remaining_minutes) }));
 }
@@ -50,7 +49,7 @@ export function slaCard(tk) {
     body.className = "sla-body";
     body.replaceChildren(h("table", { class: "sla-table" },
       h("thead", {}, h("tr", {},
-        [t("sla.col.target"), t("sla.col.state"), t("sla.col.due"), t("sla.col.left")]
+        [`${t("sla.col.target")} / ${t("sla.col.state")}`, t("sla.col.due"), t("sla.col.left")]
           .map((text) => h("th", { scope: "col", text })))),
       h("tbody", {}, sla.clocks.map(row))));
   }).catch((err) => {
