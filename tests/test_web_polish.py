@@ -132,6 +132,7 @@ def test_ticket_page_cards_timeline_dates_and_icons(system, open_page, make_user
             assert _dates_ok(page, lang) >= 3  # timeline, SLA due time, attachment
             _icons_ok(page)
             page.screenshot(path=f"/tmp/gongdan-polish-ticket-{lang}-{width}.png", full_page=True)
+            page.locator(".sla-card").screenshot(path=f"/tmp/gongdan-polish-sla-{lang}-{width}.png")
 
 
 def test_admin_menu_one_row_and_date_filters_not_clipped(system, open_page):  # noqa: F811
