@@ -185,6 +185,12 @@ def test_needs_info_round_trip_and_cancel(system, make_user, new_ticket):
     assert r.json()["status"] == "cancelled"
     illegal = customer.post(f"/tickets/{t['id']}/provide-info", {})
     assert illegal.status_code == 409 and illegal.json()["error"]["code"] == "illegal_transition"
+    # labels, never codes, in both languages (issue 17)
+    zh = customer.post(f"/tickets/{t['id']}/provide-info", {}, headers={"Accept-Language": "zh"})
+    assert zh.json()["error"]["message"] == "“补充信息”不适用于状态为“已取消”的工单。"
+    en = customer.post(f"/tickets/{t['id']}/provide-info", {}, headers={"Accept-Language": "en"})
+    assert en.json()["error"]["message"] == \
+        "“Provide information” is not possible for a ticket in status “Cancelled”."
     history = customer.get(f"/tickets/{t['id']}").json()["history"]
     assert [(h["from_status"], h["to_status"]) for h in history] == [
         (None, "new"), ("new", "needs_info"), ("needs_info", "new"), ("new", "cancelled")]
