@@ -2,6 +2,7 @@
 import concurrent.futures
 import datetime as dt
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -139,6 +140,13 @@ def test_search_filters_and_chinese_keyword(system, admin, make_user, new_ticket
     assert [x["id"] for x in by_company["items"]] == [a["id"], b["id"]]
     future = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1)).isoformat()
     assert customer.get("/tickets", params={"created_from": future}).json()["total"] == 0
+    # a plain date is a whole day in the desk's time zone (Asia/Shanghai here; issue 17)
+    today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    day = {"created_from": today.isoformat(), "created_to": today.isoformat()}
+    assert customer.get("/tickets", params=day).json()["total"] == 2
+    tomorrow = (today + dt.timedelta(days=1)).isoformat()
+    assert customer.get("/tickets", params={"created_from": tomorrow}).json()["total"] == 0
+    assert customer.get("/tickets", params={"created_to": tomorrow}).json()["total"] == 2
     page = customer.get("/tickets", params={"page_size": 1, "page": 2}).json()
     assert page["total"] == 2 and len(page["items"]) == 1
     multi = customer.get("/tickets", params={"status": "new,cancelled"}).json()

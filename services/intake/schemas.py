@@ -185,7 +185,7 @@ class ListQuerySchema(Schema):
     handler_id = fields.String(validate=validate.Length(max=36))
     submitter_id = fields.String(validate=validate.Length(max=36))
     created_from = UTCDateTime()
-    created_to = UTCDateTime()
+    created_to = UTCDateTime(day_end=True)
     keyword = fields.String(validate=validate.Length(min=1, max=200))
     sla_due_before = UTCDateTime(metadata={
         "description": "only tickets whose nearest SLA due time is before this instant"})

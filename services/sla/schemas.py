@@ -253,7 +253,7 @@ class ReportQuerySchema(Schema):
         unknown = RAISE
 
     created_from = UTCDateTime()
-    created_to = UTCDateTime()
+    created_to = UTCDateTime(day_end=True)
     group_by = fields.String(load_default="priority", validate=validate.OneOf(GROUPS))
     target = fields.String(validate=validate.OneOf(domain.TARGETS))
 
@@ -276,7 +276,7 @@ class ReportSchema(Schema):
     tz = fields.String(metadata={
         "description": "the time zone months, weeks and days are grouped in (config TIMEZONE)"})
     created_from = UTCDateTime(allow_none=True)
-    created_to = UTCDateTime(allow_none=True)
+    created_to = UTCDateTime(allow_none=True, day_end=True)
     rows = fields.List(fields.Nested(ReportRowSchema))
 
 
@@ -289,7 +289,7 @@ class DryRunSchema(Schema):
     changes = fields.Dict(load_default=dict, metadata={
         "description": "policy fields as in PolicyIn (for a new policy: all required ones)"})
     created_from = UTCDateTime()
-    created_to = UTCDateTime()
+    created_to = UTCDateTime(day_end=True)
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
 
 
