@@ -54,8 +54,12 @@ class Client:
         if self.token:
             headers["Authorization"] = "Bearer " + self.token
         headers.update(kw.pop("headers", {}))
-        r = requests.request(method, self.base + path, json=body, headers=headers, timeout=30,
-                             **kw)
+        for attempt in range(6):  # 503 + Retry-After: a dependency is away for a moment
+            r = requests.request(method, self.base + path, json=body, headers=headers,
+                                 timeout=30, **kw)
+            if r.status_code != 503 or 503 in ok:
+                break
+            time.sleep(min(float(r.headers.get("Retry-After") or 1), 5))
         if r.status_code not in ok:
             raise SystemExit(f"{method} {path} -> {r.status_code}: {r.text}")
         return r

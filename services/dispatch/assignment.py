@@ -47,7 +47,7 @@ def _facts(row):
                          product_line=row.product_line, product=row.product,
                          category=row.category, region=row.region, provider_id=row.provider_id,
                          submitter_id=row.submitter_id, company_id=row.company_id,
-                         handler_id=row.handler_id)
+                         handler_id=row.handler_id, title=row.title, priority=row.priority)
 
 
 _UPSERTS = {}
@@ -277,7 +277,8 @@ def _place(uow, ticket, current, candidate, provider, method, actor, now, *, rea
     refresh_engineers(uow.session, [engineer.id, previous and previous.engineer_id],
                       domain.DONE_STATUSES, assigned=(engineer.id, now))
     spec = events.TICKET_REASSIGNED if previous is not None else events.TICKET_ASSIGNED
-    uow.emit(spec, _assignment_event(record), actor=actor or domain.SYSTEM_ACTOR,
+    uow.emit(spec, dict(_assignment_event(record), ticket=events.ticket_summary(ticket)),
+             actor=actor or domain.SYSTEM_ACTOR,
              ticket_id=ticket.id, ticket_number=ticket.number)
     return record
 
