@@ -35,7 +35,10 @@ def _unique_or_conflict(uow, email, phone, exclude_id=None):
 
 
 def register(payload, uow, settings):
-    data = load(schemas.RegisterSchema(), payload)
+    schema = schemas.RegisterSchema()
+    # the OceanBase flow's real-name verification: the deployment decides
+    schema.context = {"require_national_id": settings.get("require_national_id", False)}
+    data = load(schema, payload)
     email = domain.normalise_login(data.get("email")) or None
     phone = domain.normalise_login(data.get("phone")) or None
     password_hash = auth.hash_password(data["password"])  # outside the transaction: slow
