@@ -13,6 +13,7 @@ import time
 import pytest
 from kombu import Connection, Exchange, Queue, binding
 
+from tests.support.templates import render_for
 from tests.test_flows import wait_for
 
 pytestmark = pytest.mark.integration
@@ -204,6 +205,7 @@ def test_clock_pause_priority_warning_restart_breach_escalation(
         # the warning (50%) fires once across both instances, within a second
         (arrived, warning), = listener.wait(tid, "sla_warning", 15)
         assert warning["data"]["target"] == "response"
+        assert render_for(warning) == {"sla_warning"}  # its message shows every value
         assert arrived - instant(warning["data"]["warned_at"]).timestamp() < 1.0
 
         # both sla instances go down before the breach; the restarted one fires it
@@ -216,6 +218,7 @@ def test_clock_pause_priority_warning_restart_breach_escalation(
         (_, breach), = listener.wait(tid, "sla_breached", 20)
         assert breach["data"]["escalation"]["action"] == "raise_priority"
         assert breach["data"]["priority"] == "P3"
+        assert render_for(breach) == {"sla_breached"}
 
         # escalation: intake raises the priority; sla recomputes, no second breach notice
         wait_for(agent, tid, lambda t: t["priority"] == "P2")

@@ -134,6 +134,11 @@ def message_context(envelope, ticket, user, link):
             "response_target": RESPONSE_TARGETS.get(ticket.get("priority"))}
 
 
+def webhook_disabled_context(envelope, public_url):
+    """The webhook owner's notice: the link leads to their webhooks."""
+    return {"data": envelope["data"], "event": envelope, "link": public_url + "/#/webhooks"}
+
+
 def rule_selectors(rule, envelope):
     """The rule's selectors with "escalation" replaced by the roles the event's SLA
     escalation names (provider admins and agents when it names none)."""

@@ -143,8 +143,10 @@ def render(compiled, context):
 
 
 def _html(paragraph_zh_or_en):
+    # account and webhook messages have no ticket: the link names itself then
     return ("<html><body style=\"font-family:sans-serif\">" + paragraph_zh_or_en +
-            "<p><a href=\"{{ link }}\">{{ ticket.number }}</a></p></body></html>")
+            "<p><a href=\"{{ link }}\">{% if ticket.number %}{{ ticket.number }}{% else %}"
+            "{{ link }}{% endif %}</a></p></body></html>")
 
 
 def _t(subject, text):
