@@ -70,11 +70,11 @@ def test_every_shipped_template_renders_whole_from_real_events(
             .status_code == 200
         assert agent.post(f"/tickets/{tid}/assign", {"engineer_id": engineer.user["id"]}) \
             .status_code == 200
-        wait_for(engineer, tid, lambda x: x["status"] == "assigned")
+        wait_for(engineer, tid, lambda x: x.get("status") == "assigned", seconds=60)
         assert customer.post(f"/tickets/{tid}/comments", {"body": "急，请尽快"}).status_code == 201
         assert agent.post(f"/tickets/{tid}/reassign", {
             "engineer_id": second.user["id"], "reason": "就近安排"}).status_code == 200
-        wait_for(second, tid, lambda x: x.get("handler_id") == second.user["id"])
+        wait_for(second, tid, lambda x: x.get("handler_id") == second.user["id"], seconds=60)
         assert second.post(f"/tickets/{tid}/start").status_code == 200
         assert second.post(f"/tickets/{tid}/attachments", params={"kind": "onsite_report"},
                            files={"file": ("现场服务报告.pdf", PDF)}).status_code == 201
