@@ -2,8 +2,8 @@
 preview use ("+N business days", due at the end of the Nth)."""
 import datetime as dt
 
-# the most business days one call may count (ten years of working days and more)
-MAX_BUSINESS_DAYS = 2700
+# the most business days one call may count (five years of working days)
+MAX_BUSINESS_DAYS = 1300
 _MAX_SCAN = 20000  # calendar days looked at before giving up (a calendar never open)
 
 

@@ -9,9 +9,9 @@ from gongdan_common.validation import Schema
 from . import domain
 from .calendar import WEEKDAYS
 
-# the preview's longest duration: ten years of minutes (a business calendar takes ~4x as
-# long in calendar time to use them up; calendar.MAX_SCAN_DAYS covers that)
-MAX_PREVIEW_MINUTES = 3653 * 24 * 60
+# the preview's longest duration: five years of minutes (a business calendar takes ~4x as
+# long in calendar time to use them up, ~1 s cold; calendar.MAX_SCAN_DAYS covers that)
+MAX_PREVIEW_MINUTES = 1827 * 24 * 60
 
 NAME = validate.Regexp(r"^[a-z][a-z0-9_]{0,63}$")
 
@@ -187,7 +187,7 @@ class PreviewSchema(Schema):
     calendar = fields.Nested(CalendarSpecSchema)
     start = UTCDateTime(required=True)
     minutes = fields.Float(validate=validate.Range(min=0, max=MAX_PREVIEW_MINUTES), metadata={
-        "description": "business minutes after start (up to ten years' worth); 0 = start "
+        "description": "business minutes after start (up to five years' worth); 0 = start "
                        "itself, even outside working hours"})
     business_days = fields.Integer(
         validate=validate.Range(min=1, max=MAX_BUSINESS_DAYS), metadata={
