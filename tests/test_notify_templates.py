@@ -49,7 +49,7 @@ class Tap:
 
 
 def test_every_shipped_template_renders_whole_from_real_events(
-        system, admin, make_user, make_company, new_ticket, product, field_service):
+        system, admin, make_user, new_ticket, field_service):
     tap = Tap(system.amqp_uri)
     try:
         company, boss, engineer, _ = field_service
@@ -82,8 +82,11 @@ def test_every_shipped_template_renders_whole_from_real_events(
             "root_cause": "hardware_failure", "description": "更换电源模块", "completed_at": now(),
             "visited_at": t["created_at"]}).status_code == 200
         assert agent.post(f"/tickets/{tid}/close", {}).status_code == 200
-        # an installation nobody is certified for: automatic dispatch fails
-        new_ticket(customer, type="installation", title="新设备上架")
+        # an installation on a product line nobody is certified for: automatic dispatch fails
+        lonely = "X-" + uuid.uuid4().hex[:8]
+        assert admin.post("/admin/products", {"code": lonely, "name": "无人认证的设备",
+                                              "product_line": lonely.lower()}).status_code == 201
+        new_ticket(customer, type="installation", title="新设备上架", product=lonely)
         # five wrong passwords lock an account
         locked = make_user()
         for _ in range(5):
