@@ -41,10 +41,11 @@ COMPANY_EXISTS = ErrorSpec("company_exists", 409, "A company named {name} alread
                            "名为 {name} 的企业已存在。")
 COMPANY_KIND_MISMATCH = ErrorSpec(
     "company_kind_mismatch", 400,
-    "Role {role} must belong to a {kind} company.", "角色 {role} 必须归属于 {kind} 类型的企业。")
-NOT_PENDING = ErrorSpec("not_pending", 409, "This registration was already reviewed ({status}).",
-                        "该注册申请已审核（{status}）。")
-ROLE_REQUIRED = ErrorSpec("forbidden", 403, "This needs the {roles} role.",
+    "The role “{role}” must belong to a {kind} company.", "角色“{role}”必须归属于{kind}。",
+    labels={"kind": "company_kind"})
+NOT_PENDING = ErrorSpec("not_pending", 409, "This registration was already reviewed (“{status}”).",
+                        "该注册申请已审核（{status}）。", labels={"status": "user_status"})
+ROLE_REQUIRED = ErrorSpec("forbidden", 403, "This needs one of these roles: {roles}.",
                           "此操作需要以下角色之一：{roles}。")
 SCOPE_REQUIRED = ErrorSpec("forbidden", 403, "This service token lacks the {scope} scope.",
                            "该服务令牌缺少 {scope} 权限。")

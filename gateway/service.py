@@ -46,6 +46,8 @@ def build_settings(config):
         "vault": auth.IdentityVault(gw.get("data_key"), secret),
         "refresh_ttl": int(gw.get("refresh_token_ttl", 14 * 86400)),
         "lockout_threshold": int(gw.get("lockout_threshold", 5)),
+        "require_national_id": str(gw.get("require_national_id", "false")).lower()
+        in ("1", "true", "yes", "on"),
         "lockout_minutes": int(gw.get("lockout_minutes", 15)),
         "max_upload": int(gw.get("max_upload_bytes", 100 * 1024 * 1024)),
         # closing reports (现场服务报告 …) are capped lower, as the AISHU guide says

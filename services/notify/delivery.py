@@ -122,7 +122,7 @@ def _count_webhook_failure(uow, hook, settings, now):
     if hook.owner_role != "system":  # a person: tell them in their inbox
         envelope = {"event_id": f"webhook-disabled-{hook.id}-{int(now.timestamp())}",
                     "source": "notify", "type": "webhook_disabled", "data": data}
-        context = {"data": data, "event": envelope}
+        context = domain.webhook_disabled_context(envelope, settings["public_url"])
         zh, en = (templates.render(template_for(uow, "webhook_disabled", lang), context)
                   for lang in ("zh", "en"))
         _add_to_inbox(uow, Notification(

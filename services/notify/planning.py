@@ -119,10 +119,7 @@ def _plan_for_person(uow, envelope, rule, user, pref, ticket, settings, now, cou
     language = language if language in templates.LANGUAGES else "zh"
     link = f"{settings['public_url']}/#/tickets/{ticket['id']}" if ticket.get("id") else \
         settings["public_url"] + "/"
-    context = {"ticket": ticket, "data": envelope.get("data") or {}, "link": link,
-               "recipient": {"id": user["id"], "name": user.get("name")},
-               "actor": envelope.get("actor") or {}, "event": envelope,
-               "response_target": domain.RESPONSE_TARGETS.get(priority)}
+    context = domain.message_context(envelope, ticket, user, link)
     msg = templates.render(template_for(uow, rule["kind"], language, overridden), context)
     number = ticket.get("number")
     if number and number not in msg["subject"]:
