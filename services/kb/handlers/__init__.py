@@ -9,7 +9,8 @@ internal or unpublished article even from an index a fraction of a second behind
 
 Split by capability: `articles` (write, read, versions, feedback), `search` (search,
 suggestions and their sessions, the deflection report), `tickets` (from a ticket, links,
-writing suggestions), `files`; `common` holds what they share.
+writing suggestions), `files`, `synonyms` (the search dictionary); `common` holds what
+they share.
 """
 # re-exported: service.py and the benches call `handlers.<name>`
 from .articles import (create_article, delete_article, feedback, get_article,  # noqa: F401
@@ -18,5 +19,7 @@ from .common import guess_language, settings_from_config  # noqa: F401
 from .files import add_file, authorize_file, get_file  # noqa: F401
 from .search import (_suggest_in, deflection_report, index_stats, rank_suggestions,  # noqa: F401
                      search, suggest, suggestion_opened, suggestion_outcome)
+from .synonyms import (create_synonym, delete_synonym, list_synonyms,  # noqa: F401
+                       update_synonym)
 from .tickets import (CONSUMER, create_from_ticket, link_ticket,  # noqa: F401
                       list_writing_suggestions, on_ticket_solved, ticket_articles)

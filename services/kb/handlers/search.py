@@ -6,7 +6,7 @@ from sqlalchemy import select, text as sql_text
 from gongdan_common.fields import UTCDateTime
 from gongdan_common.validation import load
 
-from .. import domain, exceptions as exc, schemas, text
+from .. import domain, exceptions as exc, ranking, schemas, text
 from ..models import Article, SuggestSession
 from .common import _FILTERS, _actor, _guard, _view, _source_visible
 
@@ -14,7 +14,6 @@ from .common import _FILTERS, _actor, _guard, _view, _source_visible
 _search_in = schemas.SearchQuerySchema()
 _suggest_in = schemas.SuggestSchema()
 SNIPPET_CHARS = 160
-SUGGEST_TERMS = 12  # a draft's most informative terms rank its suggestions
 
 # ---- search and suggestions ---------------------------------------------------------------
 
@@ -24,9 +23,10 @@ def search(actor, query, uow, index):
     started = time.perf_counter()
     q = load(_search_in, query)
     filters = _guard(domain.search_scope, actor, {k: q[k] for k in _FILTERS if k in q})
-    terms = text.query_terms(q["q"])
     offset = (q["page"] - 1) * q["page_size"]
-    total, page = index.index.search(terms, filters, offset, q["page_size"])
+    total, page, terms = ranking.rank(index.index, index.dictionary,
+                                      ranking.search_terms(q["q"]), filters, offset,
+                                      q["page_size"], ranking.SEARCH_TERMS)
     with uow:
         items = _hits(uow, actor, page, terms, filters)
     return {"items": items, "total": total, "page": q["page"], "page_size": q["page_size"],
@@ -83,16 +83,13 @@ def _hits(uow, actor, page, terms, filters):
 
 def rank_suggestions(actor, data, uow, index):
     """The suggestion hits for a loaded SuggestSchema payload (no session bookkeeping)."""
-    terms = text.query_terms(data["title"])
-    terms = {t: n * 2 for t, n in terms.items()}
-    for t, n in text.query_terms(data["description"]).items():
-        terms[t] = terms.get(t, 0) + n
     filters = {"status": "published", "visibility": "public"}
     for k in ("product", "language"):
         if data.get(k):
             filters[k] = data[k]
-    _total, page = index.index.search(terms, filters, 0, data["limit"],
-                                      max_terms=SUGGEST_TERMS)
+    _total, page, terms = ranking.rank(
+        index.index, index.dictionary, ranking.suggest_terms(data["title"], data["description"]),
+        filters, 0, data["limit"], ranking.SUGGEST_TERMS)
     with uow:
         return _hits(uow, actor, page, terms, filters)
 
