@@ -205,9 +205,10 @@ class SearchIndex:
         if len(query) <= max_terms:
             return query
         live = max(self.live, 1)
+        floor = 0.3 * max(query.values())  # filler and generic words of a long text: dropped
         known = sorted(((-math.log(1 + (live - self.postings[t].n + 0.5) /
                                    (self.postings[t].n + 0.5)) * w, t)
-                        for t, w in query.items() if t in self.postings))
+                        for t, w in query.items() if t in self.postings and w >= floor))
         return {t: query[t] for _s, t in known[:max_terms]}
 
     def search(self, query, filters=None, offset=0, limit=10, max_terms=None):
