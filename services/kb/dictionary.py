@@ -32,6 +32,7 @@ class Dictionary:
     def __init__(self, groups=()):
         self.groups = []    # [(weight, [phrase (tuple of terms)])]
         self.by_term = {}   # first term of a phrase -> [(group, phrase)]
+        self.partners = {}  # term -> the terms of the other phrases of its groups
         for group in groups:
             phrases = [p for p in dict.fromkeys(phrase_terms(t) for t in group["terms"]) if p]
             if len(phrases) < 2:
@@ -40,10 +41,18 @@ class Dictionary:
             self.groups.append((float(group.get("weight") or DEFAULT_WEIGHT), phrases))
             for phrase in phrases:
                 self.by_term.setdefault(phrase[0], []).append((g, phrase))
+            for phrase in phrases:
+                others = {t for p in phrases if p != phrase for t in p}
+                for t in phrase:
+                    self.partners.setdefault(t, set()).update(others)
 
     @classmethod
     def default(cls):
         return cls({"terms": terms, "weight": weight} for terms, weight in DEFAULTS)
+
+    def bridged(self, term):
+        """The terms a query's `term` may be expanded to (for pruning a long query)."""
+        return self.partners.get(term, ())
 
     def __len__(self):
         return len(self.groups)

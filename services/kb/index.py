@@ -197,18 +197,27 @@ class SearchIndex:
             out *= self.mask(filters)
         return out
 
-    def informative(self, query, max_terms):
+    def informative(self, query, max_terms, bridged=lambda term: ()):
         """The `max_terms` query terms that weigh most: idf (from the posting list's length)
         times the term's weight in the query, so a pasted description keeps the words that
         name its problem and drops the filler around them; terms no article has are dropped
-        first — the rest of a long draft adds cost and almost no ranking signal."""
+        first (unless `bridged(term)` names the terms the dictionary leads it to: then it
+        counts as the rarest of those) — the rest of a long draft adds cost and almost no
+        ranking signal."""
         if len(query) <= max_terms:
             return query
         live = max(self.live, 1)
         floor = 0.3 * max(query.values())  # filler and generic words of a long text: dropped
-        known = sorted(((-math.log(1 + (live - self.postings[t].n + 0.5) /
-                                   (self.postings[t].n + 0.5)) * w, t)
-                        for t, w in query.items() if t in self.postings and w >= floor))
+
+        def df(t):
+            p = self.postings.get(t)
+            if p is not None:
+                return p.n
+            found = [self.postings[o].n for o in bridged(t) if o in self.postings]
+            return min(found) if found else None
+        known = sorted((-math.log(1 + (live - n + 0.5) / (n + 0.5)) * w, t)
+                       for t, w, n in ((t, w, df(t)) for t, w in query.items())
+                       if n is not None and w >= floor)
         return {t: query[t] for _s, t in known[:max_terms]}
 
     def search(self, query, filters=None, offset=0, limit=10, max_terms=None):

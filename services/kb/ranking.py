@@ -4,7 +4,7 @@ bench/kb_eval measures. Pure: no nameko, no sqlalchemy.
 1. `text.query_terms` — whole words and (lighter) sub-words, generic words and filler
    down-weighted;
 2. the `max_terms` most informative of them (idf x weight: a pasted description keeps the
-   words that name its problem);
+   words that name its problem; a word no article has but the dictionary knows stays);
 3. expanded by the dictionary (dictionary.py);
 4. BM25 over the index (index.py).
 """
@@ -28,7 +28,10 @@ def suggest_terms(title, description):
 
 def rank(index, dictionary, terms, filters=None, offset=0, limit=10, max_terms=SEARCH_TERMS):
     """-> (total, [(article id, score)], the expanded terms — for highlighting)."""
-    picked = index.informative(terms, max_terms)
+    if dictionary is None:
+        picked = index.informative(terms, max_terms)
+    else:
+        picked = index.informative(terms, max_terms, dictionary.bridged)
     expanded = dictionary.expand(picked) if dictionary is not None else picked
     total, page = index.search(expanded, filters, offset, limit)
     return total, page, expanded

@@ -161,3 +161,19 @@ def test_graded_metrics():
     recall, ndcg = kb_eval.metrics(["b", "a"], {"a": 2, "b": 1}, 5)
     assert recall == 1.0 and 0.5 < ndcg < 1.0
     assert kb_eval.metrics(["x"], {"a": 2}, 5) == (0.0, 0.0)
+
+
+def test_a_pasted_description_in_one_language_finds_the_answer_in_the_other():
+    index = SearchIndex()
+    for i, (title, body) in enumerate([("Deadlock errors during concurrent updates",
+                                        "Two code paths update rows in opposite order."),
+                                       ("Session timeout", "Users are signed out.")]):
+        tf, length = text.document_terms(title, [], body)
+        index.put({"id": f"e{i}", "terms": tf, "length": length, "status": "published",
+                   "visibility": "public", "language": "en"})
+    pasted = ("您好，我们财务部门最近每天月底结账的时候，很多同事同时保存凭证，系统就会报错，"
+              "日志里面显示出现死锁，事务被回滚，需要重新录入，请问应该怎么处理？") * 3
+    assert len(text.query_terms(pasted)) > ranking.SEARCH_TERMS
+    # 死锁 is in no article: without the dictionary it would be pruned before expansion
+    _total, page, _terms = ranking.rank(index, Dictionary.default(), text.query_terms(pasted))
+    assert page[0][0] == "e0"
