@@ -140,6 +140,12 @@ SYNONYM_DELETE = doc("kb", "Remove a group from the search dictionary (admin)",
                      response=SynonymDeleted, errors=(401, 403, 404))
 
 
+def _group_id(value):
+    """A dictionary group's id from the path; anything but a number is an id that does not
+    exist (kb answers 404 in the one error shape)."""
+    return int(value) if value.isdigit() and len(value) < 10 else -1
+
+
 class KbRoutes:
     """Mixed into GatewayService; see gateway/routes/__init__.py."""
 
@@ -263,14 +269,14 @@ class KbRoutes:
     def kb_create_synonym(self, request):
         return 201, call(self.kb, "create_synonym", self._actor(request), json_body(request))
 
-    @api("PATCH", "/api/v1/kb/synonyms/<int:group_id>", doc=SYNONYM_PATCH)
+    @api("PATCH", "/api/v1/kb/synonyms/<group_id>", doc=SYNONYM_PATCH)
     def kb_update_synonym(self, request, group_id):
-        return call(self.kb, "update_synonym", self._actor(request), group_id,
+        return call(self.kb, "update_synonym", self._actor(request), _group_id(group_id),
                     json_body(request))
 
-    @api("DELETE", "/api/v1/kb/synonyms/<int:group_id>", doc=SYNONYM_DELETE)
+    @api("DELETE", "/api/v1/kb/synonyms/<group_id>", doc=SYNONYM_DELETE)
     def kb_delete_synonym(self, request, group_id):
-        return call(self.kb, "delete_synonym", self._actor(request), group_id)
+        return call(self.kb, "delete_synonym", self._actor(request), _group_id(group_id))
 
     # ---- a ticket's articles --------------------------------------------------------------
 
