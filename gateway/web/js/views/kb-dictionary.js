@@ -35,8 +35,9 @@ export async function kbDictionaryView(root, ctx) {
       e.preventDefault();
       showMessage(box, "");
       try {
-        await api.post("/kb/synonyms", { terms: splitTerms(terms.value), weight: Number(weight.value) });
-        ctx.navigate("/kb/dictionary", { q });
+        const added = splitTerms(terms.value);
+        await api.post("/kb/synonyms", { terms: added, weight: Number(weight.value) });
+        ctx.navigate("/kb/dictionary", { q: added[0] }); // show what was just added
       } catch (err) { showMessage(box, err.message); }
     });
     root.append(add);
