@@ -69,6 +69,11 @@ def test_search_dictionary_admin_and_what_it_finds(system, admin, make_user):
         assert r.json()["error"]["code"] == "validation_failed", r.text
     assert "词" in admin_zh.post("/kb/synonyms", {"terms": [word]}).json()["error"]["details"][
         "fields"]["terms"][0]
+    admin_en = Api(system.base_url, token=admin.token, lang="en")
+    assert "2 to 30 terms" in admin_en.post("/kb/synonyms", {"terms": [word]}).json()[
+        "error"]["details"]["fields"]["terms"][0]
+    assert "administrator" in Api(system.base_url, token=agent.token, lang="en").post(
+        "/kb/synonyms", group).json()["error"]["message"]
     assert admin.get("/kb/synonyms", params={"page_size": 200}).json()["total"] == before
 
     # the admin adds the group: the Chinese question now finds the English article ...
