@@ -220,6 +220,15 @@ class SearchIndex:
                        if n is not None and w >= floor)
         return {t: query[t] for _s, t in known[:max_terms]}
 
+    def doc_freq(self, term):
+        """Slots carrying the term (dead ones included until compaction: an estimate)."""
+        p = self.postings.get(term)
+        return p.n if p is not None else 0
+
+    def idf(self, df):
+        live = max(self.live, 1)
+        return math.log(1 + (live - df + 0.5) / (df + 0.5))
+
     def search(self, query, filters=None, offset=0, limit=10, max_terms=None):
         """(total matches, [(article id, score)] of the requested page), best first."""
         if max_terms:

@@ -5,13 +5,19 @@ bench/kb_eval measures. Pure: no nameko, no sqlalchemy.
    down-weighted;
 2. the `max_terms` most informative of them (idf x weight: a pasted description keeps the
    words that name its problem; a word no article has but the dictionary knows stays);
-3. expanded by the dictionary (dictionary.py);
+3. expanded by the dictionary (dictionary.py), keeping the MAX_ADDED most telling additions;
 4. BM25 over the index (index.py).
 """
 from . import text
 
 SEARCH_TERMS = 16    # a search box query longer than this is a pasted description
 SUGGEST_TERMS = 12   # a draft's most informative terms rank its suggestions
+# the dictionary's additions: each costs a pass over its posting list, so only the most
+# telling are kept — no term no article has, none carried by more than COMMON of them
+# (and more than 1,000: at 100,000 articles such a term's idf is tiny and its list long),
+# at most MAX_ADDED
+MAX_ADDED = 8
+COMMON = 0.1
 
 
 def search_terms(q):
@@ -32,6 +38,12 @@ def rank(index, dictionary, terms, filters=None, offset=0, limit=10, max_terms=S
         picked = index.informative(terms, max_terms)
     else:
         picked = index.informative(terms, max_terms, dictionary.bridged)
-    expanded = dictionary.expand(picked) if dictionary is not None else picked
+    expanded = dict(picked)
+    if dictionary is not None:
+        added = [(t, w) for t, w in dictionary.expand(picked).items() if t not in picked]
+        common = max(COMMON * len(index), 1000)  # a small base has no "common" terms
+        scored = sorted((-index.idf(n) * w, t, w) for t, w, n in
+                        ((t, w, index.doc_freq(t)) for t, w in added) if 0 < n <= common)
+        expanded.update((t, w) for _s, t, w in scored[:MAX_ADDED])
     total, page = index.search(expanded, filters, offset, limit)
     return total, page, expanded
