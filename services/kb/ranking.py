@@ -38,10 +38,15 @@ def rank(index, dictionary, terms, filters=None, offset=0, limit=10, max_terms=S
         picked = index.informative(terms, max_terms)
     else:
         picked = index.informative(terms, max_terms, dictionary.bridged)
+    common = max(COMMON * len(index), 1000)  # a small base has no "common" terms
+    # a light term (sub-word, filler, generic word) that most articles carry: next to no
+    # signal, a long posting list
+    light = {t for t, w in picked.items() if w < 1 and index.doc_freq(t) > common}
+    if light and len(light) < len(picked):
+        picked = {t: w for t, w in picked.items() if t not in light}
     expanded = dict(picked)
     if dictionary is not None:
         added = [(t, w) for t, w in dictionary.expand(picked).items() if t not in picked]
-        common = max(COMMON * len(index), 1000)  # a small base has no "common" terms
         scored = sorted((-index.idf(n) * w, t, w) for t, w, n in
                         ((t, w, index.doc_freq(t)) for t, w in added) if 0 < n <= common)
         expanded.update((t, w) for _s, t, w in scored[:MAX_ADDED])
