@@ -348,6 +348,7 @@ NOT_TICKET_DERIVED = {
     "/api/v1/engineers": "dispatch's engineer registry (no ticket ids; open load as a count)",
     "/api/v1/engineers/<engineer_id>/certifications": "dispatch's registry",
     "/api/v1/qualified-engineers": "dispatch's registry",
+    "/api/v1/kb/synonyms": "the search dictionary: vocabulary, no ticket or article data",
     # ticket-derived but reachable only by roles that see every ticket (checked first,
     # before any id is looked up), with the list form in ROWS
     "/api/v1/admin/deliveries/<delivery_id>": "admin only, like /admin/deliveries (a row)",

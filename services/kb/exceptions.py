@@ -35,6 +35,11 @@ TICKET_NOT_SOLVED = ErrorSpec(
     "ticket_not_solved", 409,
     "An article can be written from a ticket once it is resolved or closed.",
     "工单解决或关闭后才能据此编写知识库文章。")
+SYNONYM_NOT_FOUND = ErrorSpec("synonym_group_not_found", 404, "Dictionary entry not found.",
+                              "词典条目不存在。")
+DICTIONARY_ADMIN = ErrorSpec(
+    "forbidden", 403, "Only an administrator may change the search dictionary "
+    "(the support staff may read it).", "只有管理员可以修改搜索词典（支持人员可以查看）。")
 
 def refused(err):
     """domain.Refused -> AppError."""
@@ -48,6 +53,8 @@ def refused(err):
     if err.key == "wrong_status":
         return WRONG_STATUS(details={"status": p["status"], "action": p["action"]},
                             status=p["status"], action=p["action"])
+    if err.key == "dictionary_admin":
+        return DICTIONARY_ADMIN()
     if err.key == "customer_scope":
         return CUSTOMER_SCOPE()
     return REPORT_FORBIDDEN()

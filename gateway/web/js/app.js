@@ -1,5 +1,5 @@
 // The shell: top bar, hash router (#/tickets, #/tickets/new, #/tickets/<id>, #/admin/users,
-// #/kb, #/kb/suggestions, #/notifications, #/me/preferences, #/webhooks, #/admin/notifications, #/offers,
+// #/kb, #/kb/suggestions, #/kb/dictionary, #/notifications, #/me/preferences, #/webhooks, #/admin/notifications, #/offers,
 // #/follow-ups, #/admin/routing-rules, #/engineers, #/admin/sla, #/reports, #/robots, #/login,
 // #/register) and short notices.
 import { h, messageBox, showMessage } from "./dom.js";
@@ -11,6 +11,7 @@ import { newTicketView } from "./views/new-ticket.js";
 import { detailView } from "./views/detail.js";
 import { adminView } from "./views/admin.js";
 import { kbSearchView, kbArticleView, kbSuggestionsView } from "./views/kb.js";
+import { kbDictionaryView } from "./views/kb-dictionary.js";
 import { inboxView, bell } from "./views/inbox.js";
 import { preferencesView } from "./views/preferences.js";
 import { webhooksView, webhookView } from "./views/webhooks.js";
@@ -32,6 +33,7 @@ const ROUTES = [
   { re: /^\/admin\/users$/, view: adminView, nav: "admin", roles: ["admin"] },
   { re: /^\/kb$/, view: kbSearchView, nav: "kb" },
   { re: /^\/kb\/suggestions$/, view: kbSuggestionsView, nav: "kb", roles: STAFF_ROLES },
+  { re: /^\/kb\/dictionary$/, view: kbDictionaryView, nav: "kb", roles: STAFF_ROLES },
   { re: /^\/kb\/([^/]+)$/, view: kbArticleView, nav: "kb" },
   { re: /^\/notifications$/, view: inboxView, nav: "notifications" },
   { re: /^\/me\/preferences$/, view: preferencesView, nav: "prefs" },
