@@ -17,7 +17,10 @@ from gongdan_common.dependencies import Settings, UnitOfWorkProvider
 from gongdan_common.logs import Correlation
 from gongdan_common.entrypoints import rpc
 
-from . import apidoc, auth, domain, exceptions as exc, filetypes, handlers, uploads, webapp
+from gongdan_common import filetypes
+from gongdan_common.storage import ObjectStoreProvider
+
+from . import apidoc, auth, domain, exceptions as exc, handlers, uploads, webapp
 from .http import RPC_TIMEOUT, api, call, json_body, query_dict
 from .models import metadata
 from .ratelimit import RateLimitProvider
@@ -25,7 +28,6 @@ from .routes.kb import KbRoutes
 from .routes.notify import NotifyRoutes
 from .routes.ops import OpsRoutes
 from .routes.sla import SlaRoutes
-from .storage import ObjectStoreProvider
 
 log = logging.getLogger(__name__)
 SERVICES = ("intake", "dispatch", "worklog", "sla", "notify", "kb")

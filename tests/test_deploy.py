@@ -242,7 +242,7 @@ def test_notify_gets_its_delivery_settings_and_secrets(deploy_docs):
 def test_download_links_are_signed_for_the_public_endpoint(deploy_docs):
     import datetime as dt
 
-    from gateway.storage import make_client, presign_client
+    from gongdan_common.storage import make_client, presign_client
 
     env = _find(deploy_docs, "ConfigMap", "gongdan-env")["data"]
     cfg = {"endpoint": env["S3_ENDPOINT"], "access_key": "gongdan", "secret_key": "s" * 16,
