@@ -29,6 +29,7 @@ class ObjectStore(Protocol):
     def put_stream(self, key: str, reader, length: int, content_type: str) -> None: ...
     def presigned_get(self, key: str, filename: str, ttl_seconds: int) -> str: ...
     def delete(self, key: str) -> None: ...
+    def get_bytes(self, key: str) -> bytes: ...
     def ping(self) -> bool: ...
 
 
@@ -86,6 +87,18 @@ class MinioObjectStore:
             self.client.remove_object(self.bucket, key)
         except (MinioException, urllib3.exceptions.HTTPError, OSError) as err:
             log.warning("could not remove orphan object %s: %s", key, err)
+
+    def get_bytes(self, key):
+        """A small object whole (a held-aside mail, to process it again)."""
+        try:
+            response = self.client.get_object(self.bucket, key)
+            try:
+                return response.read()
+            finally:
+                response.close()
+                response.release_conn()
+        except (MinioException, urllib3.exceptions.HTTPError, OSError):
+            raise STORAGE_UNAVAILABLE() from None
 
     def ping(self):
         try:
