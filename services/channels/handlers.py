@@ -166,28 +166,33 @@ def ingest(raw, mailbox, uid, deps):
     return process(mail_id, mail, raw, mailbox, deps)
 
 
-def process(mail_id, mail, raw, mailbox, deps):
+def process(mail_id, mail, raw, mailbox, deps, held_before=False):
+    """Act on a claimed mail. `held_before`: an admin's retry of a held mail, which goes back
+    to held (not to the server, where it is no longer) when a service is away."""
     try:
         return _act(mail_id, mail, mailbox, deps)
     except Unavailable as away:
         log.warning("mail %s left for later: %s", mail_id, away)
+        if held_before:
+            return _finish(deps, mail_id, "held", "retry_later", reason=str(away)[:2000])
         _release(deps, mail_id)
         return {"status": "released", "outcome": "retry_later", "mail_id": mail_id,
                 "reason": str(away)}
     except Hold as hold:
         reason = f"{hold.en} / {hold.zh}"
     except AppError as err:
-        reason = f"{err.code}: {err.message}"
+        reason = str(err)
     except Exception as err:  # a bug or a mail nobody foresaw: kept, with what went wrong
         log.exception("mail %s could not be processed", mail_id)
         reason = f"{type(err).__name__}: {err}"[:1000]
-    return hold_aside(deps, mail_id, mail, raw, mailbox, reason)
+    return hold_aside(deps, mail_id, mail, raw, mailbox, reason, held_before)
 
 
-def hold_aside(deps, mail_id, mail, raw, mailbox, reason):
+def hold_aside(deps, mail_id, mail, raw, mailbox, reason, held_before=False):
     key = f"channels/mail/{mail_id}.eml"
     try:
-        deps.store.put_stream(key, io.BytesIO(raw), len(raw), "message/rfc822")
+        if not held_before:  # a retried mail's bytes are there already
+            deps.store.put_stream(key, io.BytesIO(raw), len(raw), "message/rfc822")
     except AppError:  # storage away too: the mail stays on the server for the next poll
         _release(deps, mail_id)
         return {"status": "released", "outcome": "retry_later", "mail_id": mail_id,
