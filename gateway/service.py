@@ -24,13 +24,14 @@ from . import apidoc, auth, domain, exceptions as exc, handlers, uploads, webapp
 from .http import RPC_TIMEOUT, api, call, json_body, query_dict
 from .models import metadata
 from .ratelimit import RateLimitProvider
+from .routes.channels import ChannelsRoutes
 from .routes.kb import KbRoutes
 from .routes.notify import NotifyRoutes
 from .routes.ops import OpsRoutes
 from .routes.sla import SlaRoutes
 
 log = logging.getLogger(__name__)
-SERVICES = ("intake", "dispatch", "worklog", "sla", "notify", "kb")
+SERVICES = ("intake", "dispatch", "worklog", "sla", "notify", "kb", "channels")
 TICKET_ACTIONS = {"cancel": "cancel", "request-info": "request_info",
                   "provide-info": "provide_info", "start": "start", "suspend": "suspend",
                   "resume": "resume", "resolve": "resolve", "confirm": "confirm",
@@ -59,7 +60,7 @@ def build_settings(config):
     }
 
 
-class GatewayService(SlaRoutes, NotifyRoutes, KbRoutes, OpsRoutes):
+class GatewayService(SlaRoutes, NotifyRoutes, KbRoutes, ChannelsRoutes, OpsRoutes):
     name = "gateway"
 
     correlation = Correlation()  # log context, one line per RPC/event, spans
@@ -74,6 +75,7 @@ class GatewayService(SlaRoutes, NotifyRoutes, KbRoutes, OpsRoutes):
     sla = RpcProxy("sla", expiration=3000)
     notify = RpcProxy("notify", expiration=3000)
     kb = RpcProxy("kb", expiration=3000)
+    channels = RpcProxy("channels", expiration=int(RPC_TIMEOUT * 1000))
 
     # ---- plumbing ---------------------------------------------------------------------
 
