@@ -35,6 +35,9 @@ def connect(mailbox, timeout=30):
             if security == "starttls":
                 conn.starttls(ssl_context=ssl.create_default_context())
         conn.login(mailbox.get("username") or mailbox["address"], mailbox.get("password") or "")
+        typ, data = conn.capability()  # servers announce more (MOVE, IDLE) once logged in
+        if typ == "OK" and data and data[-1]:
+            conn.capabilities = tuple(data[-1].decode("ascii", "replace").upper().split())
         return conn
     except (imaplib.IMAP4.error, OSError) as err:
         raise ImapError(f"{type(err).__name__}: {err}"[:300]) from None
@@ -89,7 +92,7 @@ def fetch(conn, uid):
 
 def mark_done(conn, uid, done_folder):
     if done_folder:
-        if b"MOVE" in b" ".join(c.encode() for c in conn.capabilities):
+        if "MOVE" in conn.capabilities:
             typ, data = conn.uid("MOVE", uid, _quote(done_folder))
             if typ == "OK":
                 return

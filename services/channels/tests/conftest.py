@@ -150,3 +150,15 @@ def deps(database):
                       FakeReplier(), settings)
     d.clock = clock
     return d
+
+
+@pytest.fixture(scope="session")
+def dovecot():
+    """A real IMAP server (Debian's dovecot-imapd) on a free port, for this session."""
+    from tests.support.dovecot import Dovecot, available
+    if not available():
+        pytest.fail("dovecot is not installed: apt-get install dovecot-imapd "
+                    "(./gongdan test installs it)")
+    with Dovecot({"support@gongdan.test": "secret-1",
+                  "sales@gongdan.test": "secret-2"}) as server:
+        yield server
