@@ -14,6 +14,8 @@ import select
 import ssl
 import time
 
+import eventlet
+
 log = logging.getLogger(__name__)
 DONE_FLAG = "$GongdanDone"
 FINAL = ("done", "held", "discarded")
@@ -105,8 +107,12 @@ def mark_done(conn, uid, done_folder):
     conn.uid("STORE", uid, "+FLAGS", f"(\\Seen {DONE_FLAG})")
 
 
-def poll(mailbox, handle, max_mails=500, conn=None):
-    """Take what is waiting in `mailbox`; -> (number handled, connection for idle())."""
+def poll(mailbox, handle, max_mails=500, conn=None, concurrency=1):
+    """Take what is waiting in `mailbox`; -> (number handled, connection for idle()).
+
+    Mails are fetched `concurrency` at a time (so memory holds at most that many) and
+    handled concurrently, each `handle(uid, raw)` in its own green thread; the IMAP
+    connection itself is used by this thread only, for fetching and marking."""
     own = conn is None
     conn = conn or connect(mailbox)
     try:
@@ -117,14 +123,15 @@ def poll(mailbox, handle, max_mails=500, conn=None):
             if mailbox.get("done_folder"):
                 conn.create(_quote(mailbox["done_folder"]))  # NO when it exists: fine
         handled = 0
-        for uid in pending_uids(conn)[:max_mails]:
-            raw = fetch(conn, uid)
-            if raw is None:
-                continue
-            result = handle(uid, raw)
-            if result.get("status") in FINAL:
-                mark_done(conn, uid, mailbox.get("done_folder"))
-            handled += 1
+        pool = eventlet.GreenPool(max(1, concurrency))
+        uids = pending_uids(conn)[:max_mails]
+        for start in range(0, len(uids), max(1, concurrency)):
+            batch = [(uid, fetch(conn, uid)) for uid in uids[start:start + max(1, concurrency)]]
+            batch = [(uid, raw) for uid, raw in batch if raw is not None]  # expunged meanwhile
+            for (uid, _), result in zip(batch, pool.imap(lambda item: handle(*item), batch)):
+                if result.get("status") in FINAL:
+                    mark_done(conn, uid, mailbox.get("done_folder"))
+                handled += 1
         return handled, conn
     except (imaplib.IMAP4.error, OSError) as err:
         _logout(conn)

@@ -19,15 +19,26 @@ from .watch import watch
 
 
 class ConfigMailboxes(DependencyProvider):
-    """CHANNELS.mailboxes and CHANNELS.idle_seconds, read once."""
+    """CHANNELS.mailboxes, idle_seconds and ingest_concurrency, read once."""
 
     def setup(self):
         cfg = self.container.config.get("CHANNELS") or {}
         self.value = {"mailboxes": cfg.get("mailboxes") or [],
-                      "idle_seconds": float(cfg.get("idle_seconds", 25))}
+                      "idle_seconds": float(cfg.get("idle_seconds", 25)),
+                      "concurrency": int(cfg.get("ingest_concurrency", 8))}
 
     def get_dependency(self, worker_ctx):
         return self.value
+
+
+class UnitOfWorkFactory(DependencyProvider):
+    """More units of work for one worker: a mailbox's watch handles several mails at once,
+    each in a transaction of its own (the service's one engine and outbox relay)."""
+
+    def get_dependency(self, worker_ctx):
+        provider = next(d for d in self.container.dependencies
+                        if isinstance(d, UnitOfWorkProvider))
+        return lambda: provider.get_dependency(worker_ctx)
 
 
 class ChannelsService(HealthMixin):
@@ -41,6 +52,7 @@ class ChannelsService(HealthMixin):
     directory = TimedProxy("gateway")  # who a sender is: the gateway owns the accounts
     replier = ReplierProvider()
     config = ConfigMailboxes()
+    new_uow = UnitOfWorkFactory()
 
     def _deps(self):
         return handlers.Deps(self.uow, self.intake, self.directory, self.store, self.replier,
@@ -56,7 +68,8 @@ class ChannelsService(HealthMixin):
                                             self.settings["now"]())
                 self.config["synced"] = True
             return [b["id"] for b in admin.imap_mailboxes(self.uow)]
-        return polling.watch_mailbox(mailbox_id, self._deps(), self.config["idle_seconds"])
+        return polling.watch_mailbox(mailbox_id, self._deps(), self.config["idle_seconds"],
+                                     self.new_uow, self.config["concurrency"])
 
     @lmtp
     def receive(self, recipients, raw):
