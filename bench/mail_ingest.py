@@ -121,9 +121,12 @@ def main(argv=None):
         done = 0
         while done < args.mails:
             time.sleep(0.5)
-            page = admin.get("/admin/mails", params={"status": "done", "limit": 1}).json()
-            done = page["total"]
-            held = admin.get("/admin/mails", params={"status": "held", "limit": 1}).json()["total"]
+            page = admin.get("/admin/mails", params={"status": "done", "limit": 1})
+            if page.status_code != 200:  # the gateway busy (503 while a dependency lags)
+                log(f"admin/mails answered {page.status_code}: {page.text[:200]}")
+                continue
+            done = page.json()["total"]
+            held = admin.get("/admin/mails", params={"status": "held", "limit": 1}).json().get("total")
             if held:
                 raise SystemExit(f"{held} mails held: {admin.get('/admin/mails').json()}")
         elapsed = time.monotonic() - started
