@@ -7,8 +7,6 @@ Config (all optional; see docs/channels.md):
     CHANNELS:
       rpc_timeout: 10         # seconds for each intake / gateway call
 """
-import smtplib
-import ssl
 import uuid
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, parseaddr
@@ -18,6 +16,7 @@ import eventlet
 from nameko.exceptions import UnknownService
 from nameko.extensions import DependencyProvider
 
+from gongdan_common import mail
 from gongdan_common.amqp import RpcProxy
 from gongdan_common.errors import AppError
 
@@ -95,16 +94,8 @@ class SmtpReplier:
         return msg
 
     def send(self, to, subject, text, in_reply_to, sender):
-        if self.security == "ssl":
-            client = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
-                                      context=ssl.create_default_context())
-        else:
-            client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
-        with client:
-            if self.security == "starttls":
-                client.starttls(context=ssl.create_default_context())
-            if self.username:
-                client.login(self.username, self.password or "")
+        with mail.connect(self.host, self.port, self.security, self.username, self.password,
+                          self.timeout) as client:
             client.send_message(self.message(to, subject, text, in_reply_to, sender))
 
 

@@ -12,9 +12,11 @@
 import dataclasses
 import re
 
+from gongdan_common import mail
+
 from . import mime, quotes
 
-OUR_ID_DOMAIN = "gongdan.notify"   # notify's Message-IDs: <delivery-id@gongdan.notify>
+OUR_ID_DOMAIN = mail.ID_DOMAIN   # notify's Message-IDs: <delivery-id@gongdan.notify>
 TICKET_REF = re.compile(r"^ticket\.([0-9a-f-]{36})@" + re.escape(OUR_ID_DOMAIN) + "$", re.I)
 DELIVERY_REF = re.compile(r"^([0-9a-f-]{36})@" + re.escape(OUR_ID_DOMAIN) + "$", re.I)
 
@@ -32,7 +34,7 @@ def ticket_ref_id(message_id):
 def thread_ids(ticket_id, delivery_id):
     """The threading headers notify puts on a mail about a ticket: every mail about one
     ticket refers to the same root id, so replies (and mail programs' threads) find it."""
-    root = f"<ticket.{ticket_id}@{OUR_ID_DOMAIN}>"
+    root = mail.thread_root(ticket_id)
     return {"Message-ID": f"<{delivery_id}@{OUR_ID_DOMAIN}>", "In-Reply-To": root,
             "References": root}
 

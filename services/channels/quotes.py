@@ -14,8 +14,7 @@ When stripping would leave nothing, the whole text is kept: a reply is never los
 """
 import re
 
-# the line notify puts at the top of every mail (templates.REPLY_MARKER must match)
-MARKER = "##- 请在此行以上回复 / Please reply above this line -##"
+from gongdan_common.mail import REPLY_MARKER as MARKER  # notify puts it atop every mail
 _MARKER_RE = re.compile(r"##-\s*请在此行以上回复|reply above this line\s*-##", re.I)
 
 _SEPARATORS = re.compile(
