@@ -11,6 +11,9 @@ ticket with a Chinese GB18030 text body) are APPENDed to the mailbox before the 
 
 - baseline: one imaplib connection fetching every mail (UID SEARCH, then BODY.PEEK[] one
   by one: what the adapter's poll does) and nothing else: mails/s.
+- ceiling: `--web` tickets created over HTTP by the same
+  customers at the same concurrency (POST /tickets, as the web form does): what intake
+  itself manages on this machine at this moment, which mail-in cannot exceed.
 - ingest: the support mailbox is added through the admin API; the clock runs from then to
   the moment channels reports every mail done (each one: claim row, sender looked up at the
   gateway, ticket created by intake, record committed, mail flagged on the server).
@@ -70,6 +73,22 @@ def baseline(imap, n):
     return n / elapsed, size
 
 
+def web_ceiling(system, senders, n, concurrency):
+    from concurrent.futures import ThreadPoolExecutor
+    apis = [Api(system.base_url).login(email, "bench-pass-1") for email in senders]
+
+    def create(i):
+        r = apis[i % len(apis)].post("/tickets", {
+            "title": f"网页提交 #{i}", "type": "consult", "product": "MAIL-B",
+            "category": "consultation", "description": "备份任务失败", "contact_phone": "13900000000"})
+        return r.status_code == 201
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(concurrency) as pool:
+        ok = sum(pool.map(create, range(n)))
+    return ok / (time.monotonic() - started), ok
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mails", type=int, default=1000)
@@ -77,6 +96,8 @@ def main(argv=None):
     parser.add_argument("--backend", default="sqlite", choices=["sqlite", "postgresql"])
     parser.add_argument("--concurrency", type=int, default=8,
                         help="CHANNELS_INGEST_CONCURRENCY for the channels service")
+    parser.add_argument("--web", type=int, default=200,
+                        help="tickets created over HTTP for the ceiling figure (0 = skip)")
     parser.add_argument("--logs", help="copy the processes' logs to this folder")
     args = parser.parse_args(argv)
 
@@ -109,6 +130,12 @@ def main(argv=None):
 
         rate, size = baseline(imap, args.mails)
         log(f"baseline raw IMAP fetch: {rate:.0f} mails/s ({size / args.mails / 1024:.1f} KB each)")
+
+        if args.web:
+            web_rate, ok = web_ceiling(system, senders, args.web, args.concurrency)
+            log(f"ceiling, tickets over HTTP at concurrency {args.concurrency}: "
+                f"{web_rate:.1f} tickets/s ({ok} created)")
+            os.system("uptime")
 
         pid = system.procs["channels"].pid
         rss_before = proc_kb(pid, "VmRSS")
