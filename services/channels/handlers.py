@@ -26,7 +26,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from gongdan_common import filetypes
-from gongdan_common.errors import AppError
+from gongdan_common.errors import AppError, unavailable_error
 from gongdan_common.events import utcnow
 from gongdan_common.storage import HashingReader
 
@@ -170,7 +170,12 @@ def process(mail_id, mail, raw, mailbox, deps, held_before=False):
     """Act on a claimed mail. `held_before`: an admin's retry of a held mail, which goes back
     to held (not to the server, where it is no longer) when a service is away."""
     try:
-        return _act(mail_id, mail, mailbox, deps)
+        try:
+            return _act(mail_id, mail, mailbox, deps)
+        except Exception as err:  # our own database or the broker away: the same as intake
+            if unavailable_error(err) is None:
+                raise
+            raise Unavailable(f"{type(err).__name__}: {err}"[:300]) from None
     except Unavailable as away:
         log.warning("mail %s left for later: %s", mail_id, away)
         if held_before:

@@ -228,3 +228,15 @@ def test_storage_away_while_holding_leaves_the_mail_on_the_server(deps):
     deps.store.down = True
     out = handlers.ingest(mail(sender=None), MAILBOX, "20", deps)
     assert out["status"] == "released" and rows(deps) == []
+
+
+def test_our_database_away_mid_way_leaves_the_mail_for_later(deps, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    def too_many_clients(*args):
+        raise OperationalError("SELECT", {}, Exception("FATAL: sorry, too many clients already"))
+
+    monkeypatch.setattr(handlers, "_flooding", too_many_clients)
+    out = handlers.ingest(mail(sender="stranger@example.org"), MAILBOX, "21", deps)
+    assert out["status"] == "released" and "too many clients" in out["reason"]
+    assert rows(deps) == []  # not held: taken again at the next poll
