@@ -47,12 +47,17 @@ def create_mailbox(actor, payload, uow, now, source="admin"):
     with uow:
         box = Mailbox(source=source, created_at=now, updated_at=now, **data)
         uow.session.add(box)
-        try:
-            uow.commit()
-        except IntegrityError:
-            uow.rollback()
-            raise exc.MAILBOX_EXISTS() from None
-        return _mailbox_out.dump(box)
+        return _save(uow, box)
+
+
+def _save(uow, box):
+    """Commit; a second mailbox with the same name or address is a 409, not a 500."""
+    try:
+        uow.commit()
+    except IntegrityError:
+        uow.rollback()
+        raise exc.MAILBOX_EXISTS() from None
+    return _mailbox_out.dump(box)
 
 
 def update_mailbox(actor, mailbox_id, payload, uow, now):
@@ -67,12 +72,7 @@ def update_mailbox(actor, mailbox_id, payload, uow, now):
         for key, value in data.items():
             setattr(box, key, value)
         box.updated_at = now
-        try:
-            uow.commit()
-        except IntegrityError:
-            uow.rollback()
-            raise exc.MAILBOX_EXISTS() from None
-        return _mailbox_out.dump(box)
+        return _save(uow, box)
 
 
 def delete_mailbox(actor, mailbox_id, uow):

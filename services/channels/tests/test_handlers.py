@@ -240,3 +240,26 @@ def test_our_database_away_mid_way_leaves_the_mail_for_later(deps, monkeypatch):
     out = handlers.ingest(mail(sender="stranger@example.org"), MAILBOX, "21", deps)
     assert out["status"] == "released" and "too many clients" in out["reason"]
     assert rows(deps) == []  # not held: taken again at the next poll
+
+
+def test_mailbox_admin_refuses_duplicates_and_non_admins(deps):
+    body = {"name": "support", "address": "support@gongdan.test", "host": "h", "product": "P"}
+    admin.create_mailbox(ADMIN, body, deps.uow, deps.clock["now"])
+    with pytest.raises(Exception) as dup:
+        admin.create_mailbox(ADMIN, dict(body, name="other"), deps.uow, deps.clock["now"])
+    assert dup.value.code == "mailbox_exists"
+    (box,) = admin.list_mailboxes(ADMIN, deps.uow)["items"]
+    other = admin.create_mailbox(ADMIN, dict(body, name="sales", address="sales@gongdan.test"),
+                                 deps.uow, deps.clock["now"])
+    with pytest.raises(Exception) as clash:
+        admin.update_mailbox(ADMIN, other["id"], {"address": "SUPPORT@gongdan.test"}, deps.uow,
+                             deps.clock["now"])
+    assert clash.value.code == "mailbox_exists"
+    with pytest.raises(Exception) as refused:
+        admin.list_mailboxes({"id": "u", "role": "agent"}, deps.uow)
+    assert refused.value.code == "forbidden"
+    with pytest.raises(Exception) as bad:
+        admin.create_mailbox(ADMIN, {"name": "", "address": "x", "product": "P", "extra": 1},
+                             deps.uow, deps.clock["now"])
+    assert set(bad.value.details["fields"]) >= {"name", "address", "extra"}
+    assert box["has_password"] is False and "password" not in box
