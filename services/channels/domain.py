@@ -57,9 +57,20 @@ def title_from(subject, number_re=None):
     return title or "（无主题）/ (no subject)"
 
 
+class _Headers:
+    """Header values as text (compat32 hands back `Header` objects for 8-bit values)."""
+
+    def __init__(self, msg):
+        self.msg = msg
+
+    def get(self, name):
+        value = self.msg.get(name)
+        return None if value is None else str(value)
+
+
 def auto_reason(mail):
     """Why a mail must never be answered (RFC 3834 and what real auto-responders send)."""
-    h = mail.headers
+    h = _Headers(mail.headers)
     auto = (h.get("Auto-Submitted") or "").strip().lower()
     if auto and auto != "no":
         return f"Auto-Submitted: {auto[:40]}"

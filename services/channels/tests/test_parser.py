@@ -302,3 +302,11 @@ def test_unknown_sender_reply_is_bilingual_and_points_to_registration():
     assert "注册" in text and "register" in text and "https://desk.example.com" in text
     _, pending = domain.unknown_sender_reply(mail, None, "pending", "u")
     assert "审核" in pending and "approval" in pending
+
+
+def test_eight_bit_header_values_do_not_break_the_loop_checks():
+    raw = ("From: a@example.com\r\nPrecedence: 批量\r\nAuto-Submitted: no\r\n"
+           "Subject: 你好\r\n\r\nbody").encode("utf-8")
+    mail = mime.parse(raw)
+    assert domain.auto_reason(mail) is None
+    assert domain.classify(mail, set(), NUMBER) == "new"
