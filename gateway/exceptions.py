@@ -1,4 +1,5 @@
 """Errors raised by the gateway itself (accounts, auth, uploads); same shape as services'."""
+from gongdan_common.storage import STORAGE_UNAVAILABLE  # noqa: F401 (re-exported)
 from gongdan_common.errors import ErrorSpec
 
 UNAUTHENTICATED = ErrorSpec("unauthenticated", 401,
@@ -98,11 +99,6 @@ BAD_MULTIPART = ErrorSpec("malformed_multipart", 400,
                           "The multipart/form-data body could not be read: {problem}.",
                           "无法解析 multipart/form-data 请求内容：{problem}。")
 EMPTY_FILE = ErrorSpec("file_empty", 400, "The file is empty.", "文件为空。")
-STORAGE_UNAVAILABLE = ErrorSpec(
-    "storage_unavailable", 503,
-    "File storage is unavailable right now; try the upload again later. "
-    "Your ticket itself is safe.",
-    "文件存储暂时不可用，请稍后重新上传附件。工单本身不受影响。")
 SERVICE_UNAVAILABLE = ErrorSpec("service_unavailable", 503,
                                 "The {service} service is not answering; try again shortly.",
                                 "{service} 服务暂时无响应，请稍后重试。")

@@ -10,8 +10,10 @@ import uuid
 
 from werkzeug.formparser import parse_form_data
 
-from . import exceptions as exc, filetypes
-from .storage import HashingReader
+from gongdan_common import filetypes
+from gongdan_common.storage import HashingReader
+
+from . import exceptions as exc
 
 
 def open_upload(request, max_bytes):

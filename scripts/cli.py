@@ -36,6 +36,7 @@ SERVICES = {
     "sla": "services.sla.service:SlaService",
     "notify": "services.notify.service:NotifyService",
     "kb": "services.kb.service:KbService",
+    "channels": "services.channels.service:ChannelsService",
     "gateway": "gateway.service:GatewayService",
 }
 DATABASES = list(MIGRATED_SERVICES)  # one list, owned by the migration tool

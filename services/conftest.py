@@ -147,7 +147,7 @@ def start_service(container_factory, rabbit_config, service_database):
     """Run a service class in a nameko container on a freshly migrated database."""
     started = []
 
-    def start(service_cls):
+    def start(service_cls, extra_config=None):
         name = service_cls.name
         url = service_database(name)
         upgrade(name, url)
@@ -155,6 +155,7 @@ def start_service(container_factory, rabbit_config, service_database):
             "AMQP_URI": rabbit_config["AMQP_URI"],
             "DATABASES": {name: url},
             "OUTBOX": {"poll_interval": 0.2},
+            **(extra_config or {}),
         }
         container = container_factory(service_cls, config)
         container.start()

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from gongdan_common import metrics
 from gongdan_common.events import utcnow
+from gongdan_common.outbox import consume_once
 
 from . import domain, events, robots, templates
 from .common import _add_to_inbox, template_for
@@ -58,7 +59,7 @@ def claim_due(uow, settings, limit=100, now=None, in_flight=None):
 def _delivery_dict(d):
     return {k: getattr(d, k) for k in ("id", "event_id", "event_type", "channel", "recipient",
                                        "address", "language", "subject", "body_text",
-                                       "body_html", "payload", "attempts")}
+                                       "body_html", "payload", "attempts", "ticket_id")}
 
 
 def record_outcome(uow, delivery_id, outcome, settings, duration_ms, now=None):
@@ -98,6 +99,33 @@ def record_outcome(uow, delivery_id, outcome, settings, duration_ms, now=None):
     if not outcome.ok:
         metrics.notify_delivery_failed(info["channel"])
     return d.status
+
+
+def record_bounce(uow, envelope):
+    """channels.mail_bounced: the mail server gave up on a mail it had taken (a DSN came
+    back), so the delivery failed after all. Once per event; nothing for a delivery we do not
+    know (a bounce of someone else's mail)."""
+    data = envelope.get("data") or {}
+    with uow:
+        if not consume_once(uow, envelope, "notify.mail_bounced"):
+            return None
+        d = uow.session.get(Delivery, data.get("delivery_id") or "")
+        if d is None or d.channel != "email":
+            uow.commit()
+            return None
+        error = " ".join(x for x in ("bounced:", data.get("status"), data.get("recipient"),
+                                     data.get("diagnostic")) if x)[:500]
+        d.attempts += 1
+        uow.session.add(DeliveryAttempt(delivery_id=d.id, number=d.attempts, at=utcnow(),
+                                        ok=False, error=error, duration_ms=0))
+        d.status, d.last_error, d.lease_until = "failed", error, None
+        uow.emit(events.DELIVERY_FAILED, {
+            "delivery_id": d.id, "channel": d.channel, "recipient": d.recipient,
+            "event_id": d.event_id, "event_type": d.event_type, "attempts": d.attempts,
+            "error": error})
+        uow.commit()
+    metrics.notify_delivery_failed("email")
+    return d.id
 
 
 def sample_pending(uow):

@@ -229,3 +229,24 @@ def test_one_recipient_never_takes_every_send_slot(uow_factory, settings):
     more = delivery.claim_due(uow_factory(), settings, limit=50, now=NOW,
                               in_flight={slow["id"]: 1})
     assert [i["recipient"] for i in more if i["channel"] == "webhook"] == [slow["id"]]
+
+
+def test_a_bounce_marks_the_sent_email_failed_once(uow_factory, settings):
+    planning.ingest(assigned(), uow_factory(), directory, settings, NOW)
+    [item] = [i for i in delivery.claim_due(uow_factory(), settings, now=NOW)
+              if i["channel"] == "email"]
+    assert item["ticket_id"] == "t-1"  # what the email channel threads by
+    delivery.record_outcome(uow_factory(), item["id"], Outcome(True), settings, 1, NOW)
+    bounce = {"event_id": "22222222-2222-2222-2222-222222222222", "source": "channels",
+              "type": "mail_bounced", "version": 1, "actor": None,
+              "data": {"delivery_id": item["id"], "recipient": "eve@x.test", "status": "5.1.1",
+                       "diagnostic": "smtp; 550 user unknown", "mail_id": "m-1",
+                       "original_message_id": f"{item['id']}@gongdan.notify"}}
+    assert delivery.record_bounce(uow_factory(), bounce) == item["id"]
+    assert delivery.record_bounce(uow_factory(), bounce) is None  # redelivered: once
+    detail = webhooks.get_delivery(ADMIN, item["id"], uow_factory())
+    assert detail["status"] == "failed" and "5.1.1" in detail["last_error"]
+    assert len(detail["log"]) == 2
+    stranger = dict(bounce, event_id="33333333-3333-3333-3333-333333333333",
+                    data=dict(bounce["data"], delivery_id="not-ours"))
+    assert delivery.record_bounce(uow_factory(), stranger) is None
