@@ -186,7 +186,9 @@ class ListQuerySchema(Schema):
     submitter_id = fields.String(validate=validate.Length(max=36))
     created_from = UTCDateTime()
     created_to = UTCDateTime()
-    keyword = fields.String(validate=validate.Length(min=1, max=200))
+    keyword = fields.String(validate=validate.Length(min=1, max=200), metadata={
+        "description": "a substring (any length, case-insensitive) of the number, title, "
+                       "description, submitter's or contact's name or company name"})
     sla_due_before = UTCDateTime(metadata={
         "description": "only tickets whose nearest SLA due time is before this instant"})
     sla_breached = fields.Boolean(metadata={"description": "true: a clock breached its target"})

@@ -83,24 +83,31 @@ def keyword_clause(ticket, term, dialect, indexed=True):
     return condition
 
 
-def page_total(session, stmt, dialect, offset, rows, page_size, exact=False):
-    """(total, exact?) for a page whose rows are `rows`: counted up to COUNT_CAP, then
-    estimated. `exact=True` counts everything (the benchmark's baseline)."""
+def count_statement(stmt, exact=False):
+    """count(*) of the list query's matches, stopped at COUNT_CAP + 1 unless `exact`."""
     if exact:
-        return session.scalar(select(func.count()).select_from(stmt.subquery())), True
+        return select(func.count()).select_from(stmt.order_by(None).subquery())
+    capped = stmt.with_only_columns(literal(1), maintain_column_froms=True) \
+        .order_by(None).limit(COUNT_CAP + 1)
+    return select(func.count()).select_from(capped.subquery())
+
+
+def page_total(session, stmt, dialect, offset, rows, page_size, exact=False):
+    """(total, exact?) for a page whose rows are `rows`. PostgreSQL: counted up to
+    COUNT_CAP, then the planner's estimate. SQLite counts every match (small installations;
+    its count is a scan like its search). `exact=True`: count (the benchmark's baseline)."""
+    if exact or dialect != "postgresql":
+        return session.scalar(count_statement(stmt, exact=True)), True
     if (rows and len(rows) < page_size) or (not rows and offset == 0):
         return offset + len(rows), True  # the last page: nothing to count
-    capped = stmt.with_only_columns(literal(1)).order_by(None).limit(COUNT_CAP + 1)
-    counted = session.scalar(select(func.count()).select_from(capped.subquery()))
+    counted = session.scalar(count_statement(stmt))
     if counted <= COUNT_CAP:
         return counted, True
-    return max(COUNT_CAP + 1, estimate(session, stmt, dialect) or 0), False
+    return max(COUNT_CAP + 1, estimate(session, stmt) or 0), False
 
 
-def estimate(session, stmt, dialect):
-    """The planner's row estimate for the query (PostgreSQL), or None."""
-    if dialect != "postgresql":
-        return None
+def estimate(session, stmt):
+    """The planner's row estimate for the query (PostgreSQL)."""
     compiled = stmt.order_by(None).compile(dialect=session.bind.dialect)
     plan = session.connection().exec_driver_sql(
         "EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params).scalar()
