@@ -191,7 +191,8 @@ def explain(db, path, indexed):
     try:
         with conn.cursor() as cur:
             for label, stmt in stmts:
-                compiled = stmt.compile(dialect=pg_dialect.psycopg2.dialect())
+                compiled = stmt.compile(dialect=pg_dialect.psycopg2.dialect(),
+                                        compile_kwargs={"render_postcompile": True})
                 cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + str(compiled), compiled.params)
                 out.append(f"-- {label}\n" + "\n".join(r[0] for r in cur.fetchall()))
     finally:

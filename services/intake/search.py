@@ -108,7 +108,8 @@ def page_total(session, stmt, dialect, offset, rows, page_size, exact=False):
 
 def estimate(session, stmt):
     """The planner's row estimate for the query (PostgreSQL)."""
-    compiled = stmt.order_by(None).compile(dialect=session.bind.dialect)
+    compiled = stmt.order_by(None).compile(dialect=session.bind.dialect,
+                                           compile_kwargs={"render_postcompile": True})
     plan = session.connection().exec_driver_sql(
         "EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params).scalar()
     plan = json.loads(plan) if isinstance(plan, str) else plan

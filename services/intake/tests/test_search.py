@@ -7,7 +7,7 @@ from sqlalchemy import update
 
 from gongdan_common.db import Database
 from gongdan_common.migrate import upgrade
-from services.intake import handlers, listing, search
+from services.intake import catalog, listing, search, tickets
 from services.intake.models import Ticket, metadata
 
 SETTINGS = {"number_prefix": "TS", "tz": zoneinfo.ZoneInfo("Asia/Shanghai")}
@@ -42,11 +42,11 @@ def db(service_database):
     url = service_database("intake")
     upgrade("intake", url)
     database = Database(url, metadata)
-    handlers.upsert_product(ADMIN, {"code": "P1", "name": "产品", "product_line": "line"},
+    catalog.upsert_product(ADMIN, {"code": "P1", "name": "产品", "product_line": "line"},
                             database.unit_of_work())
     numbers = {}
     for who, title, description in TICKETS:
-        t = handlers.create_ticket(who, {
+        t = tickets.create_ticket(who, {
             "title": title, "type": "defect", "product": "P1", "category": "function",
             "description": description, "contact_phone": "13800138000"},
             database.unit_of_work(), SETTINGS)
