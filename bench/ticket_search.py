@@ -65,6 +65,14 @@ ADMIN = {"id": "bench-admin", "role": "admin"}
 class IntakeDb:
     def __init__(self, system):
         self.dsn = system.db_urls["intake"].replace("postgresql+psycopg2://", "postgresql://")
+        self._engine = None
+
+    def engine(self):
+        if self._engine is None:
+            import sqlalchemy
+            self._engine = sqlalchemy.create_engine(
+                self.dsn.replace("postgresql://", "postgresql+psycopg2://"))
+        return self._engine
 
     def connect(self):
         conn = psycopg2.connect(self.dsn)
@@ -177,26 +185,21 @@ def query_paths(db, rng, per_kind=20):
 
 def explain(db, path, indexed):
     """EXPLAIN ANALYZE of the page query and the count query intake runs for `path`."""
-    from sqlalchemy.dialects import postgresql as pg_dialect
-
     from services.intake import listing
 
-    query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(path).query))
+    pairs = urllib.parse.parse_qsl(urllib.parse.urlsplit(path).query)
+    query = dict(pairs)
     if "status" in query:
-        query["status"] = [v for k, v in urllib.parse.parse_qsl(
-            urllib.parse.urlsplit(path).query) if k == "status"]
-    stmts = listing.explain_statements(ADMIN, query, "postgresql", indexed)
-    conn = db.connect()
+        query["status"] = [v for k, v in pairs if k == "status"]
     out = []
-    try:
-        with conn.cursor() as cur:
-            for label, stmt in stmts:
-                compiled = stmt.compile(dialect=pg_dialect.psycopg2.dialect(),
-                                        compile_kwargs={"render_postcompile": True})
-                cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + str(compiled), compiled.params)
-                out.append(f"-- {label}\n" + "\n".join(r[0] for r in cur.fetchall()))
-    finally:
-        conn.close()
+    engine = db.engine()
+    with engine.connect() as conn:  # compiled by a dialect that has met the server
+        for label, stmt in listing.explain_statements(ADMIN, query, "postgresql", indexed):
+            compiled = stmt.compile(dialect=engine.dialect,
+                                    compile_kwargs={"render_postcompile": True})
+            rows = conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + str(compiled),
+                                        compiled.params).all()
+            out.append(f"-- {label}\n" + "\n".join(r[0] for r in rows))
     return "\n".join(out)
 
 
@@ -236,6 +239,7 @@ def run(args, workdir, results):
     system = System(workdir, backend="postgresql")
     log("starting the system (PostgreSQL) ...")
     system.start()
+    db = None
     try:
         admin = Api(system.base_url).login(ADMIN_EMAIL, ADMIN_PASSWORD)
         db = IntakeDb(system)
@@ -269,6 +273,8 @@ def run(args, workdir, results):
                             f"errors {p['errors']}")
             restart_intake(system, "indexed")
     finally:
+        if db is not None and db._engine is not None:
+            db._engine.dispose()
         system.stop()
 
 

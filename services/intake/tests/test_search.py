@@ -120,6 +120,10 @@ def test_total_past_the_cap_is_an_estimate(db, monkeypatch):
         assert page["total_exact"] is False and page["total"] >= 3
     else:  # SQLite counts exactly (docs/performance.md)
         assert page["total_exact"] is True and page["total"] == len(TICKETS)
+    monkeypatch.setattr(search, "COUNT_CAP", 1)  # and with a keyword (its estimate too)
+    page = listing.list_tickets(ADMIN, {"page_size": 1, "keyword": "登录"}, db.unit_of_work())
+    assert page["total_exact"] is (dialect != "postgresql") and page["total"] >= 2
+    monkeypatch.setattr(search, "COUNT_CAP", 2)
     # under the cap it is exact everywhere, also for a customer (their tickets only)
     page = listing.list_tickets(ACME, {"page_size": 1}, db.unit_of_work())
     assert (page["total"], page["total_exact"]) == (2, True)
