@@ -11,13 +11,14 @@ On PostgreSQL two GIN indexes keep that off a sequential scan (migration 0005):
   by U+001F; answers any keyword with a run of >= 3 letters, digits or CJK characters.
 - `ix_tickets_search_grams`: the distinct CJK characters and CJK character pairs of the
   same fields (`search_grams`, a text[] written with the ticket); answers the 1- and
-  2-character Chinese keywords pg_trgm cannot (it needs three characters).
+  2-character Chinese keywords pg_trgm cannot (it needs three characters in a row); used
+  only for those.
 
 Both only narrow the candidates: the ILIKE over `ticket_search_text` decides, so the result
 is exactly the substring match. SQLite keeps a plain LIKE over the same fields (a scan).
 
-A page's total is counted exactly up to `COUNT_CAP`; past it the total is PostgreSQL's
-planner estimate (never below the cap) and `total_exact` is false.
+A page's total: when PostgreSQL's planner expects more than `COUNT_CAP` matches, its estimate
+(`total_exact` false); otherwise counted, stopping at COUNT_CAP + 1 (then not exact either).
 """
 import json
 import re
@@ -27,6 +28,8 @@ from sqlalchemy.dialects import postgresql
 
 # CJK unified ideographs (+ extension A, compatibility), kana, hangul
 _CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]+")
+# a run pg_trgm extracts a trigram from (\w: letters, digits, CJK)
+_TRIGRAM = re.compile(r"\w{3}")
 SEPARATOR = "\x1f"  # joins the fields in ticket_search_text; never part of a keyword
 COUNT_CAP = 1000
 # the fields a keyword is looked for in, in ticket_search_text's argument order
@@ -76,8 +79,8 @@ def keyword_clause(ticket, term, dialect, indexed=True):
         return or_(*(getattr(ticket, f).ilike(pattern, escape="\\") for f in FIELDS))
     condition = func.ticket_search_text(*(getattr(ticket, f) for f in FIELDS)) \
         .ilike(pattern, escape="\\")
-    needed = query_grams(term)
-    if needed:
+    needed = query_grams(term) if not _TRIGRAM.search(term) else ()
+    if needed:  # pg_trgm has nothing to look up; with both, estimates multiply into nonsense
         condition = ticket.search_grams.op("@>")(
             bindparam(None, needed, type_=postgresql.ARRAY(Text))) & condition
     return condition
@@ -93,17 +96,21 @@ def count_statement(stmt, exact=False):
 
 
 def page_total(session, stmt, dialect, offset, rows, page_size, exact=False):
-    """(total, exact?) for a page whose rows are `rows`. PostgreSQL: counted up to
-    COUNT_CAP, then the planner's estimate. SQLite counts every match (small installations;
-    its count is a scan like its search). `exact=True`: count (the benchmark's baseline)."""
+    """(total, exact?) for a page whose rows are `rows`. PostgreSQL: the planner's estimate
+    when it expects more than COUNT_CAP matches (no counting at all), else counted up to
+    COUNT_CAP (and COUNT_CAP + 1, not exact, past it). SQLite counts every match (small installations; its count is a scan
+    like its search). `exact=True`: count (the benchmark's baseline)."""
     if exact or dialect != "postgresql":
         return session.scalar(count_statement(stmt, exact=True)), True
     if (rows and len(rows) < page_size) or (not rows and offset == 0):
         return offset + len(rows), True  # the last page: nothing to count
+    guess = estimate(session, stmt)
+    if guess > COUNT_CAP:  # counting even 1,001 matches of a frequent keyword reads a
+        return guess, False  # large GIN bitmap: the planner's figure is the answer
     counted = session.scalar(count_statement(stmt))
     if counted <= COUNT_CAP:
         return counted, True
-    return max(COUNT_CAP + 1, estimate(session, stmt) or 0), False
+    return COUNT_CAP + 1, False
 
 
 def estimate(session, stmt):
