@@ -44,10 +44,13 @@ INDEXES = {
 def upgrade():
     bind = op.get_bind()
     postgres = bind.dialect.name == "postgresql"
-    with op.batch_alter_table('tickets', schema=None) as batch_op:
-        batch_op.add_column(sa.Column(
-            'search_grams', sa.JSON().with_variant(postgresql.ARRAY(sa.Text()), "postgresql"),
-            nullable=True))
+    # a rerun after an interrupted index build finds the column (and part of the backfill)
+    # already committed: the autocommit block below committed them
+    if "search_grams" not in {c["name"] for c in sa.inspect(bind).get_columns("tickets")}:
+        with op.batch_alter_table('tickets', schema=None) as batch_op:
+            batch_op.add_column(sa.Column(
+                'search_grams', sa.JSON().with_variant(postgresql.ARRAY(sa.Text()),
+                                                       "postgresql"), nullable=True))
     backfill(bind, postgres)
     if not postgres:
         return
@@ -74,8 +77,8 @@ def backfill(bind, postgres):
     last = ""
     while True:
         rows = bind.execute(sa.select(tickets.c.id, *(tickets.c[f] for f in FIELDS))
-                            .where(tickets.c.id > last).order_by(tickets.c.id)
-                            .limit(BATCH)).all()
+                            .where(tickets.c.id > last, tickets.c.search_grams.is_(None))
+                            .order_by(tickets.c.id).limit(BATCH)).all()
         if not rows:
             return
         bind.execute(tickets.update().where(tickets.c.id == sa.bindparam("_id"))
