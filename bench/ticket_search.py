@@ -36,7 +36,6 @@ import json
 import os
 import random
 import shutil
-import signal
 import sys
 import tempfile
 import time
@@ -44,7 +43,7 @@ import urllib.parse
 
 import psycopg2
 
-from bench.support import log
+from bench.support import exit_on_signals, log
 from bench.ticket_corpus import COLUMNS, Corpus
 from bench.ticket_create import TICKET, customer_api, wrk
 from tests.support.system import ADMIN_EMAIL, ADMIN_PASSWORD, Api, System
@@ -356,13 +355,7 @@ def main(argv=None):
     args = parse_args(argv)
     if not shutil.which("wrk"):
         sys.exit("wrk not found: apt-get install -y wrk")
-
-    def on_signal(signum, frame):
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        raise SystemExit(128 + signum)
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    exit_on_signals()
     workdir = tempfile.mkdtemp(prefix="gongdan-search-bench-")
     results = {"revision": source_revision(), "load": {}, "create": {}, "points": {},
                "plans": {}, "paths": {}}
