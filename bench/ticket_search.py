@@ -73,8 +73,18 @@ class IntakeDb:
                 self.dsn.replace("postgresql://", "postgresql+psycopg2://"))
         return self._engine
 
-    def connect(self):
-        conn = psycopg2.connect(self.dsn)
+    def connect(self, patience=120):
+        """A connection; on a shared server that is full for a while ("too many clients"),
+        try again for up to `patience` seconds."""
+        deadline = time.monotonic() + patience
+        while True:
+            try:
+                conn = psycopg2.connect(self.dsn)
+                break
+            except psycopg2.OperationalError as err:
+                if "too many clients" not in str(err) or time.monotonic() > deadline:
+                    raise
+                time.sleep(2)
         conn.autocommit = True
         return conn
 
@@ -86,6 +96,13 @@ class IntakeDb:
             with conn.cursor() as cur:
                 for name in INDEXES:
                     cur.execute(f"DROP INDEX IF EXISTS {name}")
+                # the other secondary indexes too (not the constraints'): COPY into an
+                # unindexed table and building them afterwards is several times faster
+                cur.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = "
+                            "'tickets' AND indexname NOT IN (SELECT conname FROM pg_constraint)")
+                secondary = cur.fetchall()
+                for name, _ in secondary:
+                    cur.execute(f"DROP INDEX {name}")
                 cur.execute("TRUNCATE tickets CASCADE")
                 t0 = time.perf_counter()
                 done = 0
@@ -95,6 +112,11 @@ class IntakeDb:
                     if done % 200000 == 0:
                         log(f"  {done} tickets loaded")
                 out["copy_s"] = round(time.perf_counter() - t0, 1)
+                t0 = time.perf_counter()
+                cur.execute("SET maintenance_work_mem = '256MB'")
+                for _, definition in secondary:
+                    cur.execute(definition)
+                out["btree_indexes_s"] = round(time.perf_counter() - t0, 1)
         finally:
             conn.close()
         if build:
@@ -235,7 +257,8 @@ def measure_creates(system, args, workdir, label, results):
 
 
 def run(args, workdir, results):
-    system = System(workdir, backend="postgresql")
+    # a shared server: keep the idle connections each process holds low
+    system = System(workdir, backend="postgresql", env={"GONGDAN_DB_POOL_SIZE": "10"})
     log("starting the system (PostgreSQL) ...")
     system.start()
     db = None
@@ -286,7 +309,8 @@ def report(args, results):
         f"{args.warmup}s warm-up + {args.duration}s measured (wrk, closed loop), as an admin.")
     out("")
     for size, load in results["load"].items():
-        out(f"- {size:,} tickets: COPY {load['copy_s']} s; trgm index "
+        out(f"- {size:,} tickets: COPY {load['copy_s']} s, the other indexes "
+            f"{load['btree_indexes_s']} s; trgm index "
             f"{load['ix_tickets_search_trgm_s']} s ({load['ix_tickets_search_trgm_size']}); "
             f"grams index {load['ix_tickets_search_grams_s']} s "
             f"({load['ix_tickets_search_grams_size']}); VACUUM ANALYZE "
