@@ -8,8 +8,10 @@ beside the plain ILIKE scan with an exact count(*) (the path before issue 15) in
 
 What one run does (PostgreSQL only: SQLite keeps the scan, docs/performance.md):
 
-1. starts the whole system (tests/support/system.py: every service as `nameko run`, fresh
-   PostgreSQL databases of its own, a private vhost and S3 server), migrated to head;
+1. starts a PostgreSQL cluster of its own (tests/support/postgres.py: pg_createcluster on a
+   spare port, fsync off, the server's other defaults) and the whole system on it
+   (tests/support/system.py: every service as `nameko run`, a private vhost and S3
+   server), migrated to head;
 2. for each size: empties `tickets`, drops the two search indexes, bulk-loads realistic zh/en
    tickets with COPY (bench/ticket_corpus.py, `search_grams` computed by the service's own
    function), then builds the indexes (timed: what migration 0005 costs an existing
@@ -28,7 +30,7 @@ What one run does (PostgreSQL only: SQLite keeps the scan, docs/performance.md):
    kind on both paths, and the table of p50/p99 with the issue's targets: p99 <= 200 ms at
    c=1 at the largest size, and at c=10 every kind's p99 <= 1.5x the status filter's p99.
 
-It reports, it does not assert. Everything it started (processes, vhost, databases) is
+It reports, it does not assert. Everything it started (processes, vhost, the cluster) is
 stopped or removed at the end.
 """
 import argparse
@@ -46,6 +48,7 @@ import psycopg2
 from bench.support import exit_on_signals, log
 from bench.ticket_corpus import COLUMNS, Corpus
 from bench.ticket_create import TICKET, customer_api, wrk
+from tests.support.postgres import PgCluster
 from tests.support.system import ADMIN_EMAIL, ADMIN_PASSWORD, Api, System
 
 INDEXES = {
@@ -257,10 +260,18 @@ def measure_creates(system, args, workdir, label, results):
 
 
 def run(args, workdir, results):
-    # a shared server: keep the idle connections each process holds low
-    system = System(workdir, backend="postgresql", env={"GONGDAN_DB_POOL_SIZE": "10"})
-    log("starting the system (PostgreSQL) ...")
-    system.start()
+    # a PostgreSQL cluster of the run's own (Debian's pg_createcluster, as the database
+    # outage test does): a shared server full of other clients ("too many clients") must
+    # neither stop the run nor share its CPU cache with it
+    pg = PgCluster.create().start()
+    system = System(workdir, backend="postgresql", pg_port=pg.port)
+    log(f"starting the system (PostgreSQL cluster {pg.name} on port {pg.port}) ...")
+    try:
+        system.start()
+    except BaseException:
+        system.stop()
+        pg.destroy()
+        raise
     db = None
     try:
         admin = Api(system.base_url).login(ADMIN_EMAIL, ADMIN_PASSWORD)
@@ -298,6 +309,7 @@ def run(args, workdir, results):
         if db is not None and db._engine is not None:
             db._engine.dispose()
         system.stop()
+        pg.destroy()
 
 
 # ---- the report -----------------------------------------------------------------------------
