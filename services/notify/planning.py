@@ -7,7 +7,7 @@ from sqlalchemy import select
 from gongdan_common.events import utcnow
 from gongdan_common.outbox import consume_many
 
-from . import domain, templates
+from . import domain, robots, templates
 from .common import _add_to_inbox, _pref_dict, _rule_overrides, template_for
 from .daily_digest import record_digest_items
 from .models import Delivery, Notification, Preference, TemplateOverride, Webhook
@@ -65,12 +65,14 @@ def ingest_many(envelopes, uow, directory, settings, now=None, config=None):
         directory_queries(envelope, rules, queries)
     people = directory(queries) if queries else {}
     now = now or utcnow()
-    counts = {"inbox": 0, "email": 0, "sms": 0, "webhook": 0}
+    counts = {"inbox": 0, "email": 0, "sms": 0, "webhook": 0, "robot": 0}
     with uow:
         fresh = {e["event_id"] for e in consume_many(uow, envelopes, CONSUMER)}
         if not fresh:
             return counts
         record_digest_items(uow, [e for e in envelopes if e["event_id"] in fresh], now)
+        counts["robot"] = robots.plan(uow, [e for e in envelopes if e["event_id"] in fresh],
+                                      settings, now)
         user_ids = {u["id"] for users in people.values() for u in users}
         prefs = {p.user_id: _pref_dict(p) for p in uow.session.scalars(
             select(Preference).where(Preference.user_id.in_(user_ids)))} if user_ids else {}
@@ -117,10 +119,7 @@ def _plan_for_person(uow, envelope, rule, user, pref, ticket, settings, now, cou
     language = language if language in templates.LANGUAGES else "zh"
     link = f"{settings['public_url']}/#/tickets/{ticket['id']}" if ticket.get("id") else \
         settings["public_url"] + "/"
-    context = {"ticket": ticket, "data": envelope.get("data") or {}, "link": link,
-               "recipient": {"id": user["id"], "name": user.get("name")},
-               "actor": envelope.get("actor") or {}, "event": envelope,
-               "response_target": domain.RESPONSE_TARGETS.get(priority)}
+    context = domain.message_context(envelope, ticket, user, link)
     msg = templates.render(template_for(uow, rule["kind"], language, overridden), context)
     number = ticket.get("number")
     if number and number not in msg["subject"]:
