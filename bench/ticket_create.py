@@ -47,7 +47,7 @@ import urllib.parse
 
 import requests
 
-from bench.support import log, percentile, stop_processes
+from bench.support import exit_on_signals, log, percentile, stop_processes
 from scripts._proc import die_with_parent, free_port, tail
 from tests.support.system import ADMIN_EMAIL, ADMIN_PASSWORD, Api, System, _rabbitmqctl
 
@@ -813,15 +813,7 @@ def main(argv=None):
     args = parse_args(argv)
     if not shutil.which("wrk"):
         sys.exit("wrk not found: apt-get install -y wrk")
-
-    def on_signal(signum, frame):
-        # once: a second signal must not interrupt the cleanup that this one starts
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        log(f"signal {signum}: stopping everything this run started ...")
-        raise SystemExit(128 + signum)
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    exit_on_signals()
 
     workdir = tempfile.mkdtemp(prefix="gongdan-bench-")
     results = {"backend": args.backend, "cpus": os.cpu_count(), "duration": args.duration,

@@ -151,6 +151,16 @@ def test_search_filters_and_chinese_keyword(system, admin, make_user, new_ticket
     assert page["total"] == 2 and len(page["items"]) == 1
     multi = customer.get("/tickets", params={"status": "new,cancelled"}).json()
     assert multi["total"] == 2
+    assert multi["total_exact"] is True
+    # one character; the submitter's name and the company's name, for the desk only
+    assert [x["id"] for x in customer.get("/tickets", params={"keyword": "钮"}).json()[
+        "items"]] == [a["id"]]
+    for name in (customer.user["name"], customer.company["name"][1:]):
+        hits = admin.get("/tickets", params={"keyword": name, "sort": "created_at"}).json()
+        assert ([x["id"] for x in hits["items"]], hits["total"], hits["total_exact"]) == \
+            ([a["id"], b["id"]], 2, True), name
+        other = make_user().get("/tickets", params={"keyword": name}).json()
+        assert (other["items"], other["total"]) == ([], 0)
 
 
 @pytest.mark.parametrize("query", ["sort=title", "page_size=1000", "page=0", "status=lost",

@@ -73,6 +73,12 @@ def _cancel_timer(uow, ticket, key):
              ticket_number=ticket.number)
 
 
+def _search_mode(value):
+    if value not in ("indexed", "scan"):
+        raise ValueError(f"INTAKE.search (INTAKE_SEARCH) must be indexed or scan, not {value!r}")
+    return value
+
+
 def settings_from_config(config):
     from gongdan_common.businessdays import china_workday as is_workday
 
@@ -80,4 +86,5 @@ def settings_from_config(config):
     return {"number_prefix": intake.get("number_prefix", "TS"),
             "tz": zoneinfo.ZoneInfo(config.get("TIMEZONE", "Asia/Shanghai")),
             "auto_confirm_hours": float(intake.get("auto_confirm_hours", 72)),
+            "search": _search_mode(intake.get("search") or "indexed"),
             "is_workday": is_workday}

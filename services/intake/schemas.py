@@ -188,7 +188,9 @@ class ListQuerySchema(Schema):
         "description": "an instant, or a date: from the start of that day (desk's time zone)"})
     created_to = UTCDateTime(day_end=True, metadata={
         "description": "an instant (exclusive), or a date: up to the end of that day"})
-    keyword = fields.String(validate=validate.Length(min=1, max=200))
+    keyword = fields.String(validate=validate.Length(min=1, max=200), metadata={
+        "description": "a substring (any length, case-insensitive) of the number, title, "
+                       "description, submitter's or contact's name or company name"})
     sla_due_before = UTCDateTime(metadata={
         "description": "only tickets whose nearest SLA due time is before this instant"})
     sla_breached = fields.Boolean(metadata={"description": "true: a clock breached its target"})

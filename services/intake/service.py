@@ -40,7 +40,7 @@ class IntakeService(HealthMixin):
 
     @rpc
     def list_tickets(self, actor, query):
-        return listing.list_tickets(actor, query, self.uow)
+        return listing.list_tickets(actor, query, self.uow, self.settings)
 
     @rpc
     def update_ticket(self, actor, ticket_id, patch):
