@@ -8,7 +8,6 @@ from sqlalchemy import func, select
 
 from gongdan_common.db import Database
 from gongdan_common.errors import AppError
-from gongdan_common.migrate import upgrade
 from services.notify import handlers
 from services.notify.channels import Outcome
 from services.notify.models import (Delivery, DeliveryAttempt, Notification, Webhook,
@@ -28,8 +27,7 @@ PEOPLE = {
 
 @pytest.fixture
 def uow_factory(service_database):
-    url = service_database("notify")
-    upgrade("notify", url)
+    url = service_database("notify", migrated=True)
     db = Database(url, metadata)
     yield db.unit_of_work
     db.dispose()
