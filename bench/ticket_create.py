@@ -49,7 +49,8 @@ import requests
 
 from bench.support import exit_on_signals, log, percentile, stop_processes
 from scripts._proc import die_with_parent, free_port, tail
-from tests.support.system import ADMIN_EMAIL, ADMIN_PASSWORD, Api, System, _rabbitmqctl
+from tests.support.load import customer
+from tests.support.system import Api, System, _rabbitmqctl
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH = os.path.join(ROOT, "bench")
@@ -357,26 +358,9 @@ class Baseline:
 # ---- setting up the system ------------------------------------------------------------------
 
 def customer_api(system):
-    """Product, customer company, registered + approved customer, logged in."""
-    admin = Api(system.base_url).login(ADMIN_EMAIL, ADMIN_PASSWORD)
-    tag = secrets.token_hex(3)
-    code = "BENCH-" + tag.upper()
-    r = admin.post("/admin/products", {"code": code, "name": "AnyShare 企业网盘",
-                                       "product_line": "anyshare", "versions": ["7.0"]})
-    assert r.status_code == 201, r.text
-    r = admin.post("/admin/companies", {"name": "压测公司-" + tag, "kind": "customer"})
-    assert r.status_code == 201, r.text
-    company = r.json()
-    phone = "139" + str(secrets.randbelow(10 ** 8)).zfill(8)
-    password = "bench-pass-1"
-    r = Api(system.base_url).post("/auth/register", {
-        "name": "压测用户", "phone": phone, "email": f"{phone}@bench.test",
-        "password": password, "company_name": company["name"]})
-    assert r.status_code == 201, r.text
-    r = admin.post(f"/admin/users/{r.json()['id']}/approve",
-                   {"role": "customer", "company_id": company["id"]})
-    assert r.status_code == 200, r.text
-    return Api(system.base_url).login(phone, password), code
+    """Product, customer company, registered + approved customer, logged in: the fault
+    tests' setup (tests/support/load.py), under names of the bench's own."""
+    return customer(system, prefix="BENCH", name="压测")
 
 
 def png_bytes(size, avoid_line_breaks=True):

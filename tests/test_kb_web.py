@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.test_flows import field_service, now, wait_for  # noqa: F401 (a fixture)
-from tests.test_web import browser, open_page, sign_in  # noqa: F401 (fixtures)
+from tests.support.web import sign_in
 
 pytestmark = pytest.mark.integration
 

@@ -7,7 +7,6 @@ import uuid
 import pytest
 from nameko.testing.services import entrypoint_hook
 
-from gongdan_common.migrate import upgrade
 from services.kb.service import KbService
 
 WRITER = {"id": "agent-1", "role": "agent", "name": "Desk"}
@@ -16,8 +15,7 @@ CUSTOMER = {"id": "cust-1", "role": "customer"}
 
 @pytest.fixture
 def two_instances(container_factory, rabbit_config, service_database):
-    url = service_database("kb")
-    upgrade("kb", url)
+    url = service_database("kb", migrated=True)
     config = {"AMQP_URI": rabbit_config["AMQP_URI"], "DATABASES": {"kb": url},
               "OUTBOX": {"poll_interval": 0.2}, "KB": {"index_poll_interval": 0.1}}
     out = []

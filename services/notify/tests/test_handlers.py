@@ -8,7 +8,6 @@ from sqlalchemy import func, select
 
 from gongdan_common.db import Database
 from gongdan_common.errors import AppError
-from gongdan_common.migrate import upgrade
 from services.notify import (common, delivery, domain, inbox, planning, preferences,
                              templates, webhooks)
 from services.notify.channels import Outcome
@@ -29,8 +28,7 @@ PEOPLE = {
 
 @pytest.fixture
 def uow_factory(service_database):
-    url = service_database("notify")
-    upgrade("notify", url)
+    url = service_database("notify", migrated=True)
     db = Database(url, metadata)
     yield db.unit_of_work
     db.dispose()

@@ -14,7 +14,6 @@ from sqlalchemy import select
 
 from gongdan_common.db import Database
 from gongdan_common.errors import AppError
-from gongdan_common.migrate import upgrade
 from services.sla import clocks, domain, handlers, policies as pol
 from services.sla.calendar import Calendar
 from services.sla.models import Clock, Timer, metadata
@@ -121,8 +120,7 @@ ADMIN = {"id": "u-admin", "role": "admin"}
 
 @pytest.fixture
 def db(service_database):
-    url = service_database("sla")
-    upgrade("sla", url)
+    url = service_database("sla", migrated=True)
     database = Database(url, metadata)
     yield database
     database.dispose()

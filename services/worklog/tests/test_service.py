@@ -19,7 +19,6 @@ from gongdan_common.dependencies import UnitOfWorkProvider
 from gongdan_common.entrypoints import rpc
 from gongdan_common.errors import AppError, ErrorSpec
 from gongdan_common.events import EnvelopeSchema, utcnow
-from gongdan_common.migrate import upgrade
 from services.worklog.dependencies import TicketStateClient
 from services.worklog.service import WorklogService
 
@@ -63,8 +62,7 @@ def iso(value):
 def worklog(container_factory, rabbit_config, service_database, rpc_proxy):
     FakeIntake.tickets = {}
     container_factory(FakeIntake, {"AMQP_URI": rabbit_config["AMQP_URI"]}).start()
-    url = service_database("worklog")
-    upgrade("worklog", url)
+    url = service_database("worklog", migrated=True)
     container = container_factory(WorklogService, {
         "AMQP_URI": rabbit_config["AMQP_URI"], "DATABASES": {"worklog": url},
         "OUTBOX": {"poll_interval": 0.2},
