@@ -208,6 +208,67 @@ class PgActivity:
         return out
 
 
+class DbCounts:
+    """Database work done during a point, per process: transactions (COMMIT + ROLLBACK) from
+    PostgreSQL's pg_stat_database for each service database, and the statements and
+    transactions each process counted itself (gongdan_db_statements_total,
+    gongdan_db_transactions_total on its /metrics: gongdan_common/metrics.py). Divided by
+    the requests of the point, they say what one created ticket costs the databases."""
+
+    STATEMENTS = re.compile(r'^gongdan_db_statements_total\{service="[^"]*"\} ([0-9.e+]+)$', re.M)
+    TRANSACTIONS = re.compile(
+        r'^gongdan_db_transactions_total\{outcome="[^"]*",service="[^"]*"\} ([0-9.e+]+)$|'
+        r'^gongdan_db_transactions_total\{service="[^"]*",outcome="[^"]*"\} ([0-9.e+]+)$', re.M)
+
+    def __init__(self, system):
+        self.system = system
+        self.databases = {db.split("_")[1]: db for db in system.pg_databases}
+
+    def _pg(self):
+        if not self.databases:
+            return {}
+        import psycopg2
+        conn = psycopg2.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres")
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT pg_stat_clear_snapshot()")
+                cur.execute("SELECT datname, xact_commit + xact_rollback FROM pg_stat_database "
+                            "WHERE datname = ANY(%s)", (list(self.databases.values()),))
+                by_db = dict(cur.fetchall())
+        finally:
+            conn.close()
+        return {svc: by_db.get(db, 0) for svc, db in self.databases.items()}
+
+    def _scrape(self):
+        out = {}
+        for label, port in self.system.ops_ports.items():
+            try:
+                text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+            except requests.RequestException:
+                continue
+            statements = sum(float(v) for v in self.STATEMENTS.findall(text))
+            transactions = sum(float(a or b) for a, b in self.TRANSACTIONS.findall(text))
+            out[label] = (statements, transactions)
+        return out
+
+    def start(self):
+        time.sleep(1.0)  # PostgreSQL publishes a backend's counters within a second
+        self.pg0, self.app0 = self._pg(), self._scrape()
+
+    def stop(self, requests_done):
+        time.sleep(1.0)
+        pg, app = self._pg(), self._scrape()
+        n = max(requests_done, 1)
+        per = {"pg_transactions": {k: round((pg[k] - self.pg0.get(k, 0)) / n, 2) for k in pg},
+               "statements": {}, "transactions": {}}
+        for label, (st, tx) in app.items():
+            st0, tx0 = self.app0.get(label, (0, 0))
+            if st - st0 or tx - tx0:
+                per["statements"][label] = round((st - st0) / n, 2)
+                per["transactions"][label] = round((tx - tx0) / n, 2)
+        return per
+
+
 # ---- load generators ------------------------------------------------------------------------
 
 def wrk(url, script, connections, seconds, env, timeout=30):
@@ -510,7 +571,7 @@ def wait_quiet(meter, limit_s, threshold=0.25):
         log(f"other processes use {outside:.2f} cores ({meter.last_other}); waiting")
 
 
-def measure(label, conc, args, meter, run, pg=None):
+def measure(label, conc, args, meter, run, pg=None, db=None):
     if args.wait_quiet:
         outside = wait_quiet(meter, args.wait_quiet)
         if outside >= 0.25:
@@ -518,11 +579,17 @@ def measure(label, conc, args, meter, run, pg=None):
     log(f"{label}: c={conc}, warm-up {args.warmup}s")
     run(conc, args.warmup)
     log(f"{label}: c={conc}, measuring {args.duration}s")
+    if db:
+        db.start()  # (its pause falls before the measured window and CPU meter)
     meter.start()
     if pg:
         pg.start()
     result = run(conc, args.duration)
     result["cpu_cores"] = meter.stop()
+    if db:
+        # counted from 1 s after the warm-up (its events worked off) to 1 s after the
+        # window (the window's events worked off), divided by the window's requests
+        result["db_per_request"] = db.stop(result["requests"])
     if pg:
         result["intake_db_connections"] = pg.stop()
     result["cpu_other_by_command"] = meter.last_other
@@ -580,6 +647,7 @@ def run_system(args, workdir, results):
         pg = None
         if args.backend == "postgresql":
             pg = PgActivity(system.db_urls["intake"].rsplit("/", 1)[1])
+        db = DbCounts(system)
         wenv = {"BENCH_BODY_FILE": body_file, "BENCH_TOKEN": token}
         top = max(args.concurrency)
         for conc in args.concurrency:
@@ -588,7 +656,7 @@ def run_system(args, workdir, results):
                 spy = start_py_spy(args.py_spy, named_only(pids), args.warmup + args.duration)
             results["create"][conc] = measure(
                 "create", conc, args, meter,
-                lambda c, s: wrk(create_url, "post_json.lua", c, s, wenv), pg)
+                lambda c, s: wrk(create_url, "post_json.lua", c, s, wenv), pg, db)
             if spy:
                 results["profile"] = finish_py_spy(spy)
         if not args.no_attachments:
@@ -602,12 +670,13 @@ def run_system(args, workdir, results):
             for conc in args.concurrency:
                 results["upload"][conc] = measure(
                     "upload 1MB", conc, args, meter,
-                    lambda c, s: wrk(system.base_url + "/", "upload.lua", c, s, uenv))
+                    lambda c, s: wrk(system.base_url + "/", "upload.lua", c, s, uenv),
+                    db=db)
             for conc in args.concurrency:
                 results["create_upload"][conc] = measure(
                     "create+upload 1MB", conc, args, meter,
                     lambda c, s: sequence_load(system.base_url, token, ticket_json, upload_body,
-                                               boundary, c, s, 0), pg)
+                                               boundary, c, s, 0), pg, db)
         results["memory"]["after"] = {n: memory(pids[n]) for n in ("gateway", "intake")}
         results["tickets_in_db"] = system.sql("intake", "SELECT count(*) FROM tickets")[0][0]
         results["outbox_pending"] = system.sql(
@@ -716,6 +785,27 @@ def report(args, results):
                                 if cpu.get(g, 0) >= 0.005 and g not in ("load generator",
                                                                         "other")))
     out("")
+    if any(p.get("db_per_request") for k in ("create", "upload", "create_upload")
+           for p in results[k].values()):
+        out("Database work per request: transactions (PostgreSQL's pg_stat_database, per "
+            "service database) and statements / transactions as each process counted them "
+            "(gongdan_db_statements_total, gongdan_db_transactions_total):")
+        out("")
+        for kind in ("create", "upload", "create_upload"):
+            for c, p in results[kind].items():
+                d = p.get("db_per_request")
+                if not d:
+                    continue
+
+                def line(values):
+                    return f"{sum(values.values()):.1f} (" + ", ".join(
+                        f"{k} {v:.1f}" for k, v in sorted(values.items(), key=lambda kv: -kv[1])
+                        if v >= 0.05) + ")"
+                if d["pg_transactions"]:
+                    out(f"- {kind} c={c}: PostgreSQL transactions {line(d['pg_transactions'])}")
+                out(f"- {kind} c={c}: statements {line(d['statements'])}; "
+                    f"transactions {line(d['transactions'])}")
+        out("")
     if any(p.get("intake_db_connections") for k in ("create", "create_upload")
            for p in results[k].values()):
         out("Intake's PostgreSQL connections during each point (average number in each state):")

@@ -191,6 +191,8 @@ class Database:
         self.url = url
         self.metadata = metadata
         self.engine = make_engine(url)
+        from . import metrics
+        metrics.count_statements(self.engine)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False,
                                          info={"metadata": metadata})
         # one lock per SQLite file per process, however many engines point at it
