@@ -232,12 +232,12 @@ class DbCounts:
         try:
             with conn.cursor() as cur:
                 cur.execute("SELECT pg_stat_clear_snapshot()")
-                cur.execute("SELECT datname, xact_commit + xact_rollback FROM pg_stat_database "
+                cur.execute("SELECT datname, xact_commit, xact_rollback FROM pg_stat_database "
                             "WHERE datname = ANY(%s)", (list(self.databases.values()),))
-                by_db = dict(cur.fetchall())
+                by_db = {name: (c, r) for name, c, r in cur.fetchall()}
         finally:
             conn.close()
-        return {svc: by_db.get(db, 0) for svc, db in self.databases.items()}
+        return {svc: by_db.get(db, (0, 0)) for svc, db in self.databases.items()}
 
     def _scrape(self):
         out = {}
@@ -255,11 +255,16 @@ class DbCounts:
         time.sleep(1.0)  # PostgreSQL publishes a backend's counters within a second
         self.pg0, self.app0 = self._pg(), self._scrape()
 
-    def stop(self, requests_done):
+    def stop(self, requests_done, pg_activity=None):
         time.sleep(1.0)
         pg, app = self._pg(), self._scrape()
         n = max(requests_done, 1)
-        per = {"pg_transactions": {k: round((pg[k] - self.pg0.get(k, 0)) / n, 2) for k in pg},
+        # PgActivity's own look-ups (one autocommitted query per sample) are not Gongdan's
+        own = {"intake": pg_activity.samples} if pg_activity else {}
+        per = {"pg_transactions": {k: round((sum(pg[k]) - sum(self.pg0.get(k, (0, 0)))
+                                             - own.get(k, 0)) / n, 2) for k in pg},
+               "pg_rollbacks": {k: round((pg[k][1] - self.pg0.get(k, (0, 0))[1]) / n, 2)
+                                for k in pg},
                "statements": {}, "transactions": {}}
         for label, (st, tx) in app.items():
             st0, tx0 = self.app0.get(label, (0, 0))
@@ -589,7 +594,7 @@ def measure(label, conc, args, meter, run, pg=None, db=None):
     if db:
         # counted from 1 s after the warm-up (its events worked off) to 1 s after the
         # window (the window's events worked off), divided by the window's requests
-        result["db_per_request"] = db.stop(result["requests"])
+        result["db_per_request"] = db.stop(result["requests"], pg)
     if pg:
         result["intake_db_connections"] = pg.stop()
     result["cpu_other_by_command"] = meter.last_other
@@ -788,7 +793,9 @@ def report(args, results):
     if any(p.get("db_per_request") for k in ("create", "upload", "create_upload")
            for p in results[k].values()):
         out("Database work per request: transactions (PostgreSQL's pg_stat_database, per "
-            "service database) and statements / transactions as each process counted them "
+            "service database: read-only units of work end in a rollback; the bench's own "
+            "pg_stat_activity samples are taken off) and statements / transactions as each "
+            "process counted them (pre-ping and pool resets not included) "
             "(gongdan_db_statements_total, gongdan_db_transactions_total):")
         out("")
         for kind in ("create", "upload", "create_upload"):
@@ -802,9 +809,10 @@ def report(args, results):
                         f"{k} {v:.1f}" for k, v in sorted(values.items(), key=lambda kv: -kv[1])
                         if v >= 0.05) + ")"
                 if d["pg_transactions"]:
-                    out(f"- {kind} c={c}: PostgreSQL transactions {line(d['pg_transactions'])}")
+                    out(f"- {kind} c={c}: PostgreSQL transactions {line(d['pg_transactions'])}"
+                        f", of which rolled back {line(d['pg_rollbacks'])}")
                 out(f"- {kind} c={c}: statements {line(d['statements'])}; "
-                    f"transactions {line(d['transactions'])}")
+                    f"commits and explicit rollbacks {line(d['transactions'])}")
         out("")
     if any(p.get("intake_db_connections") for k in ("create", "create_upload")
            for p in results[k].values()):
