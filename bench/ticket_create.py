@@ -223,21 +223,29 @@ class DbCounts:
     def __init__(self, system):
         self.system = system
         self.databases = {db.split("_")[1]: db for db in system.pg_databases}
+        self.conn = None
+        self._pg()
 
     def _pg(self):
         if not self.databases:
             return {}
-        import psycopg2
-        conn = psycopg2.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres")
-        try:
-            with conn.cursor() as cur:
-                cur.execute("SELECT pg_stat_clear_snapshot()")
-                cur.execute("SELECT datname, xact_commit, xact_rollback FROM pg_stat_database "
-                            "WHERE datname = ANY(%s)", (list(self.databases.values()),))
-                by_db = {name: (c, r) for name, c, r in cur.fetchall()}
-        finally:
-            conn.close()
+        if self.conn is None:
+            # one connection for the run, opened before the load (the shared server's
+            # connection slots may all be taken later)
+            import psycopg2
+            self.conn = psycopg2.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres")
+            self.conn.autocommit = True
+        with self.conn.cursor() as cur:
+            cur.execute("SELECT pg_stat_clear_snapshot()")
+            cur.execute("SELECT datname, xact_commit, xact_rollback FROM pg_stat_database "
+                        "WHERE datname = ANY(%s)", (list(self.databases.values()),))
+            by_db = {name: (c, r) for name, c, r in cur.fetchall()}
         return {svc: by_db.get(db, (0, 0)) for svc, db in self.databases.items()}
+
+    def close(self):
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
 
     def _scrape(self):
         out = {}
@@ -683,6 +691,7 @@ def run_system(args, workdir, results):
                     lambda c, s: sequence_load(system.base_url, token, ticket_json, upload_body,
                                                boundary, c, s, 0), pg, db)
         results["memory"]["after"] = {n: memory(pids[n]) for n in ("gateway", "intake")}
+        db.close()
         results["tickets_in_db"] = system.sql("intake", "SELECT count(*) FROM tickets")[0][0]
         results["outbox_pending"] = system.sql(
             "intake", "SELECT count(*) FROM outbox WHERE published_at IS NULL")[0][0]
