@@ -681,10 +681,16 @@ def run_system(args, workdir, results):
             uenv = {"BENCH_BODY_FILE": upload_file, "BENCH_BOUNDARY": boundary,
                     "BENCH_TOKEN": token, "BENCH_TICKETS": ",".join(pool)}
             for conc in args.concurrency:
+                spy = []
+                if args.py_spy and conc == top:
+                    spy = start_py_spy(os.path.join(args.py_spy, "upload"), named_only(pids),
+                                       args.warmup + args.duration)
                 results["upload"][conc] = measure(
                     "upload 1MB", conc, args, meter,
                     lambda c, s: wrk(system.base_url + "/", "upload.lua", c, s, uenv),
                     db=db)
+                if spy:
+                    results["profile_upload"] = finish_py_spy(spy)
             for conc in args.concurrency:
                 results["create_upload"][conc] = measure(
                     "create+upload 1MB", conc, args, meter,
@@ -880,11 +886,13 @@ def report(args, results):
     else:
         out(f"Target not evaluated: needs both the baseline and create at "
             f"c={TARGET_CONCURRENCY}.")
-    if results.get("profile"):
+    for key, what in (("profile", "create"), ("profile_upload", "upload 1MB")):
+        if not results.get(key):
+            continue
         out("")
-        out(f"py-spy at c={max(args.concurrency)} (share of the process's CPU samples; "
+        out(f"py-spy, {what} at c={max(args.concurrency)} (share of the process's CPU samples; "
             "inclusive, for Gongdan's and Nameko's RPC/web frames):")
-        for name, prof in results["profile"].items():
+        for name, prof in results[key].items():
             out(f"  {name} ({prof['samples']} samples):")
             for frame, share in prof["inclusive"]:
                 out(f"    {share:5.1f}%  {frame}")
