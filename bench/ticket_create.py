@@ -147,6 +147,20 @@ class CpuMeter:
         return {name: round(sec / wall, 3) for name, sec in used.most_common() if sec > 0.005}
 
 
+def pg_connect(dbname, tries=20):
+    """An autocommit connection to the shared server, waiting out "too many clients"."""
+    import psycopg2
+    for n in range(tries):
+        try:
+            conn = psycopg2.connect(f"host=127.0.0.1 port=5432 user=postgres dbname={dbname}")
+            conn.autocommit = True
+            return conn
+        except psycopg2.OperationalError:
+            if n == tries - 1:
+                raise
+            time.sleep(0.5)
+
+
 class PgActivity:
     """Samples pg_stat_activity of one database (every 50 ms) while a point is measured:
     how many of its connections are running a query, waiting for a lock, or idle inside
@@ -155,17 +169,16 @@ class PgActivity:
     def __init__(self, dbname, interval=0.05):
         self.dbname, self.interval = dbname, interval
         self.thread = None
+        # both connections opened once, before the load: the shared server's connection
+        # slots may all be taken later ("too many clients" stopped a run)
+        self.conn, self.sampler = pg_connect(dbname), pg_connect(dbname)
 
     def sessions(self):
-        import psycopg2
-        conn = psycopg2.connect(f"host=127.0.0.1 port=5432 user=postgres dbname={self.dbname}")
-        try:
-            with conn.cursor() as cur:
-                cur.execute("SELECT sessions FROM pg_stat_database WHERE datname = %s",
-                            (self.dbname,))
-                return cur.fetchone()[0]
-        finally:
-            conn.close()
+        with self.conn.cursor() as cur:
+            cur.execute("SELECT pg_stat_clear_snapshot()")
+            cur.execute("SELECT sessions FROM pg_stat_database WHERE datname = %s",
+                        (self.dbname,))
+            return cur.fetchone()[0]
 
     def start(self):
         self.t0, self.sessions0 = time.monotonic(), self.sessions()
@@ -175,34 +188,32 @@ class PgActivity:
         self.thread.start()
 
     def _run(self):
-        import psycopg2
-        conn = psycopg2.connect(f"host=127.0.0.1 port=5432 user=postgres dbname={self.dbname}")
-        conn.autocommit = True
-        try:
-            with conn.cursor() as cur:
-                while not self.stopping.wait(self.interval):
-                    cur.execute("SELECT state, wait_event_type, wait_event, left(query, 40) "
-                                "FROM pg_stat_activity WHERE datname = %s "
-                                "AND pid <> pg_backend_pid()", (self.dbname,))
-                    for state, wtype, wevent, query in cur.fetchall():
-                        if state == "active" and wtype == "Lock":
-                            self.counts[f"waiting for lock ({wevent}) in: {query.strip()}"] += 1
-                        elif state == "active":
-                            self.counts["running a query" + (f" ({wtype}:{wevent})" if wtype else "")] += 1
-                        elif state in ("idle in transaction", "idle in transaction (aborted)"):
-                            last = re.sub(r"sa_savepoint_\d+", "sa_savepoint_N", query.strip())
-                            self.counts[f"idle in transaction after: {last}"] += 1
-                        else:
-                            self.counts["idle"] += 1
-                    self.samples += 1
-        finally:
-            conn.close()
+        with self.sampler.cursor() as cur:
+            while not self.stopping.wait(self.interval):
+                cur.execute("SELECT state, wait_event_type, wait_event, left(query, 40) "
+                            "FROM pg_stat_activity WHERE datname = %s "
+                            "AND pid <> pg_backend_pid()", (self.dbname,))
+                for state, wtype, wevent, query in cur.fetchall():
+                    if state == "active" and wtype == "Lock":
+                        self.counts[f"waiting for lock ({wevent}) in: {query.strip()}"] += 1
+                    elif state == "active":
+                        self.counts["running a query" + (f" ({wtype}:{wevent})" if wtype else "")] += 1
+                    elif state in ("idle in transaction", "idle in transaction (aborted)"):
+                        last = re.sub(r"sa_savepoint_\d+", "sa_savepoint_N", query.strip())
+                        self.counts[f"idle in transaction after: {last}"] += 1
+                    else:
+                        self.counts["idle"] += 1
+                self.samples += 1
+
+    def close(self):
+        self.conn.close()
+        self.sampler.close()
 
     def stop(self):
         self.stopping.set()
         self.thread.join(timeout=5)
         n = max(self.samples, 1)
-        opened = self.sessions() - self.sessions0 - 2  # minus our own two
+        opened = self.sessions() - self.sessions0
         out = {k: round(v / n, 2) for k, v in self.counts.most_common()}
         out["new connections per second"] = round(opened / (time.monotonic() - self.t0), 1)
         return out
@@ -229,12 +240,8 @@ class DbCounts:
     def _pg(self):
         if not self.databases:
             return {}
-        if self.conn is None:
-            # one connection for the run, opened before the load (the shared server's
-            # connection slots may all be taken later)
-            import psycopg2
-            self.conn = psycopg2.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres")
-            self.conn.autocommit = True
+        if self.conn is None:  # one connection for the run, opened before the load
+            self.conn = pg_connect("postgres")
         with self.conn.cursor() as cur:
             cur.execute("SELECT pg_stat_clear_snapshot()")
             cur.execute("SELECT datname, xact_commit, xact_rollback FROM pg_stat_database "
@@ -698,6 +705,8 @@ def run_system(args, workdir, results):
                                                boundary, c, s, 0), pg, db)
         results["memory"]["after"] = {n: memory(pids[n]) for n in ("gateway", "intake")}
         db.close()
+        if pg:
+            pg.close()
         results["tickets_in_db"] = system.sql("intake", "SELECT count(*) FROM tickets")[0][0]
         results["outbox_pending"] = system.sql(
             "intake", "SELECT count(*) FROM outbox WHERE published_at IS NULL")[0][0]
