@@ -63,7 +63,10 @@ def make_engine(url, **kw):
     # GONGDAN_DB_POOL_SIZE lowers the idle connections each process keeps (the test suite
     # runs many processes against one PostgreSQL with max_connections 100).
     pool_size = int(os.environ.get("GONGDAN_DB_POOL_SIZE", "25"))
-    engine = create_engine(url, pool_recycle=1800, pool_size=pool_size, max_overflow=10, **kw)
+    # LIFO: the connection returned last is handed out next, so the few a light load needs
+    # stay recently used (no ping) while the rest wait idle
+    engine = create_engine(url, pool_recycle=1800, pool_size=pool_size, max_overflow=10,
+                           pool_use_lifo=True, **kw)
     _check_on_checkout(engine)
     return engine
 
