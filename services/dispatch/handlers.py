@@ -2,8 +2,8 @@
 
 The registry of service providers, their engineers and the engineers' certifications, and
 the question assignment asks of it: who is qualified for a product line on a day, most
-suitable first. Assignment itself is in `assignment`. Rules live in `domain`; these
-functions load input, check the actor, query, and dump.
+suitable first. Assignment itself is in `assigning`, `routing` and `offers`. Rules live in
+`domain`; these functions load input, check the actor, query, and dump.
 """
 import datetime as dt
 import zoneinfo

@@ -1,8 +1,9 @@
 """Nameko entrypoints of the dispatch service: translate, delegate to handlers, return dicts.
 
 The registry of service providers, engineers and certifications (`handlers`), and
-assignment (`assignment`): assign / reassign / unassign, routing rules, provider offers,
-assignment history, and the consumers of intake's ticket events and sla's timers. Every RPC
+assignment: assign / reassign / unassign and history (`assigning`), routing rules (`routing`),
+provider offers (`offers`), the consumers of intake's ticket events (`projection`, `routing`)
+and sla's timers (`offers`), certification warnings (`expiring`). Every RPC
 takes the acting user (`actor`, as the gateway authenticated it) first.
 """
 from gongdan_common.amqp import event_handler
@@ -14,7 +15,7 @@ from gongdan_common.logs import Correlation
 from gongdan_common.entrypoints import rpc
 from gongdan_common.health import HealthMixin
 
-from . import assignment, handlers
+from . import assigning, expiring, handlers, offers, projection, routing
 from .dependencies import ticket_lookup
 from .models import metadata
 
@@ -76,60 +77,60 @@ class DispatchService(HealthMixin):
 
     @rpc
     def assign(self, actor, ticket_id, payload):
-        return assignment.assign(actor, ticket_id, payload, self.uow, self.settings,
+        return assigning.assign(actor, ticket_id, payload, self.uow, self.settings,
                                  self._tickets())
 
     @rpc
     def reassign(self, actor, ticket_id, payload):
-        return assignment.reassign(actor, ticket_id, payload, self.uow, self.settings,
+        return assigning.reassign(actor, ticket_id, payload, self.uow, self.settings,
                                    self._tickets())
 
     @rpc
     def unassign(self, actor, ticket_id, payload):
-        return assignment.unassign(actor, ticket_id, payload, self.uow, self.settings,
+        return assigning.unassign(actor, ticket_id, payload, self.uow, self.settings,
                                    self._tickets())
 
     @rpc
     def assignment_history(self, actor, ticket_id):
-        return assignment.assignment_history(actor, ticket_id, self.uow, self.settings,
+        return assigning.assignment_history(actor, ticket_id, self.uow, self.settings,
                                              self._tickets())
 
     # ---- provider offers --------------------------------------------------------------------
 
     @rpc
     def offer(self, actor, ticket_id, payload=None):
-        return assignment.offer(actor, ticket_id, payload, self.uow, self.settings,
+        return offers.offer(actor, ticket_id, payload, self.uow, self.settings,
                                 self._tickets())
 
     @rpc
     def accept_offer(self, actor, offer_id, payload=None):
-        return assignment.accept_offer(actor, offer_id, payload, self.uow, self.settings)
+        return offers.accept_offer(actor, offer_id, payload, self.uow, self.settings)
 
     @rpc
     def decline_offer(self, actor, offer_id, payload=None):
-        return assignment.decline_offer(actor, offer_id, payload, self.uow, self.settings)
+        return offers.decline_offer(actor, offer_id, payload, self.uow, self.settings)
 
     @rpc
     def list_offers(self, actor, query=None):
-        return assignment.list_offers(actor, query, self.uow)
+        return offers.list_offers(actor, query, self.uow)
 
     # ---- routing rules ----------------------------------------------------------------------
 
     @rpc
     def list_rules(self, actor):
-        return assignment.list_rules(actor, self.uow)
+        return routing.list_rules(actor, self.uow)
 
     @rpc
     def create_rule(self, actor, payload):
-        return assignment.create_rule(actor, payload, self.uow, self.settings)
+        return routing.create_rule(actor, payload, self.uow, self.settings)
 
     @rpc
     def update_rule(self, actor, rule_id, payload):
-        return assignment.update_rule(actor, rule_id, payload, self.uow, self.settings)
+        return routing.update_rule(actor, rule_id, payload, self.uow, self.settings)
 
     @rpc
     def delete_rule(self, actor, rule_id):
-        return assignment.delete_rule(actor, rule_id, self.uow)
+        return routing.delete_rule(actor, rule_id, self.uow)
 
     # ---- what other services tell us --------------------------------------------------------
 
@@ -138,21 +139,21 @@ class DispatchService(HealthMixin):
     # events would lock them in event order across its events and deadlock with assign calls.
     @event_handler("intake", "ticket_created")
     def on_ticket_created(self, envelope):
-        assignment.ticket_created(envelope, self.uow, self.settings)
+        routing.ticket_created(envelope, self.uow, self.settings)
 
     @event_handler("intake", "ticket_updated")
     def on_ticket_updated(self, envelope):
-        assignment.ticket_changed(envelope, self.uow, self.settings, "dispatch.ticket_updated")
+        projection.ticket_changed(envelope, self.uow, self.settings, "dispatch.ticket_updated")
 
     @event_handler("intake", "ticket_status_changed")
     def on_ticket_status_changed(self, envelope):
-        assignment.ticket_changed(envelope, self.uow, self.settings,
+        projection.ticket_changed(envelope, self.uow, self.settings,
                                   "dispatch.ticket_status_changed")
 
     @event_handler("sla", "timer_due")
     def on_timer_due(self, envelope):
-        assignment.timer_due(envelope, self.uow, self.settings)
+        offers.timer_due(envelope, self.uow, self.settings)
 
     @timer(interval=CERTIFICATION_CHECK_SECONDS, eager=True)
     def check_certifications(self):
-        assignment.warn_expiring_certifications(self.uow, self.settings)
+        expiring.warn_expiring_certifications(self.uow, self.settings)

@@ -10,7 +10,7 @@ from gongdan_common import logs
 from gongdan_common.logs import Correlation
 from gongdan_common.health import HealthMixin
 
-from . import handlers
+from . import attachments, catalog, common, feedback, lifecycle, listing, projections, tickets
 from .models import metadata
 
 
@@ -19,126 +19,126 @@ class IntakeService(HealthMixin):
 
     correlation = Correlation()  # log context, one line per RPC/event, spans
     uow = UnitOfWorkProvider(metadata)
-    settings = Settings(handlers.settings_from_config)
+    settings = Settings(common.settings_from_config)
     # sla's projection events come in bursts (one per ticket event): a couple of workers at
     # a time keep up, and do not take database connections from ticket requests
     sla_slots = eventlet.semaphore.Semaphore(2)
 
     @rpc
     def create_ticket(self, actor, payload):
-        ticket = handlers.create_ticket(actor, payload, self.uow, self.settings)
+        ticket = tickets.create_ticket(actor, payload, self.uow, self.settings)
         logs.bind(ticket_id=ticket["id"])  # the new ticket's id on this call's log line
         return ticket
 
     @rpc
     def ticket_state(self, ticket_id):
-        return handlers.ticket_state(ticket_id, self.uow)
+        return tickets.ticket_state(ticket_id, self.uow)
 
     @rpc
     def get_ticket(self, actor, ticket_id):
-        return handlers.get_ticket(actor, ticket_id, self.uow)
+        return tickets.get_ticket(actor, ticket_id, self.uow)
 
     @rpc
     def list_tickets(self, actor, query):
-        return handlers.list_tickets(actor, query, self.uow)
+        return listing.list_tickets(actor, query, self.uow)
 
     @rpc
     def update_ticket(self, actor, ticket_id, patch):
-        return handlers.update_ticket(actor, ticket_id, patch, self.uow)
+        return tickets.update_ticket(actor, ticket_id, patch, self.uow)
 
     @rpc
     def add_comment(self, actor, ticket_id, payload):
-        return handlers.add_comment(actor, ticket_id, payload, self.uow)
+        return tickets.add_comment(actor, ticket_id, payload, self.uow)
 
     @rpc
     def transition(self, actor, ticket_id, action, payload):
-        return handlers.transition(actor, ticket_id, action, payload, self.uow, self.settings)
+        return lifecycle.transition(actor, ticket_id, action, payload, self.uow, self.settings)
 
     @rpc
     def rate(self, actor, ticket_id, payload):
-        return handlers.rate(actor, ticket_id, payload, self.uow)
+        return feedback.rate(actor, ticket_id, payload, self.uow)
 
     @rpc
     def list_follow_ups(self, actor, query):
-        return handlers.list_follow_ups(actor, query, self.uow)
+        return feedback.list_follow_ups(actor, query, self.uow)
 
     @rpc
     def complete_follow_up(self, actor, follow_up_id, payload):
-        return handlers.complete_follow_up(actor, follow_up_id, payload, self.uow)
+        return feedback.complete_follow_up(actor, follow_up_id, payload, self.uow)
 
     @rpc
     def list_root_causes(self, include_inactive=False):
-        return handlers.list_root_causes(self.uow, include_inactive)
+        return catalog.list_root_causes(self.uow, include_inactive)
 
     @rpc
     def put_root_cause(self, actor, payload):
-        return handlers.put_root_cause(actor, payload, self.uow)
+        return catalog.put_root_cause(actor, payload, self.uow)
 
     @event_handler("dispatch", "ticket_assigned")
     def on_ticket_assigned(self, envelope):
-        handlers.apply_assignment(envelope, self.uow)
+        projections.apply_assignment(envelope, self.uow)
 
     @event_handler("dispatch", "ticket_reassigned")
     def on_ticket_reassigned(self, envelope):
-        handlers.apply_assignment(envelope, self.uow)
+        projections.apply_assignment(envelope, self.uow)
 
     @event_handler("dispatch", "ticket_unassigned")
     def on_ticket_unassigned(self, envelope):
-        handlers.apply_provider_change(envelope, self.uow)
+        projections.apply_provider_change(envelope, self.uow)
 
     @event_handler("dispatch", "ticket_offered")
     def on_ticket_offered(self, envelope):
-        handlers.apply_provider_change(envelope, self.uow)
+        projections.apply_provider_change(envelope, self.uow)
 
     @event_handler("dispatch", "offer_declined")
     def on_offer_declined(self, envelope):
-        handlers.apply_provider_change(envelope, self.uow)
+        projections.apply_provider_change(envelope, self.uow)
 
     @event_handler("dispatch", "offer_expired")
     def on_offer_expired(self, envelope):
-        handlers.apply_provider_change(envelope, self.uow)
+        projections.apply_provider_change(envelope, self.uow)
 
     @event_handler("dispatch", "offer_exhausted")
     def on_offer_exhausted(self, envelope):
-        handlers.apply_provider_change(envelope, self.uow)
+        projections.apply_provider_change(envelope, self.uow)
 
     @event_handler("sla", "timer_due")
     def on_timer_due(self, envelope):
-        handlers.timer_due(envelope, self.uow, self.settings)
+        projections.timer_due(envelope, self.uow, self.settings)
 
     # one per ticket event: in batches, one transaction each (rows locked in ticket order)
     @batch_event_handler("sla", "sla_clock_updated", requeue_on_error=True)
     def on_sla_clock_updated(self, envelopes):
         with self.sla_slots:
-            handle_each(self.uow, envelopes, lambda e: handlers.apply_sla_clock(e, self.uow),
+            handle_each(self.uow, envelopes, lambda e: projections.apply_sla_clock(e, self.uow),
                         order_by=by_ticket)
 
     @batch_event_handler("sla", "sla_breached", requeue_on_error=True)
     def on_sla_breached(self, envelopes):
         with self.sla_slots:
-            handle_each(self.uow, envelopes, lambda e: handlers.apply_sla_breach(e, self.uow),
+            handle_each(self.uow, envelopes, lambda e: projections.apply_sla_breach(e, self.uow),
                         order_by=by_ticket)
 
     @rpc
     def authorize_attachment(self, actor, ticket_id, kind="intake"):
-        return handlers.authorize_attachment(actor, ticket_id, self.uow, kind)
+        return attachments.authorize_attachment(actor, ticket_id, self.uow, kind)
 
     @rpc
     def add_attachment(self, actor, ticket_id, record):
-        return handlers.add_attachment(actor, ticket_id, record, self.uow)
+        return attachments.add_attachment(actor, ticket_id, record, self.uow)
 
     @rpc
     def get_attachment(self, actor, ticket_id, attachment_id):
-        return handlers.get_attachment(actor, ticket_id, attachment_id, self.uow)
+        return attachments.get_attachment(actor, ticket_id, attachment_id, self.uow)
 
     @rpc
     def list_products(self, include_inactive=False):
-        return handlers.list_products(self.uow, include_inactive)
+        return catalog.list_products(self.uow, include_inactive)
 
     @rpc
     def create_product(self, actor, payload):
-        return handlers.upsert_product(actor, payload, self.uow, create_only=True)
+        return catalog.upsert_product(actor, payload, self.uow, create_only=True)
 
     @rpc
     def update_product(self, actor, payload):
-        return handlers.upsert_product(actor, payload, self.uow)
+        return catalog.upsert_product(actor, payload, self.uow)

@@ -26,7 +26,7 @@ from nameko.timer import Timer
 
 from gongdan_common.dependencies import UnitOfWorkProvider
 
-from . import channels, exceptions as exc, handlers
+from . import channels, common, delivery, exceptions as exc, planning
 
 log = logging.getLogger(__name__)
 CONFIG_SECONDS = 1.0
@@ -35,7 +35,7 @@ RECORDING_CONNECTIONS = 4
 
 class DirectoryCache(DependencyProvider):
     def setup(self):
-        self.settings = handlers.settings_from_config(self.container.config)
+        self.settings = common.settings_from_config(self.container.config)
         self.entries = {}
         self._config = None
 
@@ -46,7 +46,7 @@ class DirectoryCache(DependencyProvider):
         """Rules and active webhooks, read at most once a second per process."""
         now = time.monotonic()
         if self._config is None or self._config[0] < now:
-            self._config = (now + CONFIG_SECONDS, handlers.configuration(uow))
+            self._config = (now + CONFIG_SECONDS, planning.configuration(uow))
         return self._config[1]
 
     def forget_configuration(self):
@@ -77,7 +77,7 @@ class DirectoryCache(DependencyProvider):
 
 class DeliveryLoop(DependencyProvider):
     def setup(self):
-        self.settings = handlers.settings_from_config(self.container.config)
+        self.settings = common.settings_from_config(self.container.config)
         s = self.settings
         self.senders = {
             "email": channels.SmtpEmail(
@@ -132,7 +132,7 @@ class DeliveryLoop(DependencyProvider):
             try:
                 free = self.pool.free()
                 if free:
-                    for item in handlers.claim_due(database.unit_of_work(), self.settings,
+                    for item in delivery.claim_due(database.unit_of_work(), self.settings,
                                                    limit=free, in_flight=self.in_flight):
                         self.in_flight[item["recipient"]] += 1
                         self.pool.spawn_n(self._send, database, item)
@@ -154,7 +154,7 @@ class DeliveryLoop(DependencyProvider):
         duration = (time.monotonic() - started) * 1000
         try:
             with self.db_slots:
-                handlers.record_outcome(database.unit_of_work(), item["id"], outcome,
+                delivery.record_outcome(database.unit_of_work(), item["id"], outcome,
                                         self.settings, duration)
         except Exception:  # the lease runs out and the row is tried again
             log.exception("recording the outcome of %s failed", item["id"])
@@ -175,7 +175,7 @@ class SettingTimer(Timer):
         self.setting = setting
 
     def setup(self):
-        self.interval = handlers.settings_from_config(self.container.config)[self.setting]
+        self.interval = common.settings_from_config(self.container.config)[self.setting]
 
     def start(self):
         if self.interval and self.interval > 0:

@@ -18,7 +18,7 @@ from gongdan_common.entrypoints import rpc
 from gongdan_common.health import HealthMixin
 from gongdan_common.metrics import Sampler
 
-from . import handlers
+from . import common, daily_digest, delivery, inbox, planning, preferences, rules, webhooks
 from .dependencies import DeliveryLoop, DirectoryCache, SettingTimer
 from .models import metadata
 
@@ -30,8 +30,8 @@ class NotifyService(HealthMixin):
 
     correlation = Correlation()  # log context, one line per RPC/event, spans
     uow = UnitOfWorkProvider(metadata)
-    gauges = Sampler(handlers.sample_pending)  # refreshed at each /metrics scrape
-    settings = Settings(handlers.settings_from_config)
+    gauges = Sampler(delivery.sample_pending)  # refreshed at each /metrics scrape
+    settings = Settings(common.settings_from_config)
     gateway = RpcProxy("gateway")
     directory = DirectoryCache()
     wake_sender = DeliveryLoop()
@@ -41,7 +41,7 @@ class NotifyService(HealthMixin):
 
     def _ingest(self, envelopes):
         try:
-            counts = handlers.ingest_many(envelopes, self.uow, self._lookup, self.settings,
+            counts = planning.ingest_many(envelopes, self.uow, self._lookup, self.settings,
                                           config=self.directory.configuration(self.uow))
         except Exception:  # the batch is retried event by event; a failing one is requeued
             log.exception("planning %d event(s) (first %s/%s) failed", len(envelopes),
@@ -81,7 +81,7 @@ class NotifyService(HealthMixin):
     @SettingTimer.decorator("digest_interval")
     def digest_tick(self):
         try:
-            counts = handlers.run_digests(self.uow, self._lookup, self.settings)
+            counts = daily_digest.run_digests(self.uow, self._lookup, self.settings)
         except Exception:  # directory or database away: the next tick tries again
             log.exception("the digest pass failed; the next one retries")
             return None
@@ -91,7 +91,7 @@ class NotifyService(HealthMixin):
 
     @rpc
     def run_digests(self, actor, payload=None):
-        out = handlers.run_digests_by_hand(actor, payload or {}, self.uow, self._lookup,
+        out = daily_digest.run_digests_by_hand(actor, payload or {}, self.uow, self._lookup,
                                            self.settings)
         if out["sent"]:
             self.wake_sender()
@@ -101,59 +101,59 @@ class NotifyService(HealthMixin):
 
     @rpc
     def list_notifications(self, actor, query=None):
-        return handlers.list_notifications(actor, query or {}, self.uow)
+        return inbox.list_notifications(actor, query or {}, self.uow)
 
     @rpc
     def unread_count(self, actor):
-        return handlers.unread_count(actor, self.uow)
+        return inbox.unread_count(actor, self.uow)
 
     @rpc
     def mark_read(self, actor, notification_id):
-        return handlers.mark_read(actor, notification_id, self.uow)
+        return inbox.mark_read(actor, notification_id, self.uow)
 
     @rpc
     def mark_all_read(self, actor):
-        return handlers.mark_all_read(actor, self.uow)
+        return inbox.mark_all_read(actor, self.uow)
 
     @rpc
     def get_preferences(self, actor):
-        return handlers.get_preferences(actor, self.uow)
+        return preferences.get_preferences(actor, self.uow)
 
     @rpc
     def put_preferences(self, actor, payload):
-        return handlers.put_preferences(actor, payload, self.uow)
+        return preferences.put_preferences(actor, payload, self.uow)
 
     # ---- rules and templates ---------------------------------------------------------------
 
     @rpc
     def list_rules(self, actor):
-        return handlers.list_rules(actor, self.uow)
+        return rules.list_rules(actor, self.uow)
 
     @rpc
     def put_rule(self, actor, rule_id, payload):
-        out = handlers.put_rule(actor, rule_id, payload, self.uow)
+        out = rules.put_rule(actor, rule_id, payload, self.uow)
         self.directory.forget_configuration()  # other replicas: within a second
         return out
 
     @rpc
     def delete_rule(self, actor, rule_id):
-        out = handlers.delete_rule(actor, rule_id, self.uow)
+        out = rules.delete_rule(actor, rule_id, self.uow)
         self.directory.forget_configuration()  # other replicas: within a second
         return out
 
     @rpc
     def list_templates(self, actor):
-        return handlers.list_templates(actor, self.uow)
+        return rules.list_templates(actor, self.uow)
 
     @rpc
     def put_template(self, actor, kind, language, payload):
-        out = handlers.put_template(actor, kind, language, payload, self.uow)
+        out = rules.put_template(actor, kind, language, payload, self.uow)
         self.directory.forget_configuration()  # other replicas: within a second
         return out
 
     @rpc
     def delete_template(self, actor, kind, language):
-        out = handlers.delete_template(actor, kind, language, self.uow)
+        out = rules.delete_template(actor, kind, language, self.uow)
         self.directory.forget_configuration()  # other replicas: within a second
         return out
 
@@ -161,46 +161,46 @@ class NotifyService(HealthMixin):
 
     @rpc
     def list_webhooks(self, actor):
-        return handlers.list_webhooks(actor, self.uow)
+        return webhooks.list_webhooks(actor, self.uow)
 
     @rpc
     def create_webhook(self, actor, payload):
-        out = handlers.create_webhook(actor, payload, self.uow, self.settings)
+        out = webhooks.create_webhook(actor, payload, self.uow, self.settings)
         self.directory.forget_configuration()  # other replicas: within a second
         return out
 
     @rpc
     def get_webhook(self, actor, webhook_id):
-        return handlers.get_webhook(actor, webhook_id, self.uow)
+        return webhooks.get_webhook(actor, webhook_id, self.uow)
 
     @rpc
     def update_webhook(self, actor, webhook_id, payload):
-        out = handlers.update_webhook(actor, webhook_id, payload, self.uow, self.settings)
+        out = webhooks.update_webhook(actor, webhook_id, payload, self.uow, self.settings)
         self.directory.forget_configuration()  # other replicas: within a second
         return out
 
     @rpc
     def delete_webhook(self, actor, webhook_id):
-        out = handlers.delete_webhook(actor, webhook_id, self.uow)
+        out = webhooks.delete_webhook(actor, webhook_id, self.uow)
         self.directory.forget_configuration()  # other replicas: within a second
         return out
 
     @rpc
     def ping_webhook(self, actor, webhook_id):
-        out = handlers.ping_webhook(actor, webhook_id, self.uow)
+        out = webhooks.ping_webhook(actor, webhook_id, self.uow)
         self.wake_sender()
         return out
 
     @rpc
     def list_deliveries(self, actor, query=None, webhook_id=None):
-        return handlers.list_deliveries(actor, query or {}, self.uow, webhook_id)
+        return webhooks.list_deliveries(actor, query or {}, self.uow, webhook_id)
 
     @rpc
     def get_delivery(self, actor, delivery_id, webhook_id=None):
-        return handlers.get_delivery(actor, delivery_id, self.uow, webhook_id)
+        return webhooks.get_delivery(actor, delivery_id, self.uow, webhook_id)
 
     @rpc
     def replay_delivery(self, actor, webhook_id, delivery_id):
-        out = handlers.replay_delivery(actor, webhook_id, delivery_id, self.uow)
+        out = webhooks.replay_delivery(actor, webhook_id, delivery_id, self.uow)
         self.wake_sender()
         return out

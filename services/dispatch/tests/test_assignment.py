@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from gongdan_common.errors import AppError
-from services.dispatch import assignment, handlers
+from services.dispatch import assigning, expiring, handlers, offers, projection, routing
 from services.dispatch.models import CurrentAssignment, metadata
 from services.sla.schemas import TimerCancelSchema, TimerRequestSchema
 
@@ -72,24 +72,24 @@ def new_ticket(uow, settings, **kw):
     """A ticket intake created, projected from its event (no automatic dispatch unless the
     type or rules call for it)."""
     ref = ticket_ref(**kw)
-    assignment.ticket_created(ticket_created(ref), uow, settings)
+    routing.ticket_created(ticket_created(ref), uow, settings)
     return ref
 
 
 def moved(uow, settings, ref, status, version_step=1):
     ref = dict(ref, status=status, version=ref["version"] + version_step)
-    assignment.ticket_changed(ticket_status_changed(ref, None), uow, settings,
+    projection.ticket_changed(ticket_status_changed(ref, None), uow, settings,
                               "dispatch.ticket_status_changed")
     return ref
 
 
 def assign(actor, ref, engineer_id, uow, settings, **payload):
-    return assignment.assign(actor, ref["id"], dict(payload, engineer_id=engineer_id), uow,
+    return assigning.assign(actor, ref["id"], dict(payload, engineer_id=engineer_id), uow,
                              settings)
 
 
 def reassign(actor, ref, engineer_id, uow, settings, reason="客户要求更换工程师", **payload):
-    return assignment.reassign(actor, ref["id"], dict(payload, engineer_id=engineer_id,
+    return assigning.reassign(actor, ref["id"], dict(payload, engineer_id=engineer_id,
                                                        reason=reason), uow, settings)
 
 
@@ -98,13 +98,13 @@ def reassign(actor, ref, engineer_id, uow, settings, reason="客户要求更换�
 def test_projection_keeps_the_highest_version_and_drops_redeliveries(uow, settings):
     ref = ticket_ref(type="consult")
     event = ticket_created(ref)
-    assignment.ticket_created(event, uow, settings)
+    routing.ticket_created(event, uow, settings)
     later = dict(ref, status="needs_info", version=3)
-    assignment.ticket_changed(ticket_status_changed(later, "new"), uow, settings, "c")
+    projection.ticket_changed(ticket_status_changed(later, "new"), uow, settings, "c")
     older = dict(ref, status="cancelled", version=2)  # arrives late: ignored
-    assignment.ticket_changed(ticket_status_changed(older, "new"), uow, settings, "c")
-    assert assignment.ticket_created(event, uow, settings) is None  # redelivered
-    facts = assignment._ticket(uow, None, ref["id"], settings)
+    projection.ticket_changed(ticket_status_changed(older, "new"), uow, settings, "c")
+    assert routing.ticket_created(event, uow, settings) is None  # redelivered
+    facts = projection._ticket(uow, None, ref["id"], settings)
     assert (facts.status, facts.number) == ("needs_info", ref["number"])
 
 
@@ -116,9 +116,9 @@ def test_unknown_tickets_are_fetched_from_intake_once(uow, registry, settings):
         calls.append(ticket_id)
         return dict(ref, created_at=ref["created_at"].isoformat(),
                     updated_at=ref["updated_at"].isoformat())
-    out = assignment.assign(AGENT, ref["id"], {"engineer_id": "e1"}, uow, settings, tickets)
+    out = assigning.assign(AGENT, ref["id"], {"engineer_id": "e1"}, uow, settings, tickets)
     assert (out["engineer_id"], calls) == ("e1", [ref["id"]])
-    assignment.reassign(AGENT, ref["id"], {"engineer_id": "e2", "reason": "x"}, uow, settings,
+    assigning.reassign(AGENT, ref["id"], {"engineer_id": "e2", "reason": "x"}, uow, settings,
                         tickets)
     assert calls == [ref["id"]]  # projected now
 
@@ -127,7 +127,7 @@ def test_a_ticket_intake_does_not_know_is_404(uow, registry, settings):
     def tickets(ticket_id):
         raise AppError({"code": "ticket_not_found", "status": 404, "message": {}})
     with refused(404, "ticket_not_found"):
-        assignment.assign(AGENT, "nope", {"engineer_id": "e1"}, uow, settings, tickets)
+        assigning.assign(AGENT, "nope", {"engineer_id": "e1"}, uow, settings, tickets)
 
 
 # ==== assign and its reasons =======================================================================
@@ -154,7 +154,7 @@ def test_agent_assigns_and_the_decision_is_recorded_with_its_reasons(uow, regist
                           "valid_until": (TODAY + 265 * DAY).isoformat()},
         "open_load": 0, "reason": "熟悉该客户环境"}
 
-    history = assignment.assignment_history(AGENT, ref["id"], uow)
+    history = assigning.assignment_history(AGENT, ref["id"], uow)
     assert history["current_assignment_id"] == out["id"]
     assert [(i["engineer_id"], i["current"]) for i in history["items"]] == [("e1", True)]
 
@@ -185,7 +185,7 @@ def test_reassign_records_the_previous_engineer(uow, registry, settings):
     assert event["data"]["previous_engineer_id"] == "e1"
     assert event["data"]["previous_assignment_id"] == first["id"]
     assert event["data"]["chosen_by"]["role"] == "provider_admin"
-    history = assignment.assignment_history(AGENT, ref["id"], uow)["items"]
+    history = assigning.assignment_history(AGENT, ref["id"], uow)["items"]
     assert [(i["engineer_id"], i["end_reason"], i["current"]) for i in history] == \
         [("e1", "reassigned", False), ("e2", None, True)]
 
@@ -282,7 +282,7 @@ def test_status_gates(uow, registry, settings):
     assert "挂起" in err.value.message("zh")
     # needs_info after work began: the desk replaces the engineer by naming what it saw
     ref = moved(uow, settings, ref, "needs_info")
-    current = assignment.assignment_history(AGENT, ref["id"], uow)["current_assignment_id"]
+    current = assigning.assignment_history(AGENT, ref["id"], uow)["current_assignment_id"]
     with refused(409, "stale_assignment"):
         assign(AGENT, ref, "e2", uow, settings, expected_assignment_id="not-it")
     out = assign(AGENT, ref, "e2", uow, settings, expected_assignment_id=current)
@@ -296,7 +296,7 @@ def test_reassign_needs_a_reason(uow, registry, settings):
         payload = {"engineer_id": "e2"} if reason is None else \
             {"engineer_id": "e2", "reason": reason}
         with refused(400, "validation_failed") as err:
-            assignment.reassign(AGENT, ref["id"], payload, uow, settings)
+            assigning.reassign(AGENT, ref["id"], payload, uow, settings)
         [message] = err.value.details["fields"]["reason"]
         assert message["zh"] == "请填写变更指派的原因。"
 
@@ -309,7 +309,7 @@ def test_installation_is_dispatched_on_creation_to_the_most_suitable(uow, regist
     picks = []
     for _ in range(4):
         ref = new_ticket(uow, settings, type="installation", region="上海", product="AB-9")
-        picks.append(assignment.assignment_history(AGENT, ref["id"], uow)["items"][0])
+        picks.append(assigning.assignment_history(AGENT, ref["id"], uow)["items"][0])
     assert [p["engineer_id"] for p in picks] == ["e2", "e1", "e4", "e2"]
     assert [p["open_load"] for p in picks] == [0, 0, 0, 1]
     assert {p["method"] for p in picks} == {"auto_installation"}
@@ -322,10 +322,10 @@ def test_installation_is_dispatched_on_creation_to_the_most_suitable(uow, regist
 
 def test_installation_prefers_skill_then_load_then_turn(uow, registry, settings):
     first = new_ticket(uow, settings, type="installation", product="AB-7")
-    assert assignment.assignment_history(AGENT, first["id"], uow)["items"][0][
+    assert assigning.assignment_history(AGENT, first["id"], uow)["items"][0][
         "engineer_id"] == "e1"  # skill AB-7 beats everyone, whatever the load
     second = new_ticket(uow, settings, type="installation", product="AB-7")
-    assert assignment.assignment_history(AGENT, second["id"], uow)["items"][0][
+    assert assigning.assignment_history(AGENT, second["id"], uow)["items"][0][
         "engineer_id"] == "e1"
 
 
@@ -334,7 +334,7 @@ def test_installation_with_nobody_qualified_fails_visibly(uow, registry, setting
     [failed] = outbox(uow, "dispatch_failed")
     assert (failed["ticket_id"], failed["data"]["reason"], failed["data"]["method"]) == \
         (ref["id"], "no_provider", "auto_installation")
-    assert assignment.assignment_history(AGENT, ref["id"], uow)["items"] == []
+    assert assigning.assignment_history(AGENT, ref["id"], uow)["items"] == []
     ref = new_ticket(uow, settings, type="installation", product_line="AnyShare",
                      region="广州")  # p1 has AnyShare but not 广州; p3 not AnyShare
     assert outbox(uow, "dispatch_failed")[-1]["data"]["reason"] == "no_provider"
@@ -348,16 +348,16 @@ def test_installation_with_nobody_qualified_fails_visibly(uow, registry, setting
 
 def test_a_provider_can_neither_change_nor_cancel_an_installation(uow, registry, settings):
     ref = new_ticket(uow, settings, type="installation", region="上海", product="AB-7")
-    assert assignment.assignment_history(PA1, ref["id"], uow)["items"][0]["engineer_id"] == "e1"
+    assert assigning.assignment_history(PA1, ref["id"], uow)["items"][0]["engineer_id"] == "e1"
     with refused(403, "installation_locked") as err:
         reassign(PA1, ref, "e2", uow, settings)
     assert "neither change nor cancel" in err.value.message("en")
     assert "服务商无权变更或取消" in err.value.message("zh")
     with refused(403, "installation_locked"):
-        assignment.unassign(PA1, ref["id"], {"reason": "不想做"}, uow, settings)
+        assigning.unassign(PA1, ref["id"], {"reason": "不想做"}, uow, settings)
     # the desk can do both
     assert reassign(AGENT, ref, "e2", uow, settings)["engineer_id"] == "e2"
-    out = assignment.unassign(AGENT, ref["id"], {"reason": "客户推迟安装"}, uow, settings)
+    out = assigning.unassign(AGENT, ref["id"], {"reason": "客户推迟安装"}, uow, settings)
     assert out["end_reason"] == "unassigned"
     [event] = outbox(uow, "ticket_unassigned")
     assert event["data"]["engineer_id"] == "e2" and not event["data"]["provider_keeps_ticket"]
@@ -368,13 +368,13 @@ def test_a_provider_can_neither_change_nor_cancel_an_installation(uow, registry,
 def _race(monkeypatch, calls):
     """Run the calls at once; each pauses between reading the ticket's current assignment and
     writing it, so that (on PostgreSQL) both read the same state before either writes."""
-    original = assignment._qualified
+    original = assigning._qualified
 
     def slow(*args, **kw):
         out = original(*args, **kw)
         eventlet.sleep(0.2)
         return out
-    monkeypatch.setattr(assignment, "_qualified", slow)
+    monkeypatch.setattr(assigning, "_qualified", slow)  # where assign and reassign look it up
     results = []
 
     def run(call):
@@ -423,46 +423,46 @@ def test_two_reassignments_racing_exactly_one_wins(uow, database, registry, sett
 # ==== routing rules =================================================================================
 
 def test_rules_are_admin_managed_and_validated(uow, registry, settings):
-    rule = assignment.create_rule(ADMIN, {"name": "AnyShare 缺陷", "ticket_type": "defect",
+    rule = routing.create_rule(ADMIN, {"name": "AnyShare 缺陷", "ticket_type": "defect",
                                           "product_line": "AnyShare", "engineer_id": "e2",
                                           "position": 10}, uow, settings)
     assert rule["active"] and rule["provider_id"] is None
-    assert assignment.list_rules(AGENT, uow) == [rule]
+    assert routing.list_rules(AGENT, uow) == [rule]
     with refused(403):
-        assignment.create_rule(AGENT, {"name": "x", "provider_id": "p1"}, uow, settings)
+        routing.create_rule(AGENT, {"name": "x", "provider_id": "p1"}, uow, settings)
     with refused(403):
-        assignment.list_rules(PA1, uow)
+        routing.list_rules(PA1, uow)
     with refused(400) as err:
-        assignment.create_rule(ADMIN, {"name": "x", "provider_id": "p1", "engineer_id": "e1"},
+        routing.create_rule(ADMIN, {"name": "x", "provider_id": "p1", "engineer_id": "e1"},
                                uow, settings)
     assert "provider_id" in err.value.details["fields"]
     with refused(400):
-        assignment.create_rule(ADMIN, {"name": "x"}, uow, settings)
+        routing.create_rule(ADMIN, {"name": "x"}, uow, settings)
     with refused(400) as err:
-        assignment.create_rule(ADMIN, {"name": "x", "ticket_type": "installation",
+        routing.create_rule(ADMIN, {"name": "x", "ticket_type": "installation",
                                        "provider_id": "p1"}, uow, settings)
     assert "installation" in err.value.details["fields"]["ticket_type"][0]["en"]
     with refused(404, "provider_not_found"):
-        assignment.create_rule(ADMIN, {"name": "x", "provider_id": "nope"}, uow, settings)
-    changed = assignment.update_rule(ADMIN, rule["id"], {"engineer_id": None,
+        routing.create_rule(ADMIN, {"name": "x", "provider_id": "nope"}, uow, settings)
+    changed = routing.update_rule(ADMIN, rule["id"], {"engineer_id": None,
                                                          "provider_id": "p1"}, uow, settings)
     assert (changed["provider_id"], changed["engineer_id"]) == ("p1", None)
     with refused(400):  # an update must still leave exactly one target
-        assignment.update_rule(ADMIN, rule["id"], {"engineer_id": "e1"}, uow, settings)
-    assert assignment.delete_rule(ADMIN, rule["id"], uow) == {"id": rule["id"], "deleted": True}
+        routing.update_rule(ADMIN, rule["id"], {"engineer_id": "e1"}, uow, settings)
+    assert routing.delete_rule(ADMIN, rule["id"], uow) == {"id": rule["id"], "deleted": True}
     with refused(404, "rule_not_found"):
-        assignment.delete_rule(ADMIN, rule["id"], uow)
+        routing.delete_rule(ADMIN, rule["id"], uow)
 
 
 def test_support_tickets_follow_the_first_rule_that_can_be_followed(uow, registry, settings):
     handlers.set_availability(ADMIN, "e2", "on_leave", uow)
-    named = assignment.create_rule(ADMIN, {"name": "Li takes AnyShare defects", "position": 1,
+    named = routing.create_rule(ADMIN, {"name": "Li takes AnyShare defects", "position": 1,
                                            "ticket_type": "defect", "product_line": "AnyShare",
                                            "engineer_id": "e2"}, uow, settings)
-    team = assignment.create_rule(ADMIN, {"name": "Defects to p1", "position": 5,
+    team = routing.create_rule(ADMIN, {"name": "Defects to p1", "position": 5,
                                           "ticket_type": "defect", "provider_id": "p1"},
                                   uow, settings)
-    assignment.create_rule(ADMIN, {"name": "Consults to p3", "position": 9,
+    routing.create_rule(ADMIN, {"name": "Consults to p3", "position": 9,
                                    "ticket_type": "consult", "provider_id": "p3"}, uow, settings)
     # AnyShare defect: Li is on leave -> the team rule, where nobody holds AnyShare ->
     # dispatch_failed naming both
@@ -473,14 +473,14 @@ def test_support_tickets_follow_the_first_rule_that_can_be_followed(uow, registr
         [(named["id"], "engineer_on_leave"), (team["id"], "no_qualified_engineer")]
     handlers.set_availability(ADMIN, "e2", "on_duty", uow)
     ref = new_ticket(uow, settings, type="defect", product_line="AnyShare")
-    [a] = assignment.assignment_history(AGENT, ref["id"], uow)["items"]
+    [a] = assigning.assignment_history(AGENT, ref["id"], uow)["items"]
     assert (a["engineer_id"], a["method"], a["rule_id"], a["rule_name"]) == \
         ("e2", "routing_rule", named["id"], "Li takes AnyShare defects")
     # AnyBackup defects: p1's team in turn (equal skill, load, then least recently assigned)
     got = []
     for _ in range(3):
         ref = new_ticket(uow, settings, type="defect", product="other")
-        got.append(assignment.assignment_history(AGENT, ref["id"], uow)["items"][0])
+        got.append(assigning.assignment_history(AGENT, ref["id"], uow)["items"][0])
     assert [g["engineer_id"] for g in got] == ["e1", "e2", "e1"]
     assert {g["rule_id"] for g in got} == {team["id"]}
     event = outbox(uow, "ticket_assigned")[-1]
@@ -492,7 +492,7 @@ def test_support_tickets_follow_the_first_rule_that_can_be_followed(uow, registr
     assert len(outbox(uow)) == before
     # the desk overrides a rule's choice at any time
     ref = new_ticket(uow, settings, type="consult")
-    assert assignment.assignment_history(AGENT, ref["id"], uow)["items"][0][
+    assert assigning.assignment_history(AGENT, ref["id"], uow)["items"][0][
         "engineer_id"] == "e4"
     assert reassign(AGENT, ref, "e3", uow, settings)["method"] == "manual"
 
@@ -521,9 +521,9 @@ def test_repair_is_offered_on_creation_and_declines_pass_it_on(uow, registry, of
     assert TimerRequestSchema().load(timer["data"])["kind"] == "offer_timeout"
     assert TimerCancelSchema().load({"key": timer["data"]["key"]})
     with refused(404, "offer_not_found"):  # only the offered provider sees and answers it
-        assignment.decline_offer(provider_admin("p3"), offered["data"]["offer_id"], {}, uow,
+        offers.decline_offer(provider_admin("p3"), offered["data"]["offer_id"], {}, uow,
                                  offering)
-    out = assignment.decline_offer(PA1, offered["data"]["offer_id"],
+    out = offers.decline_offer(PA1, offered["data"]["offer_id"],
                                    {"reason": "人手不足"}, uow, offering)
     assert out["status"] == "declined"
     [declined] = outbox(uow, "offer_declined")
@@ -533,8 +533,8 @@ def test_repair_is_offered_on_creation_and_declines_pass_it_on(uow, registry, of
     assert (second["provider_id"], second["round"], second["previous_offer_id"]) == \
         ("p3", 2, offered["data"]["offer_id"])
     with refused(409, "offer_not_pending"):
-        assignment.decline_offer(PA1, offered["data"]["offer_id"], {}, uow, offering)
-    assignment.decline_offer(provider_admin("p3"), second["offer_id"], {}, uow, offering)
+        offers.decline_offer(PA1, offered["data"]["offer_id"], {}, uow, offering)
+    offers.decline_offer(provider_admin("p3"), second["offer_id"], {}, uow, offering)
     [exhausted] = outbox(uow, "offer_exhausted")
     assert exhausted["data"]["tried_provider_ids"] == ["p1", "p3"]
     assert exhausted["data"]["last_offer_id"] == second["offer_id"]
@@ -545,15 +545,15 @@ def test_an_unanswered_offer_times_out_to_the_next_provider(uow, registry, offer
     first = outbox(uow, "ticket_offered")[0]["data"]
     key = f"dispatch:offer:{first['offer_id']}"
     ignored = timer_due(key, "offer_timeout", "intake", {"offer_id": first["offer_id"]})
-    assert assignment.timer_due(ignored, uow, offering) is None  # someone else's timer
+    assert offers.timer_due(ignored, uow, offering) is None  # someone else's timer
     due = timer_due(key, "offer_timeout", "dispatch", {"offer_id": first["offer_id"]},
                     ticket_id=ref["id"])
-    assert assignment.timer_due(due, uow, offering) == "offered"
-    assert assignment.timer_due(due, uow, offering) is None  # redelivered
+    assert offers.timer_due(due, uow, offering) == "offered"
+    assert offers.timer_due(due, uow, offering) is None  # redelivered
     [expired] = outbox(uow, "offer_expired")
     assert expired["data"]["offer_id"] == first["offer_id"]
-    offers = assignment.list_offers(AGENT, {"ticket_id": ref["id"]}, uow)
-    assert [(o["round"], o["status"]) for o in offers] == [(2, "pending"), (1, "expired")]
+    listed = offers.list_offers(AGENT, {"ticket_id": ref["id"]}, uow)
+    assert [(o["round"], o["status"]) for o in listed] == [(2, "pending"), (1, "expired")]
 
 
 def test_accepting_with_an_engineer_assigns_through_the_offer(uow, registry, offering):
@@ -561,8 +561,8 @@ def test_accepting_with_an_engineer_assigns_through_the_offer(uow, registry, off
     offered = outbox(uow, "ticket_offered")[0]["data"]
     assert offered["provider_id"] == "p2"
     with refused(403, "engineer_of_other_provider"):
-        assignment.accept_offer(PA2, offered["offer_id"], {"engineer_id": "e1"}, uow, offering)
-    out = assignment.accept_offer(PA2, offered["offer_id"], {"engineer_id": "e3"}, uow,
+        offers.accept_offer(PA2, offered["offer_id"], {"engineer_id": "e1"}, uow, offering)
+    out = offers.accept_offer(PA2, offered["offer_id"], {"engineer_id": "e3"}, uow,
                                   offering)
     assert out["status"] == "accepted" and out["engineer_id"] == "e3"
     [accepted] = outbox(uow, "offer_accepted")
@@ -582,7 +582,7 @@ def test_accepting_with_an_engineer_assigns_through_the_offer(uow, registry, off
 def test_accept_now_assign_later_or_assign_straight_away(uow, registry, offering):
     ref = new_ticket(uow, offering, type="repair")
     offer_id = outbox(uow, "ticket_offered")[0]["data"]["offer_id"]  # to p3 (by name)
-    assignment.accept_offer(provider_admin("p3"), offer_id, {}, uow, offering)
+    offers.accept_offer(provider_admin("p3"), offer_id, {}, uow, offering)
     assert outbox(uow, "offer_accepted")[0]["data"]["engineer_id"] is None
     with refused(404, "ticket_not_found"):  # with p3: p1 does not see it
         assign(PA1, ref, "e1", uow, offering)
@@ -602,65 +602,65 @@ def test_the_desk_offers_by_hand_and_overrides_an_open_offer(uow, registry, sett
     ref = new_ticket(uow, settings, type="repair")  # auto_offer off: nothing happens
     assert outbox(uow, "ticket_offered") == []
     with refused(404, "ticket_not_found"):  # not p1's ticket: p1 does not see it
-        assignment.offer(PA1, ref["id"], {}, uow, settings)
-    made = assignment.offer(AGENT, ref["id"], {"provider_id": "p2"}, uow, settings)
+        offers.offer(PA1, ref["id"], {}, uow, settings)
+    made = offers.offer(AGENT, ref["id"], {"provider_id": "p2"}, uow, settings)
     assert made["offered_by"]["role"] == "agent"
     with refused(409, "offer_pending") as err:
-        assignment.offer(AGENT, ref["id"], {}, uow, settings)
+        offers.offer(AGENT, ref["id"], {}, uow, settings)
     assert "华南服务商" in err.value.message("en")
     # the desk assigns anyway: the open offer is taken back, its timer cancelled
     assign(AGENT, ref, "e1", uow, settings)
-    assert [o["status"] for o in assignment.list_offers(AGENT, {"ticket_id": ref["id"]},
+    assert [o["status"] for o in offers.list_offers(AGENT, {"ticket_id": ref["id"]},
                                                          uow)] == ["withdrawn"]
     assert outbox(uow, "timer_cancelled")[-1]["data"]["key"].endswith(made["id"])
     # offers are only for repair and inspection
     support = new_ticket(uow, settings, type="consult")
     with refused(409, "not_offerable"):
-        assignment.offer(AGENT, support["id"], {}, uow, settings)
+        offers.offer(AGENT, support["id"], {}, uow, settings)
     # a named provider must have someone qualified
     ref = new_ticket(uow, settings, type="repair", product_line="AnyShare")
     with refused(409, "provider_not_qualified"):
-        assignment.offer(AGENT, ref["id"], {"provider_id": "p2"}, uow, settings)
+        offers.offer(AGENT, ref["id"], {"provider_id": "p2"}, uow, settings)
 
 
 def test_a_ticket_cancelled_while_offered_takes_the_offer_back(uow, registry, offering):
     ref = new_ticket(uow, offering, type="repair")
     moved(uow, offering, ref, "cancelled")
-    [offer] = assignment.list_offers(AGENT, {"ticket_id": ref["id"]}, uow)
+    [offer] = offers.list_offers(AGENT, {"ticket_id": ref["id"]}, uow)
     assert offer["status"] == "withdrawn"
 
 
 def test_offers_visible_to_the_desk_and_the_offered_provider(uow, registry, offering):
     new_ticket(uow, offering, type="repair", region="广州")
-    assert [o["provider_id"] for o in assignment.list_offers(PA2, {}, uow)] == ["p2"]
-    assert assignment.list_offers(PA1, {}, uow) == []
+    assert [o["provider_id"] for o in offers.list_offers(PA2, {}, uow)] == ["p2"]
+    assert offers.list_offers(PA1, {}, uow) == []
     with refused(403):
-        assignment.list_offers(PA1, {"provider_id": "p2"}, uow)
+        offers.list_offers(PA1, {"provider_id": "p2"}, uow)
     with refused(403):
-        assignment.list_offers(CUSTOMER, {}, uow)
+        offers.list_offers(CUSTOMER, {}, uow)
 
 
 def test_history_visibility(uow, registry, settings):
     ref = new_ticket(uow, settings)
     assign(AGENT, ref, "e1", uow, settings)
-    assert [i["engineer_id"] for i in assignment.assignment_history(PA1, ref["id"], uow)[
+    assert [i["engineer_id"] for i in assigning.assignment_history(PA1, ref["id"], uow)[
         "items"]] == ["e1"]
     reassign(AGENT, ref, "e3", uow, settings)
-    own = assignment.assignment_history(engineer_actor("e3"), ref["id"], uow)
+    own = assigning.assignment_history(engineer_actor("e3"), ref["id"], uow)
     assert [i["engineer_id"] for i in own["items"]] == ["e3"]
-    p2 = assignment.assignment_history(PA2, ref["id"], uow)  # e3's provider: its part only
+    p2 = assigning.assignment_history(PA2, ref["id"], uow)  # e3's provider: its part only
     assert [i["engineer_id"] for i in p2["items"]] == ["e3"]
     # the ticket left p1 and e1: like the ticket itself, its history is no longer theirs
     for actor in (PA1, engineer_actor("e1")):
         with refused(404, "ticket_not_found"):
-            assignment.assignment_history(actor, ref["id"], uow)
+            assigning.assignment_history(actor, ref["id"], uow)
     with refused(403):  # the ticket's customer sees the ticket, not dispatch's records
-        assignment.assignment_history(CUSTOMER, ref["id"], uow)
+        assigning.assignment_history(CUSTOMER, ref["id"], uow)
     for actor in (engineer_actor("e2"), provider_admin("p3"), dict(CUSTOMER, id="u-other")):
         with refused(404, "ticket_not_found"):
-            assignment.assignment_history(actor, ref["id"], uow)
+            assigning.assignment_history(actor, ref["id"], uow)
     with refused(404, "ticket_not_found"):
-        assignment.assignment_history(AGENT, "t-unknown", uow)
+        assigning.assignment_history(AGENT, "t-unknown", uow)
 
 
 # ==== certification warnings =========================================================================
@@ -677,7 +677,7 @@ def test_certification_expiring_once_per_certification(uow, database, settings):
     cert_for(uow, settings, "e3", "AnyBackup", "NEW", TODAY + 6 * DAY, TODAY + 400 * DAY)
     # two replicas run the check at the same moment: one warning
     results = []
-    pool = [eventlet.spawn(lambda: results.append(assignment.warn_expiring_certifications(
+    pool = [eventlet.spawn(lambda: results.append(expiring.warn_expiring_certifications(
         database.unit_of_work(), settings))) for _ in range(2)]
     for gt in pool:
         gt.wait()
@@ -687,8 +687,8 @@ def test_certification_expiring_once_per_certification(uow, database, settings):
         "certification_id": ending["id"], "engineer_id": "e1", "engineer_name": "e1",
         "provider_id": "p1", "product_line": "AnyBackup", "certificate_no": "END",
         "valid_until": (TODAY + 30 * DAY).isoformat(), "days_left": 30}
-    assert assignment.warn_expiring_certifications(uow, settings) == 0
+    assert expiring.warn_expiring_certifications(uow, settings) == 0
     # the next day, the 31-day one is due
     tomorrow = make_settings(now=NOW + DAY)
-    assert assignment.warn_expiring_certifications(uow, tomorrow) == 1
+    assert expiring.warn_expiring_certifications(uow, tomorrow) == 1
     assert outbox(uow, "certification_expiring")[-1]["data"]["certificate_no"] == "LATER"

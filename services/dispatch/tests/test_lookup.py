@@ -8,7 +8,7 @@ import random
 
 from sqlalchemy import insert, select
 
-from services.dispatch import assignment, domain, handlers, schemas
+from services.dispatch import assigning, domain, handlers, schemas
 from services.dispatch.models import (Assignment, Certification, CurrentAssignment, Engineer,
                                       Provider, TicketProjection, last_assigned, open_loads,
                                       refresh_engineers)
@@ -159,7 +159,7 @@ def test_kept_open_load_and_last_assignment_follow_every_change(uow, registry, s
     first = moved(uow, settings, first, "in_progress")
     reassign(AGENT, first, "e2", uow, settings, reason="换人")
     assert (_kept_equals_counted(uow)["e1"], _kept_equals_counted(uow)["e2"]) == (1, 1)
-    assignment.unassign(AGENT, second["id"], {"reason": "暂不处理"}, uow, settings)
+    assigning.unassign(AGENT, second["id"], {"reason": "暂不处理"}, uow, settings)
     assert _kept_equals_counted(uow)["e1"] == 0
     first = moved(uow, settings, first, "resolved")          # done: off the load
     assert _kept_equals_counted(uow)["e2"] == 0

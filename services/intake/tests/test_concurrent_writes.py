@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from gongdan_common.db import Database
 from gongdan_common.migrate import upgrade
-from services.intake import handlers
+from services.intake import attachments, catalog, tickets
 from services.intake.models import Attachment, Comment, metadata
 from services.intake.tests.test_handlers import ADMIN, CUSTOMER, SETTINGS, payload
 
@@ -19,7 +19,7 @@ def db(service_database):
     url = service_database("intake")
     upgrade("intake", url)
     database = Database(url, metadata)
-    handlers.upsert_product(ADMIN, {"code": "P1", "name": "产品", "product_line": "line"},
+    catalog.upsert_product(ADMIN, {"code": "P1", "name": "产品", "product_line": "line"},
                             database.unit_of_work())
     yield database
     database.dispose()
@@ -32,11 +32,11 @@ def record(n):
 
 
 def test_concurrent_attachments_and_comments_on_one_ticket_all_land(db):
-    ticket = handlers.create_ticket(CUSTOMER, payload(), db.unit_of_work(), SETTINGS)
+    ticket = tickets.create_ticket(CUSTOMER, payload(), db.unit_of_work(), SETTINGS)
     pool = eventlet.GreenPool(20)
-    jobs = [pool.spawn(handlers.add_attachment, CUSTOMER, ticket["id"], record(n),
+    jobs = [pool.spawn(attachments.add_attachment, CUSTOMER, ticket["id"], record(n),
                        db.unit_of_work()) for n in range(20)]
-    jobs += [pool.spawn(handlers.add_comment, CUSTOMER, ticket["id"], {"body": f"c{n}"},
+    jobs += [pool.spawn(tickets.add_comment, CUSTOMER, ticket["id"], {"body": f"c{n}"},
                         db.unit_of_work()) for n in range(10)]
     for job in jobs:
         job.wait()  # raises what the handler raised (StaleDataError before the fix)

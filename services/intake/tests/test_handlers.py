@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from gongdan_common.db import Database
 from gongdan_common.errors import AppError
 from gongdan_common.migrate import upgrade
-from services.intake import handlers
+from services.intake import catalog, lifecycle, listing, projections, tickets
 from services.intake.models import Product, Ticket, metadata
 
 SETTINGS = {"number_prefix": "TS", "tz": zoneinfo.ZoneInfo("Asia/Shanghai")}
@@ -23,7 +23,7 @@ def db(tmp_path):
     url = f"sqlite:///{tmp_path / 'intake.db'}"
     upgrade("intake", url)
     database = Database(url, metadata)
-    handlers.upsert_product(ADMIN, {"code": "P1", "name": "产品", "product_line": "line"},
+    catalog.upsert_product(ADMIN, {"code": "P1", "name": "产品", "product_line": "line"},
                             database.unit_of_work())
     yield database
     database.dispose()
@@ -43,14 +43,14 @@ def outbox_types(db):
 
 
 def test_create_writes_ticket_history_and_event_together(db):
-    t = handlers.create_ticket(CUSTOMER, payload(), db.unit_of_work(), SETTINGS)
+    t = tickets.create_ticket(CUSTOMER, payload(), db.unit_of_work(), SETTINGS)
     assert t["number"].startswith("TS") and t["company_name"] == "示例公司"
     assert outbox_types(db) == ["ticket_created"]
 
 
 def test_failed_validation_leaves_nothing(db):
     with pytest.raises(AppError) as err:
-        handlers.create_ticket(CUSTOMER, payload(title=""), db.unit_of_work(), SETTINGS)
+        tickets.create_ticket(CUSTOMER, payload(title=""), db.unit_of_work(), SETTINGS)
     assert err.value.status == 400
     assert err.value.details["fields"]["title"][0]["zh"] == "缺少必填字段。"
     with db.unit_of_work() as uow:
@@ -59,14 +59,14 @@ def test_failed_validation_leaves_nothing(db):
 
 
 def test_request_key_makes_create_idempotent(db):
-    a = handlers.create_ticket(CUSTOMER, payload(request_key="k1"), db.unit_of_work(), SETTINGS)
-    b = handlers.create_ticket(CUSTOMER, payload(request_key="k1"), db.unit_of_work(), SETTINGS)
+    a = tickets.create_ticket(CUSTOMER, payload(request_key="k1"), db.unit_of_work(), SETTINGS)
+    b = tickets.create_ticket(CUSTOMER, payload(request_key="k1"), db.unit_of_work(), SETTINGS)
     assert a["id"] == b["id"] and outbox_types(db) == ["ticket_created"]
 
 
 def test_concurrent_greenlets_get_distinct_numbers(db):
     pool = eventlet.GreenPool(10)
-    numbers = list(pool.imap(lambda i: handlers.create_ticket(
+    numbers = list(pool.imap(lambda i: tickets.create_ticket(
         CUSTOMER, payload(title=f"t{i}"), db.unit_of_work(), SETTINGS)["number"], range(30)))
     assert len(set(numbers)) == 30
 
@@ -74,62 +74,62 @@ def test_concurrent_greenlets_get_distinct_numbers(db):
 def test_staff_must_name_the_company(db):
     agent = {"id": "a", "role": "agent"}
     with pytest.raises(AppError) as err:
-        handlers.create_ticket(agent, payload(), db.unit_of_work(), SETTINGS)
+        tickets.create_ticket(agent, payload(), db.unit_of_work(), SETTINGS)
     assert err.value.code == "company_required"
-    t = handlers.create_ticket(agent, payload(company_id="c9", company_name="电话报障客户"),
+    t = tickets.create_ticket(agent, payload(company_id="c9", company_name="电话报障客户"),
                                db.unit_of_work(), SETTINGS)
     assert t["company_id"] == "c9"
 
 
 def test_refused_transition_writes_nothing(db):
-    t = handlers.create_ticket(CUSTOMER, payload(), db.unit_of_work(), SETTINGS)
+    t = tickets.create_ticket(CUSTOMER, payload(), db.unit_of_work(), SETTINGS)
     with pytest.raises(AppError) as err:
-        handlers.transition(CUSTOMER, t["id"], "provide_info", {}, db.unit_of_work())
+        lifecycle.transition(CUSTOMER, t["id"], "provide_info", {}, db.unit_of_work())
     assert err.value.status == 409
     assert outbox_types(db) == ["ticket_created"]
 
 
 def test_only_admin_manages_products(db):
     with pytest.raises(AppError) as err:
-        handlers.upsert_product(CUSTOMER, {"code": "X", "name": "x", "product_line": "l"},
+        catalog.upsert_product(CUSTOMER, {"code": "X", "name": "x", "product_line": "l"},
                                 db.unit_of_work())
     assert err.value.status == 403
     with pytest.raises(AppError) as err:
-        handlers.upsert_product(ADMIN, {"code": "P1", "name": "dup", "product_line": "l"},
+        catalog.upsert_product(ADMIN, {"code": "P1", "name": "dup", "product_line": "l"},
                                 db.unit_of_work(), create_only=True)
     assert err.value.code == "product_exists"
 
 
 def test_cached_products_follow_changes(db, monkeypatch):
-    t = handlers.create_ticket(CUSTOMER, payload(), db.unit_of_work(), SETTINGS)  # cached now
+    t = tickets.create_ticket(CUSTOMER, payload(), db.unit_of_work(), SETTINGS)  # cached now
     assert t["product_line"] == "line"
     # a change through intake is seen by the next create at once
-    handlers.upsert_product(ADMIN, {"code": "P1", "name": "产品", "product_line": "line-2"},
+    catalog.upsert_product(ADMIN, {"code": "P1", "name": "产品", "product_line": "line-2"},
                             db.unit_of_work())
-    t = handlers.create_ticket(CUSTOMER, payload(), db.unit_of_work(), SETTINGS)
+    t = tickets.create_ticket(CUSTOMER, payload(), db.unit_of_work(), SETTINGS)
     assert t["product_line"] == "line-2"
-    handlers.upsert_product(ADMIN, {"code": "P1", "name": "产品", "product_line": "line-2",
+    catalog.upsert_product(ADMIN, {"code": "P1", "name": "产品", "product_line": "line-2",
                                     "active": False}, db.unit_of_work())
     with pytest.raises(AppError) as err:
-        handlers.create_ticket(CUSTOMER, payload(), db.unit_of_work(), SETTINGS)
+        tickets.create_ticket(CUSTOMER, payload(), db.unit_of_work(), SETTINGS)
     assert err.value.code == "product_unknown"
     # a change written elsewhere (another replica) is seen once the entry expires
-    handlers.upsert_product(ADMIN, {"code": "P1", "name": "产品", "product_line": "line-2",
+    catalog.upsert_product(ADMIN, {"code": "P1", "name": "产品", "product_line": "line-2",
                                     "active": True}, db.unit_of_work())
-    handlers.create_ticket(CUSTOMER, payload(), db.unit_of_work(), SETTINGS)
+    tickets.create_ticket(CUSTOMER, payload(), db.unit_of_work(), SETTINGS)
     with db.unit_of_work() as uow:
         uow.session.get(Product, "P1").product_line = "line-3"
         uow.commit()
-    assert handlers.create_ticket(CUSTOMER, payload(), db.unit_of_work(),
+    assert tickets.create_ticket(CUSTOMER, payload(), db.unit_of_work(),
                                   SETTINGS)["product_line"] == "line-2"  # within the bound
-    later = handlers.time.monotonic() + handlers.PRODUCT_CACHE_SECONDS + 1
-    monkeypatch.setattr(handlers.time, "monotonic", lambda: later)
-    assert handlers.create_ticket(CUSTOMER, payload(), db.unit_of_work(),
+    later = catalog.time.monotonic() + catalog.PRODUCT_CACHE_SECONDS + 1
+    monkeypatch.setattr(catalog.time, "monotonic", lambda: later)
+    assert tickets.create_ticket(CUSTOMER, payload(), db.unit_of_work(),
                                   SETTINGS)["product_line"] == "line-3"
 
 
 def test_sla_projection_keeps_the_newest_evaluation_and_breach_raises_priority(db):
-    t = handlers.create_ticket(CUSTOMER, payload(impact="individual", urgency="low"),
+    t = tickets.create_ticket(CUSTOMER, payload(impact="individual", urgency="low"),
                                db.unit_of_work(), SETTINGS)
     assert t["priority"] == "P4"
 
@@ -138,35 +138,35 @@ def test_sla_projection_keeps_the_newest_evaluation_and_breach_raises_priority(d
             "ticket_id": t["id"], "next_due_at": due, "breached": breached,
             "evaluated_at": at, "clocks": []}}
 
-    handlers.apply_sla_clock(clock("2026-01-01T10:00:00Z", "2026-01-01T11:00:00Z", True),
+    projections.apply_sla_clock(clock("2026-01-01T10:00:00Z", "2026-01-01T11:00:00Z", True),
                              db.unit_of_work())
     # an older evaluation arriving late changes nothing
-    handlers.apply_sla_clock(clock("2026-01-01T09:00:00Z", None, False), db.unit_of_work())
-    page = handlers.list_tickets(ADMIN, {"sla_breached": True, "sort": "sla_due_at"},
+    projections.apply_sla_clock(clock("2026-01-01T09:00:00Z", None, False), db.unit_of_work())
+    page = listing.list_tickets(ADMIN, {"sla_breached": True, "sort": "sla_due_at"},
                                  db.unit_of_work())
     assert [i["id"] for i in page["items"]] == [t["id"]]
     assert page["items"][0]["sla_due_at"] == "2026-01-01T11:00:00Z"
-    assert handlers.list_tickets(ADMIN, {"sla_due_before": "2026-01-01T10:30:00Z"},
+    assert listing.list_tickets(ADMIN, {"sla_due_before": "2026-01-01T10:30:00Z"},
                                  db.unit_of_work())["total"] == 0
 
     breach = {"event_id": str(uuid.uuid4()), "type": "sla_breached", "data": {
         "ticket_id": t["id"], "target": "response", "escalation": {"action": "raise_priority"}}}
-    handlers.apply_sla_breach(breach, db.unit_of_work())
-    handlers.apply_sla_breach(breach, db.unit_of_work())  # redelivered: once
-    ticket = handlers.get_ticket(ADMIN, t["id"], db.unit_of_work())
+    projections.apply_sla_breach(breach, db.unit_of_work())
+    projections.apply_sla_breach(breach, db.unit_of_work())  # redelivered: once
+    ticket = tickets.get_ticket(ADMIN, t["id"], db.unit_of_work())
     assert ticket["priority"] == "P3"
     assert outbox_types(db).count("ticket_updated") == 1
     notify = dict(breach, event_id=str(uuid.uuid4()),
                   data=dict(breach["data"], escalation={"action": "notify"}))
-    handlers.apply_sla_breach(notify, db.unit_of_work())
-    assert handlers.get_ticket(ADMIN, t["id"], db.unit_of_work())["priority"] == "P3"
+    projections.apply_sla_breach(notify, db.unit_of_work())
+    assert tickets.get_ticket(ADMIN, t["id"], db.unit_of_work())["priority"] == "P3"
 
     # an update-interval clock breaches once per missed cycle: the priority rises once for it
     def update_breach():
         return dict(breach, event_id=str(uuid.uuid4()), data=dict(breach["data"], target="update"))
     for _ in range(3):
-        handlers.apply_sla_breach(update_breach(), db.unit_of_work())
-    assert handlers.get_ticket(ADMIN, t["id"], db.unit_of_work())["priority"] == "P2"
-    handlers.apply_sla_breach(dict(breach, event_id=str(uuid.uuid4())), db.unit_of_work())
-    assert handlers.get_ticket(ADMIN, t["id"], db.unit_of_work())["priority"] == "P2"
+        projections.apply_sla_breach(update_breach(), db.unit_of_work())
+    assert tickets.get_ticket(ADMIN, t["id"], db.unit_of_work())["priority"] == "P2"
+    projections.apply_sla_breach(dict(breach, event_id=str(uuid.uuid4())), db.unit_of_work())
+    assert tickets.get_ticket(ADMIN, t["id"], db.unit_of_work())["priority"] == "P2"
     assert outbox_types(db).count("ticket_updated") == 2

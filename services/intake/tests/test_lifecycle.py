@@ -11,7 +11,7 @@ from sqlalchemy import select
 from gongdan_common.db import Database
 from gongdan_common.errors import AppError
 from gongdan_common.migrate import upgrade
-from services.intake import handlers
+from services.intake import attachments, catalog, feedback, lifecycle, projections, tickets
 from services.intake.models import metadata
 
 TZ = zoneinfo.ZoneInfo("Asia/Shanghai")
@@ -30,7 +30,7 @@ def db(tmp_path):
     url = f"sqlite:///{tmp_path / 'intake.db'}"
     upgrade("intake", url)
     database = Database(url, metadata)
-    handlers.upsert_product(ADMIN, {"code": "P1", "name": "产品", "product_line": "line"},
+    catalog.upsert_product(ADMIN, {"code": "P1", "name": "产品", "product_line": "line"},
                             database.unit_of_work())
     yield database
     database.dispose()
@@ -41,7 +41,7 @@ def new_ticket(db, **over):
             "description": "无法开机", "contact_phone": "13800138000", "impact": "company",
             "urgency": "high"}
     body.update(over)
-    return handlers.create_ticket(CUSTOMER, body, db.unit_of_work(), SETTINGS)
+    return tickets.create_ticket(CUSTOMER, body, db.unit_of_work(), SETTINGS)
 
 
 def assignment(ticket, engineer=ENGINEER, kind="ticket_assigned", at=None):
@@ -66,11 +66,11 @@ def emitted(db, type_=None):
 
 
 def act(db, actor, ticket, action, **payload):
-    return handlers.transition(actor, ticket["id"], action, payload, db.unit_of_work(), SETTINGS)
+    return lifecycle.transition(actor, ticket["id"], action, payload, db.unit_of_work(), SETTINGS)
 
 
 def attach(db, ticket, kind):
-    return handlers.add_attachment(ENGINEER, ticket["id"], {
+    return attachments.add_attachment(ENGINEER, ticket["id"], {
         "filename": f"{kind}.pdf", "content_type": "application/pdf", "size": 10,
         "sha256": "0" * 64, "bucket": "b", "object_key": f"k/{uuid.uuid4()}", "kind": kind},
         db.unit_of_work())
@@ -79,9 +79,9 @@ def attach(db, ticket, kind):
 def test_assignment_event_moves_new_to_assigned_once(db):
     t = new_ticket(db)
     event = assignment(t)
-    handlers.apply_assignment(event, db.unit_of_work())
-    handlers.apply_assignment(event, db.unit_of_work())  # redelivered: no second effect
-    detail = handlers.get_ticket(ENGINEER, t["id"], db.unit_of_work())
+    projections.apply_assignment(event, db.unit_of_work())
+    projections.apply_assignment(event, db.unit_of_work())  # redelivered: no second effect
+    detail = tickets.get_ticket(ENGINEER, t["id"], db.unit_of_work())
     assert detail["status"] == "assigned" and detail["handler_id"] == "e1"
     assert len(detail["assignments"]) == 1
     assert len(emitted(db, "ticket_status_changed")) == 1
@@ -91,15 +91,15 @@ def test_a_late_older_assignment_does_not_override_the_newer(db):
     t = new_ticket(db)
     newer = assignment(t, OTHER_ENGINEER)
     older = assignment(t, ENGINEER, at=NOW - dt.timedelta(minutes=5))
-    handlers.apply_assignment(newer, db.unit_of_work())
-    handlers.apply_assignment(older, db.unit_of_work())
-    detail = handlers.get_ticket(AGENT, t["id"], db.unit_of_work())
+    projections.apply_assignment(newer, db.unit_of_work())
+    projections.apply_assignment(older, db.unit_of_work())
+    detail = tickets.get_ticket(AGENT, t["id"], db.unit_of_work())
     assert detail["handler_id"] == "e2" and len(detail["assignments"]) == 2
 
 
 def test_only_the_handler_starts_and_suspend_requests_a_timer(db):
     t = new_ticket(db)
-    handlers.apply_assignment(assignment(t), db.unit_of_work())
+    projections.apply_assignment(assignment(t), db.unit_of_work())
     with pytest.raises(AppError) as err:
         act(db, OTHER_ENGINEER, t, "start")
     assert err.value.status == 404  # not even visible to another engineer
@@ -116,9 +116,9 @@ def test_only_the_handler_starts_and_suspend_requests_a_timer(db):
     assert request["data"]["due_at"].startswith(end.isoformat()[:19])
     # the timer fires: the ticket resumes by itself, once
     due = timer(t, "auto_resume", request["data"]["payload"])
-    handlers.timer_due(due, db.unit_of_work(), SETTINGS)
-    handlers.timer_due(due, db.unit_of_work(), SETTINGS)
-    detail = handlers.get_ticket(ENGINEER, t["id"], db.unit_of_work())
+    projections.timer_due(due, db.unit_of_work(), SETTINGS)
+    projections.timer_due(due, db.unit_of_work(), SETTINGS)
+    detail = tickets.get_ticket(ENGINEER, t["id"], db.unit_of_work())
     assert detail["status"] == "in_progress"
     assert detail["suspensions"][0]["resumed_by"] == "timer"
     resumed = emitted(db, "ticket_resumed")
@@ -127,20 +127,20 @@ def test_only_the_handler_starts_and_suspend_requests_a_timer(db):
 
 def test_a_stale_resume_timer_is_ignored(db):
     t = new_ticket(db)
-    handlers.apply_assignment(assignment(t), db.unit_of_work())
+    projections.apply_assignment(assignment(t), db.unit_of_work())
     act(db, ENGINEER, t, "start")
     act(db, ENGINEER, t, "suspend", reason="r", planned_end=(NOW + dt.timedelta(hours=1)).isoformat())
     first = emitted(db, "timer_requested")[0]["data"]["payload"]
     act(db, ENGINEER, t, "resume")
     assert emitted(db, "timer_cancelled")[0]["data"]["key"].endswith(first["suspension_id"])
     act(db, ENGINEER, t, "suspend", reason="r2", planned_end=(NOW + dt.timedelta(hours=3)).isoformat())
-    handlers.timer_due(timer(t, "auto_resume", first), db.unit_of_work(), SETTINGS)
-    assert handlers.get_ticket(ENGINEER, t["id"], db.unit_of_work())["status"] == "suspended"
+    projections.timer_due(timer(t, "auto_resume", first), db.unit_of_work(), SETTINGS)
+    assert tickets.get_ticket(ENGINEER, t["id"], db.unit_of_work())["status"] == "suspended"
 
 
 def test_resolve_needs_the_reports_the_type_demands(db):
     t = new_ticket(db, type="inspection")
-    handlers.apply_assignment(assignment(t), db.unit_of_work())
+    projections.apply_assignment(assignment(t), db.unit_of_work())
     act(db, ENGINEER, t, "start")
     report = {"root_cause": "hardware_failure", "description": "更换电源",
               "completed_at": NOW.isoformat(), "visited_at": (NOW - dt.timedelta(hours=2)).isoformat()}
@@ -166,7 +166,7 @@ def test_resolve_needs_the_reports_the_type_demands(db):
 
 def test_suspended_ticket_cannot_be_resolved(db):
     t = new_ticket(db, type="consult")
-    handlers.apply_assignment(assignment(t), db.unit_of_work())
+    projections.apply_assignment(assignment(t), db.unit_of_work())
     act(db, ENGINEER, t, "start")
     act(db, ENGINEER, t, "suspend", reason="r", planned_end=(NOW + dt.timedelta(hours=1)).isoformat())
     with pytest.raises(AppError) as err:
@@ -177,7 +177,7 @@ def test_suspended_ticket_cannot_be_resolved(db):
 
 def resolved_support_ticket(db, priority_fields=None):
     t = new_ticket(db, type="defect", **(priority_fields or {}))
-    handlers.apply_assignment(assignment(t), db.unit_of_work())
+    projections.apply_assignment(assignment(t), db.unit_of_work())
     act(db, ENGINEER, t, "start")
     act(db, ENGINEER, t, "resolve", root_cause="software_defect", description="补丁",
         completed_at=NOW.isoformat())
@@ -198,21 +198,21 @@ def test_not_resolved_reopens_then_confirm_closes_with_follow_up_and_one_rating(
     due = dt.datetime.fromisoformat(follow["data"]["due_at"].replace("Z", "+00:00"))
     assert 3 <= (due.astimezone(TZ).date() - NOW.astimezone(TZ).date()).days <= 5
     rating = {"product_score": 4, "service_score": 5, "comment": "很及时"}
-    assert handlers.rate(CUSTOMER, t["id"], rating, db.unit_of_work())["round"] == 2
+    assert feedback.rate(CUSTOMER, t["id"], rating, db.unit_of_work())["round"] == 2
     with pytest.raises(AppError) as err:
-        handlers.rate(CUSTOMER, t["id"], rating, db.unit_of_work())
+        feedback.rate(CUSTOMER, t["id"], rating, db.unit_of_work())
     assert err.value.code == "already_rated"
     with pytest.raises(AppError) as err:
-        handlers.rate(CUSTOMER, t["id"], dict(rating, product_score=6), db.unit_of_work())
+        feedback.rate(CUSTOMER, t["id"], dict(rating, product_score=6), db.unit_of_work())
     assert err.value.status == 400
-    follow_ups = handlers.list_follow_ups(AGENT, {"status": "open"}, db.unit_of_work())
+    follow_ups = feedback.list_follow_ups(AGENT, {"status": "open"}, db.unit_of_work())
     assert follow_ups["total"] == 1
     with pytest.raises(AppError):
-        handlers.list_follow_ups(CUSTOMER, {}, db.unit_of_work())
-    done = handlers.complete_follow_up(AGENT, follow["data"]["follow_up_id"],
+        feedback.list_follow_ups(CUSTOMER, {}, db.unit_of_work())
+    done = feedback.complete_follow_up(AGENT, follow["data"]["follow_up_id"],
                                        {"note": "电话回访，客户满意"}, db.unit_of_work())
     assert done["status"] == "done"
-    timeline = handlers.get_ticket(CUSTOMER, t["id"], db.unit_of_work())["timeline"]
+    timeline = tickets.get_ticket(CUSTOMER, t["id"], db.unit_of_work())["timeline"]
     kinds = [i["kind"] for i in timeline]
     assert kinds.index("assigned") < kinds.index("closing_report") < kinds.index("rating")
     assert [i["at"] for i in timeline] == sorted(i["at"] for i in timeline)
@@ -220,8 +220,8 @@ def test_not_resolved_reopens_then_confirm_closes_with_follow_up_and_one_rating(
 
 def test_nobody_confirms_so_it_closes_by_itself(db):
     t = resolved_support_ticket(db, {"impact": "individual", "urgency": "low"})  # P4
-    handlers.timer_due(timer(t, "auto_confirm", {"round": 1}), db.unit_of_work(), SETTINGS)
-    detail = handlers.get_ticket(CUSTOMER, t["id"], db.unit_of_work())
+    projections.timer_due(timer(t, "auto_confirm", {"round": 1}), db.unit_of_work(), SETTINGS)
+    detail = tickets.get_ticket(CUSTOMER, t["id"], db.unit_of_work())
     assert detail["status"] == "closed" and detail["follow_ups"] == []  # P4: no follow-up
     closed = emitted(db, "ticket_closed")
     assert closed[0]["data"]["automatic"] is True
@@ -229,12 +229,12 @@ def test_nobody_confirms_so_it_closes_by_itself(db):
 
 def test_customer_cannot_act_as_engineer(db):
     t = new_ticket(db)
-    handlers.apply_assignment(assignment(t), db.unit_of_work())
+    projections.apply_assignment(assignment(t), db.unit_of_work())
     with pytest.raises(AppError) as err:
         act(db, CUSTOMER, t, "start")
     assert err.value.status == 403
     with pytest.raises(AppError) as err:
-        handlers.add_attachment(CUSTOMER, t["id"], {
+        attachments.add_attachment(CUSTOMER, t["id"], {
             "filename": "r.pdf", "content_type": "application/pdf", "size": 1,
             "sha256": "0" * 64, "bucket": "b", "object_key": "k/x", "kind": "onsite_report"},
             db.unit_of_work())

@@ -12,8 +12,9 @@ from nameko.testing.utils import get_extension
 
 from gongdan_common.dependencies import UnitOfWorkProvider
 from gongdan_common.errors import AppError
+from gongdan_common.events import utcnow
 from gongdan_common.migrate import upgrade
-from services.notify import digest, handlers, templates
+from services.notify import daily_digest, digest, planning, preferences, templates
 from services.notify.dependencies import SettingTimer
 from services.notify.models import Delivery, Digest, DigestItem, Notification, Preference
 from services.notify.service import NotifyService
@@ -223,7 +224,7 @@ def company_events(n=0):
 def test_opting_in_is_for_company_admins_and_validated(uow_factory):  # noqa: F811
     uow = uow_factory()
     with pytest.raises(AppError) as refused:
-        handlers.put_preferences({"id": "u-c", "role": "customer", "company_id": "c-1"},
+        preferences.put_preferences({"id": "u-c", "role": "customer", "company_id": "c-1"},
                                  {"digest": {"enabled": True}}, uow)
     assert refused.value.code == "digest_not_available"
     assert refused.value.status == 403
@@ -233,45 +234,45 @@ def test_opting_in_is_for_company_admins_and_validated(uow_factory):  # noqa: F8
                 {"digest": {"enabled": True, "hour": 8}},
                 {"digest": "daily"}):
         with pytest.raises(AppError) as err:
-            handlers.put_preferences(CA, bad, uow)
+            preferences.put_preferences(CA, bad, uow)
         assert err.value.code == "validation_failed", bad
         assert "digest" in err.value.payload["details"]["fields"]
     # anyone may say "off"
-    assert handlers.put_preferences({"id": "u-c", "role": "customer"}, {"digest": None},
+    assert preferences.put_preferences({"id": "u-c", "role": "customer"}, {"digest": None},
                                     uow)["digest"] == {"enabled": False, "time": None}
-    assert handlers.get_preferences(CA, uow)["digest"] == {"enabled": False, "time": None}
-    out = handlers.put_preferences(CA, {"digest": {"enabled": True}, "timezone": SH}, uow)
+    assert preferences.get_preferences(CA, uow)["digest"] == {"enabled": False, "time": None}
+    out = preferences.put_preferences(CA, {"digest": {"enabled": True}, "timezone": SH}, uow)
     assert out["digest"]["enabled"] is True and out["digest"]["time"] == "08:00"
     next_at = dt.datetime.fromisoformat(out["digest"]["next_at"].replace("Z", "+00:00"))
     assert next_at.astimezone(digest._zone(SH)).strftime("%H:%M") == "08:00"
-    assert dt.timedelta(0) < next_at - handlers.utcnow() <= dt.timedelta(days=1)
-    assert handlers.get_preferences(CA, uow)["digest"]["next_at"] == out["digest"]["next_at"]
+    assert dt.timedelta(0) < next_at - utcnow() <= dt.timedelta(days=1)
+    assert preferences.get_preferences(CA, uow)["digest"]["next_at"] == out["digest"]["next_at"]
     # the digest time is read in the person's time zone
-    moved = handlers.put_preferences(CA, {"timezone": BERLIN}, uow)["digest"]["next_at"]
+    moved = preferences.put_preferences(CA, {"timezone": BERLIN}, uow)["digest"]["next_at"]
     moved = dt.datetime.fromisoformat(moved.replace("Z", "+00:00"))
     assert moved.astimezone(digest._zone(BERLIN)).strftime("%H:%M") == "08:00"
 
 
 def test_a_day_of_events_becomes_one_digest_once(uow_factory, settings):  # noqa: F811
     uow = uow_factory()
-    handlers.put_preferences(CA, {"digest": {"enabled": True, "time": "08:00"},
+    preferences.put_preferences(CA, {"digest": {"enabled": True, "time": "08:00"},
                                   "timezone": SH}, uow)
-    handlers.put_preferences(OTHER_CA, {"digest": {"enabled": True}}, uow)
+    preferences.put_preferences(OTHER_CA, {"digest": {"enabled": True}}, uow)
     directory = people(PERSON)
     for envelope in company_events():
-        handlers.ingest(envelope, uow_factory(), directory, settings)
-    handlers.ingest(company_events()[0], uow_factory(), directory, settings)  # redelivered
+        planning.ingest(envelope, uow_factory(), directory, settings)
+    planning.ingest(company_events()[0], uow_factory(), directory, settings)  # redelivered
     # 4 lines for the c-1 admin (no internal note), 1 for the c-2 admin
     assert count(uow_factory, DigestItem, DigestItem.recipient == "u-ca") == 4
     assert count(uow_factory, DigestItem, DigestItem.recipient == "u-cb") == 1
 
-    opted = handlers.utcnow()
+    opted = utcnow()
     # the hour has not come yet: nothing due (the next 08:00 after opting in is ahead)
-    early = handlers.run_digests(uow, directory, settings, now=opted)
+    early = daily_digest.run_digests(uow, directory, settings, now=opted)
     assert early["due"] == 0 and count(uow_factory, Digest) == 0
     now = opted + dt.timedelta(days=1)
     day = digest.due_slot("08:00", SH, opted, now)[0]
-    got = handlers.run_digests(uow, people(PERSON), settings, now=now)
+    got = daily_digest.run_digests(uow, people(PERSON), settings, now=now)
     # the c-2 admin is not an admin any more (the directory does not know them)
     assert (got["due"], got["sent"], got["skipped"]) == (2, 1, 1)
     with uow_factory() as u:
@@ -298,11 +299,11 @@ def test_a_day_of_events_becomes_one_digest_once(uow_factory, settings):  # noqa
 
     # run again, now or a bit later the same day: nothing twice
     for later in (now, now + dt.timedelta(minutes=5)):
-        again = handlers.run_digests(uow, people(PERSON), settings, now=later)
+        again = daily_digest.run_digests(uow, people(PERSON), settings, now=later)
         assert again["sent"] == 0
     assert count(uow_factory, Delivery, Delivery.kind == "digest") == 1
     # the next day with nothing new: nothing is sent, the day is done
-    quiet = handlers.run_digests(uow, people(PERSON), settings,
+    quiet = daily_digest.run_digests(uow, people(PERSON), settings,
                                  now=now + dt.timedelta(days=1))
     assert (quiet["due"], quiet["empty"], quiet["sent"]) == (1, 1, 0)
     assert count(uow_factory, Delivery, Delivery.kind == "digest") == 1
@@ -311,14 +312,14 @@ def test_a_day_of_events_becomes_one_digest_once(uow_factory, settings):  # noqa
 
 def test_two_replicas_at_once_make_one_digest(uow_factory, settings):  # noqa: F811
     uow = uow_factory()
-    handlers.put_preferences(CA, {"digest": {"enabled": True}}, uow)
-    handlers.ingest(company_events()[0], uow_factory(), people(PERSON), settings)
-    now = handlers.utcnow() + dt.timedelta(days=1)
+    preferences.put_preferences(CA, {"digest": {"enabled": True}}, uow)
+    planning.ingest(company_events()[0], uow_factory(), people(PERSON), settings)
+    now = utcnow() + dt.timedelta(days=1)
 
     def slow_directory(queries):  # both passes pick the admin before either claims
         eventlet.sleep(0.2)
         return people(PERSON)(queries)
-    passes = [eventlet.spawn(handlers.run_digests, uow_factory(), slow_directory, settings,
+    passes = [eventlet.spawn(daily_digest.run_digests, uow_factory(), slow_directory, settings,
                              now) for _ in range(2)]
     results = [p.wait() for p in passes]
     assert sorted((r["due"], r["sent"], r["taken"]) for r in results) == [(1, 0, 1),
@@ -329,29 +330,29 @@ def test_two_replicas_at_once_make_one_digest(uow_factory, settings):  # noqa: F
 
 def test_opting_out_drops_lines_and_channels_narrow_it(uow_factory, settings):  # noqa: F811
     uow = uow_factory()
-    handlers.put_preferences(CA, {"digest": {"enabled": True}}, uow)
-    handlers.ingest(company_events(1)[0], uow_factory(), people(PERSON), settings)
-    handlers.put_preferences(CA, {"digest": None}, uow)
+    preferences.put_preferences(CA, {"digest": {"enabled": True}}, uow)
+    planning.ingest(company_events(1)[0], uow_factory(), people(PERSON), settings)
+    preferences.put_preferences(CA, {"digest": None}, uow)
     assert count(uow_factory, DigestItem) == 0
-    handlers.ingest(company_events(2)[0], uow_factory(), people(PERSON), settings)
+    planning.ingest(company_events(2)[0], uow_factory(), people(PERSON), settings)
     assert count(uow_factory, DigestItem) == 0  # off: nothing is collected
     # on again, inbox only; the admin moved to company c-3 meanwhile: nothing of c-1 goes
-    handlers.put_preferences(CA, {"digest": {"enabled": True, "time": "07:30"},
+    preferences.put_preferences(CA, {"digest": {"enabled": True, "time": "07:30"},
                                   "channels": {"digest": ["inbox"]}}, uow)
-    handlers.ingest(company_events(3)[0], uow_factory(), people(PERSON), settings)
-    now = handlers.utcnow() + dt.timedelta(days=1)
+    planning.ingest(company_events(3)[0], uow_factory(), people(PERSON), settings)
+    now = utcnow() + dt.timedelta(days=1)
     moved = dict(PERSON, company_id="c-3", company_name="新公司")
-    got = handlers.run_digests(uow, people(moved), settings, now=now)
+    got = daily_digest.run_digests(uow, people(moved), settings, now=now)
     assert got["skipped"] == 1 and count(uow_factory, Notification) == 0
     with uow_factory() as u:
         p = u.session.get(Preference, "u-ca")
         assert p.digest_enabled is True and p.digest_company_id == "c-3"
-    handlers.ingest(company_events(4)[0], uow_factory(), people(PERSON), settings)
+    planning.ingest(company_events(4)[0], uow_factory(), people(PERSON), settings)
     assert count(uow_factory, DigestItem, DigestItem.digest_id.is_(None)) == 0
-    handlers.ingest(event("intake", "ticket_created",
+    planning.ingest(event("intake", "ticket_created",
                           {"ticket": dict(TICKET, id="t-3", company_id="c-3")},
                           event_id="g"), uow_factory(), people(PERSON), settings)
-    got = handlers.run_digests(uow, people(moved), settings, now=now + dt.timedelta(days=1))
+    got = daily_digest.run_digests(uow, people(moved), settings, now=now + dt.timedelta(days=1))
     assert got["sent"] == 1
     assert count(uow_factory, Delivery, Delivery.kind == "digest") == 0  # inbox only
     with uow_factory() as u:
@@ -362,14 +363,14 @@ def test_opting_out_drops_lines_and_channels_narrow_it(uow_factory, settings):  
 def test_running_the_pass_by_hand_is_for_admins(uow_factory, settings):  # noqa: F811
     uow = uow_factory()
     with pytest.raises(AppError) as err:
-        handlers.run_digests_by_hand(CA, {}, uow, people(), settings)
+        daily_digest.run_digests_by_hand(CA, {}, uow, people(), settings)
     assert err.value.status == 403
     admin = {"id": "u-admin", "role": "admin"}
     for bad in ({"now": "yesterday"}, {"when": "2026-11-22T00:00:00Z"}):
         with pytest.raises(AppError) as err:
-            handlers.run_digests_by_hand(admin, bad, uow, people(), settings)
+            daily_digest.run_digests_by_hand(admin, bad, uow, people(), settings)
         assert err.value.code == "validation_failed"
-    out = handlers.run_digests_by_hand(admin, {"now": "2026-11-22T08:00:00+08:00"}, uow,
+    out = daily_digest.run_digests_by_hand(admin, {"now": "2026-11-22T08:00:00+08:00"}, uow,
                                        people(), settings)
     assert out == {"now": "2026-11-22T00:00:00Z", "due": 0, "sent": 0, "empty": 0,
                    "skipped": 0, "taken": 0}

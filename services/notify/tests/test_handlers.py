@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from gongdan_common.db import Database
 from gongdan_common.errors import AppError
 from gongdan_common.migrate import upgrade
-from services.notify import handlers
+from services.notify import common, delivery, inbox, planning, preferences, webhooks
 from services.notify.channels import Outcome
 from services.notify.models import (Delivery, DeliveryAttempt, Notification, Webhook,
                                     metadata)
@@ -37,7 +37,7 @@ def uow_factory(service_database):
 
 @pytest.fixture
 def settings():
-    s = handlers.settings_from_config({"NOTIFY": {"public_url": "http://gd.test",
+    s = common.settings_from_config({"NOTIFY": {"public_url": "http://gd.test",
                                                   "retry": {"backoff_base_seconds": 10,
                                                             "max_attempts": 3},
                                                   "webhooks": {"disable_after_failures": 3,
@@ -68,9 +68,9 @@ def count(uow_factory, model, *where):
 
 
 def test_planning_is_idempotent_and_in_the_recipients_language(uow_factory, settings):
-    counts = handlers.ingest(assigned(), uow_factory(), directory, settings, NOW)
+    counts = planning.ingest(assigned(), uow_factory(), directory, settings, NOW)
     assert counts == {"inbox": 1, "email": 1, "sms": 0, "webhook": 0}
-    again = handlers.ingest(assigned(), uow_factory(), directory, settings, NOW)
+    again = planning.ingest(assigned(), uow_factory(), directory, settings, NOW)
     assert again == {"inbox": 0, "email": 0, "sms": 0, "webhook": 0}
     assert count(uow_factory, Notification) == 1 and count(uow_factory, Delivery) == 1
     with uow_factory() as uow:
@@ -85,10 +85,10 @@ def test_planning_is_idempotent_and_in_the_recipients_language(uow_factory, sett
 
 def test_p1_adds_sms_and_quiet_hours_delay_email_not_the_inbox(uow_factory, settings):
     person = {"id": "u-e"}
-    handlers.put_preferences(person, {"quiet_start": "11:00", "quiet_end": "13:00",
+    preferences.put_preferences(person, {"quiet_start": "11:00", "quiet_end": "13:00",
                                       "timezone": "Asia/Shanghai"}, uow_factory())
-    handlers.ingest(assigned(), uow_factory(), directory, settings, NOW)
-    handlers.ingest(assigned("22222222-2222-2222-2222-222222222222", priority="P1"),
+    planning.ingest(assigned(), uow_factory(), directory, settings, NOW)
+    planning.ingest(assigned("22222222-2222-2222-2222-222222222222", priority="P1"),
                     uow_factory(), directory, settings, NOW)
     with uow_factory() as uow:
         rows = uow.session.scalars(select(Delivery).order_by(Delivery.channel)).all()
@@ -103,26 +103,26 @@ def test_p1_adds_sms_and_quiet_hours_delay_email_not_the_inbox(uow_factory, sett
 
 
 def test_failed_sends_are_retried_from_the_database_then_given_up(uow_factory, settings):
-    handlers.ingest(assigned(), uow_factory(), directory, settings, NOW)
-    [item] = handlers.claim_due(uow_factory(), settings, now=NOW)
-    assert handlers.claim_due(uow_factory(), settings, now=NOW) == []  # leased
+    planning.ingest(assigned(), uow_factory(), directory, settings, NOW)
+    [item] = delivery.claim_due(uow_factory(), settings, now=NOW)
+    assert delivery.claim_due(uow_factory(), settings, now=NOW) == []  # leased
     down = Outcome(False, error="ConnectionRefusedError: [Errno 111]")
-    assert handlers.record_outcome(uow_factory(), item["id"], down, settings, 3, NOW) == \
+    assert delivery.record_outcome(uow_factory(), item["id"], down, settings, 3, NOW) == \
         "pending"
-    assert handlers.claim_due(uow_factory(), settings, now=NOW) == []  # not due yet
+    assert delivery.claim_due(uow_factory(), settings, now=NOW) == []  # not due yet
     later = NOW + dt.timedelta(seconds=10)
-    [again] = handlers.claim_due(uow_factory(), settings, now=later)
-    handlers.record_outcome(uow_factory(), again["id"], down, settings, 3, later)
+    [again] = delivery.claim_due(uow_factory(), settings, now=later)
+    delivery.record_outcome(uow_factory(), again["id"], down, settings, 3, later)
     last = later + dt.timedelta(seconds=20)
-    [third] = handlers.claim_due(uow_factory(), settings, now=last)
-    assert handlers.record_outcome(uow_factory(), third["id"], down, settings, 3, last) == \
+    [third] = delivery.claim_due(uow_factory(), settings, now=last)
+    assert delivery.record_outcome(uow_factory(), third["id"], down, settings, 3, last) == \
         "failed"
     assert count(uow_factory, DeliveryAttempt) == 3
-    detail = handlers.get_delivery(ADMIN, item["id"], uow_factory())
+    detail = webhooks.get_delivery(ADMIN, item["id"], uow_factory())
     assert detail["status"] == "failed" and len(detail["log"]) == 3
     assert "ConnectionRefused" in detail["last_error"]
     # a success after the fact is not recorded twice
-    assert handlers.record_outcome(uow_factory(), item["id"], Outcome(True), settings, 1,
+    assert delivery.record_outcome(uow_factory(), item["id"], Outcome(True), settings, 1,
                                    last) is None
 
 
@@ -133,53 +133,53 @@ def test_pending_gauge_and_failed_counter_by_channel(uow_factory, settings):
         return metric.labels(metrics.service(), channel)._value.get()
 
     failed0 = value(metrics.NOTIFY_FAILED, "email")
-    handlers.ingest(assigned(), uow_factory(), directory, settings, NOW)
-    handlers.sample_pending(uow_factory())
+    planning.ingest(assigned(), uow_factory(), directory, settings, NOW)
+    delivery.sample_pending(uow_factory())
     assert value(metrics.NOTIFY_PENDING, "email") == 1
     assert value(metrics.NOTIFY_PENDING, "sms") == 0
-    [item] = handlers.claim_due(uow_factory(), settings, now=NOW)
+    [item] = delivery.claim_due(uow_factory(), settings, now=NOW)
     down = Outcome(False, error="ConnectionRefusedError: [Errno 111]")
-    handlers.record_outcome(uow_factory(), item["id"], down, settings, 3, NOW)
+    delivery.record_outcome(uow_factory(), item["id"], down, settings, 3, NOW)
     assert value(metrics.NOTIFY_FAILED, "email") == failed0 + 1
-    handlers.record_outcome(uow_factory(), item["id"], Outcome(True), settings, 1, NOW)
-    handlers.sample_pending(uow_factory())
+    delivery.record_outcome(uow_factory(), item["id"], Outcome(True), settings, 1, NOW)
+    delivery.sample_pending(uow_factory())
     assert value(metrics.NOTIFY_PENDING, "email") == 0
     assert value(metrics.NOTIFY_FAILED, "email") == failed0 + 1
 
 
 def test_webhooks_get_events_and_are_disabled_after_failures(uow_factory, settings):
     settings = dict(settings, allow_networks=["127.0.0.1/32"])
-    hook = handlers.create_webhook(SYSTEM, {"url": "http://127.0.0.1:9/hook",
+    hook = webhooks.create_webhook(SYSTEM, {"url": "http://127.0.0.1:9/hook",
                                             "event_types": ["dispatch.*"]},
                                    uow_factory(), settings)
     assert hook["secret"].startswith("whsec_") and hook["owner_id"] == "svc:crm"
     with pytest.raises(AppError) as err:
-        handlers.get_webhook({"id": "svc:other", "role": "system"}, hook["id"], uow_factory())
+        webhooks.get_webhook({"id": "svc:other", "role": "system"}, hook["id"], uow_factory())
     assert err.value.status == 404
     with pytest.raises(AppError) as err:
-        handlers.create_webhook({"id": "u-c", "role": "customer"}, {"url": "http://a.b/"},
+        webhooks.create_webhook({"id": "u-c", "role": "customer"}, {"url": "http://a.b/"},
                                 uow_factory(), settings)
     assert err.value.status == 403
     fail = Outcome(False, status_code=500, error="HTTP 500")
     for n in range(3):
         eid = f"3333333{n}-3333-3333-3333-333333333333"
-        handlers.ingest(assigned(eid), uow_factory(), directory, settings, NOW)
-        items = [i for i in handlers.claim_due(uow_factory(), settings, now=NOW)
+        planning.ingest(assigned(eid), uow_factory(), directory, settings, NOW)
+        items = [i for i in delivery.claim_due(uow_factory(), settings, now=NOW)
                  if i["channel"] == "webhook"]
         assert items and items[0]["secret"] == hook["secret"]
-        handlers.record_outcome(uow_factory(), items[0]["id"], fail, settings, 5, NOW)
+        delivery.record_outcome(uow_factory(), items[0]["id"], fail, settings, 5, NOW)
     with uow_factory() as uow:
         row = uow.session.get(Webhook, hook["id"])
         assert row.active is False and row.failure_streak == 3
         types = uow.session.execute(select(metadata.tables["outbox"].c.type)).scalars().all()
     assert "webhook_disabled" in types
     # a disabled webhook gets nothing new
-    handlers.ingest(assigned("44444444-4444-4444-4444-444444444444"), uow_factory(), directory,
+    planning.ingest(assigned("44444444-4444-4444-4444-444444444444"), uow_factory(), directory,
                     settings, NOW)
     assert count(uow_factory, Delivery, Delivery.channel == "webhook",
                  Delivery.event_id.like("4444%")) == 0
     # switched on again by a change that names nothing else: the rest stays as it was
-    again = handlers.update_webhook(SYSTEM, hook["id"], {"active": True}, uow_factory(),
+    again = webhooks.update_webhook(SYSTEM, hook["id"], {"active": True}, uow_factory(),
                                     settings)
     assert again["active"] and again["failure_streak"] == 0
     assert again["event_types"] == ["dispatch.*"] and again["url"] == "http://127.0.0.1:9/hook"
@@ -187,37 +187,37 @@ def test_webhooks_get_events_and_are_disabled_after_failures(uow_factory, settin
 
 def test_inbox_paging_and_marking(uow_factory, settings):
     for n in range(3):
-        handlers.ingest(assigned(f"5555555{n}-5555-5555-5555-555555555555"), uow_factory(),
+        planning.ingest(assigned(f"5555555{n}-5555-5555-5555-555555555555"), uow_factory(),
                         directory, settings, NOW + dt.timedelta(seconds=n))
     eve = {"id": "u-e", "role": "engineer"}
-    page = handlers.list_notifications(eve, {"page_size": 2}, uow_factory())
+    page = inbox.list_notifications(eve, {"page_size": 2}, uow_factory())
     assert page["total"] == 3 and page["unread"] == 3 and len(page["items"]) == 2
-    handlers.mark_read(eve, page["items"][0]["id"], uow_factory())
-    assert handlers.unread_count(eve, uow_factory()) == {"unread": 2}
+    inbox.mark_read(eve, page["items"][0]["id"], uow_factory())
+    assert inbox.unread_count(eve, uow_factory()) == {"unread": 2}
     with pytest.raises(AppError):
-        handlers.mark_read({"id": "u-c", "role": "customer"}, page["items"][1]["id"],
+        inbox.mark_read({"id": "u-c", "role": "customer"}, page["items"][1]["id"],
                            uow_factory())
-    assert handlers.mark_all_read(eve, uow_factory())["marked"] == 2
-    assert handlers.list_notifications(eve, {"unread": "true"}, uow_factory())["total"] == 0
+    assert inbox.mark_all_read(eve, uow_factory())["marked"] == 2
+    assert inbox.list_notifications(eve, {"unread": "true"}, uow_factory())["total"] == 0
     with pytest.raises(AppError) as err:
-        handlers.list_notifications(SYSTEM, {}, uow_factory())
+        inbox.list_notifications(SYSTEM, {}, uow_factory())
     assert err.value.status == 403
 
 
 def test_one_recipient_never_takes_every_send_slot(uow_factory, settings):
     settings = dict(settings, allow_networks=["127.0.0.1/32"], max_in_flight=2)
-    slow = handlers.create_webhook(ADMIN, {"url": "http://127.0.0.1:9/slow"}, uow_factory(),
+    slow = webhooks.create_webhook(ADMIN, {"url": "http://127.0.0.1:9/slow"}, uow_factory(),
                                    settings)
     for n in range(5):
-        handlers.ingest(assigned(f"6666666{n}-6666-6666-6666-666666666666"), uow_factory(),
+        planning.ingest(assigned(f"6666666{n}-6666-6666-6666-666666666666"), uow_factory(),
                         directory, settings, NOW)
-    first = handlers.claim_due(uow_factory(), settings, limit=50, now=NOW)
+    first = delivery.claim_due(uow_factory(), settings, limit=50, now=NOW)
     hooks = [i for i in first if i["recipient"] == slow["id"]]
     assert len(hooks) == 2  # capped, and so are the emails to the one engineer
     assert len([i for i in first if i["channel"] == "email"]) == 2
     busy = {slow["id"]: 2}
-    second = handlers.claim_due(uow_factory(), settings, limit=50, now=NOW, in_flight=busy)
+    second = delivery.claim_due(uow_factory(), settings, limit=50, now=NOW, in_flight=busy)
     assert [i["channel"] for i in second] == ["email", "email"]  # only the other recipient
-    more = handlers.claim_due(uow_factory(), settings, limit=50, now=NOW,
+    more = delivery.claim_due(uow_factory(), settings, limit=50, now=NOW,
                               in_flight={slow["id"]: 1})
     assert [i["recipient"] for i in more if i["channel"] == "webhook"] == [slow["id"]]

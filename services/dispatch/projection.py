@@ -1,0 +1,107 @@
+"""The projection of intake's tickets: kept from events, fetched by the `ticket_state` RPC
+when a ticket is unknown."""
+from sqlalchemy import bindparam, select, text
+
+from gongdan_common.errors import AppError
+from gongdan_common.outbox import consume_once
+from gongdan_common.validation import load
+
+from . import domain, exceptions as exc, schemas
+from .common import _current, _holding, _retry_on_conflict, _save, _withdraw_pending
+from .models import TicketProjection, refresh_engineers
+
+_ticket_ref_in = schemas.TicketRefIn()
+
+
+def _facts(row):
+    return domain.Ticket(id=row.id, number=row.number, type=row.type, status=row.status,
+                         product_line=row.product_line, product=row.product,
+                         category=row.category, region=row.region, provider_id=row.provider_id,
+                         submitter_id=row.submitter_id, company_id=row.company_id,
+                         handler_id=row.handler_id)
+
+
+_UPSERTS = {}
+
+
+def _projection_upsert(dialect, names):
+    """INSERT .. ON CONFLICT (id) DO UPDATE the given columns WHERE the stored version is
+    lower, RETURNING the row, mapped to TicketProjection. Written as text, one per set of
+    columns: SQLAlchemy 2.0 compiles a dialect upsert on every execution (it has no cache
+    key), a text statement once. Same SQL on PostgreSQL and SQLite (>= 3.35)."""
+    stmt = _UPSERTS.get(names)
+    if stmt is None:
+        table = TicketProjection.__table__
+        cols = sorted(names)
+        sql = (f"INSERT INTO tickets ({', '.join(cols)}) "
+               f"VALUES ({', '.join(':' + c for c in cols)}) "
+               f"ON CONFLICT (id) DO UPDATE SET "
+               + ", ".join(f"{c} = excluded.{c}" for c in cols if c != "id")
+               + " WHERE tickets.version < excluded.version RETURNING "
+               + ", ".join(c.name for c in table.c))
+        raw = text(sql).bindparams(*[bindparam(c, type_=table.c[c].type) for c in cols]) \
+            .columns(*table.c)
+        stmt = _UPSERTS[names] = select(TicketProjection).from_statement(raw)
+    return stmt
+
+
+def _project(uow, ticket_payload, now):
+    """Store intake's ticket facts unless a higher version is already stored (an upsert, so
+    two events of one ticket projected at once cannot collide). Returns the stored row."""
+    ref = load(_ticket_ref_in, ticket_payload)
+    values = dict(ref, projected_at=now)
+    stmt = _projection_upsert(uow.session.bind.dialect.name, frozenset(values))
+    # the stored row comes back when this version was written; otherwise it is read
+    row = uow.session.scalars(stmt, values,
+                              execution_options={"populate_existing": True}).first()
+    if row is None:
+        row = uow.session.get(TicketProjection, ref["id"], populate_existing=True)
+    current = _current(uow, row.id)
+    if current is not None and current.engineer_id:  # the status may end (or reopen) it
+        refresh_engineers(uow.session, [current.engineer_id], domain.DONE_STATUSES)
+    return row
+
+
+def _ticket(uow, tickets, ticket_id, settings, fits=None):
+    """The ticket's facts: from the projection; from intake (`tickets`, the ticket_state RPC)
+    when the projection has not seen the ticket, or when its status does not fit `fits` — to
+    be sure the projection is not merely behind before refusing."""
+    with uow:
+        row = uow.session.get(TicketProjection, ticket_id) if ticket_id else None
+        facts = _facts(row) if row is not None else None
+        holding = _holding(uow, _current(uow, ticket_id)) if row is not None else None
+    if facts is not None and (tickets is None or fits is None or facts.status in fits or
+                              domain.effective_status(facts.status, holding) in fits):
+        return facts
+    if tickets is None:
+        raise exc.TICKET_NOT_FOUND(ticket_id=ticket_id)
+    try:
+        ref = tickets(ticket_id)
+    except AppError as err:
+        if err.code == "ticket_not_found":
+            raise exc.TICKET_NOT_FOUND(ticket_id=ticket_id) from None
+        if facts is not None:  # intake unreachable: decide on what the projection knows
+            return facts
+        raise
+    with uow:
+        row = _project(uow, ref, settings["now"]())
+        uow.commit()
+        return _facts(row)
+
+
+def ticket_changed(envelope, uow, settings, consumer):
+    """intake's ticket_updated / ticket_status_changed: keep the projection current; a
+    ticket that ended while offered to a provider takes the offer back."""
+    def attempt():
+        now = settings["now"]()
+        with uow:
+            if not consume_once(uow, envelope, consumer):
+                return
+            row = _project(uow, envelope["data"]["ticket"], now)
+            if row.status in domain.DONE_STATUSES:
+                current = _current(uow, row.id)
+                if current is not None and current.offer_id:
+                    _withdraw_pending(uow, current, now)
+                    _save(uow)
+            uow.commit()
+    return _retry_on_conflict(attempt)

@@ -1,0 +1,129 @@
+"""Sending (`claim_due` + `record_outcome`): a loop claims due deliveries with a lease, sends
+them outside any transaction, and records each attempt; failures are retried with
+exponential backoff from the database, so a restart loses nothing."""
+import datetime as dt
+
+from sqlalchemy import func, select
+
+from gongdan_common import metrics
+from gongdan_common.events import utcnow
+
+from . import domain, events, templates
+from .common import _add_to_inbox, template_for
+from .models import Delivery, DeliveryAttempt, Notification, Webhook
+
+
+def claim_due(uow, settings, limit=100, now=None, in_flight=None):
+    """Claim up to `limit` due deliveries with a lease (committed before sending, so two
+    loops never send the same row at once) and return them as plain dicts.
+
+    `in_flight` (recipient -> sends under way in this process) caps each recipient at
+    NOTIFY.webhooks.max_in_flight: a slow or dead webhook occupies a few send slots, never
+    all of them, so it cannot hold up the others."""
+    now = now or utcnow()
+    in_flight = dict(in_flight or {})
+    cap = settings["max_in_flight"]
+    with uow:
+        stmt = (select(Delivery).where(Delivery.status == "pending",
+                                       Delivery.next_attempt_at <= now)
+                .where((Delivery.lease_until.is_(None)) | (Delivery.lease_until < now))
+                .order_by(Delivery.next_attempt_at).limit(limit * 4))
+        busy = [r for r, n in in_flight.items() if n >= cap]
+        if busy:
+            stmt = stmt.where(Delivery.recipient.notin_(busy))
+        if uow.engine is not None and uow.engine.dialect.name != "sqlite":
+            stmt = stmt.with_for_update(skip_locked=True)
+        rows = list(uow.session.scalars(stmt))
+        out = []
+        lease = now + dt.timedelta(seconds=settings["lease_seconds"])
+        for d in rows:
+            if len(out) >= limit or in_flight.get(d.recipient, 0) >= cap:
+                continue  # not leased: the next pass takes it
+            in_flight[d.recipient] = in_flight.get(d.recipient, 0) + 1
+            item = _delivery_dict(d)
+            if d.channel == "webhook":
+                hook = uow.session.get(Webhook, d.recipient)
+                if hook is None or not hook.active:
+                    d.status, d.last_error = "failed", "webhook disabled or deleted"
+                    continue
+                item["secret"], item["address"] = hook.secret, hook.url
+            d.lease_until = lease
+            out.append(item)
+        uow.commit()
+        return out
+
+
+def _delivery_dict(d):
+    return {k: getattr(d, k) for k in ("id", "event_id", "event_type", "channel", "recipient",
+                                       "address", "language", "subject", "body_text",
+                                       "body_html", "payload", "attempts")}
+
+
+def record_outcome(uow, delivery_id, outcome, settings, duration_ms, now=None):
+    now = now or utcnow()
+    with uow:
+        d = uow.session.get(Delivery, delivery_id)
+        if d is None or d.status != "pending":
+            return None
+        d.attempts += 1
+        d.lease_until = None
+        uow.session.add(DeliveryAttempt(
+            delivery_id=d.id, number=d.attempts, at=now, ok=outcome.ok,
+            status_code=outcome.status_code, error=outcome.error,
+            response=(outcome.response or None), duration_ms=int(duration_ms)))
+        info = {"delivery_id": d.id, "channel": d.channel, "recipient": d.recipient,
+                "event_id": d.event_id, "event_type": d.event_type, "attempts": d.attempts,
+                "error": outcome.error}
+        hook = uow.session.get(Webhook, d.recipient) if d.channel == "webhook" else None
+        if outcome.ok:
+            d.status, d.sent_at, d.last_error = "sent", now, None
+            if hook is not None:
+                hook.failure_streak = 0
+            uow.emit(events.NOTIFICATION_SENT, info)
+        else:
+            d.last_error = outcome.error
+            limit = settings["webhook_max_attempts"] if hook is not None else \
+                settings["message_max_attempts"]
+            if outcome.retryable and d.attempts < limit:
+                d.next_attempt_at = now + dt.timedelta(seconds=domain.backoff(
+                    d.attempts, settings["backoff_base"], settings["backoff_cap"]))
+            else:
+                d.status = "failed"
+                uow.emit(events.DELIVERY_FAILED, info)
+            if hook is not None:
+                _count_webhook_failure(uow, hook, settings, now)
+        uow.commit()
+    if not outcome.ok:
+        metrics.notify_delivery_failed(info["channel"])
+    return d.status
+
+
+def sample_pending(uow):
+    """The gauge `gongdan_notify_deliveries_pending{channel}` (every channel, 0 when none)."""
+    with uow:
+        rows = dict(uow.session.execute(
+            select(Delivery.channel, func.count()).where(Delivery.status == "pending")
+            .group_by(Delivery.channel)).all())
+    for channel in set(rows) | {"email", "sms", "webhook"}:
+        metrics.NOTIFY_PENDING.labels(metrics.service(), channel).set(rows.get(channel, 0))
+
+
+def _count_webhook_failure(uow, hook, settings, now):
+    hook.failure_streak += 1
+    if not hook.active or hook.failure_streak < settings["webhook_disable_after"]:
+        return
+    hook.active, hook.updated_at = False, now
+    hook.disabled_reason = f"{hook.failure_streak} failed deliveries in a row"
+    data = {"webhook_id": hook.id, "owner_id": hook.owner_id, "url": hook.url,
+            "failures": hook.failure_streak}
+    uow.emit(events.WEBHOOK_DISABLED, data)
+    if hook.owner_role != "system":  # a person: tell them in their inbox
+        envelope = {"event_id": f"webhook-disabled-{hook.id}-{int(now.timestamp())}",
+                    "source": "notify", "type": "webhook_disabled", "data": data}
+        context = {"data": data, "event": envelope}
+        zh, en = (templates.render(template_for(uow, "webhook_disabled", lang), context)
+                  for lang in ("zh", "en"))
+        _add_to_inbox(uow, Notification(
+            event_id=envelope["event_id"], user_id=hook.owner_id, kind="webhook_disabled",
+            event_type="notify.webhook_disabled", title=f"{zh['subject']} / {en['subject']}",
+            body=f"{zh['text'].strip()}\n{en['text'].strip()}", created_at=now))

@@ -1,0 +1,145 @@
+"""Planning (`ingest`): an event arrives; the rules say who hears it over which channel; the
+inbox rows are written and every outgoing message (email, SMS, webhook) is written as a
+`deliveries` row, all in one transaction with the processed-event record, so a redelivered
+event plans nothing twice (and the unique constraints say so as well)."""
+from sqlalchemy import select
+
+from gongdan_common.events import utcnow
+from gongdan_common.outbox import consume_many
+
+from . import domain, templates
+from .common import _add_to_inbox, _pref_dict, _rule_overrides, template_for
+from .daily_digest import record_digest_items
+from .models import Delivery, Notification, Preference, TemplateOverride, Webhook
+
+CONSUMER = "notify.ingest"
+
+
+def _active_webhooks(uow):
+    return list(uow.session.scalars(select(Webhook).where(Webhook.active.is_(True))))
+
+
+def configuration(uow):
+    """The rules in force, the active webhooks and which templates admins replaced (what
+    `ingest` needs besides people)."""
+    with uow:
+        return (domain.effective_rules(_rule_overrides(uow)),
+                [(h.id, h.url, list(h.event_types)) for h in _active_webhooks(uow)],
+                set(uow.session.execute(select(TemplateOverride.kind,
+                                               TemplateOverride.language)).tuples()))
+
+
+def plan_inputs(envelope, uow, config=None):
+    """Matching rules and webhooks; `config` is a recent `configuration(uow)` when the caller
+    keeps one (the service does, for a second: an admin's change applies within that)."""
+    rules, hooks, overridden = config or configuration(uow)
+    return (domain.matching_rules(envelope, rules),
+            [(hid, url) for hid, url, types in hooks if domain.webhook_matches(types, envelope)],
+            overridden)
+
+
+def directory_queries(envelope, rules, queries=None):
+    queries = [] if queries is None else queries
+    for rule in rules:
+        for selector in domain.rule_selectors(rule, envelope):
+            q = domain.selector_query(selector, envelope)
+            if q is not None and q not in queries:
+                queries.append(q)
+    return queries
+
+
+def ingest(envelope, uow, directory, settings, now=None, config=None):
+    """Plan everything one event causes. Returns counts (for logs and tests)."""
+    return ingest_many([envelope], uow, directory, settings, now, config)
+
+
+def ingest_many(envelopes, uow, directory, settings, now=None, config=None):
+    """Plan everything a batch of events causes, in one transaction: one directory call
+    (cached), one processed-events INSERT, one preferences SELECT, and the inbox rows,
+    deliveries and outbox rows written together at commit. Events handled before (a
+    redelivery) plan nothing. Returns counts (for logs and tests)."""
+    config = config or configuration(uow)
+    planned = [(e, *plan_inputs(e, uow, config)) for e in envelopes]
+    queries = []
+    for envelope, rules, _, _ in planned:
+        directory_queries(envelope, rules, queries)
+    people = directory(queries) if queries else {}
+    now = now or utcnow()
+    counts = {"inbox": 0, "email": 0, "sms": 0, "webhook": 0}
+    with uow:
+        fresh = {e["event_id"] for e in consume_many(uow, envelopes, CONSUMER)}
+        if not fresh:
+            return counts
+        record_digest_items(uow, [e for e in envelopes if e["event_id"] in fresh], now)
+        user_ids = {u["id"] for users in people.values() for u in users}
+        prefs = {p.user_id: _pref_dict(p) for p in uow.session.scalars(
+            select(Preference).where(Preference.user_id.in_(user_ids)))} if user_ids else {}
+        for envelope, rules, hooks, overridden in planned:
+            if envelope["event_id"] in fresh:
+                fresh.discard(envelope["event_id"])  # the same event twice in one batch
+                _plan_event(uow, envelope, rules, hooks, overridden, people, prefs,
+                            settings, now, counts)
+        uow.commit()
+    return counts
+
+
+def _plan_event(uow, envelope, rules, hooks, overridden, people, prefs, settings, now, counts):
+    actor_id = (envelope.get("actor") or {}).get("id")
+    done = set()
+    ticket = domain.ticket_of(envelope)
+    for rule in rules:
+        for selector in domain.rule_selectors(rule, envelope):
+            q = domain.selector_query(selector, envelope)
+            for user in people.get(q, []) if q else []:
+                if user["id"] in done or (user["id"] == actor_id
+                                          and not rule.get("notify_actor")):
+                    continue  # nobody is told twice, nor (mostly) of their own action
+                done.add(user["id"])
+                _plan_for_person(uow, envelope, rule, user, prefs.get(user["id"]), ticket,
+                                 settings, now, counts, overridden)
+    for hook_id, url in hooks:
+        uow.session.add(Delivery(
+            event_id=envelope["event_id"], event_type=domain.event_key(envelope),
+            channel="webhook", recipient=hook_id, address=url, payload=envelope,
+            ticket_id=ticket.get("id"), status="pending", attempts=0,
+            next_attempt_at=now, created_at=now))
+        counts["webhook"] += 1
+
+
+def _plan_for_person(uow, envelope, rule, user, pref, ticket, settings, now, counts,
+                     overridden):
+    priority = ticket.get("priority")
+    channels = domain.channels_for(rule, pref, priority)
+    if not channels:
+        return
+    language = (pref or {}).get("language") or user.get("language") or \
+        settings["default_language"]
+    language = language if language in templates.LANGUAGES else "zh"
+    link = f"{settings['public_url']}/#/tickets/{ticket['id']}" if ticket.get("id") else \
+        settings["public_url"] + "/"
+    context = {"ticket": ticket, "data": envelope.get("data") or {}, "link": link,
+               "recipient": {"id": user["id"], "name": user.get("name")},
+               "actor": envelope.get("actor") or {}, "event": envelope,
+               "response_target": domain.RESPONSE_TARGETS.get(priority)}
+    msg = templates.render(template_for(uow, rule["kind"], language, overridden), context)
+    number = ticket.get("number")
+    if number and number not in msg["subject"]:
+        msg["subject"] = f"[{number}] {msg['subject']}"[:templates.MAX_SUBJECT]
+    common = {"event_id": envelope["event_id"], "event_type": domain.event_key(envelope),
+              "kind": rule["kind"], "ticket_id": ticket.get("id")}
+    if "inbox" in channels:
+        _add_to_inbox(uow, Notification(
+            user_id=user["id"], title=msg["subject"], body=msg["text"].strip(), link=link,
+            priority=priority, ticket_number=number, created_at=now, **common))
+        counts["inbox"] += 1
+    quiet_until = domain.in_quiet_hours(pref, now, priority)
+    for channel, address in (("email", user.get("email")), ("sms", user.get("phone"))):
+        if channel not in channels or not address:
+            continue
+        text = msg["text"] if channel == "email" else f"{msg['subject']} {link}"
+        uow.session.add(Delivery(
+            channel=channel, recipient=user["id"], address=address, language=language,
+            subject=msg["subject"], body_text=text,
+            body_html=msg["html"] if channel == "email" else None, status="pending",
+            attempts=0, next_attempt_at=quiet_until or now, created_at=now, **common))
+        counts[channel] += 1
