@@ -83,6 +83,31 @@ def test_planning_is_idempotent_and_in_the_recipients_language(uow_factory, sett
     assert n.user_id == "u-e" and outbox == ["notification_created"]
 
 
+def test_an_event_that_concerns_nobody_opens_no_transaction(uow_factory, settings):
+    """sla_clock_updated matches no rule, webhook or digest: planning it touches no
+    database (a unit of work that is entered fails the test); in a batch beside an event
+    that does concern someone, that one is planned as before."""
+    clock = {"event_id": "22222222-2222-2222-2222-222222222222", "source": "sla",
+             "type": "sla_clock_updated", "version": 1, "ticket_id": "t-1",
+             "data": {"ticket_id": "t-1", "next_due_at": None, "breached": False,
+                      "evaluated_at": NOW.isoformat(), "clocks": []}}
+    config = planning.configuration(uow_factory())
+
+    class Untouchable:
+        def __enter__(self):
+            raise AssertionError("a transaction for an event that concerns nobody")
+
+    counts = planning.ingest(clock, Untouchable(), directory, settings, NOW, config)
+    assert counts == {"inbox": 0, "email": 0, "sms": 0, "webhook": 0}
+    counts = planning.ingest_many([clock, assigned()], uow_factory(), directory, settings, NOW,
+                                  config)
+    assert counts == {"inbox": 1, "email": 1, "sms": 0, "webhook": 0}
+    with uow_factory() as uow:
+        processed = uow.session.execute(
+            select(metadata.tables["processed_events"].c.event_id)).scalars().all()
+    assert processed == [assigned()["event_id"]]
+
+
 def test_p1_adds_sms_and_quiet_hours_delay_email_not_the_inbox(uow_factory, settings):
     person = {"id": "u-e"}
     preferences.put_preferences(person, {"quiet_start": "11:00", "quiet_end": "13:00",
