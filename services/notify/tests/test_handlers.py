@@ -151,6 +151,24 @@ def test_failed_sends_are_retried_from_the_database_then_given_up(uow_factory, s
                                    last) is None
 
 
+def test_outcomes_recorded_together_in_one_transaction(uow_factory, settings):
+    """The delivery loop records every outcome that is in with one commit: each delivery
+    gets its own attempt and status, the same outcome twice is recorded once."""
+    planning.ingest(assigned(), uow_factory(), directory, settings, NOW)
+    planning.ingest(assigned("33333333-3333-3333-3333-333333333333"), uow_factory(),
+                    directory, settings, NOW)
+    first, second = delivery.claim_due(uow_factory(), settings, now=NOW)
+    down = Outcome(False, error="TimeoutError")
+    results = [(first["id"], Outcome(True), 1), (second["id"], down, 2),
+               (first["id"], Outcome(True), 1)]
+    assert delivery.record_outcomes(uow_factory(), results, settings, NOW) == \
+        ["sent", "pending", None]
+    assert count(uow_factory, DeliveryAttempt) == 2
+    with uow_factory() as uow:
+        outbox = uow.session.execute(select(metadata.tables["outbox"].c.type)).scalars().all()
+    assert outbox.count("notification_sent") == 1
+
+
 def test_pending_gauge_and_failed_counter_by_channel(uow_factory, settings):
     from gongdan_common import metrics
 
