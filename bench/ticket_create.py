@@ -147,12 +147,16 @@ class CpuMeter:
         return {name: round(sec / wall, 3) for name, sec in used.most_common() if sec > 0.005}
 
 
+PG_PORT = {"port": 5432}  # --own-postgres: the private cluster's
+
+
 def pg_connect(dbname, tries=20):
-    """An autocommit connection to the shared server, waiting out "too many clients"."""
+    """An autocommit connection to the server, waiting out "too many clients"."""
     import psycopg2
     for n in range(tries):
         try:
-            conn = psycopg2.connect(f"host=127.0.0.1 port=5432 user=postgres dbname={dbname}")
+            conn = psycopg2.connect(f"host=127.0.0.1 port={PG_PORT['port']} user=postgres "
+                                    f"dbname={dbname}")
             conn.autocommit = True
             return conn
         except psycopg2.OperationalError:
@@ -638,7 +642,13 @@ def run_baseline(args, workdir, results):
 
 def run_system(args, workdir, results):
     log(f"starting the Gongdan system on {args.backend} (all services, private vhost and S3) ...")
+    own_pg = None
+    if args.own_postgres and args.backend == "postgresql":
+        from tests.support.postgres import PgCluster
+        own_pg = PgCluster.create(durable=True).start()
+        PG_PORT["port"] = own_pg.port
     system = System(os.path.join(workdir, "system"), backend=args.backend,
+                    pg_port=own_pg.port if own_pg else 5432,
                     env={"ACCESS_TOKEN_TTL": "3600"})  # one token for the whole run
     try:
         system.start()
@@ -716,6 +726,8 @@ def run_system(args, workdir, results):
         raise
     finally:
         system.stop()
+        if own_pg is not None:
+            own_pg.destroy()
 
 
 def named_only(pids):
@@ -922,6 +934,10 @@ def parse_args(argv=None):
     p.add_argument("--no-attachments", action="store_true",
                    help="skip the 1 MB upload and create+upload measurements")
     p.add_argument("--skip-baseline", action="store_true")
+    p.add_argument("--own-postgres", action="store_true",
+                   help="run the system on a PostgreSQL cluster of its own (fsync on, started "
+                        "and removed by the run) instead of the shared server on 5432, whose "
+                        "connection slots other users may take")
     p.add_argument("--py-spy", metavar="DIR",
                    help="profile gateway, intake, dispatch, sla and notify with py-spy during the highest-concurrency "
                         "create point (collapsed stacks in DIR; adds some CPU load)")
