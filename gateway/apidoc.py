@@ -166,6 +166,8 @@ TAGS = {
     "notifications": "The in-app inbox of notifications",
     "webhooks": "Webhooks: subscriptions of outside systems to ticket events",
     "kb": "Knowledge base: articles, search, suggestions while writing a ticket",
+    "channels": "IM bridges: signed inbound messages from WeCom/DingTalk/Feishu relays",
+    "robots": "IM group robots (WeCom, DingTalk, Feishu) that post ticket notices",
     "admin": "Administration: users, companies, products, rules, templates, service tokens",
 }
 
@@ -246,7 +248,10 @@ TICKET_CREATE = doc(
     "tickets", "Submit a ticket", body=intake.TicketCreateSchema, response=intake.TicketSchema,
     status=201, errors=(400, 401, 403, 413, 415),
     description="Priority is derived from impact x urgency. Send an Idempotency-Key header to "
-                "make retries safe: the same key from the same user returns the first ticket.",
+                "make retries safe: the same key from the same user returns the first ticket. "
+                "A service token needs the tickets:create scope and names the customer "
+                "company (company_id), which must be one an administrator allowed for the "
+                "token (else 403 company_not_allowed).",
     headers=[{"in": "header", "name": "Idempotency-Key", "required": False,
               "schema": {"type": "string", "maxLength": 80}}])
 TICKET_LIST = doc("tickets", "Search and list tickets visible to the caller",
@@ -290,6 +295,9 @@ TOKENS_LIST = doc("admin", "List service tokens", response=ServiceTokenList)
 TOKEN_CREATE = doc("admin", "Create a service token for an internal system",
                    body=gw.ServiceTokenCreateSchema, response=ServiceTokenCreated, status=201,
                    errors=(400, 401, 403, 409))
+TOKEN_PATCH = doc("admin", "Change a service token's scopes or the customer companies it may "
+                  "open tickets for (tickets:create)", body=gw.ServiceTokenPatchSchema,
+                  response=gw.ServiceTokenOut, errors=(400, 401, 403, 404))
 TOKEN_REVOKE = doc("admin", "Revoke a service token", response=gw.ServiceTokenOut)
 ADMIN_PRODUCTS = doc("admin", "All products, including inactive ones", response=ProductList)
 PRODUCT_CREATE = doc("admin", "Create a product", body=intake.ProductSchema,

@@ -41,10 +41,11 @@ COMPANY_EXISTS = ErrorSpec("company_exists", 409, "A company named {name} alread
                            "名为 {name} 的企业已存在。")
 COMPANY_KIND_MISMATCH = ErrorSpec(
     "company_kind_mismatch", 400,
-    "Role {role} must belong to a {kind} company.", "角色 {role} 必须归属于 {kind} 类型的企业。")
-NOT_PENDING = ErrorSpec("not_pending", 409, "This registration was already reviewed ({status}).",
-                        "该注册申请已审核（{status}）。")
-ROLE_REQUIRED = ErrorSpec("forbidden", 403, "This needs the {roles} role.",
+    "The role “{role}” must belong to a {kind} company.", "角色“{role}”必须归属于{kind}。",
+    labels={"kind": "company_kind"})
+NOT_PENDING = ErrorSpec("not_pending", 409, "This registration was already reviewed (“{status}”).",
+                        "该注册申请已审核（{status}）。", labels={"status": "user_status"})
+ROLE_REQUIRED = ErrorSpec("forbidden", 403, "This needs one of these roles: {roles}.",
                           "此操作需要以下角色之一：{roles}。")
 SCOPE_REQUIRED = ErrorSpec("forbidden", 403, "This service token lacks the {scope} scope.",
                            "该服务令牌缺少 {scope} 权限。")
@@ -53,6 +54,33 @@ WRONG_PASSWORD = ErrorSpec("wrong_password", 400, "The current password is wrong
 TOKEN_NAME_EXISTS = ErrorSpec("service_token_exists", 409,
                               "A service token named {name} already exists.",
                               "名为 {name} 的服务令牌已存在。")
+SERVICE_TOKEN_NOT_FOUND = ErrorSpec("service_token_not_found", 404, "Service token not found.",
+                                   "服务令牌不存在。")
+TOKEN_COMPANIES_INVALID = ErrorSpec(
+    "validation_failed", 400, "These are not customer companies: {ids}.",
+    "以下不是客户企业：{ids}。")
+CHANNEL_NOT_FOUND = ErrorSpec("channel_not_found", 404,
+                              "There is no active IM bridge named {channel}.",
+                              "没有名为 {channel} 的已启用 IM 桥接。")
+SIGNATURE_INVALID = ErrorSpec(
+    "signature_invalid", 401,
+    "The Gongdan-Signature header is missing or does not sign this body with the channel's "
+    "bridge secret (t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<body>\">).",
+    "Gongdan-Signature 请求头缺失，或未用该渠道的桥接密钥对请求体签名"
+    "（t=<Unix 秒>,v1=<对“<t>.<请求体>”的 HMAC-SHA256 十六进制>）。")
+SIGNATURE_STALE = ErrorSpec(
+    "signature_stale", 401,
+    "The signature's timestamp is more than {seconds} seconds from now: check the bridge's "
+    "clock, and sign each request when it is sent.",
+    "签名时间戳与当前时间相差超过 {seconds} 秒：请检查桥接程序的时钟，并在发送时签名。")
+MESSAGE_IN_PROGRESS = ErrorSpec("message_in_progress", 409,
+                                "This message is being handled; retry in a minute.",
+                                "该消息正在处理中，请一分钟后重试。")
+BINDING_NOT_FOUND = ErrorSpec("binding_not_found", 404, "IM binding not found.",
+                              "IM 绑定不存在。")
+BINDING_CONFLICT = ErrorSpec("binding_conflict", 409,
+                             "This binding was just started elsewhere; try again.",
+                             "该绑定刚在别处发起，请重试。")
 BODY_TOO_LARGE = ErrorSpec("payload_too_large", 413,
                            "The request body is larger than {limit}.",
                            "请求内容超过了 {limit} 的上限。")

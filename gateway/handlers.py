@@ -35,7 +35,10 @@ def _unique_or_conflict(uow, email, phone, exclude_id=None):
 
 
 def register(payload, uow, settings):
-    data = load(schemas.RegisterSchema(), payload)
+    schema = schemas.RegisterSchema()
+    # the OceanBase flow's real-name verification: the deployment decides
+    schema.context = {"require_national_id": settings.get("require_national_id", False)}
+    data = load(schema, payload)
     email = domain.normalise_login(data.get("email")) or None
     phone = domain.normalise_login(data.get("phone")) or None
     password_hash = auth.hash_password(data["password"])  # outside the transaction: slow
@@ -267,8 +270,11 @@ def _verify(bearer, key, uow, settings):
                 ServiceToken.token_hash == key[1]))
             if token is None or token.revoked_at is not None:
                 raise exc.TOKEN_INVALID()
-            return {"id": "svc:" + token.id, "role": "system", "name": token.name,
-                    "scopes": list(token.scopes), "company_id": None, "provider_id": None}
+            # "svc:" + 32 hex digits: 36 characters, the width of every actor-id column
+            return {"id": "svc:" + token.id.replace("-", ""), "role": "system",
+                    "name": token.name, "scopes": list(token.scopes),
+                    "companies": list(token.companies or ()),
+                    "company_id": None, "provider_id": None}
     _, sid, sub = key
     claims = {"sid": sid, "sub": sub}
     with uow:
@@ -487,62 +493,43 @@ def update_company(actor, company_id, payload, uow):
         return schemas.CompanyOut().dump(company)
 
 
-def create_service_token(actor, payload, uow):
-    require_role(actor, "admin")
-    data = load(schemas.ServiceTokenCreateSchema(), payload)
-    secret = auth.new_service_token()
-    with uow:
-        if uow.session.scalar(select(ServiceToken.id).where(ServiceToken.name == data["name"])):
-            raise exc.TOKEN_NAME_EXISTS(name=data["name"])
-        token = ServiceToken(name=data["name"], scopes=sorted(set(data["scopes"])),
-                             token_hash=auth.sha256(secret), created_by=actor["id"],
-                             created_at=auth.utcnow())
-        uow.session.add(token)
-        uow.commit()
-        out = schemas.ServiceTokenOut().dump(token)
-        out["token"] = secret  # shown once; only its hash is kept
-        return out
+class AdminExists(Exception):
+    """create-admin found the account and was not asked to change it."""
+
+    def __init__(self, user, why):
+        super().__init__(why)
+        self.user, self.why = user, why
 
 
-def list_service_tokens(actor, uow):
-    require_role(actor, "admin")
-    with uow:
-        return schemas.ServiceTokenOut(many=True).dump(
-            uow.session.scalars(select(ServiceToken).order_by(ServiceToken.created_at)).all())
-
-
-def revoke_service_token(actor, token_id, uow):
-    require_role(actor, "admin")
-    with uow:
-        token = uow.session.get(ServiceToken, token_id)
-        if token is None:
-            raise exc.USER_NOT_FOUND()
-        token.revoked_at = token.revoked_at or auth.utcnow()
-        uow.commit()
-        auth.forget_actors(everything=True)
-        return schemas.ServiceTokenOut().dump(token)
-
-
-def create_admin(name, email, phone, password, uow):
-    """First administrator (from the command line). Idempotent on email/phone."""
+def create_admin(name, email, phone, password, uow, reset_password=False):
+    """First administrator (from the command line). Idempotent on email/phone: an existing
+    administrator is left as it is, and an existing account's password, role and lock change
+    only with `reset_password` - running it twice, or the demo's own run, must never lock
+    anybody out (issue 17). Returns (the account, whether it was written)."""
     email = domain.normalise_login(email) if email else None
     phone = domain.normalise_login(phone) if phone else None
-    password_hash = auth.hash_password(password)
     with uow:
-        user = None
-        if email:
-            user = uow.session.scalar(select(User).where(User.email == email))
-        if user is None and phone:
-            user = uow.session.scalar(select(User).where(User.phone == phone))
+        by_email = email and uow.session.scalar(select(User).where(User.email == email))
+        by_phone = phone and uow.session.scalar(select(User).where(User.phone == phone))
+        if by_email and by_phone and by_email.id != by_phone.id:
+            raise AdminExists(_user_out(by_email, full=True),
+                              f"{email} and {phone} belong to two different accounts")
+        user = by_email or by_phone
         now = auth.utcnow()
+        if user is not None and not reset_password:
+            if user.role == "admin" and user.status == "active":
+                return _user_out(user, full=True), False
+            raise AdminExists(_user_out(user, full=True),
+                              f"the account exists with role {user.role} ({user.status})")
         if user is None:
             user = User(name=name, email=email, phone=phone, created_at=now,
                         company_name_claimed=None, language="zh")
             uow.session.add(user)
-        user.role, user.status, user.password_hash = "admin", "active", password_hash
+        user.role, user.status, user.password_hash = "admin", "active", \
+            auth.hash_password(password)
         user.failed_logins, user.locked_until, user.updated_at = 0, None, now
         uow.commit()
-        return _user_out(user, full=True)
+        return _user_out(user, full=True), True
 
 
 # ---- consistency with dispatch's registry --------------------------------------------

@@ -2,7 +2,8 @@
 import datetime as dt
 import uuid
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Integer, String, Text,
+                        UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from gongdan_common.db import service_metadata
@@ -73,6 +74,8 @@ class ServiceToken(Base):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     scopes: Mapped[list] = mapped_column(JSON, default=list)
+    # customer companies a tickets:create token may file for (visibility.may_file_for)
+    companies: Mapped[list | None] = mapped_column(JSON, default=list)
     created_by: Mapped[str | None] = mapped_column(String(36))
     created_at: Mapped[dt.datetime] = mapped_column(TZ)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(TZ)
@@ -99,3 +102,51 @@ class RetiredRefreshToken(Base):
     refresh_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id"), index=True)
     retired_at: Mapped[dt.datetime] = mapped_column(TZ, index=True)
+
+
+# ---- IM bridges (docs/channels.md, "IM bridges") --------------------------------------------
+
+class ImBridge(Base):
+    """A program relaying one IM platform's messages to `POST /api/v1/channels/{channel}/
+    messages`; its signing secret is kept sealed (Fernet, like identity numbers): the
+    gateway needs it in clear to check signatures, a database dump alone does not reveal it."""
+    __tablename__ = "im_bridges"
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    secret_enc: Mapped[str] = mapped_column(Text)
+    default_product: Mapped[str | None] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[str | None] = mapped_column(String(36))
+    created_at: Mapped[dt.datetime] = mapped_column(TZ)
+    updated_at: Mapped[dt.datetime] = mapped_column(TZ)
+
+
+class ImBinding(Base):
+    """A portal account bound to an IM user id on one channel. Started on the portal
+    (pending, with the hash of a one-time code), confirmed when that IM user sends the code
+    through the bridge: only then may the IM user act as the account."""
+    __tablename__ = "im_bindings"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    channel: Mapped[str] = mapped_column(String(32))
+    im_user_id: Mapped[str] = mapped_column(String(128))
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16))  # pending | confirmed
+    code_hash: Mapped[str | None] = mapped_column(String(64))
+    code_expires_at: Mapped[dt.datetime | None] = mapped_column(TZ)
+    failed_codes: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(TZ)
+    confirmed_at: Mapped[dt.datetime | None] = mapped_column(TZ)
+
+    __table_args__ = (
+        UniqueConstraint("channel", "im_user_id", "user_id", name="uq_im_bindings_identity"),
+    )
+
+
+class ImMessage(Base):
+    """An inbound IM message already taken (idempotency: a bridge's retry acts once), with
+    the answer it got."""
+    __tablename__ = "im_messages"
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    im_user_id: Mapped[str] = mapped_column(String(128))
+    received_at: Mapped[dt.datetime] = mapped_column(TZ, index=True)
+    result: Mapped[dict | None] = mapped_column(JSON)

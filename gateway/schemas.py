@@ -12,8 +12,28 @@ PHONE = validate.Regexp(r"^\+?[0-9][0-9 \-]{4,19}$", error=bi(
     "请输入 5 到 20 位的电话号码（可含空格、短横线和开头的 +）。"))
 PASSWORD = validate.Length(min=8, max=128, error=bi(
     "The password must be 8 to 128 characters long.", "密码长度必须为 8 到 128 个字符。"))
-NATIONAL_ID = validate.Regexp(r"^[0-9A-Za-z]{6,32}$", error=bi(
-    "Enter the ID number as 6 to 32 letters or digits.", "证件号码应为 6 到 32 位字母或数字。"))
+NATIONAL_ID_ERRORS = {
+    "format": bi("Enter the identity card number: 18 characters (17 digits and a digit or X) "
+                 "or the old 15 digits.",
+                 "请输入身份证号码：18 位（前 17 位为数字，最后一位为数字或 X）或旧版 15 位数字。"),
+    "checksum": bi("This identity card number's check character is wrong; check the number.",
+                   "身份证号码校验位不正确，请核对号码。"),
+    "required": bi("The identity card number is required for real-name verification.",
+                   "实名认证需要填写身份证号码。"),
+}
+
+
+class NationalId(fields.String):
+    """A resident identity number: spaces dropped, a final x upper-cased, then checked
+    (domain.national_id_problem); stored encrypted and shown masked by the handlers."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        out = super()._deserialize(value, attr, data, **kwargs).replace(" ", "").upper()
+        problem = domain.national_id_problem(out)
+        if problem:
+            raise ValidationError(NATIONAL_ID_ERRORS[problem])
+        return out
+
 ROLE = validate.OneOf(domain.ROLES, error=bi(
     "Role must be one of: " + ", ".join(domain.ROLES) + ".",
     "角色必须是以下之一：" + "、".join(domain.ROLES) + "。"))
@@ -31,8 +51,15 @@ class RegisterSchema(Strict):
     password = fields.String(required=True, validate=PASSWORD, load_only=True)
     position = fields.String(allow_none=True, validate=validate.Length(max=100))
     company_name = Text(required=True, validate=validate.Length(min=1, max=200))
-    national_id = fields.String(allow_none=True, validate=NATIONAL_ID, load_only=True)
+    national_id = NationalId(allow_none=True, load_only=True, metadata={
+        "description": "resident identity card number (15 or 18 characters, checked); "
+                       "required when the deployment sets REQUIRE_NATIONAL_ID"})
     language = fields.String(load_default="zh", validate=validate.OneOf(["zh", "en"]))
+
+    @validates_schema
+    def national_id_when_required(self, data, **kwargs):
+        if (self.context or {}).get("require_national_id") and not data.get("national_id"):
+            raise ValidationError(NATIONAL_ID_ERRORS["required"], "national_id")
 
     @validates_schema
     def phone_or_email(self, data, **kwargs):
@@ -108,6 +135,22 @@ class ServiceTokenCreateSchema(Strict):
     name = Text(required=True, validate=validate.Length(min=1, max=100))
     scopes = fields.List(fields.String(validate=validate.OneOf(domain.SCOPES)),
                          required=True, validate=validate.Length(min=1))
+    companies = fields.List(fields.String(validate=validate.Length(min=1, max=36)),
+                            load_default=list, validate=validate.Length(max=500),
+                            metadata={"description": "customer company ids a tickets:create "
+                                                     "token may open tickets for"})
+
+
+class ServiceTokenPatchSchema(Strict):
+    scopes = fields.List(fields.String(validate=validate.OneOf(domain.SCOPES)),
+                         validate=validate.Length(min=1))
+    companies = fields.List(fields.String(validate=validate.Length(min=1, max=36)),
+                            validate=validate.Length(max=500))
+
+    @validates_schema
+    def not_empty(self, data, **kwargs):
+        if not data:
+            raise ValidationError(bi("Nothing to change.", "没有需要修改的内容。"), "_schema")
 
 
 # ---- output ----------------------------------------------------------------------------
@@ -155,6 +198,7 @@ class ServiceTokenOut(Schema):
     id = fields.String()
     name = fields.String()
     scopes = fields.List(fields.String())
+    companies = fields.List(fields.String())
     created_at = UTCDateTime()
     revoked_at = UTCDateTime(allow_none=True)
     last_used_at = UTCDateTime(allow_none=True)
@@ -166,3 +210,79 @@ class TokenPairOut(Schema):
     token_type = fields.String()
     expires_in = fields.Integer()
     user = fields.Nested(UserOut)
+
+
+# ---- IM bridges and bindings (gateway/im.py) -------------------------------------------------
+
+CHANNEL = validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,31}$", error=bi(
+    "A channel name is 1 to 32 lowercase letters, digits, - or _ (e.g. wecom, dingtalk, "
+    "feishu).", "渠道名为 1 到 32 位小写字母、数字、- 或 _（如 wecom、dingtalk、feishu）。"))
+IM_ID = validate.Length(min=1, max=128)
+
+
+class ImBridgeIn(Strict):
+    channel = fields.String(required=True, validate=CHANNEL)
+    default_product = fields.String(allow_none=True, validate=validate.Length(max=64),
+                                    metadata={"description": "product code of tickets opened "
+                                                             "from IM when the message names "
+                                                             "none"})
+    active = fields.Boolean()
+    rotate_secret = fields.Boolean(load_default=False)
+
+
+class ImBridgeOut(Schema):
+    channel = fields.String()
+    default_product = fields.String(allow_none=True)
+    active = fields.Boolean()
+    created_at = UTCDateTime()
+    updated_at = UTCDateTime()
+
+
+class ImBridgeCreated(ImBridgeOut):
+    secret = fields.String(metadata={"description": "shown once: new bridge or rotate_secret"})
+
+
+class ImBindingIn(Strict):
+    channel = fields.String(required=True, validate=CHANNEL)
+    im_user_id = Text(required=True, validate=IM_ID)
+
+
+class ImBindingOut(Schema):
+    id = fields.String()
+    channel = fields.String()
+    im_user_id = fields.String()
+    status = fields.String(metadata={"description": "pending (can do nothing) | confirmed"})
+    code_expires_at = UTCDateTime(allow_none=True)
+    created_at = UTCDateTime()
+    confirmed_at = UTCDateTime(allow_none=True)
+
+
+class ImBindingStarted(ImBindingOut):
+    code = fields.String(metadata={"description": "send `bind <code>` from the IM account"})
+    instructions = fields.Dict(keys=fields.String(), values=fields.String())
+
+
+class ImMessageIn(Schema):
+    """What a bridge relays (unknown fields are ignored: bridges add their own)."""
+    message_id = fields.String(required=True, validate=validate.Length(min=1, max=128),
+                               metadata={"description": "the platform's message id; a "
+                                                        "retry with the same id acts once"})
+    user_id = Text(required=True, validate=IM_ID,
+                   metadata={"description": "the sender's IM user id on this channel"})
+    text = Text(required=True, validate=validate.Length(min=1, max=20000))
+    reply_to = fields.String(allow_none=True, validate=validate.Length(max=40),
+                             metadata={"description": "ticket number this message answers"})
+    product = fields.String(allow_none=True, validate=validate.Length(max=64))
+    type = fields.String(allow_none=True, validate=validate.Length(max=32))
+    category = fields.String(allow_none=True, validate=validate.Length(max=32))
+
+
+class ImReply(Schema):
+    action = fields.String(metadata={"description": "ticket_created | replied | bound | "
+                                                    "bind_failed | unbound"})
+    reply = fields.Dict(keys=fields.String(), values=fields.String(),
+                        metadata={"description": "what to answer the IM user: zh and en"})
+    text = fields.String(metadata={"description": "the answer in the user's language (both "
+                                                  "when unbound)"})
+    ticket = fields.Dict(allow_none=True)
+    duplicate = fields.Boolean()

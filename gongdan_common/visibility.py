@@ -80,6 +80,55 @@ def scope_clause(actor, columns):
     return column == value
 
 
+# ---- who may open a ticket for which customer company -----------------------------------
+
+FILE_FOR_ANY_COMPANY_ROLES = frozenset({"agent", "admin"})
+CREATE_SCOPE = "tickets:create"
+
+
+def may_file_for(actor, company_id):
+    """May `actor` open a ticket for customer company `company_id`?
+
+    Customers and their admins file for their own company; the desk (agent, admin) for any;
+    an internal system (a service token, role "system") only with the `tickets:create` scope
+    and only for the companies an admin listed on the token (`actor["companies"]`)."""
+    actor = actor or {}
+    role = actor.get("role")
+    if not company_id:
+        return False
+    if role in FILE_FOR_ANY_COMPANY_ROLES:
+        return True
+    if role in ("customer", "customer_admin"):
+        return actor.get("company_id") == company_id
+    if role == "system":
+        return CREATE_SCOPE in (actor.get("scopes") or ()) and \
+            company_id in (actor.get("companies") or ())
+    return False
+
+
+# ---- who may keep a company's settings (IM robots: services/notify/robots.py) -------------
+
+def own_company(actor):
+    """(kind, id) of the company whose settings this actor keeps - a customer company's admin
+    theirs, a provider's admin their provider - None for an admin (every company), or
+    ("none", None) for anybody else (keeps none)."""
+    role = (actor or {}).get("role")
+    if role == "admin":
+        return None
+    if role == "customer_admin" and actor.get("company_id"):
+        return ("customer", actor["company_id"])
+    if role == "provider_admin" and actor.get("provider_id"):
+        return ("provider", actor["provider_id"])
+    return ("none", None)
+
+
+def may_keep_settings_of(actor, kind, company_id):
+    """May `actor` configure what belongs to company `company_id` of `kind` (customer |
+    provider)?"""
+    own = own_company(actor)
+    return own is None or (own[1] is not None and own == (kind, company_id))
+
+
 def not_found_unless_visible(actor, facts, not_found):
     """Raise `not_found` (an ErrorSpec or exception factory) unless the actor may see it."""
     if not may_see(actor, facts):

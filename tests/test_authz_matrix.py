@@ -249,6 +249,8 @@ PEOPLE_200 = dict(ALL_200, system=403)  # per-person data: a service token has n
 DESK_ONLY = {"desk": 200, "system": 403, "provider_admin": 403, "engineer": 403,
              "customer": 403, "customer_admin": 403}
 ADMIN_ONLY = dict(DESK_ONLY, agent=403)  # the delivery log and webhooks: not the agents'
+# IM group robots: administrators, and company / provider admins for their own company
+ROBOT_KEEPERS = dict(ADMIN_ONLY, provider_admin=200, customer_admin=200)
 
 
 def draft_readers(_key):
@@ -321,6 +323,7 @@ ROWS = [
         PEOPLE_200),
     Row("/api/v1/admin/deliveries", lambda w: "/admin/deliveries", ADMIN_ONLY),
     Row("/api/v1/webhooks", lambda w: "/webhooks", dict(ADMIN_ONLY, system=200)),
+    Row("/api/v1/robots", lambda w: "/robots", ROBOT_KEEPERS),
 ]
 
 # GET routes under /api/v1 that serve no ticket-derived data, and why
@@ -352,6 +355,12 @@ NOT_TICKET_DERIVED = {
     "/api/v1/webhooks/<webhook_id>/deliveries": "admin and system only (see /webhooks)",
     "/api/v1/webhooks/<webhook_id>/deliveries/<delivery_id>":
         "admin and system only (see /webhooks)",
+    "/api/v1/robots/<robot_id>": "a company's own robots: the robot's company is checked "
+                                  "before anything is read (services/notify/tests/"
+                                  "test_robots.py); the list is a row",
+    "/api/v1/robots/<robot_id>/deliveries": "as /robots/<robot_id>",
+    "/api/v1/admin/im-bridges": "IM bridge configuration (admin)",
+    "/api/v1/me/im-bindings": "the caller's own IM bindings",
     "/api/v1/notifications/stream": "the caller's own inbox as server-sent events: the "
                                     "same items as /notifications (a row)",
 }

@@ -118,6 +118,8 @@ def test_aishu_repair_flow(system, admin, make_user, new_ticket, field_service):
               "completed_at": now(), "visited_at": ticket["created_at"]}
     missing = engineer.post(f"/tickets/{tid}/resolve", report)
     assert missing.status_code == 409 and missing.json()["error"]["code"] == "reports_missing"
+    zh = engineer.post(f"/tickets/{tid}/resolve", report, headers={"Accept-Language": "zh"})
+    assert zh.json()["error"]["message"].startswith("维修工单关闭前必须上传：现场服务报告。")
     up = engineer.post(f"/tickets/{tid}/attachments", params={"kind": "onsite_report"},
                        files={"file": ("现场服务报告.pdf", PDF)})
     assert up.status_code == 201, up.text

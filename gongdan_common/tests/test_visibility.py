@@ -81,3 +81,37 @@ def test_may_see_reads_objects_too():
     assert not visibility.may_see({"id": "e", "role": "engineer"}, Row())
     assert visibility.access_facts(Row()) == {"submitter_id": "c", "company_id": "co",
                                               "provider_id": "p1", "handler_id": None}
+
+
+# ---- who may file for a company; who keeps a company's settings ----------------------------
+
+TOKEN = {"id": "svc:1", "role": "system", "scopes": ["tickets:create"], "companies": ["co"]}
+
+
+@pytest.mark.parametrize("actor, company, allowed", [
+    ({"role": "admin"}, "co", True), ({"role": "agent"}, "other", True),
+    ({"role": "customer", "company_id": "co"}, "co", True),
+    ({"role": "customer_admin", "company_id": "co"}, "other", False),
+    ({"role": "engineer", "provider_id": "p1"}, "co", False),
+    ({"role": "provider_admin", "provider_id": "co"}, "co", False),
+    (TOKEN, "co", True), (TOKEN, "other", False), (TOKEN, None, False),
+    (dict(TOKEN, scopes=["tickets:write"]), "co", False),   # the scope is needed
+    (dict(TOKEN, companies=None), "co", False), (None, "co", False),
+])
+def test_may_file_for(actor, company, allowed):
+    assert visibility.may_file_for(actor, company) is allowed
+
+
+@pytest.mark.parametrize("actor, kind, company, allowed", [
+    ({"role": "admin"}, "provider", "p1", True),
+    ({"role": "customer_admin", "company_id": "co"}, "customer", "co", True),
+    ({"role": "customer_admin", "company_id": "co"}, "customer", "other", False),
+    ({"role": "customer_admin", "company_id": "co"}, "provider", "co", False),
+    ({"role": "provider_admin", "provider_id": "p1"}, "provider", "p1", True),
+    ({"role": "provider_admin", "provider_id": "p1"}, "customer", "p1", False),
+    ({"role": "customer", "company_id": "co"}, "customer", "co", False),
+    ({"role": "agent"}, "customer", "co", False), (TOKEN, "customer", "co", False),
+    ({"role": "customer_admin", "company_id": None}, "none", None, False),
+])
+def test_may_keep_settings_of(actor, kind, company, allowed):
+    assert visibility.may_keep_settings_of(actor, kind, company) is allowed

@@ -18,7 +18,7 @@ def _facts(row):
                          product_line=row.product_line, product=row.product,
                          category=row.category, region=row.region, provider_id=row.provider_id,
                          submitter_id=row.submitter_id, company_id=row.company_id,
-                         handler_id=row.handler_id)
+                         handler_id=row.handler_id, title=row.title, priority=row.priority)
 
 
 _UPSERTS = {}

@@ -7,6 +7,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from gongdan_common import visibility
 from gongdan_common.events import utcnow
 from gongdan_common.validation import load
 
@@ -56,11 +57,13 @@ def create_ticket(actor, payload, uow, settings):
     if role in domain.CUSTOMER_ROLES:
         company_id, company_name = actor.get("company_id"), actor.get("company_name")
         region = actor.get("company_region")
-    elif role in domain.DESK_ROLES:
+    elif role in domain.DESK_ROLES or role == "system":  # on a customer company's behalf
         company_id, company_name = data.get("company_id"), data.get("company_name")
         region = data.get("region")
         if not company_id:
             raise exc.COMPANY_REQUIRED()
+        if not visibility.may_file_for(actor, company_id):
+            raise exc.COMPANY_NOT_ALLOWED()
     else:
         raise exc.NOT_ALLOWED()
     key = data.get("request_key")

@@ -150,7 +150,7 @@ class ReportQuerySchema(Schema):
     class Meta:
         unknown = RAISE
     from_ = UTCDateTime(required=True, data_key="from")
-    to = UTCDateTime(required=True)
+    to = UTCDateTime(required=True, day_end=True)
 
 
 class FileRecordSchema(Schema):

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from gongdan_common import metrics
 from gongdan_common.events import utcnow
 
-from . import domain, events, templates
+from . import domain, events, robots, templates
 from .common import _add_to_inbox, template_for
 from .models import Delivery, DeliveryAttempt, Notification, Webhook
 
@@ -47,6 +47,8 @@ def claim_due(uow, settings, limit=100, now=None, in_flight=None):
                     d.status, d.last_error = "failed", "webhook disabled or deleted"
                     continue
                 item["secret"], item["address"] = hook.secret, hook.url
+            elif d.channel == "robot" and not robots.fill(uow, d, item):
+                continue
             d.lease_until = lease
             out.append(item)
         uow.commit()
@@ -141,7 +143,7 @@ def _count_webhook_failure(uow, hook, settings, now):
     if hook.owner_role != "system":  # a person: tell them in their inbox
         envelope = {"event_id": f"webhook-disabled-{hook.id}-{int(now.timestamp())}",
                     "source": "notify", "type": "webhook_disabled", "data": data}
-        context = {"data": data, "event": envelope}
+        context = domain.webhook_disabled_context(envelope, settings["public_url"])
         zh, en = (templates.render(template_for(uow, "webhook_disabled", lang), context)
                   for lang in ("zh", "en"))
         _add_to_inbox(uow, Notification(

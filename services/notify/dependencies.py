@@ -26,7 +26,7 @@ from nameko.timer import Timer
 
 from gongdan_common.dependencies import UnitOfWorkProvider
 
-from . import channels, common, delivery, exceptions as exc, planning
+from . import channels, common, delivery, exceptions as exc, planning, robots
 
 log = logging.getLogger(__name__)
 CONFIG_SECONDS = 1.0
@@ -87,6 +87,7 @@ class DeliveryLoop(DependencyProvider):
                 s["smtp"].get("timeout", 10)),
             "sms": channels.sms_provider(s["sms"]),
             "webhook": channels.WebhookSender(s["allow_networks"], s["webhook_timeout"]),
+            "robot": robots.RobotSender(s["allow_networks"], s["webhook_timeout"]),
         }
         self.enabled = (self.container.config.get("NOTIFY") or {}).get("deliver", True)
         self.pool = GreenPool(s["concurrency"])

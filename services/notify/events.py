@@ -21,8 +21,10 @@ class NotificationCreatedData(Schema):
 
 class DeliveryData(Schema):
     delivery_id = fields.String(required=True)
-    channel = fields.String(required=True, metadata={"description": "email | sms | webhook"})
-    recipient = fields.String(required=True, metadata={"description": "user id or webhook id"})
+    channel = fields.String(required=True, metadata={"description": "email | sms | webhook | "
+                                                                    "robot"})
+    recipient = fields.String(required=True, metadata={"description": "user id, webhook id or "
+                                                                      "robot id"})
     event_id = fields.String(required=True, metadata={"description": "the event it delivered"})
     event_type = fields.String(required=True)
     attempts = fields.Integer(required=True)
@@ -41,7 +43,7 @@ NOTIFICATION_CREATED = EventSpec(
     "A message was put in a person's in-app inbox (gateways push it to open web clients).")
 NOTIFICATION_SENT = EventSpec(
     SOURCE, "notification_sent", 1, DeliveryData,
-    "An email, SMS or webhook delivery succeeded.")
+    "An email, SMS, webhook or IM robot delivery succeeded.")
 DELIVERY_FAILED = EventSpec(
     SOURCE, "delivery_failed", 1, DeliveryData,
     "A delivery gave up after its last attempt (or could never succeed); see the delivery log.")

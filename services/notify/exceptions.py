@@ -24,6 +24,15 @@ DIGEST_NOT_AVAILABLE = ErrorSpec("digest_not_available", 403,
                                  "Only a customer company's administrator can receive the "
                                  "daily digest (it is about the company's tickets).",
                                  "只有客户企业管理员可以订阅每日摘要（摘要内容为企业的工单动态）。")
+ROBOT_NOT_FOUND = ErrorSpec("robot_not_found", 404, "Robot not found: {id}.",
+                            "机器人不存在：{id}。")
+ROBOT_FORBIDDEN = ErrorSpec("forbidden", 403,
+                            "Robots are kept by administrators, and by a customer company's or "
+                            "a provider's administrator for their own company.",
+                            "机器人由系统管理员管理；企业管理员和服务商管理员可管理本企业的机器人。")
+ROBOT_OWNER_REQUIRED = ErrorSpec("validation_failed", 400,
+                                 "Name the company the robot belongs to (owner_kind, owner_id).",
+                                 "请指定机器人所属的企业（owner_kind、owner_id）。")
 URL_REFUSED = ErrorSpec("webhook_url_refused", 400, "{reason}", "{reason_zh}")
 TEMPLATE_INVALID = ErrorSpec("template_invalid", 400,
                              "The template cannot be used; nothing was saved.",

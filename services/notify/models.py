@@ -8,6 +8,8 @@
 - `rule_overrides`: admins' changes to the shipped rules (domain.DEFAULT_RULES) and their
   own rules; `template_overrides`: admins' versions of the shipped templates.
 - `webhooks`: registered receivers (URL, event types, secret, failure streak).
+- `robots`: IM group robots of customer companies and providers; their messages are
+  `deliveries` rows (channel `robot`) sent and retried by the same loop.
 - `digest_items`: one compact line per (event, company admin who takes the daily digest),
   until a digest takes it (`digest_id`); `digests`: one row per (recipient, local date), the
   claim that makes each day's digest happen once however many notify replicas run.
@@ -154,6 +156,27 @@ class Webhook(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     failure_streak: Mapped[int] = mapped_column(Integer, default=0)
     disabled_reason: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[dt.datetime] = mapped_column(TZ)
+    updated_at: Mapped[dt.datetime] = mapped_column(TZ)
+
+
+class Robot(Base):
+    """An IM group robot (WeCom, DingTalk, Feishu) of a customer company or a provider: the
+    notices of that company's tickets are posted to its group (services/notify/robots.py).
+    `url` carries the platform's key or access token and `secret` the signing secret; both
+    are shown back masked."""
+    __tablename__ = "robots"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    platform: Mapped[str] = mapped_column(String(16))  # wecom | dingtalk | feishu
+    owner_kind: Mapped[str] = mapped_column(String(16))  # customer | provider
+    owner_id: Mapped[str] = mapped_column(String(36), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    url: Mapped[str] = mapped_column(String(2048))
+    secret: Mapped[str | None] = mapped_column(String(200))
+    language: Mapped[str] = mapped_column(String(5))  # zh | en | both
+    event_types: Mapped[list] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(TZ)
     updated_at: Mapped[dt.datetime] = mapped_column(TZ)
 

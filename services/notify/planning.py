@@ -7,7 +7,7 @@ from sqlalchemy import select
 from gongdan_common.events import utcnow
 from gongdan_common.outbox import consume_many
 
-from . import domain, templates
+from . import domain, robots, templates
 from .common import _add_to_inbox, _pref_dict, _rule_overrides, template_for
 from .daily_digest import record_digest_items
 from .digest import item_of as digest_item_of
@@ -60,13 +60,14 @@ def ingest_many(envelopes, uow, directory, settings, now=None, config=None):
     deliveries and outbox rows written together at commit. Events handled before (a
     redelivery) plan nothing. Returns counts (for logs and tests)."""
     config = config or configuration(uow)
-    counts = {"inbox": 0, "email": 0, "sms": 0, "webhook": 0}
-    # an event no rule can address to anyone, no webhook and no digest wants
+    counts = {"inbox": 0, "email": 0, "sms": 0, "webhook": 0, "robot": 0}
+    # an event no rule can address to anyone, no webhook, robot or digest wants
     # (sla_clock_updated, an attachment on a ticket nobody handles yet) has no effect to
     # make idempotent: it costs no transaction
     planned = [(e, rules, hooks, overridden)
                for e in envelopes for rules, hooks, overridden in [plan_inputs(e, uow, config)]
-               if hooks or directory_queries(e, rules) or digest_item_of(e) is not None]
+               if hooks or directory_queries(e, rules) or digest_item_of(e) is not None
+               or domain.event_key(e) in robots.EVENTS]
     if not planned:
         return counts
     envelopes = [p[0] for p in planned]
@@ -80,6 +81,8 @@ def ingest_many(envelopes, uow, directory, settings, now=None, config=None):
         if not fresh:
             return counts
         record_digest_items(uow, [e for e in envelopes if e["event_id"] in fresh], now)
+        counts["robot"] = robots.plan(uow, [e for e in envelopes if e["event_id"] in fresh],
+                                      settings, now)
         user_ids = {u["id"] for users in people.values() for u in users}
         prefs = {p.user_id: _pref_dict(p) for p in uow.session.scalars(
             select(Preference).where(Preference.user_id.in_(user_ids)))} if user_ids else {}
@@ -126,10 +129,7 @@ def _plan_for_person(uow, envelope, rule, user, pref, ticket, settings, now, cou
     language = language if language in templates.LANGUAGES else "zh"
     link = f"{settings['public_url']}/#/tickets/{ticket['id']}" if ticket.get("id") else \
         settings["public_url"] + "/"
-    context = {"ticket": ticket, "data": envelope.get("data") or {}, "link": link,
-               "recipient": {"id": user["id"], "name": user.get("name")},
-               "actor": envelope.get("actor") or {}, "event": envelope,
-               "response_target": domain.RESPONSE_TARGETS.get(priority)}
+    context = domain.message_context(envelope, ticket, user, link)
     msg = templates.render(template_for(uow, rule["kind"], language, overridden), context)
     number = ticket.get("number")
     if number and number not in msg["subject"]:

@@ -243,7 +243,7 @@ class DeliveryDetail(DeliveryOut):
 
 
 class DeliveryQuery(PageQuery):
-    channel = fields.String(validate=validate.OneOf(("email", "sms", "webhook")))
+    channel = fields.String(validate=validate.OneOf(("email", "sms", "webhook", "robot")))
     status = fields.String(validate=validate.OneOf(("pending", "sent", "failed")))
 
 
@@ -252,6 +252,73 @@ class DeliveryPage(Schema):
     total = fields.Integer()
     page = fields.Integer()
     page_size = fields.Integer()
+
+
+# what a company's IM group may hear: ticket facts its admin may see anyway (never internal
+# notes, never account events)
+ROBOT_EVENTS = ("intake.ticket_created", "intake.ticket_status_changed",
+                "intake.ticket_commented", "dispatch.ticket_assigned", "sla.sla_warning",
+                "sla.sla_breached")
+
+
+class RobotIn(Schema):
+    """An IM group robot (services/notify/robots.py)."""
+    class Meta:
+        unknown = RAISE
+
+    platform = fields.String(required=True, validate=validate.OneOf(("wecom", "dingtalk",
+                                                                     "feishu")))
+    name = Text(required=True, validate=validate.Length(min=1, max=100))
+    url = Text(required=True, validate=validate.Length(max=2048), metadata={
+        "description": "the robot's webhook address as the platform shows it (with its key "
+                       "or access token); shown back masked"})
+    secret = fields.String(allow_none=True, validate=validate.Length(max=200), metadata={
+        "description": "DingTalk / Feishu signing secret (加签 / 签名校验); never shown back"})
+    language = fields.String(load_default="both", validate=validate.OneOf(("zh", "en", "both")))
+    event_types = fields.List(fields.String(validate=validate.OneOf(ROBOT_EVENTS)),
+        load_default=list, metadata={"description": "empty = created, status changes, "
+                                                    "assignments and SLA breaches"})
+    owner_kind = fields.String(validate=validate.OneOf(("customer", "provider")), metadata={
+        "description": "admins name the company; a company admin's robot is their own"})
+    owner_id = fields.String(validate=validate.Length(min=1, max=36))
+
+
+class RobotPatch(RobotIn):
+    platform = fields.String(dump_only=True)
+    name = Text(validate=validate.Length(min=1, max=100))
+    url = Text(validate=validate.Length(max=2048))
+    language = fields.String(validate=validate.OneOf(("zh", "en", "both")))
+    event_types = fields.List(fields.String(validate=validate.OneOf(ROBOT_EVENTS)))
+    owner_kind = fields.String(dump_only=True)
+    owner_id = fields.String(dump_only=True)
+    active = fields.Boolean()
+
+
+class RobotOut(Schema):
+    id = fields.String()
+    platform = fields.String()
+    name = fields.String()
+    url = fields.String(metadata={"description": "masked"})
+    signed = fields.Boolean()
+    language = fields.String()
+    event_types = fields.List(fields.String())
+    owner_kind = fields.String()
+    owner_id = fields.String()
+    active = fields.Boolean()
+    created_at = UTCDateTime()
+    updated_at = UTCDateTime()
+
+
+class RobotList(Schema):
+    items = fields.List(fields.Nested(RobotOut))
+
+
+class RobotDelivery(DeliveryOut):
+    log = fields.List(fields.Nested(AttemptOut))
+
+
+class RobotDeliveryPage(DeliveryPage):
+    items = fields.List(fields.Nested(RobotDelivery))
 
 
 class DigestRunIn(Schema):

@@ -18,7 +18,8 @@ from gongdan_common.entrypoints import rpc
 from gongdan_common.health import HealthMixin
 from gongdan_common.metrics import Sampler
 
-from . import common, daily_digest, delivery, inbox, planning, preferences, rules, webhooks
+from . import (common, daily_digest, delivery, inbox, planning, preferences, robots, rules,
+               webhooks)
 from .dependencies import DeliveryLoop, DirectoryCache, SettingTimer
 from .models import metadata
 
@@ -47,7 +48,7 @@ class NotifyService(HealthMixin):
             log.exception("planning %d event(s) (first %s/%s) failed", len(envelopes),
                           envelopes[0].get("source"), envelopes[0].get("type"))
             raise
-        if counts["email"] or counts["sms"] or counts["webhook"]:
+        if counts["email"] or counts["sms"] or counts["webhook"] or counts.get("robot"):
             self.wake_sender()
 
     # ---- events ---------------------------------------------------------------------------
@@ -204,3 +205,35 @@ class NotifyService(HealthMixin):
         out = webhooks.replay_delivery(actor, webhook_id, delivery_id, self.uow)
         self.wake_sender()
         return out
+
+    # ---- IM group robots (robots.py) -------------------------------------------------------
+
+    @rpc
+    def list_robots(self, actor):
+        return robots.list_robots(actor, self.uow)
+
+    @rpc
+    def create_robot(self, actor, payload):
+        return robots.create_robot(actor, payload, self.uow, self.settings)
+
+    @rpc
+    def get_robot(self, actor, robot_id):
+        return robots.get_robot(actor, robot_id, self.uow)
+
+    @rpc
+    def update_robot(self, actor, robot_id, payload):
+        return robots.update_robot(actor, robot_id, payload, self.uow, self.settings)
+
+    @rpc
+    def delete_robot(self, actor, robot_id):
+        return robots.delete_robot(actor, robot_id, self.uow)
+
+    @rpc
+    def try_robot(self, actor, robot_id):
+        out = robots.try_robot(actor, robot_id, self.uow, self.settings)
+        self.wake_sender()
+        return out
+
+    @rpc
+    def robot_deliveries(self, actor, robot_id, query=None):
+        return robots.robot_deliveries(actor, robot_id, query or {}, self.uow)

@@ -1,6 +1,6 @@
 // The shell: top bar, hash router (#/tickets, #/tickets/new, #/tickets/<id>, #/admin/users,
 // #/kb, #/kb/suggestions, #/notifications, #/me/preferences, #/webhooks, #/admin/notifications, #/offers,
-// #/follow-ups, #/admin/routing-rules, #/engineers, #/admin/sla, #/reports, #/login,
+// #/follow-ups, #/admin/routing-rules, #/engineers, #/admin/sla, #/reports, #/robots, #/login,
 // #/register) and short notices.
 import { h, messageBox, showMessage } from "./dom.js";
 import { t, getLang, setLang, onLangChange, LANGS, label } from "./i18n.js";
@@ -19,6 +19,7 @@ import { offersView, followUpsView, routingRulesView } from "./views/dispatch.js
 import { engineersView } from "./views/engineers.js";
 import { slaAdminView } from "./views/sla-admin.js";
 import { reportsView } from "./views/reports.js";
+import { robotsView, ROBOT_ROLES } from "./views/im.js";
 import { canCreate, isStaff, CREATOR_ROLES, WEBHOOK_ROLES, DESK_ROLES, OFFER_ROLES, REGISTRY_ROLES,
   STAFF_ROLES } from "./model.js";
 
@@ -43,6 +44,7 @@ const ROUTES = [
   { re: /^\/engineers$/, view: engineersView, nav: "engineers", roles: REGISTRY_ROLES },
   { re: /^\/admin\/sla$/, view: slaAdminView, nav: "sla-admin", roles: ["admin"] },
   { re: /^\/reports$/, view: reportsView, nav: "reports", roles: STAFF_ROLES },
+  { re: /^\/robots$/, view: robotsView, nav: "robots", roles: ROBOT_ROLES },
 ];
 
 const topbar = document.getElementById("topbar");
@@ -104,7 +106,8 @@ function renderTopbar(active) {
       user.role === "admin" ? link("nav.notify_admin", "#/admin/notifications", "notify-admin") : null,
       user.role === "admin" ? link("nav.sla_admin", "#/admin/sla", "sla-admin") : null,
       isStaff(user) ? link("nav.reports", "#/reports", "reports") : null,
-      WEBHOOK_ROLES.includes(user.role) ? link("nav.webhooks", "#/webhooks", "webhooks") : null);
+      WEBHOOK_ROLES.includes(user.role) ? link("nav.webhooks", "#/webhooks", "webhooks") : null,
+      ROBOT_ROLES.includes(user.role) ? link("nav.robots", "#/robots", "robots") : null);
     who = h("div", { class: "who" },
       user.role !== "system" ? bell() : null,
       user.role !== "system" ? h("a", { href: "#/me/preferences", id: "prefs-link", title: t("nav.prefs"),

@@ -169,6 +169,7 @@ def test_the_shipped_digest_templates_render_both_languages():
                                         dt.date(2026, 11, 22)),
                "recipient": {"name": "王总"}}
         msg = templates.render(templates.default_compiled("digest", language), ctx)
+        templates.render_strict("digest", language, ctx)  # no empty value shown (issue 17)
         assert msg["subject"] == subject
         assert "TS20261122001 无法登录" in msg["text"] and phrase in msg["text"]
         assert "http://gd.test/#/tickets/t-1" in msg["text"]

@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 from gongdan_common.db import Database
 from gongdan_common.errors import AppError
 from gongdan_common.migrate import upgrade
-from services.notify import common, delivery, inbox, planning, preferences, webhooks
+from services.notify import (common, delivery, domain, inbox, planning, preferences,
+                             templates, webhooks)
 from services.notify.channels import Outcome
 from services.notify.models import (Delivery, DeliveryAttempt, Notification, Webhook,
                                     metadata)
@@ -69,9 +70,9 @@ def count(uow_factory, model, *where):
 
 def test_planning_is_idempotent_and_in_the_recipients_language(uow_factory, settings):
     counts = planning.ingest(assigned(), uow_factory(), directory, settings, NOW)
-    assert counts == {"inbox": 1, "email": 1, "sms": 0, "webhook": 0}
+    assert counts == {"inbox": 1, "email": 1, "sms": 0, "webhook": 0, "robot": 0}
     again = planning.ingest(assigned(), uow_factory(), directory, settings, NOW)
-    assert again == {"inbox": 0, "email": 0, "sms": 0, "webhook": 0}
+    assert again == {"inbox": 0, "email": 0, "sms": 0, "webhook": 0, "robot": 0}
     assert count(uow_factory, Notification) == 1 and count(uow_factory, Delivery) == 1
     with uow_factory() as uow:
         d = uow.session.scalars(select(Delivery)).one()
@@ -98,10 +99,10 @@ def test_an_event_that_concerns_nobody_opens_no_transaction(uow_factory, setting
             raise AssertionError("a transaction for an event that concerns nobody")
 
     counts = planning.ingest(clock, Untouchable(), directory, settings, NOW, config)
-    assert counts == {"inbox": 0, "email": 0, "sms": 0, "webhook": 0}
+    assert counts == {"inbox": 0, "email": 0, "sms": 0, "webhook": 0, "robot": 0}
     counts = planning.ingest_many([clock, assigned()], uow_factory(), directory, settings, NOW,
                                   config)
-    assert counts == {"inbox": 1, "email": 1, "sms": 0, "webhook": 0}
+    assert counts == {"inbox": 1, "email": 1, "sms": 0, "webhook": 0, "robot": 0}
     with uow_factory() as uow:
         processed = uow.session.execute(
             select(metadata.tables["processed_events"].c.event_id)).scalars().all()
@@ -216,6 +217,13 @@ def test_webhooks_get_events_and_are_disabled_after_failures(uow_factory, settin
         assert row.active is False and row.failure_streak == 3
         types = uow.session.execute(select(metadata.tables["outbox"].c.type)).scalars().all()
     assert "webhook_disabled" in types
+    # the owner's notice shows every value, link included (issue 17)
+    with uow_factory() as uow:
+        (disabled,) = [p for p in uow.session.execute(select(
+            metadata.tables["outbox"].c.payload)).scalars() if p["type"] == "webhook_disabled"]
+    for language in templates.LANGUAGES:
+        templates.render_strict("webhook_disabled", language, domain.webhook_disabled_context(
+            disabled, settings["public_url"]))
     # a disabled webhook gets nothing new
     planning.ingest(assigned("44444444-4444-4444-4444-444444444444"), uow_factory(), directory,
                     settings, NOW)

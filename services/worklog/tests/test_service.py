@@ -154,7 +154,7 @@ def test_refusals_over_rpc(worklog):
     err = refusal(worklog.add_entry, ENGINEER, "t-1", good)
     assert (err.status, err.code, err.details) == (409, "ticket_not_in_progress",
                                                   {"status": "suspended"})
-    assert "“挂起”" in err.message("zh") and "suspended" in err.message("en")
+    assert "“已挂起”" in err.message("zh") and "“Suspended”" in err.message("en")
 
     set_ticket(status="assigned")  # assigned, not started
     err = refusal(worklog.add_entry, ENGINEER, "t-1", good)

@@ -5,6 +5,7 @@
 import { h, field, select, messageBox, showErrors, clearErrors, busy } from "../dom.js";
 import { t, label, fmtTime } from "../i18n.js";
 import * as api from "../api.js";
+import { imBindingsSection } from "./im.js";
 
 // the kinds of message a customer normally receives; the others are folded away for them
 const CUSTOMER_KINDS = ["accepted", "reply", "needs_info", "resolved", "closed"];
@@ -113,5 +114,6 @@ export async function preferencesView(root, ctx) {
   });
   root.classList.add("page-medium");
   root.append(h("div", { class: "page-head" }, h("h1", { text: t("prefs.title") }),
-    h("a", { href: "#/notifications", class: "btn btn-ghost", text: t("inbox.title") })), form);
+    h("a", { href: "#/notifications", class: "btn btn-ghost", text: t("inbox.title") })), form,
+    imBindingsSection(ctx));
 }
