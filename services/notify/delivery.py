@@ -63,42 +63,63 @@ def _delivery_dict(d):
 
 
 def record_outcome(uow, delivery_id, outcome, settings, duration_ms, now=None):
+    """Record one attempt (see record_outcomes); returns the delivery's status."""
+    return record_outcomes(uow, [(delivery_id, outcome, duration_ms)], settings, now)[0]
+
+
+def record_outcomes(uow, results, settings, now=None):
+    """Record attempts, [(delivery_id, outcome, duration_ms)], in one transaction: one
+    SELECT of the deliveries, their attempt rows and events written together at commit.
+    Returns each delivery's status in order (None: not pending any more)."""
     now = now or utcnow()
+    statuses, failed = [], []
     with uow:
-        d = uow.session.get(Delivery, delivery_id)
-        if d is None or d.status != "pending":
-            return None
-        d.attempts += 1
-        d.lease_until = None
-        uow.session.add(DeliveryAttempt(
-            delivery_id=d.id, number=d.attempts, at=now, ok=outcome.ok,
-            status_code=outcome.status_code, error=outcome.error,
-            response=(outcome.response or None), duration_ms=int(duration_ms)))
-        info = {"delivery_id": d.id, "channel": d.channel, "recipient": d.recipient,
-                "event_id": d.event_id, "event_type": d.event_type, "attempts": d.attempts,
-                "error": outcome.error}
-        hook = uow.session.get(Webhook, d.recipient) if d.channel == "webhook" else None
-        if outcome.ok:
-            d.status, d.sent_at, d.last_error = "sent", now, None
-            if hook is not None:
-                hook.failure_streak = 0
-            uow.emit(events.NOTIFICATION_SENT, info)
-        else:
-            d.last_error = outcome.error
-            limit = settings["webhook_max_attempts"] if hook is not None else \
-                settings["message_max_attempts"]
-            if outcome.retryable and d.attempts < limit:
-                d.next_attempt_at = now + dt.timedelta(seconds=domain.backoff(
-                    d.attempts, settings["backoff_base"], settings["backoff_cap"]))
-            else:
-                d.status = "failed"
-                uow.emit(events.DELIVERY_FAILED, info)
-            if hook is not None:
-                _count_webhook_failure(uow, hook, settings, now)
+        ids = sorted({delivery_id for delivery_id, _, _ in results})
+        rows = {d.id: d for d in uow.session.scalars(
+            select(Delivery).where(Delivery.id.in_(ids)).order_by(Delivery.id))}
+        for delivery_id, outcome, duration_ms in results:
+            d = rows.get(delivery_id)
+            if d is None or d.status != "pending":
+                statuses.append(None)
+                continue
+            _record(uow, d, outcome, settings, duration_ms, now)
+            statuses.append(d.status)
+            if not outcome.ok:
+                failed.append(d.channel)
         uow.commit()
-    if not outcome.ok:
-        metrics.notify_delivery_failed(info["channel"])
-    return d.status
+    for channel in failed:
+        metrics.notify_delivery_failed(channel)
+    return statuses
+
+
+def _record(uow, d, outcome, settings, duration_ms, now):
+    d.attempts += 1
+    d.lease_until = None
+    uow.session.add(DeliveryAttempt(
+        delivery_id=d.id, number=d.attempts, at=now, ok=outcome.ok,
+        status_code=outcome.status_code, error=outcome.error,
+        response=(outcome.response or None), duration_ms=int(duration_ms)))
+    info = {"delivery_id": d.id, "channel": d.channel, "recipient": d.recipient,
+            "event_id": d.event_id, "event_type": d.event_type, "attempts": d.attempts,
+            "error": outcome.error}
+    hook = uow.session.get(Webhook, d.recipient) if d.channel == "webhook" else None
+    if outcome.ok:
+        d.status, d.sent_at, d.last_error = "sent", now, None
+        if hook is not None:
+            hook.failure_streak = 0
+        uow.emit(events.NOTIFICATION_SENT, info)
+    else:
+        d.last_error = outcome.error
+        limit = settings["webhook_max_attempts"] if hook is not None else \
+            settings["message_max_attempts"]
+        if outcome.retryable and d.attempts < limit:
+            d.next_attempt_at = now + dt.timedelta(seconds=domain.backoff(
+                d.attempts, settings["backoff_base"], settings["backoff_cap"]))
+        else:
+            d.status = "failed"
+            uow.emit(events.DELIVERY_FAILED, info)
+        if hook is not None:
+            _count_webhook_failure(uow, hook, settings, now)
 
 
 def record_bounce(uow, envelope):
