@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from tests.support.system import ADMIN_EMAIL, ADMIN_PASSWORD
 from tests.test_mail_in import lmtp_send, mailrig  # noqa: F401 - fixture
-from tests.test_web import answer_confirm, browser, confirmed, open_page, sign_in  # noqa: F401
+from tests.support.web import answer_confirm, confirmed, sign_in
 
 pytestmark = pytest.mark.integration
 
