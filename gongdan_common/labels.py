@@ -62,6 +62,18 @@ VOCABULARIES = {
         "publish": ("发布", "published"), "archive": ("归档", "archived"),
         "edit": ("编辑", "edited"), "delete": ("删除", "deleted"),
     },
+    "field": {  # fields named in refusals; the same words as the web form (i18n.js field.*)
+        "title": ("标题", "Title"), "type": ("工单类型", "Ticket type"),
+        "product": ("产品", "Product"), "product_version": ("产品版本", "Product version"),
+        "category": ("问题分类", "Category"), "description": ("问题描述", "Description"),
+        "steps": ("复现步骤", "Steps to reproduce"), "error_message": ("错误信息", "Error message"),
+        "started_at": ("开始出现时间", "Started at"), "persistent": ("持续存在", "Persistent"),
+        "impact": ("影响范围", "Impact"), "urgency": ("紧急程度", "Urgency"),
+        "device_sn": ("设备序列号", "Device serial number"),
+        "contact_name": ("联系人", "Contact name"), "contact_phone": ("联系电话", "Contact phone"),
+        "environment": ("运行环境", "Environment"), "priority": ("优先级", "Priority"),
+        "product_lines": ("产品线", "Product lines"), "active": ("启用状态", "Active"),
+    },
     "company_kind": {
         "customer": ("客户企业", "customer"), "provider": ("服务商", "service provider"),
         "vendor": ("厂商", "vendor"),
@@ -70,7 +82,7 @@ VOCABULARIES = {
 
 # error parameter name -> vocabulary, unless an ErrorSpec says otherwise
 PARAMETERS = {"status": "status", "action": "action", "type": "type", "missing": "report",
-              "role": "role", "roles": "role"}
+              "role": "role", "roles": "role", "fields": "field"}
 
 _JOIN = {"zh": "、", "en": ", "}
 

@@ -81,3 +81,13 @@ def test_the_messages_issue_17_quoted():
         "Inspection report.")
     assert all(not _raw(c, err.message(lang)) for c in ALL_CODES if "_" in c
                for lang in ("zh", "en"))
+
+
+def test_every_field_a_refusal_can_name_has_a_label():
+    """FIELDS_NOT_EDITABLE / FIELDS_ADMIN_ONLY list field names: each must have its words."""
+    from services.dispatch.domain import PROVIDER_ADMIN_ONLY_FIELDS
+    from services.intake.domain import DESK_EDITABLE
+    for name in DESK_EDITABLE | PROVIDER_ADMIN_ONLY_FIELDS:
+        for lang in ("zh", "en"):
+            assert label("field", name, lang) != name, (name, lang)
+    assert localise("field", "device_sn, priority", "zh") == "设备序列号、优先级"

@@ -223,7 +223,7 @@ export const DICT = {
 
     "status.new": "新建",
     "status.needs_info": "待补充信息",
-    "status.assigned": "已分派",
+    "status.assigned": "已指派",
     "status.in_progress": "处理中",
     "status.suspended": "已挂起",
     "status.resolved": "已解决",
