@@ -62,7 +62,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from bench.support import log, percentile, stop_processes  # noqa: E402
+from bench.support import exit_on_signals, log, percentile, stop_processes  # noqa: E402
 from gongdan_common.config import load_config  # noqa: E402
 from gongdan_common.db import Database  # noqa: E402
 from gongdan_common.migrate import upgrade  # noqa: E402
@@ -714,14 +714,7 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-
-    def on_signal(signum, frame):
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        log(f"signal {signum}: stopping everything this run started ...")
-        raise SystemExit(128 + signum)
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    exit_on_signals()
 
     workdir = tempfile.mkdtemp(prefix="gongdan-bench-dispatch-")
     config = load_config(CONFIG)

@@ -41,7 +41,6 @@ import json
 import os
 import secrets
 import shutil
-import signal
 import statistics
 import sys
 import tempfile
@@ -54,7 +53,7 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 from bench.dispatch_lookup import MachineCpu, cpu_cell  # noqa: E402
-from bench.support import log, percentile  # noqa: E402
+from bench.support import exit_on_signals, log, percentile  # noqa: E402
 from scripts._proc import tail  # noqa: E402
 from tests.support.system import ADMIN_EMAIL, ADMIN_PASSWORD, Api, System  # noqa: E402
 
@@ -474,14 +473,7 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-
-    def on_signal(signum, frame):
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        log(f"signal {signum}: stopping everything this run started ...")
-        raise SystemExit(128 + signum)
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    exit_on_signals()
 
     workdir = tempfile.mkdtemp(prefix="gongdan-bench-lifecycle-")
     results = {"backend": args.backend, "baseline": {}, "flow": {}}

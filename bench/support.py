@@ -1,5 +1,6 @@
 """Small pieces every bench script shares: progress lines, percentiles, stopping the
 `nameko run` processes a bench started (and their private vhost)."""
+import signal
 import subprocess
 import time
 
@@ -8,6 +9,18 @@ from tests.support.system import _rabbitmqctl
 
 def log(msg):
     print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def exit_on_signals():
+    """SIGTERM/SIGINT raise SystemExit, so that the run's `finally` stops what it started;
+    once: a second signal must not interrupt the cleanup that the first one starts."""
+    def on_signal(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        log(f"signal {signum}: stopping everything this run started ...")
+        raise SystemExit(128 + signum)
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
 
 
 def percentile(sorted_values, p):

@@ -47,9 +47,10 @@ import urllib.parse
 
 import requests
 
-from bench.support import log, percentile, stop_processes
+from bench.support import exit_on_signals, log, percentile, stop_processes
 from scripts._proc import die_with_parent, free_port, tail
-from tests.support.system import ADMIN_EMAIL, ADMIN_PASSWORD, Api, System, _rabbitmqctl
+from tests.support.load import customer
+from tests.support.system import Api, System, _rabbitmqctl
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH = os.path.join(ROOT, "bench")
@@ -147,6 +148,24 @@ class CpuMeter:
         return {name: round(sec / wall, 3) for name, sec in used.most_common() if sec > 0.005}
 
 
+PG_PORT = {"port": 5432}  # --own-postgres: the private cluster's
+
+
+def pg_connect(dbname, tries=20):
+    """An autocommit connection to the server, waiting out "too many clients"."""
+    import psycopg2
+    for n in range(tries):
+        try:
+            conn = psycopg2.connect(f"host=127.0.0.1 port={PG_PORT['port']} user=postgres "
+                                    f"dbname={dbname}")
+            conn.autocommit = True
+            return conn
+        except psycopg2.OperationalError:
+            if n == tries - 1:
+                raise
+            time.sleep(0.5)
+
+
 class PgActivity:
     """Samples pg_stat_activity of one database (every 50 ms) while a point is measured:
     how many of its connections are running a query, waiting for a lock, or idle inside
@@ -155,17 +174,16 @@ class PgActivity:
     def __init__(self, dbname, interval=0.05):
         self.dbname, self.interval = dbname, interval
         self.thread = None
+        # both connections opened once, before the load: the shared server's connection
+        # slots may all be taken later ("too many clients" stopped a run)
+        self.conn, self.sampler = pg_connect(dbname), pg_connect(dbname)
 
     def sessions(self):
-        import psycopg2
-        conn = psycopg2.connect(f"host=127.0.0.1 port=5432 user=postgres dbname={self.dbname}")
-        try:
-            with conn.cursor() as cur:
-                cur.execute("SELECT sessions FROM pg_stat_database WHERE datname = %s",
-                            (self.dbname,))
-                return cur.fetchone()[0]
-        finally:
-            conn.close()
+        with self.conn.cursor() as cur:
+            cur.execute("SELECT pg_stat_clear_snapshot()")
+            cur.execute("SELECT sessions FROM pg_stat_database WHERE datname = %s",
+                        (self.dbname,))
+            return cur.fetchone()[0]
 
     def start(self):
         self.t0, self.sessions0 = time.monotonic(), self.sessions()
@@ -175,37 +193,105 @@ class PgActivity:
         self.thread.start()
 
     def _run(self):
-        import psycopg2
-        conn = psycopg2.connect(f"host=127.0.0.1 port=5432 user=postgres dbname={self.dbname}")
-        conn.autocommit = True
-        try:
-            with conn.cursor() as cur:
-                while not self.stopping.wait(self.interval):
-                    cur.execute("SELECT state, wait_event_type, wait_event, left(query, 40) "
-                                "FROM pg_stat_activity WHERE datname = %s "
-                                "AND pid <> pg_backend_pid()", (self.dbname,))
-                    for state, wtype, wevent, query in cur.fetchall():
-                        if state == "active" and wtype == "Lock":
-                            self.counts[f"waiting for lock ({wevent}) in: {query.strip()}"] += 1
-                        elif state == "active":
-                            self.counts["running a query" + (f" ({wtype}:{wevent})" if wtype else "")] += 1
-                        elif state in ("idle in transaction", "idle in transaction (aborted)"):
-                            last = re.sub(r"sa_savepoint_\d+", "sa_savepoint_N", query.strip())
-                            self.counts[f"idle in transaction after: {last}"] += 1
-                        else:
-                            self.counts["idle"] += 1
-                    self.samples += 1
-        finally:
-            conn.close()
+        with self.sampler.cursor() as cur:
+            while not self.stopping.wait(self.interval):
+                cur.execute("SELECT state, wait_event_type, wait_event, left(query, 40) "
+                            "FROM pg_stat_activity WHERE datname = %s "
+                            "AND pid <> pg_backend_pid()", (self.dbname,))
+                for state, wtype, wevent, query in cur.fetchall():
+                    if state == "active" and wtype == "Lock":
+                        self.counts[f"waiting for lock ({wevent}) in: {query.strip()}"] += 1
+                    elif state == "active":
+                        self.counts["running a query" + (f" ({wtype}:{wevent})" if wtype else "")] += 1
+                    elif state in ("idle in transaction", "idle in transaction (aborted)"):
+                        last = re.sub(r"sa_savepoint_\d+", "sa_savepoint_N", query.strip())
+                        self.counts[f"idle in transaction after: {last}"] += 1
+                    else:
+                        self.counts["idle"] += 1
+                self.samples += 1
+
+    def close(self):
+        self.conn.close()
+        self.sampler.close()
 
     def stop(self):
         self.stopping.set()
         self.thread.join(timeout=5)
         n = max(self.samples, 1)
-        opened = self.sessions() - self.sessions0 - 2  # minus our own two
+        opened = self.sessions() - self.sessions0
         out = {k: round(v / n, 2) for k, v in self.counts.most_common()}
         out["new connections per second"] = round(opened / (time.monotonic() - self.t0), 1)
         return out
+
+
+class DbCounts:
+    """Database work done during a point, per process: transactions (COMMIT + ROLLBACK) from
+    PostgreSQL's pg_stat_database for each service database, and the statements and
+    transactions each process counted itself (gongdan_db_statements_total,
+    gongdan_db_transactions_total on its /metrics: gongdan_common/metrics.py). Divided by
+    the requests of the point, they say what one created ticket costs the databases."""
+
+    STATEMENTS = re.compile(r'^gongdan_db_statements_total\{service="[^"]*"\} ([0-9.e+]+)$', re.M)
+    TRANSACTIONS = re.compile(
+        r'^gongdan_db_transactions_total\{outcome="[^"]*",service="[^"]*"\} ([0-9.e+]+)$|'
+        r'^gongdan_db_transactions_total\{service="[^"]*",outcome="[^"]*"\} ([0-9.e+]+)$', re.M)
+
+    def __init__(self, system):
+        self.system = system
+        self.databases = {db.split("_")[1]: db for db in system.pg_databases}
+        self.conn = None
+        self._pg()
+
+    def _pg(self):
+        if not self.databases:
+            return {}
+        if self.conn is None:  # one connection for the run, opened before the load
+            self.conn = pg_connect("postgres")
+        with self.conn.cursor() as cur:
+            cur.execute("SELECT pg_stat_clear_snapshot()")
+            cur.execute("SELECT datname, xact_commit, xact_rollback FROM pg_stat_database "
+                        "WHERE datname = ANY(%s)", (list(self.databases.values()),))
+            by_db = {name: (c, r) for name, c, r in cur.fetchall()}
+        return {svc: by_db.get(db, (0, 0)) for svc, db in self.databases.items()}
+
+    def close(self):
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+    def _scrape(self):
+        out = {}
+        for label, port in self.system.ops_ports.items():
+            try:
+                text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+            except requests.RequestException:
+                continue
+            statements = sum(float(v) for v in self.STATEMENTS.findall(text))
+            transactions = sum(float(a or b) for a, b in self.TRANSACTIONS.findall(text))
+            out[label] = (statements, transactions)
+        return out
+
+    def start(self):
+        time.sleep(1.0)  # PostgreSQL publishes a backend's counters within a second
+        self.pg0, self.app0 = self._pg(), self._scrape()
+
+    def stop(self, requests_done, pg_activity=None):
+        time.sleep(1.0)
+        pg, app = self._pg(), self._scrape()
+        n = max(requests_done, 1)
+        # PgActivity's own look-ups (one autocommitted query per sample) are not Gongdan's
+        own = {"intake": pg_activity.samples} if pg_activity else {}
+        per = {"pg_transactions": {k: round((sum(pg[k]) - sum(self.pg0.get(k, (0, 0)))
+                                             - own.get(k, 0)) / n, 2) for k in pg},
+               "pg_rollbacks": {k: round((pg[k][1] - self.pg0.get(k, (0, 0))[1]) / n, 2)
+                                for k in pg},
+               "statements": {}, "transactions": {}}
+        for label, (st, tx) in app.items():
+            st0, tx0 = self.app0.get(label, (0, 0))
+            if st - st0 or tx - tx0:
+                per["statements"][label] = round((st - st0) / n, 2)
+                per["transactions"][label] = round((tx - tx0) / n, 2)
+        return per
 
 
 # ---- load generators ------------------------------------------------------------------------
@@ -357,26 +443,9 @@ class Baseline:
 # ---- setting up the system ------------------------------------------------------------------
 
 def customer_api(system):
-    """Product, customer company, registered + approved customer, logged in."""
-    admin = Api(system.base_url).login(ADMIN_EMAIL, ADMIN_PASSWORD)
-    tag = secrets.token_hex(3)
-    code = "BENCH-" + tag.upper()
-    r = admin.post("/admin/products", {"code": code, "name": "AnyShare 企业网盘",
-                                       "product_line": "anyshare", "versions": ["7.0"]})
-    assert r.status_code == 201, r.text
-    r = admin.post("/admin/companies", {"name": "压测公司-" + tag, "kind": "customer"})
-    assert r.status_code == 201, r.text
-    company = r.json()
-    phone = "139" + str(secrets.randbelow(10 ** 8)).zfill(8)
-    password = "bench-pass-1"
-    r = Api(system.base_url).post("/auth/register", {
-        "name": "压测用户", "phone": phone, "email": f"{phone}@bench.test",
-        "password": password, "company_name": company["name"]})
-    assert r.status_code == 201, r.text
-    r = admin.post(f"/admin/users/{r.json()['id']}/approve",
-                   {"role": "customer", "company_id": company["id"]})
-    assert r.status_code == 200, r.text
-    return Api(system.base_url).login(phone, password), code
+    """Product, customer company, registered + approved customer, logged in: the fault
+    tests' setup (tests/support/load.py), under names of the bench's own."""
+    return customer(system, prefix="BENCH", name="压测")
 
 
 def png_bytes(size, avoid_line_breaks=True):
@@ -510,7 +579,7 @@ def wait_quiet(meter, limit_s, threshold=0.25):
         log(f"other processes use {outside:.2f} cores ({meter.last_other}); waiting")
 
 
-def measure(label, conc, args, meter, run, pg=None):
+def measure(label, conc, args, meter, run, pg=None, db=None):
     if args.wait_quiet:
         outside = wait_quiet(meter, args.wait_quiet)
         if outside >= 0.25:
@@ -518,11 +587,17 @@ def measure(label, conc, args, meter, run, pg=None):
     log(f"{label}: c={conc}, warm-up {args.warmup}s")
     run(conc, args.warmup)
     log(f"{label}: c={conc}, measuring {args.duration}s")
+    if db:
+        db.start()  # (its pause falls before the measured window and CPU meter)
     meter.start()
     if pg:
         pg.start()
     result = run(conc, args.duration)
     result["cpu_cores"] = meter.stop()
+    if db:
+        # counted from 1 s after the warm-up (its events worked off) to 1 s after the
+        # window (the window's events worked off), divided by the window's requests
+        result["db_per_request"] = db.stop(result["requests"], pg)
     if pg:
         result["intake_db_connections"] = pg.stop()
     result["cpu_other_by_command"] = meter.last_other
@@ -551,7 +626,13 @@ def run_baseline(args, workdir, results):
 
 def run_system(args, workdir, results):
     log(f"starting the Gongdan system on {args.backend} (all services, private vhost and S3) ...")
+    own_pg = None
+    if args.own_postgres and args.backend == "postgresql":
+        from tests.support.postgres import PgCluster
+        own_pg = PgCluster.create(durable=True).start()
+        PG_PORT["port"] = own_pg.port
     system = System(os.path.join(workdir, "system"), backend=args.backend,
+                    pg_port=own_pg.port if own_pg else 5432,
                     env={"ACCESS_TOKEN_TTL": "3600"})  # one token for the whole run
     try:
         system.start()
@@ -580,6 +661,7 @@ def run_system(args, workdir, results):
         pg = None
         if args.backend == "postgresql":
             pg = PgActivity(system.db_urls["intake"].rsplit("/", 1)[1])
+        db = DbCounts(system)
         wenv = {"BENCH_BODY_FILE": body_file, "BENCH_TOKEN": token}
         top = max(args.concurrency)
         for conc in args.concurrency:
@@ -588,7 +670,7 @@ def run_system(args, workdir, results):
                 spy = start_py_spy(args.py_spy, named_only(pids), args.warmup + args.duration)
             results["create"][conc] = measure(
                 "create", conc, args, meter,
-                lambda c, s: wrk(create_url, "post_json.lua", c, s, wenv), pg)
+                lambda c, s: wrk(create_url, "post_json.lua", c, s, wenv), pg, db)
             if spy:
                 results["profile"] = finish_py_spy(spy)
         if not args.no_attachments:
@@ -600,15 +682,25 @@ def run_system(args, workdir, results):
             uenv = {"BENCH_BODY_FILE": upload_file, "BENCH_BOUNDARY": boundary,
                     "BENCH_TOKEN": token, "BENCH_TICKETS": ",".join(pool)}
             for conc in args.concurrency:
+                spy = []
+                if args.py_spy and conc == top:
+                    spy = start_py_spy(os.path.join(args.py_spy, "upload"), named_only(pids),
+                                       args.warmup + args.duration)
                 results["upload"][conc] = measure(
                     "upload 1MB", conc, args, meter,
-                    lambda c, s: wrk(system.base_url + "/", "upload.lua", c, s, uenv))
+                    lambda c, s: wrk(system.base_url + "/", "upload.lua", c, s, uenv),
+                    db=db)
+                if spy:
+                    results["profile_upload"] = finish_py_spy(spy)
             for conc in args.concurrency:
                 results["create_upload"][conc] = measure(
                     "create+upload 1MB", conc, args, meter,
                     lambda c, s: sequence_load(system.base_url, token, ticket_json, upload_body,
-                                               boundary, c, s, 0), pg)
+                                               boundary, c, s, 0), pg, db)
         results["memory"]["after"] = {n: memory(pids[n]) for n in ("gateway", "intake")}
+        db.close()
+        if pg:
+            pg.close()
         results["tickets_in_db"] = system.sql("intake", "SELECT count(*) FROM tickets")[0][0]
         results["outbox_pending"] = system.sql(
             "intake", "SELECT count(*) FROM outbox WHERE published_at IS NULL")[0][0]
@@ -618,6 +710,8 @@ def run_system(args, workdir, results):
         raise
     finally:
         system.stop()
+        if own_pg is not None:
+            own_pg.destroy()
 
 
 def named_only(pids):
@@ -716,6 +810,30 @@ def report(args, results):
                                 if cpu.get(g, 0) >= 0.005 and g not in ("load generator",
                                                                         "other")))
     out("")
+    if any(p.get("db_per_request") for k in ("create", "upload", "create_upload")
+           for p in results[k].values()):
+        out("Database work per request: transactions (PostgreSQL's pg_stat_database, per "
+            "service database: read-only units of work end in a rollback; the bench's own "
+            "pg_stat_activity samples are taken off) and statements / transactions as each "
+            "process counted them (pre-ping and pool resets not included) "
+            "(gongdan_db_statements_total, gongdan_db_transactions_total):")
+        out("")
+        for kind in ("create", "upload", "create_upload"):
+            for c, p in results[kind].items():
+                d = p.get("db_per_request")
+                if not d:
+                    continue
+
+                def line(values):
+                    return f"{sum(values.values()):.1f} (" + ", ".join(
+                        f"{k} {v:.1f}" for k, v in sorted(values.items(), key=lambda kv: -kv[1])
+                        if v >= 0.05) + ")"
+                if d["pg_transactions"]:
+                    out(f"- {kind} c={c}: PostgreSQL transactions {line(d['pg_transactions'])}"
+                        f", of which rolled back {line(d['pg_rollbacks'])}")
+                out(f"- {kind} c={c}: statements {line(d['statements'])}; "
+                    f"commits and explicit rollbacks {line(d['transactions'])}")
+        out("")
     if any(p.get("intake_db_connections") for k in ("create", "create_upload")
            for p in results[k].values()):
         out("Intake's PostgreSQL connections during each point (average number in each state):")
@@ -773,11 +891,13 @@ def report(args, results):
     else:
         out(f"Target not evaluated: needs both the baseline and create at "
             f"c={TARGET_CONCURRENCY}.")
-    if results.get("profile"):
+    for key, what in (("profile", "create"), ("profile_upload", "upload 1MB")):
+        if not results.get(key):
+            continue
         out("")
-        out(f"py-spy at c={max(args.concurrency)} (share of the process's CPU samples; "
+        out(f"py-spy, {what} at c={max(args.concurrency)} (share of the process's CPU samples; "
             "inclusive, for Gongdan's and Nameko's RPC/web frames):")
-        for name, prof in results["profile"].items():
+        for name, prof in results[key].items():
             out(f"  {name} ({prof['samples']} samples):")
             for frame, share in prof["inclusive"]:
                 out(f"    {share:5.1f}%  {frame}")
@@ -798,6 +918,10 @@ def parse_args(argv=None):
     p.add_argument("--no-attachments", action="store_true",
                    help="skip the 1 MB upload and create+upload measurements")
     p.add_argument("--skip-baseline", action="store_true")
+    p.add_argument("--own-postgres", action="store_true",
+                   help="run the system on a PostgreSQL cluster of its own (fsync on, started "
+                        "and removed by the run) instead of the shared server on 5432, whose "
+                        "connection slots other users may take")
     p.add_argument("--py-spy", metavar="DIR",
                    help="profile gateway, intake, dispatch, sla and notify with py-spy during the highest-concurrency "
                         "create point (collapsed stacks in DIR; adds some CPU load)")
@@ -813,15 +937,7 @@ def main(argv=None):
     args = parse_args(argv)
     if not shutil.which("wrk"):
         sys.exit("wrk not found: apt-get install -y wrk")
-
-    def on_signal(signum, frame):
-        # once: a second signal must not interrupt the cleanup that this one starts
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        log(f"signal {signum}: stopping everything this run started ...")
-        raise SystemExit(128 + signum)
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    exit_on_signals()
 
     workdir = tempfile.mkdtemp(prefix="gongdan-bench-")
     results = {"backend": args.backend, "cpus": os.cpu_count(), "duration": args.duration,

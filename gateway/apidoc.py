@@ -71,7 +71,12 @@ class TicketDetail(intake.TicketSchema):
 
 class TicketPage(Schema):
     items = fields.List(fields.Nested(intake.TicketSummarySchema))
-    total = fields.Integer()
+    total = fields.Integer(metadata={
+        "description": "how many tickets match: counted exactly up to 1,000; past that "
+                       "(PostgreSQL) the planner's estimate, see total_exact"})
+    total_exact = fields.Boolean(metadata={
+        "description": "false when total is an estimate (more than 1,000 matches): show it "
+                       "as \"about\" (约)"})
     page = fields.Integer()
     page_size = fields.Integer()
 

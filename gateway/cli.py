@@ -24,11 +24,15 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m gateway.cli")
     parser.add_argument("--config", default=os.path.join(repo_root(), "config", "gongdan.yaml"))
     sub = parser.add_subparsers(dest="command", required=True)
-    ca = sub.add_parser("create-admin", help="create (or reset) an administrator account")
+    ca = sub.add_parser("create-admin", help="create an administrator account (an existing "
+                        "one is left alone unless --reset-password)")
     ca.add_argument("--name", default="Administrator")
     ca.add_argument("--email")
     ca.add_argument("--phone")
     ca.add_argument("--password", help="prompted for when omitted; or GONGDAN_ADMIN_PASSWORD")
+    ca.add_argument("--reset-password", action="store_true",
+                    help="the account exists: set this password, make it an active "
+                         "administrator and unlock it")
     args = parser.parse_args(argv)
     if not (args.email or args.phone):
         parser.error("give --email or --phone (or both)")
@@ -38,7 +42,16 @@ def main(argv=None):
         parser.error("the password must be at least 8 characters")
     config = load_config(args.config)
     db = Database(service_db_url(config, "gateway"), metadata)
-    user = handlers.create_admin(args.name, args.email, args.phone, password, db.unit_of_work())
+    try:
+        user, written = handlers.create_admin(args.name, args.email, args.phone, password,
+                                     db.unit_of_work(), reset_password=args.reset_password)
+    except handlers.AdminExists as e:
+        print(f"create-admin: not changed: {e.why}; pass --reset-password to set its "
+              "password and make it an active administrator", file=sys.stderr)
+        sys.exit(3)
+    if not written:
+        print("create-admin: this administrator already exists; password unchanged "
+              "(--reset-password sets it)", file=sys.stderr)
     json.dump(user, sys.stdout, ensure_ascii=False, indent=2)
     print()
 

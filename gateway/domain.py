@@ -69,6 +69,23 @@ def mask_email(email):
     return (local[0] + "***" if local else "***") + "@" + domain
 
 
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+
+
+def national_id_problem(value):
+    """A mainland resident identity number (居民身份证号码, GB 11643): 18 characters, the last
+    the ISO 7064 MOD 11-2 check character (0-9 or X), or the older 15 digits. Returns None when
+    valid, else "format" or "checksum". `value` is already stripped and upper-cased."""
+    if len(value) == 15:
+        return None if value.isdigit() else "format"
+    if len(value) != 18 or not value[:17].isdigit() or not (value[17].isdigit()
+                                                           or value[17] == "X"):
+        return "format"
+    total = sum(int(c) * w for c, w in zip(value[:17], _ID_WEIGHTS))
+    return None if _ID_CHECK[total % 11] == value[17] else "checksum"
+
+
 def mask_national_id(hint):
     """Only the last four characters are ever kept in clear; show them behind a fixed mask."""
     return None if not hint else "*" * 14 + hint

@@ -1,4 +1,5 @@
 """Errors raised by the gateway itself (accounts, auth, uploads); same shape as services'."""
+from gongdan_common.storage import STORAGE_UNAVAILABLE  # noqa: F401 (re-exported)
 from gongdan_common.errors import ErrorSpec
 
 UNAUTHENTICATED = ErrorSpec("unauthenticated", 401,
@@ -41,10 +42,11 @@ COMPANY_EXISTS = ErrorSpec("company_exists", 409, "A company named {name} alread
                            "名为 {name} 的企业已存在。")
 COMPANY_KIND_MISMATCH = ErrorSpec(
     "company_kind_mismatch", 400,
-    "Role {role} must belong to a {kind} company.", "角色 {role} 必须归属于 {kind} 类型的企业。")
-NOT_PENDING = ErrorSpec("not_pending", 409, "This registration was already reviewed ({status}).",
-                        "该注册申请已审核（{status}）。")
-ROLE_REQUIRED = ErrorSpec("forbidden", 403, "This needs the {roles} role.",
+    "The role “{role}” must belong to a {kind} company.", "角色“{role}”必须归属于{kind}。",
+    labels={"kind": "company_kind"})
+NOT_PENDING = ErrorSpec("not_pending", 409, "This registration was already reviewed (“{status}”).",
+                        "该注册申请已审核（{status}）。", labels={"status": "user_status"})
+ROLE_REQUIRED = ErrorSpec("forbidden", 403, "This needs one of these roles: {roles}.",
                           "此操作需要以下角色之一：{roles}。")
 SCOPE_REQUIRED = ErrorSpec("forbidden", 403, "This service token lacks the {scope} scope.",
                            "该服务令牌缺少 {scope} 权限。")
@@ -97,11 +99,6 @@ BAD_MULTIPART = ErrorSpec("malformed_multipart", 400,
                           "The multipart/form-data body could not be read: {problem}.",
                           "无法解析 multipart/form-data 请求内容：{problem}。")
 EMPTY_FILE = ErrorSpec("file_empty", 400, "The file is empty.", "文件为空。")
-STORAGE_UNAVAILABLE = ErrorSpec(
-    "storage_unavailable", 503,
-    "File storage is unavailable right now; try the upload again later. "
-    "Your ticket itself is safe.",
-    "文件存储暂时不可用，请稍后重新上传附件。工单本身不受影响。")
 SERVICE_UNAVAILABLE = ErrorSpec("service_unavailable", 503,
                                 "The {service} service is not answering; try again shortly.",
                                 "{service} 服务暂时无响应，请稍后重试。")

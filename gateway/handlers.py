@@ -35,7 +35,10 @@ def _unique_or_conflict(uow, email, phone, exclude_id=None):
 
 
 def register(payload, uow, settings):
-    data = load(schemas.RegisterSchema(), payload)
+    schema = schemas.RegisterSchema()
+    # the OceanBase flow's real-name verification: the deployment decides
+    schema.context = {"require_national_id": settings.get("require_national_id", False)}
+    data = load(schema, payload)
     email = domain.normalise_login(data.get("email")) or None
     phone = domain.normalise_login(data.get("phone")) or None
     password_hash = auth.hash_password(data["password"])  # outside the transaction: slow
@@ -490,26 +493,43 @@ def update_company(actor, company_id, payload, uow):
         return schemas.CompanyOut().dump(company)
 
 
-def create_admin(name, email, phone, password, uow):
-    """First administrator (from the command line). Idempotent on email/phone."""
+class AdminExists(Exception):
+    """create-admin found the account and was not asked to change it."""
+
+    def __init__(self, user, why):
+        super().__init__(why)
+        self.user, self.why = user, why
+
+
+def create_admin(name, email, phone, password, uow, reset_password=False):
+    """First administrator (from the command line). Idempotent on email/phone: an existing
+    administrator is left as it is, and an existing account's password, role and lock change
+    only with `reset_password` - running it twice, or the demo's own run, must never lock
+    anybody out (issue 17). Returns (the account, whether it was written)."""
     email = domain.normalise_login(email) if email else None
     phone = domain.normalise_login(phone) if phone else None
-    password_hash = auth.hash_password(password)
     with uow:
-        user = None
-        if email:
-            user = uow.session.scalar(select(User).where(User.email == email))
-        if user is None and phone:
-            user = uow.session.scalar(select(User).where(User.phone == phone))
+        by_email = email and uow.session.scalar(select(User).where(User.email == email))
+        by_phone = phone and uow.session.scalar(select(User).where(User.phone == phone))
+        if by_email and by_phone and by_email.id != by_phone.id:
+            raise AdminExists(_user_out(by_email, full=True),
+                              f"{email} and {phone} belong to two different accounts")
+        user = by_email or by_phone
         now = auth.utcnow()
+        if user is not None and not reset_password:
+            if user.role == "admin" and user.status == "active":
+                return _user_out(user, full=True), False
+            raise AdminExists(_user_out(user, full=True),
+                              f"the account exists with role {user.role} ({user.status})")
         if user is None:
             user = User(name=name, email=email, phone=phone, created_at=now,
                         company_name_claimed=None, language="zh")
             uow.session.add(user)
-        user.role, user.status, user.password_hash = "admin", "active", password_hash
+        user.role, user.status, user.password_hash = "admin", "active", \
+            auth.hash_password(password)
         user.failed_logins, user.locked_until, user.updated_at = 0, None, now
         uow.commit()
-        return _user_out(user, full=True)
+        return _user_out(user, full=True), True
 
 
 # ---- consistency with dispatch's registry --------------------------------------------

@@ -12,8 +12,28 @@ PHONE = validate.Regexp(r"^\+?[0-9][0-9 \-]{4,19}$", error=bi(
     "请输入 5 到 20 位的电话号码（可含空格、短横线和开头的 +）。"))
 PASSWORD = validate.Length(min=8, max=128, error=bi(
     "The password must be 8 to 128 characters long.", "密码长度必须为 8 到 128 个字符。"))
-NATIONAL_ID = validate.Regexp(r"^[0-9A-Za-z]{6,32}$", error=bi(
-    "Enter the ID number as 6 to 32 letters or digits.", "证件号码应为 6 到 32 位字母或数字。"))
+NATIONAL_ID_ERRORS = {
+    "format": bi("Enter the identity card number: 18 characters (17 digits and a digit or X) "
+                 "or the old 15 digits.",
+                 "请输入身份证号码：18 位（前 17 位为数字，最后一位为数字或 X）或旧版 15 位数字。"),
+    "checksum": bi("This identity card number's check character is wrong; check the number.",
+                   "身份证号码校验位不正确，请核对号码。"),
+    "required": bi("The identity card number is required for real-name verification.",
+                   "实名认证需要填写身份证号码。"),
+}
+
+
+class NationalId(fields.String):
+    """A resident identity number: spaces dropped, a final x upper-cased, then checked
+    (domain.national_id_problem); stored encrypted and shown masked by the handlers."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        out = super()._deserialize(value, attr, data, **kwargs).replace(" ", "").upper()
+        problem = domain.national_id_problem(out)
+        if problem:
+            raise ValidationError(NATIONAL_ID_ERRORS[problem])
+        return out
+
 ROLE = validate.OneOf(domain.ROLES, error=bi(
     "Role must be one of: " + ", ".join(domain.ROLES) + ".",
     "角色必须是以下之一：" + "、".join(domain.ROLES) + "。"))
@@ -31,8 +51,15 @@ class RegisterSchema(Strict):
     password = fields.String(required=True, validate=PASSWORD, load_only=True)
     position = fields.String(allow_none=True, validate=validate.Length(max=100))
     company_name = Text(required=True, validate=validate.Length(min=1, max=200))
-    national_id = fields.String(allow_none=True, validate=NATIONAL_ID, load_only=True)
+    national_id = NationalId(allow_none=True, load_only=True, metadata={
+        "description": "resident identity card number (15 or 18 characters, checked); "
+                       "required when the deployment sets REQUIRE_NATIONAL_ID"})
     language = fields.String(load_default="zh", validate=validate.OneOf(["zh", "en"]))
+
+    @validates_schema
+    def national_id_when_required(self, data, **kwargs):
+        if (self.context or {}).get("require_national_id") and not data.get("national_id"):
+            raise ValidationError(NATIONAL_ID_ERRORS["required"], "national_id")
 
     @validates_schema
     def phone_or_email(self, data, **kwargs):

@@ -17,20 +17,22 @@ from gongdan_common.dependencies import Settings, UnitOfWorkProvider
 from gongdan_common.logs import Correlation
 from gongdan_common.entrypoints import rpc
 
-from . import (apidoc, auth, domain, exceptions as exc, filetypes, handlers, tokens, uploads,
-               webapp)
+from gongdan_common import filetypes
+from gongdan_common.storage import ObjectStoreProvider
+
+from . import apidoc, auth, domain, exceptions as exc, handlers, tokens, uploads, webapp
 from .http import RPC_TIMEOUT, api, call, json_body, query_dict
 from .models import metadata
 from .ratelimit import RateLimitProvider
+from .routes.channels import ChannelsRoutes
 from .routes.im import ImRoutes
 from .routes.kb import KbRoutes
 from .routes.notify import NotifyRoutes
 from .routes.ops import OpsRoutes
 from .routes.sla import SlaRoutes
-from .storage import ObjectStoreProvider
 
 log = logging.getLogger(__name__)
-SERVICES = ("intake", "dispatch", "worklog", "sla", "notify", "kb")
+SERVICES = ("intake", "dispatch", "worklog", "sla", "notify", "kb", "channels")
 TICKET_ACTIONS = {"cancel": "cancel", "request-info": "request_info",
                   "provide-info": "provide_info", "start": "start", "suspend": "suspend",
                   "resume": "resume", "resolve": "resolve", "confirm": "confirm",
@@ -46,6 +48,8 @@ def build_settings(config):
         "vault": auth.IdentityVault(gw.get("data_key"), secret),
         "refresh_ttl": int(gw.get("refresh_token_ttl", 14 * 86400)),
         "lockout_threshold": int(gw.get("lockout_threshold", 5)),
+        "require_national_id": str(gw.get("require_national_id", "false")).lower()
+        in ("1", "true", "yes", "on"),
         "lockout_minutes": int(gw.get("lockout_minutes", 15)),
         "max_upload": int(gw.get("max_upload_bytes", 100 * 1024 * 1024)),
         # closing reports (现场服务报告 …) are capped lower, as the AISHU guide says
@@ -61,7 +65,7 @@ def build_settings(config):
     }
 
 
-class GatewayService(SlaRoutes, NotifyRoutes, KbRoutes, ImRoutes, OpsRoutes):
+class GatewayService(SlaRoutes, NotifyRoutes, KbRoutes, ImRoutes, ChannelsRoutes, OpsRoutes):
     name = "gateway"
 
     correlation = Correlation()  # log context, one line per RPC/event, spans
@@ -76,6 +80,7 @@ class GatewayService(SlaRoutes, NotifyRoutes, KbRoutes, ImRoutes, OpsRoutes):
     sla = RpcProxy("sla", expiration=3000)
     notify = RpcProxy("notify", expiration=3000)
     kb = RpcProxy("kb", expiration=3000)
+    channels = RpcProxy("channels", expiration=int(RPC_TIMEOUT * 1000))
 
     # ---- plumbing ---------------------------------------------------------------------
 

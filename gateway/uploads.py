@@ -10,8 +10,10 @@ import uuid
 
 from werkzeug.formparser import parse_form_data
 
-from . import exceptions as exc, filetypes
-from .storage import HashingReader
+from gongdan_common import filetypes
+from gongdan_common.storage import HashingReader
+
+from . import exceptions as exc
 
 
 def open_upload(request, max_bytes):
@@ -21,7 +23,7 @@ def open_upload(request, max_bytes):
         # parser's raw read buffer (file bytes included), so a small value refused ordinary
         # files at random; the whole body is already capped by max_content_length
         try:
-            _, form, files = parse_form_data(request.environ,
+            _, form, files = parse_form_data(request.environ, stream_factory=_spool,
                                              max_content_length=max_bytes + 65536,
                                              max_form_memory_size=None, silent=False)
         except ValueError as err:  # a truncated or garbled body is the client's error
@@ -37,6 +39,15 @@ def open_upload(request, max_bytes):
     if not filename:
         raise exc.FILE_MISSING()
     return filename, request.stream, request.content_length
+
+
+# A file part up to this size stays in memory while it is parsed (werkzeug's default,
+# 500 KB, wrote a 1 MB screenshot to a temporary file and read it back).
+SPOOL_IN_MEMORY = 4 * 1024 * 1024
+
+
+def _spool(total_content_length, content_type, filename, content_length=None):
+    return tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY, mode="rb+")
 
 
 def store_upload(request, ticket_id, store, bucket, max_bytes, prefix="tickets", policy=None):
@@ -59,6 +70,11 @@ def store_upload(request, ticket_id, store, bucket, max_bytes, prefix="tickets",
     if filetypes.extension(filename) in filetypes.ARCHIVES:
         stream = _inspect_archive(filename, head, stream, max_bytes, policy)
     key = f"{prefix}/{ticket_id}/{uuid.uuid4().hex}/{filename}"
+    if stream.seekable():
+        # read again from the start rather than replaying `head`: the SDK then gets each
+        # part in one read, not head + rest glued into a copy of the part
+        stream.seek(stream.tell() - len(head))
+        head = b""
     reader = HashingReader(stream, head=head, limit=max_bytes)
     try:
         store.put_stream(key, reader, length, content_type)

@@ -8,9 +8,11 @@ including the one holding the lock).
 """
 import contextlib
 import os
+import time
 
+import eventlet.patcher
 import eventlet.semaphore
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, exc
 from sqlalchemy.orm import sessionmaker
 
 
@@ -53,16 +55,54 @@ def make_engine(url, **kw):
         return engine
     # room for every worker (nameko max_workers, 20 by default) plus the odd second
     # connection (e.g. intake's autocommitted number allocation) without churn.
-    # Pre-ping (one cheap round trip per checkout): after a database restart or failover no
-    # request meets a dead pooled connection - each is tested and replaced before use - so a
-    # service is serving again as soon as the database is (an error while the database is
-    # away is a 503 service_unavailable, see errors.unavailable_error). pool_recycle retires
+    # Every checkout is checked (`_check_on_checkout`): after a database restart or failover
+    # no request meets a dead pooled connection - it is replaced before use - so a service
+    # is serving again as soon as the database is (an error while the database is away is
+    # a 503 service_unavailable, see errors.unavailable_error). pool_recycle retires
     # connections before idle timeouts (proxies, firewalls) would cut them.
     # GONGDAN_DB_POOL_SIZE lowers the idle connections each process keeps (the test suite
     # runs many processes against one PostgreSQL with max_connections 100).
     pool_size = int(os.environ.get("GONGDAN_DB_POOL_SIZE", "25"))
-    return create_engine(url, pool_pre_ping=True, pool_recycle=1800, pool_size=pool_size,
-                         max_overflow=10, **kw)
+    # LIFO: the connection returned last is handed out next, so the few a light load needs
+    # stay recently used (no ping) while the rest wait idle
+    engine = create_engine(url, pool_recycle=1800, pool_size=pool_size, max_overflow=10,
+                           pool_use_lifo=True, **kw)
+    _check_on_checkout(engine)
+    return engine
+
+
+# A pooled connection idle longer than this is pinged (a round trip) before use; one used
+# more recently is only looked at (no round trip). Under load connections come back within
+# milliseconds, so the pings of `pool_pre_ping` (one round trip per unit of work, 10-12 % of
+# a service's CPU at c=20: docs/performance.md, issue 16) are gone.
+PING_AFTER_IDLE_SECONDS = 5.0
+_select = eventlet.patcher.original("select")
+
+
+def _check_on_checkout(engine):
+    """Replace a dead pooled connection before it is handed out. A server that shuts down
+    or terminates a session writes a FATAL message and closes the socket, so the idle
+    connection's socket is readable: seen without a round trip (a non-blocking poll). A
+    connection idle for a while (a peer that vanished without closing: a failover, a
+    dropped route) is pinged as `pool_pre_ping` did. Raising DisconnectionError makes the
+    pool discard it and check out another (SQLAlchemy retries this up to 3 times)."""
+
+    @event.listens_for(engine, "checkin")
+    def _checkin(_dbapi_conn, record):
+        record.info["checked_in_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_conn, record, _proxy):
+        returned = record.info.pop("checked_in_at", None)
+        if returned is None:  # a new connection
+            return
+        if dbapi_conn.closed or _select.select([dbapi_conn.fileno()], [], [], 0)[0]:
+            raise exc.DisconnectionError("the server closed this pooled connection")
+        if time.monotonic() - returned > PING_AFTER_IDLE_SECONDS:
+            try:
+                engine.dialect.do_ping(dbapi_conn)
+            except engine.dialect.loaded_dbapi.Error as error:
+                raise exc.DisconnectionError(f"ping failed: {error}") from error
 
 
 def is_sqlite(engine):
@@ -191,6 +231,8 @@ class Database:
         self.url = url
         self.metadata = metadata
         self.engine = make_engine(url)
+        from . import metrics
+        metrics.count_statements(self.engine)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False,
                                          info={"metadata": metadata})
         # one lock per SQLite file per process, however many engines point at it

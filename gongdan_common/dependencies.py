@@ -85,9 +85,12 @@ class UnitOfWorkProvider(DependencyProvider):
             try:
                 while True:
                     published = self.relay.relay_once()
-                    if not published:
-                        break
                     metrics.outbox_published(self.relay.service_name, published)
+                    # a short batch took every row there was: no second claiming
+                    # transaction to find nothing (a commit during this pass has already
+                    # woken the next one)
+                    if published < self.relay.batch_size:
+                        break
             except Exception as exc:  # broker or database away: back off, try again
                 failures += 1
                 # rows stay unpublished until the broker has taken them; one traceback per

@@ -11,6 +11,7 @@ import json
 from nameko.exceptions import deserialize_to_instance
 
 from .i18n import translate
+from .labels import PARAMETERS, localise
 
 
 @deserialize_to_instance
@@ -65,16 +66,31 @@ def _localise_fields(fields, lang):
 
 
 class ErrorSpec:
-    """A declared error: code, HTTP status and a bilingual message template."""
+    """A declared error: code, HTTP status and a bilingual message template.
 
-    def __init__(self, code, status, en, zh):
+    Parameters that name a code (status, action, type, missing reports, role: see
+    labels.PARAMETERS; `labels` maps others or overrides) are shown by their label in each
+    language, so a message never shows `suspended` or `inspection_report`. Every spec is
+    recorded in SPECS for the test that renders them all."""
+
+    SPECS = []
+
+    def __init__(self, code, status, en, zh, labels=None):
         self.code, self.status, self.en, self.zh = code, status, en, zh
+        self.labels = {**PARAMETERS, **(labels or {})}
+        ErrorSpec.SPECS.append(self)
+
+    def text(self, lang, **params):
+        for name, vocabulary in self.labels.items():
+            if vocabulary and name in params:
+                params[name] = localise(vocabulary, params[name], lang)
+        return (self.zh if lang == "zh" else self.en).format(**params)
 
     def __call__(self, details=None, **params):
         return AppError({
             "code": self.code,
             "status": self.status,
-            "message": {"en": self.en.format(**params), "zh": self.zh.format(**params)},
+            "message": {"en": self.text("en", **params), "zh": self.text("zh", **params)},
             "details": details or {},
         })
 

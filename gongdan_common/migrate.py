@@ -12,7 +12,7 @@ from alembic.config import Config
 
 from .config import load_config, repo_root, service_db_url
 
-SERVICES = ["gateway", "intake", "dispatch", "worklog", "sla", "notify", "kb"]
+SERVICES = ["gateway", "intake", "dispatch", "worklog", "sla", "notify", "kb", "channels"]
 
 
 def migrations_dir(service):

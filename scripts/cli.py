@@ -36,6 +36,7 @@ SERVICES = {
     "sla": "services.sla.service:SlaService",
     "notify": "services.notify.service:NotifyService",
     "kb": "services.kb.service:KbService",
+    "channels": "services.channels.service:ChannelsService",
     "gateway": "gateway.service:GatewayService",
 }
 DATABASES = list(MIGRATED_SERVICES)  # one list, owned by the migration tool
@@ -221,10 +222,10 @@ def _announce_when_ready(sup, config, count, stop_event):
     lines += [
         "  first administrator (once):",
         "    ./gongdan create-admin --email admin@example.com --phone 13800000000 "
-        "--name Admin --password 'change-me-please'",
+        "--name Admin --password 'change-me-now'",
         "  log in:",
         f"    curl -s -X POST {first}/api/v1/auth/login -H 'Content-Type: application/json' "
-        "-d '{\"login\": \"admin@example.com\", \"password\": \"change-me-please\"}'",
+        "-d '{\"login\": \"admin@example.com\", \"password\": \"change-me-now\"}'",
         "    (send the access_token it returns as 'Authorization: Bearer TOKEN')",
         "  demo data: ./gongdan demo     health: ./gongdan status     stop: Ctrl-C",
         "",

@@ -3,6 +3,11 @@
 - `db_backend` runs each test that needs a database once on SQLite and once on PostgreSQL.
 - `service_database(name)` makes a throwaway database: a SQLite file in `tmp_path`, or a
   `gd_<name>_<random>` PostgreSQL database dropped after the test.
+  `service_database(name, migrated=True)` makes one already at the head of the service's
+  migrations: a copy of a database the session migrated once (SQLite: the file copied;
+  PostgreSQL: CREATE DATABASE ... TEMPLATE), so each test does not run every migration again.
+  The migrations themselves run from an empty database in `schema_drift` and the migration
+  tests.
 - `start_service(ServiceClass)` migrates a fresh database and runs the service in a nameko
   container on it; `rpc_proxy(name)` calls it over RabbitMQ.
 - `schema_drift(name, metadata)` lists differences between the migrated schema and the models.
@@ -15,7 +20,10 @@ GONGDAN_TEST_PG_URL (a URL of a database the user may CREATE DATABASE from).
 import itertools
 import os
 import secrets
+import shutil
+import sqlite3
 import subprocess
+import tempfile
 import urllib.parse
 
 import eventlet
@@ -87,37 +95,86 @@ def _pg_admin():
     return conn
 
 
+def _pg_url(name):
+    return make_url(PG_ADMIN_URL).set(drivername="postgresql+psycopg2", database=name) \
+        .render_as_string(hide_password=False)
+
+
+def _pg_create(name, template=None):
+    conn = _pg_admin()
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+    finally:
+        conn.close()
+
+
+def _pg_drop(names):
+    if not names:
+        return
+    conn = _pg_admin()
+    try:
+        with conn.cursor() as cur:
+            for name in names:
+                # FORCE: a pool the test left open must not keep the database alive
+                cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        conn.close()
+
+
+@pytest.fixture(scope="session")
+def _migrated_templates():
+    """(backend, service) -> a database migrated to head once a session: a SQLite file, or
+    a `gd_tpl_<service>_<random>` PostgreSQL database that nothing stays connected to (a
+    template must be idle to be copied). Dropped at the end of the session."""
+    folder = tempfile.mkdtemp(prefix="gongdan-templates-")
+    made = {}
+
+    def get(backend, service_name):
+        if (backend, service_name) not in made:
+            if backend == "sqlite":
+                path = os.path.join(folder, f"{service_name}.db")
+                upgrade(service_name, f"sqlite:///{path}")
+                made[backend, service_name] = path
+            else:
+                name = f"gd_tpl_{service_name}_{secrets.token_hex(4)}"
+                _pg_create(name)
+                made[backend, service_name] = name
+                upgrade(service_name, _pg_url(name))
+        return made[backend, service_name]
+
+    yield get
+    _pg_drop([name for (backend, _), name in made.items() if backend == "postgresql"])
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture
-def service_database(db_backend, tmp_path):
-    """A factory of empty databases for one test: `url = service_database("dispatch")`."""
+def service_database(db_backend, tmp_path, _migrated_templates):
+    """A factory of empty databases for one test: `url = service_database("dispatch")`;
+    `service_database("dispatch", migrated=True)` is one at the head of its migrations."""
     created = []
     counter = itertools.count(1)
 
-    def make(service_name):
+    def make(service_name, migrated=False):
         if db_backend == "sqlite":
-            return f"sqlite:///{tmp_path / f'{service_name}-{next(counter)}.db'}"
+            path = tmp_path / f"{service_name}-{next(counter)}.db"
+            if migrated:
+                # sqlite's own backup: a consistent copy whatever the journal mode
+                src = sqlite3.connect(_migrated_templates("sqlite", service_name))
+                dst = sqlite3.connect(path)
+                try:
+                    src.backup(dst)
+                finally:
+                    src.close()
+                    dst.close()
+            return f"sqlite:///{path}"
         name = f"gd_{service_name}_{secrets.token_hex(4)}"
-        conn = _pg_admin()
-        try:
-            with conn.cursor() as cur:
-                cur.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            conn.close()
+        _pg_create(name, _migrated_templates("postgresql", service_name) if migrated else None)
         created.append(name)
-        return make_url(PG_ADMIN_URL).set(drivername="postgresql+psycopg2", database=name) \
-            .render_as_string(hide_password=False)
+        return _pg_url(name)
 
     yield make
-
-    if created:
-        conn = _pg_admin()
-        try:
-            with conn.cursor() as cur:
-                for name in created:
-                    # FORCE: a pool the test left open must not keep the database alive
-                    cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            conn.close()
+    _pg_drop(created)
 
 
 @pytest.fixture
@@ -133,7 +190,12 @@ def schema_drift(service_database):
         engine = create_engine(url, poolclass=pool.NullPool)
         try:
             with engine.connect() as conn:
-                ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+                unmanaged = metadata.info.get("unmanaged_indexes", ())
+                ctx = MigrationContext.configure(conn, opts={
+                    "compare_type": True,
+                    # indexes a migration manages by hand (models.py says which and why)
+                    "include_object": lambda obj, name, kind, reflected, other:
+                        not (kind == "index" and name in unmanaged)})
                 assert [ctx.get_current_revision()] == heads
                 return compare_metadata(ctx, metadata)
         finally:
@@ -147,14 +209,14 @@ def start_service(container_factory, rabbit_config, service_database):
     """Run a service class in a nameko container on a freshly migrated database."""
     started = []
 
-    def start(service_cls):
+    def start(service_cls, extra_config=None):
         name = service_cls.name
-        url = service_database(name)
-        upgrade(name, url)
+        url = service_database(name, migrated=True)
         config = {
             "AMQP_URI": rabbit_config["AMQP_URI"],
             "DATABASES": {name: url},
             "OUTBOX": {"poll_interval": 0.2},
+            **(extra_config or {}),
         }
         container = container_factory(service_cls, config)
         container.start()

@@ -4,12 +4,14 @@ Every test in tests/ that uses `system` runs against SQLite and again against Po
 each time with all services as real `nameko run` processes, a private RabbitMQ vhost and
 a private S3 server.
 """
+import datetime as dt
 import itertools
 import os
 
 import pytest
 
 from tests.support.system import ADMIN_EMAIL, ADMIN_PASSWORD, Api, running
+from tests.support.web import browser, open_page  # noqa: F401 - fixtures, one browser a session
 
 # uploads are capped low here so the over-limit path is cheap to test; the production
 # default (100 MB) is the same code path with another number
@@ -91,3 +93,48 @@ def new_ticket(product):
         assert r.status_code == 201, r.text
         return r.json()
     return create
+
+
+class FieldService:
+    """A product line of its own, a provider company covering it, and its people: `engineer`
+    certified for the line; `boss` (provider admin) and `lapsed` (an engineer whose
+    certification ran out yesterday) when asked for. Unpacks as (company, boss, engineer,
+    lapsed)."""
+
+    def __init__(self, company, boss, engineer, lapsed, product, line):
+        self.company, self.boss, self.engineer, self.lapsed = company, boss, engineer, lapsed
+        self.product, self.line = product, line
+
+    @property
+    def good(self):
+        return self.engineer
+
+    def __iter__(self):
+        return iter((self.company, self.boss, self.engineer, self.lapsed))
+
+
+@pytest.fixture(scope="session")
+def make_field_service(admin, make_company, make_user):
+    def make(boss=True, lapsed=True):
+        def day(offset):
+            return (dt.date.today() + dt.timedelta(days=offset)).isoformat()
+        line = unique("line-").lower()
+        product = unique("P-")
+        assert admin.post("/admin/products", {"code": product, "name": "测试设备",
+                                              "product_line": line}).status_code == 201
+        company = make_company("provider")
+        assert admin.put(f"/providers/{company['id']}", {
+            "name": company["name"], "product_lines": [line]}).status_code == 200
+        engineers = [(make_user("engineer", company=company), day(365))]
+        if lapsed:
+            engineers.append((make_user("engineer", company=company), day(-1)))
+        for engineer, until in engineers:
+            assert admin.put(f"/engineers/{engineer.user['id']}", {
+                "provider_id": company["id"], "skills": [line]}).status_code == 200
+            r = admin.post(f"/engineers/{engineer.user['id']}/certifications", {
+                "product_line": line, "certificate_no": "C-" + engineer.user["id"][:8],
+                "valid_from": day(-400), "valid_until": until})
+            assert r.status_code == 201, r.text
+        return FieldService(company, make_user("provider_admin", company=company) if boss else None,
+                            engineers[0][0], engineers[1][0] if lapsed else None, product, line)
+    return make

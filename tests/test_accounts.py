@@ -13,7 +13,7 @@ pytestmark = pytest.mark.integration
 def register(system, **over):
     phone = "137" + unique("")[-8:]
     body = {"name": "王五", "phone": phone, "password": "correct-horse-1",
-            "company_name": "某某科技", "national_id": "110101199003071234", "position": "运维"}
+            "company_name": "某某科技", "national_id": "110101199003071233", "position": "运维"}
     body.update(over)
     return Api(system.base_url).post("/auth/register", body), body
 
@@ -23,12 +23,12 @@ def test_registration_waits_for_approval_then_logs_in(system, admin, make_compan
     assert r.status_code == 201, r.text
     user = r.json()
     assert user["status"] == "pending" and user["role"] is None
-    assert user["national_id"] == "*" * 14 + "1234"  # never in clear, not even to its owner
+    assert user["national_id"] == "*" * 14 + "1233"  # never in clear, not even to its owner
     assert "110101" not in r.text
     # the identity number is stored encrypted: not in the database in clear either
     stored = system.sql("gateway", "SELECT national_id_enc, national_id_hint FROM users "
                                    "WHERE id = %s", user["id"])[0]
-    assert "110101199003071234" not in stored[0] and stored[1] == "1234"
+    assert "110101199003071233" not in stored[0] and stored[1] == "1233"
 
     pending = Api(system.base_url, lang="en").post(
         "/auth/login", {"login": body["phone"], "password": body["password"]})
@@ -219,3 +219,35 @@ def test_disabling_a_user_ends_their_sessions(system, admin, make_user):
     r = admin.patch(f"/admin/users/{user.user['id']}", {"status": "disabled"})
     assert r.status_code == 200
     assert user.get("/me").status_code == 401
+
+
+def test_national_id_is_checked_and_can_be_required(system):
+    """Issue 17: 15 digits, or 18 with the ISO 7064 MOD 11-2 check character (X allowed);
+    REQUIRE_NATIONAL_ID makes it mandatory (the OceanBase flow's real-name verification)."""
+    for bad, zh in (("110101199003071234", "校验位不正确"), ("12345", "18 位"),
+                    ("11010119900307123Y", "18 位")):
+        r, _ = register(system, national_id=bad)
+        assert r.status_code == 400, r.text
+        fields = r.json()["error"]["details"]["fields"]
+        assert "check" in fields["national_id"][0] or "identity card" in fields["national_id"][0]
+        zh_r = Api(system.base_url, lang="zh").post("/auth/register", dict(_, national_id=bad))
+        assert zh in zh_r.json()["error"]["details"]["fields"]["national_id"][0]
+    r, _ = register(system, national_id="11010519491231002x")  # a lower-case x is the X
+    assert r.status_code == 201 and r.json()["national_id"].endswith("002X"), r.text
+    r, _ = register(system, national_id="110105491231002")  # the old 15 digits
+    assert r.status_code == 201, r.text
+    r, _ = register(system, national_id=None)  # optional by default
+    assert r.status_code == 201, r.text
+
+    from tests.test_limits import start_gateway
+    try:
+        base = start_gateway(system, "gateway-real-name", REQUIRE_NATIONAL_ID="true")
+        body = dict(_, phone="136" + unique("")[-8:])
+        del body["national_id"]
+        r = Api(base, lang="zh").post("/auth/register", body)
+        assert r.status_code == 400 and r.json()["error"]["details"]["fields"]["national_id"] \
+            == ["实名认证需要填写身份证号码。"], r.text
+        r = Api(base).post("/auth/register", dict(body, national_id="440304198510103211"))
+        assert r.status_code == 201 and r.json()["national_id"] == "*" * 14 + "3211", r.text
+    finally:
+        system.stop_service("gateway-real-name")

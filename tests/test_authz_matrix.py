@@ -322,6 +322,9 @@ ROWS = [
     Row("/api/v1/notifications/unread-count", lambda w: "/notifications/unread-count",
         PEOPLE_200),
     Row("/api/v1/admin/deliveries", lambda w: "/admin/deliveries", ADMIN_ONLY),
+    # mails taken in name their tickets: administrators only (channels checks the role)
+    Row("/api/v1/admin/mails", lambda w: "/admin/mails", ADMIN_ONLY,
+        params={"status": "all", "limit": 200}),
     Row("/api/v1/webhooks", lambda w: "/webhooks", dict(ADMIN_ONLY, system=200)),
     Row("/api/v1/robots", lambda w: "/robots", ROBOT_KEEPERS),
 ]
@@ -344,10 +347,13 @@ NOT_TICKET_DERIVED = {
     "/api/v1/admin/sla/policies/<policy_id>": "sla configuration",
     "/api/v1/admin/notification-rules": "notify configuration (admin)",
     "/api/v1/admin/notification-templates": "notify configuration (admin)",
+    "/api/v1/admin/mailboxes": "channels configuration: support mailboxes (admin)",
+    "/api/v1/admin/mails/<mail_id>": "admin only, like /admin/mails (a row)",
     "/api/v1/providers": "dispatch's provider registry (no ticket data)",
     "/api/v1/engineers": "dispatch's engineer registry (no ticket ids; open load as a count)",
     "/api/v1/engineers/<engineer_id>/certifications": "dispatch's registry",
     "/api/v1/qualified-engineers": "dispatch's registry",
+    "/api/v1/kb/synonyms": "the search dictionary: vocabulary, no ticket or article data",
     # ticket-derived but reachable only by roles that see every ticket (checked first,
     # before any id is looked up), with the list form in ROWS
     "/api/v1/admin/deliveries/<delivery_id>": "admin only, like /admin/deliveries (a row)",

@@ -182,6 +182,7 @@ def _consumed_queues(service_cls):
 
 def test_keda_regexes_cover_exactly_each_services_queues(deploy_docs):
     from gateway.service import GatewayService
+    from services.channels.service import ChannelsService
     from services.dispatch.service import DispatchService
     from services.intake.service import IntakeService
     from services.kb.service import KbService
@@ -191,7 +192,7 @@ def test_keda_regexes_cover_exactly_each_services_queues(deploy_docs):
 
     classes = {"intake": IntakeService, "dispatch": DispatchService, "worklog": WorklogService,
                "sla": SlaService, "notify": NotifyService, "kb": KbService,
-               "gateway": GatewayService}
+               "channels": ChannelsService, "gateway": GatewayService}
     regexes = {}
     for name in check_deploy.NAMEKO_SERVICES:
         trigger, = _find(deploy_docs, "ScaledObject", name)["spec"]["triggers"]
@@ -242,7 +243,7 @@ def test_notify_gets_its_delivery_settings_and_secrets(deploy_docs):
 def test_download_links_are_signed_for_the_public_endpoint(deploy_docs):
     import datetime as dt
 
-    from gateway.storage import make_client, presign_client
+    from gongdan_common.storage import make_client, presign_client
 
     env = _find(deploy_docs, "ConfigMap", "gongdan-env")["data"]
     cfg = {"endpoint": env["S3_ENDPOINT"], "access_key": "gongdan", "secret_key": "s" * 16,

@@ -101,3 +101,25 @@ def test_example_subscriber_runs(system, tmp_path, make_user, new_ticket):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_every_local_link_in_the_documents_resolves_inside_the_repository():
+    """Issue 17: architecture.md pointed at a design file outside the repository."""
+    pages = [os.path.join(ROOT, "README.md"), os.path.join(ROOT, "requirements.txt"),
+             os.path.join(ROOT, "requirements-dev.txt")] + \
+        [os.path.join(ROOT, "docs", f) for f in os.listdir(os.path.join(ROOT, "docs"))
+         if f.endswith(".md")]
+    broken = []
+    for page in pages:
+        text = open(page, encoding="utf-8").read()
+        targets = re.findall(r"\]\(([^)\s#]+)(?:#[^)]*)?\)", text) + \
+            re.findall(r"`((?:\.\./|docs/)[\w./-]+)`", text) + \
+            re.findall(r"(?:See|see) (docs/[\w./-]+\.md)", text)
+        for target in targets:
+            if "://" in target or target.startswith(("mailto:", "/")):
+                continue  # web addresses and API paths
+            base = ROOT if target.startswith("docs/") else os.path.dirname(page)
+            path = os.path.normpath(os.path.join(base, target))
+            if not path.startswith(ROOT + os.sep) or not os.path.exists(path):
+                broken.append((os.path.relpath(page, ROOT), target))
+    assert not broken

@@ -9,7 +9,6 @@ import time
 
 import pytest
 
-from tests.conftest import unique
 
 pytestmark = pytest.mark.integration
 
@@ -18,10 +17,6 @@ PDF = b"%PDF-1.7\n" + b"report " * 200
 
 def now(offset_seconds=0):
     return (dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=offset_seconds)).isoformat()
-
-
-def day(offset):
-    return (dt.date.today() + dt.timedelta(days=offset)).isoformat()
 
 
 def wait_for(api, ticket_id, check, seconds=20):
@@ -36,36 +31,11 @@ def wait_for(api, ticket_id, check, seconds=20):
     raise AssertionError(f"ticket never reached the expected state: {ticket}")
 
 
-class FieldService:
-    def __init__(self, company, boss, good, lapsed, product, line):
-        self.company, self.boss, self.good, self.lapsed = company, boss, good, lapsed
-        self.product, self.line = product, line
-
-    def __iter__(self):
-        return iter((self.company, self.boss, self.good, self.lapsed))
-
-
 @pytest.fixture
-def field_service(admin, make_company, make_user):
+def field_service(make_field_service):
     """A product line of its own, a provider covering it, the provider's admin, a certified
     engineer and one whose certification ran out yesterday."""
-    line = unique("line-").lower()
-    product = unique("P-")
-    assert admin.post("/admin/products", {"code": product, "name": "测试设备",
-                                          "product_line": line}).status_code == 201
-    company = make_company("provider")
-    assert admin.put(f"/providers/{company['id']}", {
-        "name": company["name"], "product_lines": [line]}).status_code == 200
-    boss = make_user("provider_admin", company=company)
-    good, lapsed = (make_user("engineer", company=company) for _ in range(2))
-    for engineer, until in ((good, day(365)), (lapsed, day(-1))):
-        assert admin.put(f"/engineers/{engineer.user['id']}", {
-            "provider_id": company["id"], "skills": [line]}).status_code == 200
-        r = admin.post(f"/engineers/{engineer.user['id']}/certifications", {
-            "product_line": line, "certificate_no": "C-" + engineer.user["id"][:8],
-            "valid_from": day(-400), "valid_until": until})
-        assert r.status_code == 201, r.text
-    return FieldService(company, boss, good, lapsed, product, line)
+    return make_field_service()
 
 
 def test_aishu_repair_flow(system, admin, make_user, new_ticket, field_service):
@@ -118,6 +88,8 @@ def test_aishu_repair_flow(system, admin, make_user, new_ticket, field_service):
               "completed_at": now(), "visited_at": ticket["created_at"]}
     missing = engineer.post(f"/tickets/{tid}/resolve", report)
     assert missing.status_code == 409 and missing.json()["error"]["code"] == "reports_missing"
+    zh = engineer.post(f"/tickets/{tid}/resolve", report, headers={"Accept-Language": "zh"})
+    assert zh.json()["error"]["message"].startswith("维修工单关闭前必须上传：现场服务报告。")
     up = engineer.post(f"/tickets/{tid}/attachments", params={"kind": "onsite_report"},
                        files={"file": ("现场服务报告.pdf", PDF)})
     assert up.status_code == 201, up.text

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.test_flows import field_service, now, wait_for  # noqa: F401 (a fixture)
-from tests.test_web import browser, open_page, sign_in  # noqa: F401 (fixtures)
+from tests.support.web import sign_in
 
 pytestmark = pytest.mark.integration
 
@@ -100,3 +100,29 @@ def test_desk_writes_up_a_suggested_ticket(system, open_page, make_user, new_tic
     other.goto(other.url.split("#")[0] + "#/kb/suggestions")
     expect(other.locator(".view")).to_contain_text("You do not have access to this page.")
     expect(other.locator("#kb-suggestions")).to_have_count(0)
+
+
+def test_admin_edits_the_search_dictionary_and_staff_read_it(system, open_page,  # noqa: F811
+                                                             make_user):
+    from tests.support.system import ADMIN_EMAIL, ADMIN_PASSWORD
+    word = "pelicanpump" + uuid.uuid4().hex[:6]
+    page = open_page("zh-CN")
+    sign_in(page, ADMIN_EMAIL, ADMIN_PASSWORD)
+    page.goto(page.url.split("#")[0] + "#/kb")
+    page.click("#kb-dictionary-link")
+    expect(page.locator("h1")).to_have_text("搜索词典")
+    page.fill("#kb-dict-terms", f"鹈鹕泵，{word}")
+    page.click("#kb-dict-add button[type=submit]")  # then the page shows the new group
+    expect(page.locator("input[name=q]")).to_have_value("鹈鹕泵")
+    row = page.locator("#kb-dictionary tbody tr")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text(f"鹈鹕泵, {word}")
+    expect(row.locator("button[data-act=delete]")).to_be_visible()
+
+    agent = make_user("agent")
+    other = open_page("en-US")
+    sign_in(other, agent.phone, agent.password)
+    other.goto(other.url.split("#")[0] + f"#/kb/dictionary?q={word}")
+    expect(other.locator("#kb-dictionary tbody tr")).to_contain_text(word)
+    expect(other.locator("#kb-dict-add")).to_have_count(0)  # staff read, admins edit
+    expect(other.locator("#kb-dictionary button")).to_have_count(0)

@@ -14,6 +14,7 @@ import uuid
 import pytest
 from kombu import Connection, Exchange, Queue
 
+from tests.support.load import customer as approved_customer, product_and_company
 from tests.support.system import ADMIN_EMAIL, ADMIN_PASSWORD, Api, running
 
 pytestmark = pytest.mark.integration
@@ -83,13 +84,7 @@ class Subscriber:
 def test_one_request_id_through_gateway_intake_events_and_consumers(json_system, admin):
     subscriber = Subscriber(json_system.amqp_uri)
     try:
-        code = "LOG-" + secrets.token_hex(3)
-        r = admin.post("/admin/products", {"code": code, "name": "日志产品",
-                                           "product_line": "anyshare", "versions": ["1.0"]})
-        assert r.status_code == 201, r.text
-        r = admin.post("/admin/companies", {"name": "日志公司" + code, "kind": "customer"})
-        assert r.status_code == 201, r.text
-        company = r.json()
+        code, company = product_and_company(admin, "LOG", "日志")
         request_id = "abc-" + secrets.token_hex(6)
         r = admin.post("/tickets", {
             "title": "日志关联", "type": "defect", "product": code, "category": "function",
@@ -183,18 +178,7 @@ def test_refusals_are_one_info_line_without_traceback(json_system, admin):
     assert r.headers["X-Request-ID"] and " " not in r.headers["X-Request-ID"]
     assert len(r.headers["X-Request-ID"]) <= 128
     # a 403: a customer asking for the admin's user list
-    phone = "137" + str(secrets.randbelow(10 ** 8)).zfill(8)
-    r = anonymous.post("/auth/register", {"name": "日志用户", "phone": phone,
-                                          "email": f"{phone}@example.test",
-                                          "password": "secret-pass-1", "company_name": "x"})
-    assert r.status_code == 201, r.text
-    user_id = r.json()["id"]
-    r = admin.post("/admin/companies", {"name": "日志客户" + phone, "kind": "customer"})
-    assert r.status_code == 201, r.text
-    r = admin.post(f"/admin/users/{user_id}/approve",
-                   {"role": "customer", "company_id": r.json()["id"]})
-    assert r.status_code == 200, r.text
-    customer = Api(json_system.base_url).login(phone, "secret-pass-1")
+    customer, _product = approved_customer(json_system, "LOG", "日志")
     ids["forbidden"] = "fb-" + secrets.token_hex(4)
     r = customer.get("/admin/users", headers={"X-Request-ID": ids["forbidden"]})
     assert r.status_code == 403 and r.headers["X-Request-ID"] == ids["forbidden"]

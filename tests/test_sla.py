@@ -13,6 +13,7 @@ import time
 import pytest
 from kombu import Connection, Exchange, Queue, binding
 
+from tests.support.templates import render_for
 from tests.test_flows import wait_for
 
 pytestmark = pytest.mark.integration
@@ -101,6 +102,33 @@ def test_bad_input_and_preview(admin, make_user):
     assert r.status_code == 200 and r.json()["business_minutes"] == 120, r.text
     r = admin.post("/sla/preview", {"calendar": {"tz": "Asia/Shanghai"}, "start": "x"})
     assert r.status_code == 400
+    # issue 17: the shipped policies follow the support guide (docs/sla.md): every level has
+    # a resolution target; P1 is wall-clock (24x7), P4's "24 h" is one business day
+    shipped = {p["id"]: p for p in admin.get("/admin/sla/policies").json()["items"]
+               if p["id"].startswith("pol-default-")}
+    assert {pid: (p["calendar_id"], p["response_minutes"], p["resolution_minutes"])
+            for pid, p in shipped.items()} == {
+        "pol-default-p1": ("cal-24x7", 15, 1440),
+        "pol-default-p2": ("cal-china-business", 30, 960),
+        "pol-default-p3": ("cal-china-business", 60, 2400),
+        "pol-default-p4": ("cal-china-business", 480, 4800)}
+    # issue 17: +N business days (end of the Nth working day; National Day is off), long
+    # durations, a zero duration outside hours (start itself), a reversed interval (negative)
+    china = {"calendar_id": "cal-china-business"}
+    r = customer.post("/sla/preview", dict(china, start="2025-09-30T09:30:00+08:00",
+                                           business_days=1))
+    assert r.json()["due_at_local"] == "2025-10-09T18:00:00+08:00", r.text
+    r = customer.post("/sla/preview", dict(china, start="2025-09-30T01:30:00Z",
+                                           minutes=400 * 24 * 60))
+    assert r.status_code == 200 and r.json()["due_at"] > "2029-", r.text
+    r = customer.post("/sla/preview", dict(china, start="2025-10-04T03:00:00Z", minutes=0))
+    assert r.json()["due_at"] == "2025-10-04T03:00:00Z", r.text
+    r = customer.post("/sla/preview", dict(china, start="2025-09-30T06:00:00Z",
+                                           end="2025-09-30T02:00:00Z"))
+    assert r.json()["business_minutes"] == -180, r.text  # 10:00-12:00 and 13:00-14:00
+    for bad in ({"business_days": 0}, {"business_days": 1, "minutes": 5}, {"minutes": 1e9}):
+        r = customer.post("/sla/preview", dict(china, start="2025-09-30T01:30:00Z", **bad))
+        assert r.status_code == 400, r.text
 
 
 def test_clock_pause_priority_warning_restart_breach_escalation(
@@ -177,6 +205,7 @@ def test_clock_pause_priority_warning_restart_breach_escalation(
         # the warning (50%) fires once across both instances, within a second
         (arrived, warning), = listener.wait(tid, "sla_warning", 15)
         assert warning["data"]["target"] == "response"
+        assert render_for(warning) == {"sla_warning"}  # its message shows every value
         assert arrived - instant(warning["data"]["warned_at"]).timestamp() < 1.0
 
         # both sla instances go down before the breach; the restarted one fires it
@@ -189,6 +218,7 @@ def test_clock_pause_priority_warning_restart_breach_escalation(
         (_, breach), = listener.wait(tid, "sla_breached", 20)
         assert breach["data"]["escalation"]["action"] == "raise_priority"
         assert breach["data"]["priority"] == "P3"
+        assert render_for(breach) == {"sla_breached"}
 
         # escalation: intake raises the priority; sla recomputes, no second breach notice
         wait_for(agent, tid, lambda t: t["priority"] == "P2")

@@ -2,6 +2,7 @@
 import concurrent.futures
 import datetime as dt
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -139,10 +140,27 @@ def test_search_filters_and_chinese_keyword(system, admin, make_user, new_ticket
     assert [x["id"] for x in by_company["items"]] == [a["id"], b["id"]]
     future = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1)).isoformat()
     assert customer.get("/tickets", params={"created_from": future}).json()["total"] == 0
+    # a plain date is a whole day in the desk's time zone (Asia/Shanghai here; issue 17)
+    today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    day = {"created_from": today.isoformat(), "created_to": today.isoformat()}
+    assert customer.get("/tickets", params=day).json()["total"] == 2
+    tomorrow = (today + dt.timedelta(days=1)).isoformat()
+    assert customer.get("/tickets", params={"created_from": tomorrow}).json()["total"] == 0
+    assert customer.get("/tickets", params={"created_to": tomorrow}).json()["total"] == 2
     page = customer.get("/tickets", params={"page_size": 1, "page": 2}).json()
     assert page["total"] == 2 and len(page["items"]) == 1
     multi = customer.get("/tickets", params={"status": "new,cancelled"}).json()
     assert multi["total"] == 2
+    assert multi["total_exact"] is True
+    # one character; the submitter's name and the company's name, for the desk only
+    assert [x["id"] for x in customer.get("/tickets", params={"keyword": "钮"}).json()[
+        "items"]] == [a["id"]]
+    for name in (customer.user["name"], customer.company["name"][1:]):
+        hits = admin.get("/tickets", params={"keyword": name, "sort": "created_at"}).json()
+        assert ([x["id"] for x in hits["items"]], hits["total"], hits["total_exact"]) == \
+            ([a["id"], b["id"]], 2, True), name
+        other = make_user().get("/tickets", params={"keyword": name}).json()
+        assert (other["items"], other["total"]) == ([], 0)
 
 
 @pytest.mark.parametrize("query", ["sort=title", "page_size=1000", "page=0", "status=lost",
@@ -185,6 +203,12 @@ def test_needs_info_round_trip_and_cancel(system, make_user, new_ticket):
     assert r.json()["status"] == "cancelled"
     illegal = customer.post(f"/tickets/{t['id']}/provide-info", {})
     assert illegal.status_code == 409 and illegal.json()["error"]["code"] == "illegal_transition"
+    # labels, never codes, in both languages (issue 17)
+    zh = customer.post(f"/tickets/{t['id']}/provide-info", {}, headers={"Accept-Language": "zh"})
+    assert zh.json()["error"]["message"] == "“补充信息”不适用于状态为“已取消”的工单。"
+    en = customer.post(f"/tickets/{t['id']}/provide-info", {}, headers={"Accept-Language": "en"})
+    assert en.json()["error"]["message"] == \
+        "“Provide information” is not possible for a ticket in status “Cancelled”."
     history = customer.get(f"/tickets/{t['id']}").json()["history"]
     assert [(h["from_status"], h["to_status"]) for h in history] == [
         (None, "new"), ("new", "needs_info"), ("needs_info", "new"), ("new", "cancelled")]

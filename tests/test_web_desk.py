@@ -4,7 +4,7 @@ routing rules (#/admin/routing-rules), and a provider admin manages their engine
 skills, availability and certifications (#/engineers). What the pages do is checked against the
 API, and the API's refusals must appear under the field they name.
 
-Browser fixtures and the provider setup (`field_service`) come from tests/test_web.py.
+Browser fixtures and the provider setup (`field_service`) come from tests/support/web.py.
 Screenshots: /tmp/gongdan-offers.png, /tmp/gongdan-routing-rules.png, /tmp/gongdan-engineers.png.
 """
 import datetime as dt
@@ -14,8 +14,8 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.support.system import ADMIN_EMAIL, ADMIN_PASSWORD
-from tests.test_web import (answer_confirm, browser, confirmed, field_service,  # noqa: F401
-                             open_page, sign_in, unique_title)
+from tests.support.web import (answer_confirm, confirmed, field_service,  # noqa: F401 - a fixture
+                               sign_in, unique_title)
 
 pytestmark = pytest.mark.integration
 
@@ -40,10 +40,10 @@ def _goto(page, route):
 
 def test_provider_admin_accepts_an_offer(system, open_page, make_user, new_ticket,  # noqa: F811
                                          field_service):  # noqa: F811
-    company, engineer = field_service["company"], field_service["engineer"]
+    company, engineer = field_service.company, field_service.engineer
     boss, agent, customer = make_user("provider_admin", company=company), make_user("agent"), make_user()
     title = unique_title("存储阵列告警")
-    ticket = new_ticket(customer, type="repair", title=title, product=field_service["product"],
+    ticket = new_ticket(customer, type="repair", title=title, product=field_service.product,
                         device_sn="SN-OFFER-1", impact="department", urgency="high")
     offer = agent.post(f"/tickets/{ticket['id']}/offer", {"provider_id": company["id"]})
     assert offer.status_code == 201, offer.text
@@ -91,9 +91,9 @@ def test_provider_admin_accepts_an_offer(system, open_page, make_user, new_ticke
 
 def test_provider_admin_declines_with_a_reason(system, open_page, make_user, new_ticket,  # noqa: F811
                                                field_service):  # noqa: F811
-    company = field_service["company"]
+    company = field_service.company
     boss, agent = make_user("provider_admin", company=company), make_user("agent")
-    ticket = new_ticket(make_user(), type="repair", product=field_service["product"], device_sn="SN-2")
+    ticket = new_ticket(make_user(), type="repair", product=field_service.product, device_sn="SN-2")
     offer = agent.post(f"/tickets/{ticket['id']}/offer", {"provider_id": company["id"]}).json()
     page = open_page("zh-CN")
     sign_in(page, boss.phone, boss.password)
@@ -121,9 +121,9 @@ def test_provider_admin_declines_with_a_reason(system, open_page, make_user, new
 
 def test_agent_completes_a_follow_up(system, open_page, make_user, new_ticket,  # noqa: F811
                                      field_service):  # noqa: F811
-    engineer, customer, agent = field_service["engineer"], make_user(), make_user("agent")
+    engineer, customer, agent = field_service.engineer, make_user(), make_user("agent")
     title = unique_title("数据库连接中断")
-    ticket = new_ticket(customer, title=title, product=field_service["product"],
+    ticket = new_ticket(customer, title=title, product=field_service.product,
                         impact="department", urgency="high")
     tid = ticket["id"]
     assert agent.post(f"/tickets/{tid}/assign", {"engineer_id": engineer.user["id"]}).status_code == 200
@@ -161,7 +161,7 @@ def test_agent_completes_a_follow_up(system, open_page, make_user, new_ticket,  
 
 
 def test_admin_keeps_routing_rules(system, open_page, admin, field_service):  # noqa: F811
-    company, line = field_service["company"], field_service["line"]
+    company, line = field_service.company, field_service.line
     name = unique_title("Storage line")
     page = open_page("en-US")
     sign_in(page, ADMIN_EMAIL, ADMIN_PASSWORD)
@@ -205,12 +205,12 @@ def test_admin_keeps_routing_rules(system, open_page, admin, field_service):  # 
     # an administrator picks the provider on the engineers page
     page.click("nav.nav a[href='#/engineers']")
     page.locator("select[name=provider]").select_option(company["id"])
-    expect(page.locator(f"#engineer-table tr[data-engineer-id='{field_service['engineer'].user['id']}']")) \
+    expect(page.locator(f"#engineer-table tr[data-engineer-id='{field_service.engineer.user['id']}']")) \
         .to_contain_text(line)
 
 
 def test_provider_admin_manages_engineers(system, open_page, make_user, field_service):  # noqa: F811
-    company, engineer, line = field_service["company"], field_service["engineer"], field_service["line"]
+    company, engineer, line = field_service.company, field_service.engineer, field_service.line
     boss = make_user("provider_admin", company=company)
     eid = engineer.user["id"]
     page = open_page("en-US")

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from tests.conftest import unique
 from tests.test_im import receiver, signed_post, wait_until  # noqa: F401 - fixture
-from tests.test_web import answer_confirm, browser, open_page, sign_in  # noqa: F401
+from tests.support.web import answer_confirm, sign_in
 
 pytestmark = pytest.mark.integration
 

@@ -1,10 +1,10 @@
 """The web client's bell and inbox in a real browser: the unread count follows the live
 stream, the inbox lists the message in the user's language, and "mark all read" clears it.
-(Browser fixtures from tests/test_web.py.)"""
+(Browser fixtures from tests/support/web.py.)"""
 import pytest
 from playwright.sync_api import expect
 
-from tests.test_web import browser, open_page, sign_in  # noqa: F401 - fixtures
+from tests.support.web import sign_in
 
 pytestmark = pytest.mark.integration
 

@@ -4,7 +4,7 @@ preferences (#/me/preferences), an administrator's webhooks with their delivery 
 (#/admin/notifications). What the pages show is checked against the API, and the API's
 refusals must reach the page next to the field they concern, in the page's language.
 
-Browser fixtures from tests/test_web.py; the webhook receiver and the notify service
+Browser fixtures from tests/support/web.py; the webhook receiver and the notify service
 restarted with 127.0.0.1 allowed by the SSRF policy come from tests/test_notify.py (`rig`).
 Screenshots: /tmp/gongdan-prefs.png, /tmp/gongdan-notify-rules.png, /tmp/gongdan-template.png,
 /tmp/gongdan-webhook-log.png.
@@ -17,8 +17,7 @@ from playwright.sync_api import expect
 from tests.conftest import unique
 from tests.support.system import ADMIN_EMAIL, ADMIN_PASSWORD
 from tests.test_notify import rig, wait_until  # noqa: F401 - fixture
-from tests.test_web import (answer_confirm, browser, confirmed, open_page,  # noqa: F401
-                             sign_in)
+from tests.support.web import answer_confirm, confirmed, sign_in
 
 pytestmark = pytest.mark.integration
 

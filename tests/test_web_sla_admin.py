@@ -4,7 +4,7 @@ tickets; staff read the SLA compliance report and the engineer-time report (#/re
 What the pages show is checked against the API, and the API's refusals must reach the page
 next to the field they name, in the page's language.
 
-Browser fixtures from tests/test_web.py. Screenshots: /tmp/gongdan-sla-calendars.png,
+Browser fixtures from tests/support/web.py. Screenshots: /tmp/gongdan-sla-calendars.png,
 /tmp/gongdan-sla-policies.png, /tmp/gongdan-reports.png.
 """
 import time
@@ -14,8 +14,7 @@ from playwright.sync_api import expect
 
 from tests.conftest import unique
 from tests.support.system import ADMIN_EMAIL, ADMIN_PASSWORD
-from tests.test_web import (answer_confirm, browser, confirmed, open_page,  # noqa: F401
-                             sign_in)
+from tests.support.web import answer_confirm, confirmed, sign_in
 
 pytestmark = pytest.mark.integration
 

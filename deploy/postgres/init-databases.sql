@@ -6,3 +6,4 @@ CREATE DATABASE gongdan_worklog;
 CREATE DATABASE gongdan_sla;
 CREATE DATABASE gongdan_notify;
 CREATE DATABASE gongdan_kb;
+CREATE DATABASE gongdan_channels;

@@ -1,6 +1,7 @@
 """HTTP routes in front of the kb service: articles (CRUD, versions, publish, archive,
 feedback, files), search, suggestions for ticket drafts with their outcome, the deflection
-report, and the knowledge-base side of a ticket (linked articles, write from ticket)."""
+report, the knowledge-base side of a ticket (linked articles, write from ticket), and the
+search dictionary (staff read, admins edit)."""
 from marshmallow import fields
 from werkzeug.wrappers import Response
 
@@ -83,11 +84,17 @@ ARTICLE_FILE_UPLOAD = doc(
                 "![alt](/api/v1/kb/files/ID?redirect=1).")
 FILE_LINK = doc("kb", "A short-lived download link of an article's file (?redirect=1 for a 302)",
                 response=AttachmentLink, errors=(401, 404, 503))
-SEARCH = doc("kb", "Ranked full-text search (BM25, Chinese segmentation, English stemming) "
-             "with highlighted snippets", query=kb.SearchQuerySchema, response=kb.SearchResult,
+SEARCH = doc("kb", "Ranked full-text search (BM25, Chinese segmentation, English stemming, "
+             "the search dictionary) with highlighted snippets", query=kb.SearchQuerySchema,
+             response=kb.SearchResult,
              description="Customers always get public published articles only (asking for "
                          "internal or unpublished ones is 403); staff get published ones "
-                         "unless they pass status. Unknown parameters are refused (400).")
+                         "unless they pass status. Unknown parameters are refused (400). A "
+                         "query may be a pasted description (up to 5000 characters): its "
+                         "most informative terms rank the results.")
+SEARCH_POST = doc("kb", "The same search with the parameters in a JSON body (for a long pasted "
+                  "description: a URL stays under 8 KB)", body=kb.SearchQuerySchema,
+                  response=kb.SearchResult, errors=(400, 401, 403))
 SUGGEST = doc("kb", "Articles for a ticket draft, as the customer types", body=kb.SuggestSchema,
               response=kb.SuggestResult,
               description="Public published articles only. Pass the returned session_id on "
@@ -110,6 +117,33 @@ TICKET_KB_CREATE = doc(
                 "solution (latest closing report). 409 until the ticket is resolved.")
 TICKET_KB_LINK = doc("kb", "Link an existing article to a ticket (staff)", body=kb.LinkSchema,
                      response=kb.TicketKbSchema, errors=ERR)
+
+
+class SynonymDeleted(Schema):
+    id = fields.Integer()
+    deleted = fields.Boolean()
+
+
+_DICT = ("The search dictionary: groups of terms (Chinese, English, product and model names) "
+         "that a search or suggestion treats as one — a query with one term of a group also "
+         "finds articles with the others, at the group's weight. Every kb instance applies an "
+         "edit within a poll interval.")
+SYNONYMS_LIST = doc("kb", "The search dictionary's groups (staff)", query=kb.SynonymQuerySchema,
+                    response=kb.SynonymPage, errors=(400, 401, 403), description=_DICT)
+SYNONYM_CREATE = doc("kb", "Add a group to the search dictionary (admin)",
+                     body=kb.SynonymInSchema, response=kb.SynonymSchema, status=201,
+                     errors=(400, 401, 403), description=_DICT)
+SYNONYM_PATCH = doc("kb", "Change a group of the search dictionary (admin)",
+                    body=kb.SynonymPatchSchema, response=kb.SynonymSchema,
+                    errors=(400, 401, 403, 404))
+SYNONYM_DELETE = doc("kb", "Remove a group from the search dictionary (admin)",
+                     response=SynonymDeleted, errors=(401, 403, 404))
+
+
+def _group_id(value):
+    """A dictionary group's id from the path; anything but a number is an id that does not
+    exist (kb answers 404 in the one error shape)."""
+    return int(value) if value.isdigit() and len(value) < 10 else -1
 
 
 class KbRoutes:
@@ -194,6 +228,12 @@ class KbRoutes:
         self.limits.hit("kb_search", actor["id"])
         return call(self.kb, "search", actor, query_dict(request))
 
+    @api("POST", "/api/v1/kb/search", doc=SEARCH_POST)
+    def kb_search_post(self, request):
+        actor = self._actor(request)
+        self.limits.hit("kb_search", actor["id"])
+        return call(self.kb, "search", actor, json_body(request))
+
     @api("POST", "/api/v1/kb/suggest", doc=SUGGEST)
     def kb_suggest(self, request):
         actor = self._actor(request)
@@ -218,6 +258,25 @@ class KbRoutes:
     def kb_writing_suggestions(self, request):
         return call(self.kb, "list_writing_suggestions", self._actor(request),
                     query_dict(request))
+
+    # ---- the search dictionary ----------------------------------------------------------
+
+    @api("GET", "/api/v1/kb/synonyms", doc=SYNONYMS_LIST)
+    def kb_synonyms(self, request):
+        return call(self.kb, "list_synonyms", self._actor(request), query_dict(request))
+
+    @api("POST", "/api/v1/kb/synonyms", doc=SYNONYM_CREATE)
+    def kb_create_synonym(self, request):
+        return 201, call(self.kb, "create_synonym", self._actor(request), json_body(request))
+
+    @api("PATCH", "/api/v1/kb/synonyms/<group_id>", doc=SYNONYM_PATCH)
+    def kb_update_synonym(self, request, group_id):
+        return call(self.kb, "update_synonym", self._actor(request), _group_id(group_id),
+                    json_body(request))
+
+    @api("DELETE", "/api/v1/kb/synonyms/<group_id>", doc=SYNONYM_DELETE)
+    def kb_delete_synonym(self, request, group_id):
+        return call(self.kb, "delete_synonym", self._actor(request), _group_id(group_id))
 
     # ---- a ticket's articles --------------------------------------------------------------
 

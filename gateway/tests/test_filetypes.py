@@ -8,7 +8,7 @@ import zlib
 import py7zr
 import pytest
 
-from gateway import filetypes
+from gongdan_common import filetypes
 
 
 def make_zip(members, compression=zipfile.ZIP_DEFLATED):

@@ -5,8 +5,9 @@ import types
 
 import pytest
 
-from gateway import auth, domain, filetypes
-from gateway.storage import HashingReader
+from gateway import auth, domain
+from gongdan_common import filetypes
+from gongdan_common.storage import HashingReader
 from gongdan_common.errors import AppError, ErrorSpec, validation_error
 from gongdan_common.i18n import pick_language, translate
 

@@ -270,3 +270,29 @@ def test_dates_outside_the_supported_years_are_refused_not_overflowed():
                 {"day": "9999-12-31"}, {"day": "0001-01-01"}):
         assert schema.validate(bad), bad
     assert schema.validate({"start": "2026-12-06T08:00:00+08:00", "day": "2026-12-06"}) == {}
+
+
+def test_a_plain_date_is_a_day_in_the_desk_time_zone(monkeypatch):
+    """Issue 17: `created_from=2026-12-05` was refused as "not a valid datetime"."""
+    import datetime as dt
+    from marshmallow import Schema
+    from gongdan_common.fields import UTCDateTime
+
+    class Range(Schema):
+        since = UTCDateTime()
+        until = UTCDateTime(day_end=True)
+
+    monkeypatch.delenv("GONGDAN_TIMEZONE", raising=False)
+    got = Range().load({"since": "2026-12-05", "until": "2026-12-05"})
+    utc = dt.timezone.utc
+    assert got == {"since": dt.datetime(2026, 12, 4, 16, 0, tzinfo=utc),   # Shanghai midnight
+                   "until": dt.datetime(2026, 12, 5, 16, 0, tzinfo=utc)}  # the next one
+    monkeypatch.setenv("GONGDAN_TIMEZONE", "Europe/Berlin")
+    assert Range().load({"since": "2026-12-05"})["since"] == dt.datetime(2026, 12, 4, 23, 0,
+                                                                         tzinfo=utc)
+    schema = Range()
+    schema.context = {"tz": dt.timezone.utc}
+    assert schema.load({"until": "2026-02-28"})["until"] == dt.datetime(2026, 3, 1, tzinfo=utc)
+    for bad in ("2026-02-30", "0001-01-01", "2026-1-5"):
+        with pytest.raises(marshmallow.ValidationError):
+            Range().load({"since": bad})

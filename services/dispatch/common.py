@@ -137,7 +137,8 @@ def _place(uow, ticket, current, candidate, provider, method, actor, now, *, rea
     refresh_engineers(uow.session, [engineer.id, previous and previous.engineer_id],
                       domain.DONE_STATUSES, assigned=(engineer.id, now))
     spec = events.TICKET_REASSIGNED if previous is not None else events.TICKET_ASSIGNED
-    uow.emit(spec, _assignment_event(record), actor=actor or domain.SYSTEM_ACTOR,
+    uow.emit(spec, dict(_assignment_event(record), ticket=events.ticket_summary(ticket)),
+             actor=actor or domain.SYSTEM_ACTOR,
              ticket_id=ticket.id, ticket_number=ticket.number)
     return record
 

@@ -266,6 +266,9 @@ class Ticket:
     submitter_id: str | None = None
     company_id: str | None = None
     handler_id: str | None = None
+    # what the assigned engineer is told (events.TicketSummary)
+    title: str = ""
+    priority: str = ""
 
 
 @dataclass(frozen=True)

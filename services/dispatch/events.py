@@ -37,6 +37,22 @@ class CertificationRef(Schema):
     valid_until = fields.Date(required=True, metadata={"description": "last valid day"})
 
 
+class TicketSummary(Schema):
+    """What the assigned engineer is told about the ticket (dispatch's read copy of intake's
+    ticket): notify's message names its title and product from it."""
+    number = fields.String(required=True)
+    title = fields.String(required=True)
+    type = fields.String(required=True)
+    product = fields.String(required=True)
+    product_line = fields.String(required=True)
+    category = fields.String(required=True)
+    priority = fields.String(required=True)
+
+
+def ticket_summary(ticket):
+    return {name: getattr(ticket, name) for name in TicketSummary._declared_fields}
+
+
 class TicketAssignedData(Schema):
     assignment_id = fields.String(required=True)
     ticket_id = fields.String(required=True)
@@ -60,6 +76,7 @@ class TicketAssignedData(Schema):
     open_load = fields.Integer(required=True, metadata={
         "description": "the engineer's active assignments before this one"})
     reason = fields.String(allow_none=True, required=True)
+    ticket = fields.Nested(TicketSummary, required=True)
 
 
 class TicketReassignedData(TicketAssignedData):

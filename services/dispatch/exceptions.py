@@ -47,8 +47,9 @@ INSTALLATION_LOCKED = ErrorSpec(
     "安装工单由系统自动下发，服务商无权变更或取消其指派，请联系工单处理员。")
 PROVIDER_TYPE_FORBIDDEN = ErrorSpec(
     "provider_type_forbidden", 403,
-    "A service provider assigns only repair and inspection tickets; this is a {type} ticket.",
-    "服务商只能指派维修工单和巡检工单；该工单类型为 {type}。")
+    "A service provider assigns only repair and inspection tickets; this ticket's type is "
+    "“{type}”.",
+    "服务商只能指派维修工单和巡检工单；该工单类型为“{type}”。")
 NOT_YOUR_TICKET = ErrorSpec(
     "not_your_ticket", 403,
     "This ticket is not with your service provider.",
@@ -62,17 +63,17 @@ OTHER_PROVIDER = ErrorSpec(
 # ---- the ticket's state -------------------------------------------------------------------
 NOT_ASSIGNABLE = ErrorSpec(
     "not_assignable", 409,
-    "The ticket is {status}; only new tickets or tickets waiting for information can be "
+    "The ticket is “{status}”; only new tickets or tickets waiting for information can be "
     "assigned.",
-    "工单当前为“{status_zh}”状态；只有新建或待补充信息的工单可以指派。")
+    "工单当前为“{status}”状态；只有新建或待补充信息的工单可以指派。")
 NOT_REASSIGNABLE = ErrorSpec(
     "not_reassignable", 409,
-    "The ticket is {status}; only assigned or in-progress tickets can be re-assigned.",
-    "工单当前为“{status_zh}”状态；只有已指派或处理中的工单可以变更指派。")
+    "The ticket is “{status}”; only assigned or in-progress tickets can be re-assigned.",
+    "工单当前为“{status}”状态；只有已指派或处理中的工单可以变更指派。")
 NOT_UNASSIGNABLE = ErrorSpec(
     "not_unassignable", 409,
-    "The ticket is {status}; an assignment can only be cancelled before work starts.",
-    "工单当前为“{status_zh}”状态；只有在开始处理之前才能取消指派。")
+    "The ticket is “{status}”; an assignment can only be cancelled before work starts.",
+    "工单当前为“{status}”状态；只有在开始处理之前才能取消指派。")
 ALREADY_ASSIGNED = ErrorSpec(
     "already_assigned", 409,
     "The ticket is already assigned to {engineer}; re-assign it instead.",
@@ -121,17 +122,18 @@ OFFER_FORBIDDEN = ErrorSpec(
 OFFER_DESK_ONLY = ErrorSpec(
     "forbidden", 403, "Only the support desk or an administrator offers tickets to providers.",
     "只有工单处理员或系统管理员可以向服务商派单。")
-OFFER_NOT_PENDING = ErrorSpec("offer_not_pending", 409, "This offer is already {status}.",
-                              "该派单已是“{status_zh}”状态。")
+OFFER_NOT_PENDING = ErrorSpec("offer_not_pending", 409, "This offer is already “{status}”.",
+                              "该派单已是“{status}”状态。",
+                              labels={"status": "offer_status"})
 OFFER_PENDING = ErrorSpec(
     "offer_pending", 409,
     "The ticket is already offered to {provider} until {due_at}.",
     "该工单已派给 {provider}，等待其在 {due_at} 前响应。")
 NOT_OFFERABLE = ErrorSpec(
     "not_offerable", 409,
-    "Only repair and inspection tickets are offered to service providers; this is a {type} "
-    "ticket.",
-    "只有维修工单和巡检工单会派给服务商；该工单类型为 {type}。")
+    "Only repair and inspection tickets are offered to service providers; this ticket's type "
+    "is “{type}”.",
+    "只有维修工单和巡检工单会派给服务商；该工单类型为“{type}”。")
 NO_PROVIDER_LEFT = ErrorSpec(
     "no_provider_left", 409,
     "No other active service provider with an engineer qualified for {product_line} covers "
@@ -148,12 +150,6 @@ RULE_NOT_FOUND = ErrorSpec("rule_not_found", 404, "Routing rule not found: {rule
 RULES_ADMIN_ONLY = ErrorSpec("forbidden", 403, "Only an administrator manages routing rules.",
                              "只有系统管理员可以管理分派规则。")
 READ_FORBIDDEN = ErrorSpec("forbidden", 403, "You may not see this.", "您无权查看此内容。")
-
-STATUS_ZH = {"new": "新建", "needs_info": "待补充信息", "assigned": "已指派",
-             "in_progress": "处理中", "suspended": "挂起", "resolved": "已解决",
-             "closed": "已关闭", "cancelled": "已取消", "pending": "待响应",
-             "accepted": "已接受", "declined": "已拒绝", "expired": "已超时",
-             "withdrawn": "已撤回"}
 
 # domain.Refused keys -> errors
 REFUSALS = {
@@ -173,7 +169,5 @@ REFUSALS = {
 def refused(refusal, **extra):
     """domain.Refused -> AppError; the rule's parameters also go to `details`."""
     params = dict(refusal.params, **extra)
-    if "status" in params:
-        params.setdefault("status_zh", STATUS_ZH.get(params["status"], params["status"]))
-    details = {"reason": refusal.key, **{k: v for k, v in params.items() if k != "status_zh"}}
+    details = {"reason": refusal.key, **params}
     return REFUSALS[refusal.key](details=details, **params)

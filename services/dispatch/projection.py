@@ -18,7 +18,7 @@ def _facts(row):
                          product_line=row.product_line, product=row.product,
                          category=row.category, region=row.region, provider_id=row.provider_id,
                          submitter_id=row.submitter_id, company_id=row.company_id,
-                         handler_id=row.handler_id)
+                         handler_id=row.handler_id, title=row.title, priority=row.priority)
 
 
 _UPSERTS = {}
@@ -48,6 +48,13 @@ def _projection_upsert(dialect, names):
 def _project(uow, ticket_payload, now):
     """Store intake's ticket facts unless a higher version is already stored (an upsert, so
     two events of one ticket projected at once cannot collide). Returns the stored row."""
+    return _project_current(uow, ticket_payload, now)[0]
+
+
+def _project_current(uow, ticket_payload, now):
+    """`_project`, returning (the stored row, who holds the ticket or None): the holder is
+    looked up once, for the caller too (a look-up that finds nothing is not remembered by
+    the session, so a second one would cost another round trip)."""
     ref = load(_ticket_ref_in, ticket_payload)
     values = dict(ref, projected_at=now)
     stmt = _projection_upsert(uow.session.bind.dialect.name, frozenset(values))
@@ -59,7 +66,7 @@ def _project(uow, ticket_payload, now):
     current = _current(uow, row.id)
     if current is not None and current.engineer_id:  # the status may end (or reopen) it
         refresh_engineers(uow.session, [current.engineer_id], domain.DONE_STATUSES)
-    return row
+    return row, current
 
 
 def _ticket(uow, tickets, ticket_id, settings, fits=None):
@@ -97,9 +104,8 @@ def ticket_changed(envelope, uow, settings, consumer):
         with uow:
             if not consume_once(uow, envelope, consumer):
                 return
-            row = _project(uow, envelope["data"]["ticket"], now)
+            row, current = _project_current(uow, envelope["data"]["ticket"], now)
             if row.status in domain.DONE_STATUSES:
-                current = _current(uow, row.id)
                 if current is not None and current.offer_id:
                     _withdraw_pending(uow, current, now)
                     _save(uow)

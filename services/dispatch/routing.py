@@ -13,7 +13,7 @@ from .common import _current, _place, _qualified, _retry_on_conflict
 from .handlers import _engineer, _provider, _require, best_candidate
 from .models import Engineer, Provider, RoutingRule, new_id
 from .offers import _offer_on, _open_offer
-from .projection import _facts, _project
+from .projection import _facts, _project_current
 
 _rule_out = schemas.RuleSchema()
 
@@ -26,9 +26,10 @@ def ticket_created(envelope, uow, settings):
         with uow:
             if not consume_once(uow, envelope, "dispatch.ticket_created"):
                 return None
-            ticket = _facts(_project(uow, envelope["data"]["ticket"], now))
+            row, current = _project_current(uow, envelope["data"]["ticket"], now)
+            ticket = _facts(row)
             outcome = None
-            if ticket.status == "new" and _current(uow, ticket.id) is None:
+            if ticket.status == "new" and current is None:
                 outcome = _route_new(uow, ticket, settings, now)
             uow.commit()
             return outcome

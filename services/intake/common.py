@@ -73,18 +73,18 @@ def _cancel_timer(uow, ticket, key):
              ticket_number=ticket.number)
 
 
+def _search_mode(value):
+    if value not in ("indexed", "scan"):
+        raise ValueError(f"INTAKE.search (INTAKE_SEARCH) must be indexed or scan, not {value!r}")
+    return value
+
+
 def settings_from_config(config):
-    import chinese_calendar  # statutory holidays and make-up working days, maintained upstream
+    from gongdan_common.businessdays import china_workday as is_workday
 
     intake = config.get("INTAKE") or {}
-
-    def is_workday(day):
-        try:
-            return chinese_calendar.is_workday(day)
-        except NotImplementedError:  # a year the library does not know yet: weekdays
-            return day.weekday() < 5
-
     return {"number_prefix": intake.get("number_prefix", "TS"),
             "tz": zoneinfo.ZoneInfo(config.get("TIMEZONE", "Asia/Shanghai")),
             "auto_confirm_hours": float(intake.get("auto_confirm_hours", 72)),
+            "search": _search_mode(intake.get("search") or "indexed"),
             "is_workday": is_workday}

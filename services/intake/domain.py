@@ -3,10 +3,10 @@
 Pure Python: no nameko, no sqlalchemy. Later capabilities (dispatch, worklog) extend the
 status machine by registering transitions, never by adding ifs elsewhere.
 """
-import datetime as dt
 from dataclasses import dataclass, field
 
 from gongdan_common import visibility
+from gongdan_common.businessdays import add_business_days  # noqa: F401 - follow-ups
 
 SUPPORT_TYPES = ("consult", "defect", "customization", "license")
 FIELD_TYPES = ("repair", "inspection", "installation")
@@ -196,16 +196,6 @@ def missing_reports(ticket_type, attached_kinds):
 
 def needs_visit_time(ticket_type):
     return ticket_type in FIELD_TYPES
-
-
-def add_business_days(start_date, days, is_workday):
-    """The date `days` working days after `start_date` (not counting it)."""
-    current, left = start_date, days
-    while left > 0:
-        current += dt.timedelta(days=1)
-        if is_workday(current):
-            left -= 1
-    return current
 
 
 class TransitionRefused(Exception):

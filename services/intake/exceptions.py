@@ -24,13 +24,13 @@ COMPANY_NOT_ALLOWED = ErrorSpec(
     "该服务令牌无权为该企业提交工单；可提交的企业由管理员在令牌上配置。")
 FIELDS_NOT_EDITABLE = ErrorSpec(
     "fields_not_editable", 403,
-    "These fields cannot be changed by you in status {status}: {fields}.",
+    "These fields cannot be changed by you in status “{status}”: {fields}.",
     "当前状态（{status}）下您不能修改这些字段：{fields}。")
 NOTE_NOT_ALLOWED = ErrorSpec("internal_note_forbidden", 403,
                              "Only support staff can write internal notes.",
                              "只有支持人员可以添加内部备注。")
 TICKET_CLOSED = ErrorSpec("ticket_closed", 409,
-                          "The ticket is {status}; it no longer accepts this.",
+                          "The ticket is “{status}”; it no longer accepts this.",
                           "工单已处于“{status}”状态，不能再执行此操作。")
 STALE_VERSION = ErrorSpec("stale_version", 409,
                           "The ticket was changed by someone else; reload and try again.",
@@ -41,9 +41,9 @@ ROOT_CAUSE_UNKNOWN = ErrorSpec("root_cause_unknown", 400,
                                "根本原因 {code} 不在列表中，请从列表中选择。")
 REPORTS_MISSING = ErrorSpec(
     "reports_missing", 409,
-    "A {type} ticket cannot be closed without: {missing}. Upload them as attachments of that "
-    "kind first.",
-    "{type} 工单关闭前必须上传：{missing}。请先以相应类型上传附件。")
+    "A ticket of type “{type}” cannot be closed without: {missing}. Upload them as "
+    "attachments of that kind first.",
+    "{type}工单关闭前必须上传：{missing}。请先以相应类型上传附件。")
 VISIT_TIME_REQUIRED = ErrorSpec("visit_time_required", 400,
                                 "Field work needs the on-site visit time (visited_at).",
                                 "现场服务工单需要填写上门时间（visited_at）。")
@@ -65,21 +65,21 @@ ROOT_CAUSE_EXISTS = ErrorSpec("root_cause_exists", 409, "Root cause {code} alrea
                               "根本原因 {code} 已存在。")
 
 TRANSITION_ERRORS = {
-    "unknown_action": ErrorSpec("unknown_action", 400, "Unknown action: {action}.",
+    "unknown_action": ErrorSpec("unknown_action", 400, "Unknown action: “{action}”.",
                                 "未知操作：{action}。"),
     "role_not_allowed": ErrorSpec("forbidden", 403,
-                                  "You are not allowed to {action} this ticket.",
+                                  "You are not allowed to do this to the ticket: “{action}”.",
                                   "您无权对该工单执行“{action}”。"),
     "illegal_transition": ErrorSpec("illegal_transition", 409,
-                                    "Cannot {action} a ticket whose status is {status}.",
-                                    "状态为“{status}”的工单不能执行“{action}”。"),
+                                    "“{action}” is not possible for a ticket in status “{status}”.",
+                                    "“{action}”不适用于状态为“{status}”的工单。"),
     "work_started": ErrorSpec("illegal_transition", 409,
                               "Work has already started on this ticket; it can no longer be "
                               "cancelled.", "该工单已开始处理，不能再取消。"),
     "not_handler": ErrorSpec("not_handler", 403,
-                             "Only the engineer this ticket is assigned to can {action} it.",
+                             "Only the engineer this ticket is assigned to can do this: “{action}”.",
                              "只有该工单的处理工程师可以执行“{action}”。"),
     "reason_required": ErrorSpec("reason_required", 400,
-                                 "A reason is required to {action}.",
+                                 "A reason is required for “{action}”.",
                                  "执行“{action}”需要填写原因。"),
 }

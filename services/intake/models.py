@@ -3,12 +3,18 @@ import datetime as dt
 import uuid
 
 from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Index, Integer, String,
-                        Text, UniqueConstraint)
+                        Text, UniqueConstraint, event, inspect)
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from gongdan_common.db import service_metadata
 
+from . import search
+
 metadata = service_metadata()
+# PostgreSQL-only GIN indexes of keyword search, one over an expression: built by migration
+# 0005 (CONCURRENTLY), not declared here, where autogenerate cannot compare them
+metadata.info["unmanaged_indexes"] = {"ix_tickets_search_trgm", "ix_tickets_search_grams"}
 
 
 class Base(DeclarativeBase):
@@ -83,6 +89,10 @@ class Ticket(Base):
     sla_due_at: Mapped[dt.datetime | None] = mapped_column(TZ, index=True)
     sla_breached: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     sla_evaluated_at: Mapped[dt.datetime | None] = mapped_column(TZ)
+    # the CJK characters and pairs of the searchable fields (services/intake/search.py),
+    # for the 1-2 character Chinese keywords pg_trgm cannot index; GIN-indexed on PostgreSQL
+    search_grams: Mapped[list | None] = mapped_column(
+        JSON().with_variant(postgresql.ARRAY(Text), "postgresql"))
 
     __table_args__ = (
         # a retried create (same submitter, same Idempotency-Key) returns the first ticket
@@ -90,6 +100,19 @@ class Ticket(Base):
         Index("ix_tickets_company_created", "company_id", "created_at"),
     )
     __mapper_args__ = {"version_id_col": version}
+
+
+@event.listens_for(Ticket, "before_insert")
+def _grams_on_insert(mapper, connection, ticket):
+    ticket.search_grams = search.ticket_grams(ticket)
+
+
+@event.listens_for(Ticket, "before_update")
+def _grams_on_update(mapper, connection, ticket):
+    # kept here rather than in each handler so that no write path can leave them stale
+    state = inspect(ticket)
+    if any(state.attrs[f].history.has_changes() for f in search.FIELDS):
+        ticket.search_grams = search.ticket_grams(ticket)
 
 
 class StatusChange(Base):

@@ -3,10 +3,10 @@ timers, SLA clocks and breaches (sla)."""
 import datetime as dt
 import uuid
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 
 from gongdan_common.events import utcnow
-from gongdan_common.outbox import consume_once
+from gongdan_common.outbox import consume_many, consume_once
 
 from . import domain, events
 from .common import _ref
@@ -131,21 +131,33 @@ def timer_due(envelope, uow, settings):
 
 
 def apply_sla_clock(envelope, uow):
-    """sla_clock_updated: keep the ticket's nearest due time and breach flag, for filtering
-    and sorting lists. An older evaluation than the one kept is ignored (events of one
-    ticket may arrive out of order). Not a change of the ticket: no version, no event."""
-    data = envelope["data"]
-    evaluated = _aware(_parse_time(data["evaluated_at"]))
+    """One sla_clock_updated (see apply_sla_clocks)."""
+    apply_sla_clocks([envelope], uow)
+
+
+def apply_sla_clocks(envelopes, uow):
+    """sla_clock_updated, a batch in one transaction: keep each ticket's nearest due time and
+    breach flag, for filtering and sorting lists. An older evaluation than the one kept is
+    ignored (events of one ticket may arrive out of order): the UPDATE's condition says so,
+    without reading the ticket first. One INSERT records the batch's event ids (redeliveries
+    change nothing), then one UPDATE per ticket, in ticket order (rows locked in one order).
+    Not a change of the ticket: no version, no event."""
     with uow:
-        if not consume_once(uow, envelope, "intake.sla_clock"):
-            return
-        ticket = uow.session.get(Ticket, data["ticket_id"])
-        if ticket is not None and (ticket.sla_evaluated_at is None
-                                   or _aware(ticket.sla_evaluated_at) <= evaluated):
+        latest = {}  # ticket -> (evaluated, data) of the newest evaluation in the batch
+        for envelope in consume_many(uow, envelopes, "intake.sla_clock"):
+            data = envelope["data"]
+            evaluated = _aware(_parse_time(data["evaluated_at"]))
+            kept = latest.get(data["ticket_id"])
+            if kept is None or kept[0] <= evaluated:
+                latest[data["ticket_id"]] = (evaluated, data)
+        for ticket_id in sorted(latest):
+            evaluated, data = latest[ticket_id]
             due = data.get("next_due_at")
-            uow.session.execute(update(Ticket).where(Ticket.id == ticket.id).values(
-                sla_due_at=_parse_time(due) if due else None,
-                sla_breached=bool(data["breached"]), sla_evaluated_at=evaluated)
+            uow.session.execute(
+                update(Ticket).where(Ticket.id == ticket_id, or_(
+                    Ticket.sla_evaluated_at.is_(None), Ticket.sla_evaluated_at <= evaluated))
+                .values(sla_due_at=_parse_time(due) if due else None,
+                        sla_breached=bool(data["breached"]), sla_evaluated_at=evaluated)
                 .execution_options(synchronize_session=False))
         uow.commit()
 

@@ -184,9 +184,13 @@ class ListQuerySchema(Schema):
     device_sn = fields.String(validate=validate.Length(max=64))
     handler_id = fields.String(validate=validate.Length(max=36))
     submitter_id = fields.String(validate=validate.Length(max=36))
-    created_from = UTCDateTime()
-    created_to = UTCDateTime()
-    keyword = fields.String(validate=validate.Length(min=1, max=200))
+    created_from = UTCDateTime(metadata={
+        "description": "an instant, or a date: from the start of that day (desk's time zone)"})
+    created_to = UTCDateTime(day_end=True, metadata={
+        "description": "an instant (exclusive), or a date: up to the end of that day"})
+    keyword = fields.String(validate=validate.Length(min=1, max=200), metadata={
+        "description": "a substring (any length, case-insensitive) of the number, title, "
+                       "description, submitter's or contact's name or company name"})
     sla_due_before = UTCDateTime(metadata={
         "description": "only tickets whose nearest SLA due time is before this instant"})
     sla_breached = fields.Boolean(metadata={"description": "true: a clock breached its target"})

@@ -40,7 +40,7 @@ class IntakeService(HealthMixin):
 
     @rpc
     def list_tickets(self, actor, query):
-        return listing.list_tickets(actor, query, self.uow)
+        return listing.list_tickets(actor, query, self.uow, self.settings)
 
     @rpc
     def update_ticket(self, actor, ticket_id, patch):
@@ -110,8 +110,7 @@ class IntakeService(HealthMixin):
     @batch_event_handler("sla", "sla_clock_updated", requeue_on_error=True)
     def on_sla_clock_updated(self, envelopes):
         with self.sla_slots:
-            handle_each(self.uow, envelopes, lambda e: projections.apply_sla_clock(e, self.uow),
-                        order_by=by_ticket)
+            projections.apply_sla_clocks(envelopes, self.uow)
 
     @batch_event_handler("sla", "sla_breached", requeue_on_error=True)
     def on_sla_breached(self, envelopes):

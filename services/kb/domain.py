@@ -15,6 +15,7 @@ STAFF_ROLES = frozenset({"engineer", "agent", "admin", "provider_admin", "system
 WRITER_ROLES = frozenset({"engineer", "agent", "admin"})
 DESK_ROLES = frozenset({"agent", "admin"})   # edit anyone's article, publish, archive
 REPORT_ROLES = frozenset({"agent", "admin"})
+DICTIONARY_EDITORS = frozenset({"admin"})  # the search dictionary changes every ranking
 
 # action -> statuses it may start from, and the status it leads to
 TRANSITIONS = {"publish": (("draft", "archived"), "published"),
@@ -60,6 +61,17 @@ def sees_source(actor, article):
     if actor.get("id") and article.get("author_id") == actor["id"]:
         return True
     return visibility.may_see(actor, source_facts(article))
+
+
+def check_dictionary_read(actor):
+    """Staff read the search dictionary (it explains a ranking); customers do not."""
+    if is_customer(actor):
+        raise Refused("dictionary_admin")
+
+
+def check_dictionary_edit(actor):
+    if actor.get("role") not in DICTIONARY_EDITORS:
+        raise Refused("dictionary_admin")
 
 
 def check_write_role(actor):

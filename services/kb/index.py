@@ -173,7 +173,7 @@ class SearchIndex:
 
     def scores(self, query, filters=None):
         """BM25 score of every slot (0 where no query term occurs or a filter fails).
-        `query`: {term: weight} (weights are the counts of the term in the query, capped)."""
+        `query`: {term: weight} (text.query_terms: repetitions and the term's own weight)."""
         n = self.size
         out = np.zeros(n, np.float32)
         if not self.live:
@@ -191,19 +191,43 @@ class SearchIndex:
             if not df:
                 continue
             idf = math.log(1 + (self.live - df + 0.5) / (df + 0.5))
-            weight = idf * min(qtf, 3) ** 0.5
+            weight = idf * min(qtf, 3.0)
             out[ids] += weight * tfs * (K1 + 1) / (tfs + norm[ids]) * live
         if filters:
             out *= self.mask(filters)
         return out
 
-    def informative(self, query, max_terms):
-        """The `max_terms` query terms with the shortest posting lists (highest idf); the
-        rest of a long draft adds cost and almost no ranking signal."""
+    def informative(self, query, max_terms, bridged=lambda term: ()):
+        """The `max_terms` query terms that weigh most: idf (from the posting list's length)
+        times the term's weight in the query, so a pasted description keeps the words that
+        name its problem and drops the filler around them; terms no article has are dropped
+        first (unless `bridged(term)` names the terms the dictionary leads it to: then it
+        counts as the rarest of those) — the rest of a long draft adds cost and almost no
+        ranking signal."""
         if len(query) <= max_terms:
             return query
-        known = sorted((self.postings[t].n, t) for t in query if t in self.postings)
-        return {t: query[t] for _n, t in known[:max_terms]}
+        live = max(self.live, 1)
+        floor = 0.3 * max(query.values())  # filler and generic words of a long text: dropped
+
+        def df(t):
+            p = self.postings.get(t)
+            if p is not None:
+                return p.n
+            found = [self.postings[o].n for o in bridged(t) if o in self.postings]
+            return min(found) if found else None
+        known = sorted((-math.log(1 + (live - n + 0.5) / (n + 0.5)) * w, t)
+                       for t, w, n in ((t, w, df(t)) for t, w in query.items())
+                       if n is not None and w >= floor)
+        return {t: query[t] for _s, t in known[:max_terms]}
+
+    def doc_freq(self, term):
+        """Slots carrying the term (dead ones included until compaction: an estimate)."""
+        p = self.postings.get(term)
+        return p.n if p is not None else 0
+
+    def idf(self, df):
+        live = max(self.live, 1)
+        return math.log(1 + (live - df + 0.5) / (df + 0.5))
 
     def search(self, query, filters=None, offset=0, limit=10, max_terms=None):
         """(total matches, [(article id, score)] of the requested page), best first."""

@@ -6,6 +6,10 @@ is gone is removed from the index). The provider in `dependencies.py` calls `ref
 every `KB.index_poll_interval` seconds, which is how an edit made on another instance
 becomes searchable here; the instance that wrote applies it at once with `put_article`.
 
+The search dictionary (dictionary.py, table `kb_synonyms`) travels the same way: an admin's
+edit appends a log row whose article id is `DICTIONARY_MARK`, and every instance reloads the
+dictionary when it sees one.
+
 Log sequence numbers are not commit-ordered on PostgreSQL (a transaction holding seq 41 may
 commit after one holding 42), so each poll looks back `WINDOW` numbers and skips those it
 already applied: a late commit inside the window is still picked up.
@@ -16,11 +20,13 @@ import logging
 
 from sqlalchemy import delete, func, select
 
+from .dictionary import Dictionary
 from .index import SearchIndex
-from .models import Article, IndexLog
+from .models import Article, IndexLog, SynonymGroup
 
 log = logging.getLogger(__name__)
 WINDOW = 500
+DICTIONARY_MARK = "~dictionary"  # an index log row saying: the dictionary changed
 _COLUMNS = (Article.id, Article.status, Article.visibility, Article.language, Article.product,
             Article.product_line, Article.category, Article.index_terms, Article.index_length)
 
@@ -36,6 +42,7 @@ class LiveIndex:
     def __init__(self, database):
         self.database = database
         self.index = SearchIndex()
+        self.dictionary = Dictionary()
         self.last_seq = 0
         self.applied = collections.deque(maxlen=4 * WINDOW)
         self._applied_set = set()
@@ -43,6 +50,7 @@ class LiveIndex:
     def load(self, batch=5000):
         with self.database.unit_of_work() as uow:
             self.last_seq = uow.session.scalar(select(func.max(IndexLog.seq))) or 0
+        self.reload_dictionary()
         index = SearchIndex(capacity=1024)
         after = ""
         while True:  # keyset pages: no long transaction, no OFFSET scans
@@ -56,6 +64,12 @@ class LiveIndex:
             after = rows[-1].id
         self.index = index
         return len(index)
+
+    def reload_dictionary(self):
+        with self.database.unit_of_work() as uow:
+            rows = uow.session.execute(select(SynonymGroup.terms, SynonymGroup.weight)).all()
+        self.dictionary = Dictionary({"terms": r.terms, "weight": r.weight} for r in rows)
+        return len(self.dictionary)
 
     def put_article(self, article):
         """Apply a write this process just committed (an Article or a deleted id)."""
@@ -72,9 +86,11 @@ class LiveIndex:
             fresh = [r for r in rows if r.seq not in self._applied_set]
             if not fresh:
                 return 0
-            ids = sorted({r.article_id for r in fresh})
+            ids = sorted({r.article_id for r in fresh} - {DICTIONARY_MARK})
             found = {row.id: row for row in uow.session.execute(
                 select(*_COLUMNS).where(Article.id.in_(ids))).all()}
+        if any(r.article_id == DICTIONARY_MARK for r in fresh):
+            self.reload_dictionary()
         for article_id in ids:
             if article_id in found:
                 self.index.put(doc_of(found[article_id]))

@@ -186,3 +186,16 @@ class SuggestSession(Base):
     ticket_id: Mapped[str | None] = mapped_column(String(36))
     created_at: Mapped[dt.datetime] = mapped_column(TZ, index=True)
     updated_at: Mapped[dt.datetime] = mapped_column(TZ)
+
+
+class SynonymGroup(Base):
+    """One group of the search dictionary (dictionary.py): terms that mean the same thing
+    to the desk, in any language; a query with one of them also looks for the others at
+    `weight`. Admins edit them; migration 0004 filled the table with the shipped groups."""
+    __tablename__ = "kb_synonyms"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    terms: Mapped[list] = mapped_column(JSON)
+    weight: Mapped[float] = mapped_column(Float)
+    note: Mapped[str | None] = mapped_column(String(200))
+    updated_by: Mapped[str | None] = mapped_column(String(36))
+    updated_at: Mapped[dt.datetime] = mapped_column(TZ)

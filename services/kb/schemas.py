@@ -12,8 +12,10 @@ TITLE_LEN = validate.Length(min=1, max=200, error=bi(
     "A title of 1 to 200 characters is required.", "标题须为 1 到 200 个字符。"))
 BODY_LEN = validate.Length(min=1, max=100_000, error=bi(
     "The body must be 1 to 100000 characters of Markdown.", "正文须为 1 到 100000 个字符的 Markdown。"))
-QUERY_LEN = validate.Length(min=1, max=200, error=bi(
-    "Enter 1 to 200 characters to search for.", "搜索词须为 1 到 200 个字符。"))
+# as long as a suggestion's description: customers paste whole descriptions into search too
+# (ranking keeps the most informative terms of a long query, ranking.SEARCH_TERMS)
+QUERY_LEN = validate.Length(min=1, max=5000, error=bi(
+    "Enter 1 to 5000 characters to search for.", "搜索词须为 1 到 5000 个字符。"))
 CODE = validate.Length(min=1, max=64)
 ONE_OF_LANGUAGES = validate.OneOf(domain.LANGUAGES, error=bi(
     "Language must be zh or en.", "语言必须是 zh 或 en。"))
@@ -150,7 +152,7 @@ class ReportQuerySchema(Schema):
     class Meta:
         unknown = RAISE
     from_ = UTCDateTime(required=True, data_key="from")
-    to = UTCDateTime(required=True)
+    to = UTCDateTime(required=True, day_end=True)
 
 
 class FileRecordSchema(Schema):
@@ -334,3 +336,64 @@ class DeflectionSchema(Schema):
     deflected = fields.Integer()
     open_rate = fields.Float(allow_none=True)
     deflection_rate = fields.Float(allow_none=True)
+
+
+# ---- the search dictionary -------------------------------------------------------------------
+
+def _terms_ok(terms):
+    from .dictionary import MAX_TERM_CHARS, MAX_TERMS, phrase_terms
+    if not 2 <= len(terms) <= MAX_TERMS:
+        raise ValidationError(bi(f"A group needs 2 to {MAX_TERMS} terms.",
+                                 f"每组须有 2 到 {MAX_TERMS} 个词。"))
+    for term in terms:
+        if not term.strip() or len(term) > MAX_TERM_CHARS:
+            raise ValidationError(bi(f"Each term must be 1 to {MAX_TERM_CHARS} characters.",
+                                     f"每个词须为 1 到 {MAX_TERM_CHARS} 个字符。"))
+        if not phrase_terms(term):
+            raise ValidationError(bi(
+                f"'{term}' has no searchable word (only stop words or punctuation).",
+                f"“{term}”没有可检索的词（只有停用词或标点）。"))
+    if len({phrase_terms(t) for t in terms}) < 2:
+        raise ValidationError(bi("The terms of a group must differ as search terms.",
+                                 "同一组中的词在检索时必须各不相同。"))
+
+
+WEIGHT_RANGE = validate.Range(min=0.1, max=1.0, error=bi(
+    "The weight must be between 0.1 and 1.", "权重须在 0.1 到 1 之间。"))
+
+
+class SynonymInSchema(Schema):
+    class Meta:
+        unknown = RAISE
+    terms = fields.List(fields.String(), required=True, validate=_terms_ok, metadata={
+        "description": "2-30 terms, Chinese or English (a phrase is allowed: 'windows 10')"})
+    weight = fields.Float(load_default=None, validate=WEIGHT_RANGE, metadata={
+        "description": "how much a query's term lends the others (default 0.6)"})
+    note = fields.String(load_default=None, allow_none=True,
+                         validate=validate.Length(max=200))
+
+
+class SynonymPatchSchema(SynonymInSchema):
+    terms = fields.List(fields.String(), validate=_terms_ok)
+
+
+class SynonymSchema(Schema):
+    id = fields.Integer()
+    terms = fields.List(fields.String())
+    weight = fields.Float()
+    note = fields.String(allow_none=True)
+    updated_by = fields.String(allow_none=True)
+    updated_at = UTCDateTime()
+
+
+class SynonymQuerySchema(_Page):
+    q = fields.String(validate=validate.Length(min=1, max=50), metadata={
+        "description": "only groups with a term containing this"})
+    page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class SynonymPage(Schema):
+    items = fields.List(fields.Nested(SynonymSchema))
+    total = fields.Integer()
+    page = fields.Integer()
+    page_size = fields.Integer()

@@ -114,6 +114,23 @@ class KbService(HealthMixin):
         return handlers.get_file(actor, file_id, self.uow)
 
     @rpc
+    def list_synonyms(self, actor, query):
+        return handlers.list_synonyms(actor, query, self.uow)
+
+    @rpc
+    def create_synonym(self, actor, payload):
+        return handlers.create_synonym(actor, payload, self.uow, self.index, self.settings)
+
+    @rpc
+    def update_synonym(self, actor, group_id, payload):
+        return handlers.update_synonym(actor, group_id, payload, self.uow, self.index,
+                                       self.settings)
+
+    @rpc
+    def delete_synonym(self, actor, group_id):
+        return handlers.delete_synonym(actor, group_id, self.uow, self.index, self.settings)
+
+    @rpc
     def index_stats(self):
         return handlers.index_stats(self.index)
 

@@ -39,6 +39,18 @@ SYNONYMS = {"登陆": "登录", "帐号": "账号", "帐户": "账号", "账户"
 # nearly every article has them, so in a query they count for less than the topic words
 GENERIC = {"失败": 0.3, "错误": 0.3, "报错": 0.3, "异常": 0.3, "提示": 0.3, "不了": 0.3,
            "fail": 0.3, "error": 0.3, "problem": 0.3, "issu": 0.3, "work": 0.3}
+# conversational filler: who is asking, when, how politely, what they already tried. Real
+# words (an article may well say 重启服务), so they stay in the index, but in a query they
+# count for little beside the words that name the problem
+FILLER_ZH = """客户 用户们 我们 我们公司 公司 同事 那边 这边 您好 你好 谢谢 麻烦 帮忙 帮助 请问 问一下 一下
+看看 看一下 反馈 反映 说 告诉 每天 天天 上午 下午 晚上 早上 今天 昨天 前天 最近 本周 上周 周一 周末
+应该 需要 可能 好像 是不是 一直 总是 还是 现在 之前 以前 试过 尝试 情况 怎么办 怎么 办法 原因 比较
+着急 尽快 紧急 打开 重启 重新 出来 看到 发现 遇到 一样 正常 同样 条件""".split()
+FILLER_EN = """hi hello dear team thanks thank please help advise advice customer customers
+today yesterday morning afternoon evening every day days week weekend since still always
+restart restarted reboot rebooted urgent asap possible soon check know someone somebody
+guys good need needs want try tried also just some any lot really already anyone our us""".split()
+FILLER = 0.15
 
 _stemmer = snowballstemmer.stemmer("english")
 _stem_cache = {}
@@ -58,6 +70,12 @@ def _stem(word):
     return out
 
 
+for _w in FILLER_ZH:
+    GENERIC.setdefault(_w, FILLER)
+for _w in FILLER_EN:
+    GENERIC.setdefault(_stem(_w) if _w.isalpha() else _w, FILLER)
+
+
 def _term(word):
     if word in STOP:
         return None
@@ -67,30 +85,84 @@ def _term(word):
     return word
 
 
-def tokens(text):
-    """[(term, start, end)] over `normalize(text)`: offsets index the normalized text, which
-    has the same length as the original for the scripts we handle (NFKC of CJK/latin)."""
+# A compound's dictionary sub-words (数据库 -> 数据; 服务器 -> 服务) are indexed beside it at a
+# fraction of its weight: a query for the part still finds the whole, but a generic compound
+# no longer counts three times. Fragments jieba's dictionary barely knows (据库, 务器, 二步:
+# frequency < SUB_MIN_FREQ) are not sub-words.
+SUB_WEIGHT = 0.3
+SUB_MIN_FREQ = 100
+# a model name and its number are one thing however they are written: "IE 11", "IE11",
+# "ie11" all give the joined ie11, and ie and 11 (lighter when they were written joined)
+_MODEL = re.compile(r"([a-z]+)([0-9]{1,4})")
+_JOIN_GAP = re.compile(r"[ \-_]?")
+
+
+def _freq():
+    jieba.dt.check_initialized()
+    return jieba.dt.FREQ
+
+
+def _sub_words(word):
+    if len(word) < 3:
+        return []
+    freq, out = _freq(), []
+    for n in (2, 3):
+        for i in range(len(word) - n + 1):
+            part = word[i:i + n]
+            if part != word and freq.get(part, 0) >= SUB_MIN_FREQ:
+                out.append((part, i))
+    return out
+
+
+def weighted_tokens(text):
+    """[(term, start, end, weight)] over `normalize(text)`: whole words weigh 1, the
+    sub-words of a compound SUB_WEIGHT. Offsets index the normalized text, which has the
+    same length as the original for the scripts we handle (NFKC of CJK/latin)."""
     text = normalize(text)
     out = []
+    prev = None  # the previous latin run, for "IE 11" -> ie11
     for run in _RUN.finditer(text):
         chunk, base = run.group(), run.start()
         if _CJK.match(chunk):
-            for word, start, end in jieba.tokenize(chunk, mode="search"):
+            prev = None
+            for word, start, end in jieba.tokenize(chunk):
                 term = _term(word)
                 if term:
-                    out.append((term, base + start, base + end))
+                    out.append((term, base + start, base + end, 1.0))
+                for part, at in _sub_words(word):
+                    term = _term(part)
+                    if term:
+                        out.append((term, base + start + at, base + start + at + len(part),
+                                    SUB_WEIGHT))
+            continue
+        model = _MODEL.fullmatch(chunk)
+        if model:  # ie11: the joined token, and (lighter) its name and number
+            out.append((chunk, run.start(), run.end(), 1.0))
+            for part in model.groups():
+                term = _term(part)
+                if term:
+                    out.append((term, run.start(), run.end(), SUB_WEIGHT))
         else:
             term = _term(chunk)
             if term:
-                out.append((term, run.start(), run.end()))
+                out.append((term, run.start(), run.end(), 1.0))
+            if prev is not None and chunk.isdigit() and len(chunk) <= 4 and \
+                    _JOIN_GAP.fullmatch(text[prev.end():run.start()]):
+                out.append((prev.group() + chunk, prev.start(), run.end(), 1.0))
+        prev = run if chunk.isalpha() else None
     return out
+
+
+def tokens(text):
+    """[(term, start, end)]: the whole words of `text` (no sub-words)."""
+    return [(t, s, e) for t, s, e, w in weighted_tokens(text) if w == 1.0]
 
 
 def terms(text):
     return [t for t, _s, _e in tokens(text)]
 
 
-FIELD_WEIGHTS = {"title": 3.0, "keywords": 3.0, "body": 1.0}
+FIELD_WEIGHTS = {"title": 3.0, "keywords": 2.0, "body": 1.0}
 
 
 def document_terms(title, keywords, body):
@@ -99,21 +171,24 @@ def document_terms(title, keywords, body):
     length = 0.0
     for name, text in (("title", title), ("keywords", " ".join(keywords or ())), ("body", body)):
         w = FIELD_WEIGHTS[name]
-        for term in terms(text):
-            tf[term] = tf.get(term, 0.0) + w
-            length += w
+        for term, _s, _e, weight in weighted_tokens(text):
+            tf[term] = tf.get(term, 0.0) + w * weight
+            length += w * weight
     return tf, length
 
 
-def query_terms(text, max_terms=64):
+def query_terms(text, max_terms=256):
     """Distinct query terms with their weights: how often the query repeats them (a long
-    draft repeats its important words), generic failure words counting less."""
-    out = {}
-    for term in terms(text):
-        if len(out) >= max_terms and term not in out:
+    draft repeats its important words; the square root of at most 3 repetitions), times
+    the term's own weight — sub-words SUB_WEIGHT, generic failure words and conversational
+    filler less than the topic words."""
+    counts, weights = {}, {}
+    for term, _s, _e, weight in weighted_tokens(text):
+        if len(counts) >= max_terms and term not in counts:
             break
-        out[term] = out.get(term, 0) + GENERIC.get(term, 1.0)
-    return out
+        counts[term] = counts.get(term, 0) + 1
+        weights[term] = max(weights.get(term, 0.0), weight * GENERIC.get(term, 1.0))
+    return {t: round(min(n, 3) ** 0.5 * weights[t], 4) for t, n in counts.items()}
 
 
 # ---- Markdown ---------------------------------------------------------------------------

@@ -10,12 +10,13 @@ All network calls are plain sockets, made cooperative by eventlet's monkey patch
 import dataclasses
 import json
 import smtplib
-import ssl
 import time
 from email.message import EmailMessage
 from typing import Protocol
 
 import requests
+
+from gongdan_common import mail
 
 from . import domain
 
@@ -49,25 +50,29 @@ class SmtpEmail:
         # before recording it, the resend carries the same id and mail systems drop it
         msg["Message-ID"] = f"<{delivery['id']}@gongdan.notify>"
         msg["X-Gongdan-Delivery"] = delivery["id"]
-        msg.set_content(delivery.get("body_text") or "", charset="utf-8")
-        if delivery.get("body_html"):
-            msg.add_alternative(delivery["body_html"], subtype="html", charset="utf-8")
+        text, html = delivery.get("body_text") or "", delivery.get("body_html")
+        if delivery.get("ticket_id"):
+            # every mail about a ticket refers to one root id, so mail programs thread them
+            # and a reply names its ticket (channels reads it back, docs/channels.md); the
+            # marker line on top tells the reader, and channels' quote stripping, where to cut
+            root = mail.thread_root(delivery["ticket_id"])
+            msg["In-Reply-To"] = root
+            msg["References"] = root
+            text = f"{mail.REPLY_MARKER}\n\n{text}"
+            if html:
+                html = (f'<p style="color:#888;font-size:12px">{mail.REPLY_MARKER}</p>'
+                        + html)
+        msg.set_content(text, charset="utf-8")
+        if html:
+            msg.add_alternative(html, subtype="html", charset="utf-8")
         if delivery.get("language"):  # after the body: setting content drops Content-* headers
             msg["Content-Language"] = "zh-CN" if delivery["language"] == "zh" else "en"
         return msg
 
     def send(self, delivery):
         try:
-            if self.security == "ssl":
-                client = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
-                                          context=ssl.create_default_context())
-            else:
-                client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
-            with client:
-                if self.security == "starttls":
-                    client.starttls(context=ssl.create_default_context())
-                if self.username:
-                    client.login(self.username, self.password or "")
+            with mail.connect(self.host, self.port, self.security, self.username,
+                              self.password, self.timeout) as client:
                 refused = client.send_message(self.message(delivery))
             if refused:
                 return Outcome(False, error=f"refused: {refused}", retryable=False)

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from gongdan_common import metrics
 from gongdan_common.events import utcnow
+from gongdan_common.outbox import consume_once
 
 from . import domain, events, robots, templates
 from .common import _add_to_inbox, template_for
@@ -58,46 +59,94 @@ def claim_due(uow, settings, limit=100, now=None, in_flight=None):
 def _delivery_dict(d):
     return {k: getattr(d, k) for k in ("id", "event_id", "event_type", "channel", "recipient",
                                        "address", "language", "subject", "body_text",
-                                       "body_html", "payload", "attempts")}
+                                       "body_html", "payload", "attempts", "ticket_id")}
 
 
 def record_outcome(uow, delivery_id, outcome, settings, duration_ms, now=None):
+    """Record one attempt (see record_outcomes); returns the delivery's status."""
+    return record_outcomes(uow, [(delivery_id, outcome, duration_ms)], settings, now)[0]
+
+
+def record_outcomes(uow, results, settings, now=None):
+    """Record attempts, [(delivery_id, outcome, duration_ms)], in one transaction: one
+    SELECT of the deliveries, their attempt rows and events written together at commit.
+    Returns each delivery's status in order (None: not pending any more)."""
     now = now or utcnow()
+    statuses, failed = [], []
     with uow:
-        d = uow.session.get(Delivery, delivery_id)
-        if d is None or d.status != "pending":
-            return None
-        d.attempts += 1
-        d.lease_until = None
-        uow.session.add(DeliveryAttempt(
-            delivery_id=d.id, number=d.attempts, at=now, ok=outcome.ok,
-            status_code=outcome.status_code, error=outcome.error,
-            response=(outcome.response or None), duration_ms=int(duration_ms)))
-        info = {"delivery_id": d.id, "channel": d.channel, "recipient": d.recipient,
-                "event_id": d.event_id, "event_type": d.event_type, "attempts": d.attempts,
-                "error": outcome.error}
-        hook = uow.session.get(Webhook, d.recipient) if d.channel == "webhook" else None
-        if outcome.ok:
-            d.status, d.sent_at, d.last_error = "sent", now, None
-            if hook is not None:
-                hook.failure_streak = 0
-            uow.emit(events.NOTIFICATION_SENT, info)
-        else:
-            d.last_error = outcome.error
-            limit = settings["webhook_max_attempts"] if hook is not None else \
-                settings["message_max_attempts"]
-            if outcome.retryable and d.attempts < limit:
-                d.next_attempt_at = now + dt.timedelta(seconds=domain.backoff(
-                    d.attempts, settings["backoff_base"], settings["backoff_cap"]))
-            else:
-                d.status = "failed"
-                uow.emit(events.DELIVERY_FAILED, info)
-            if hook is not None:
-                _count_webhook_failure(uow, hook, settings, now)
+        ids = sorted({delivery_id for delivery_id, _, _ in results})
+        rows = {d.id: d for d in uow.session.scalars(
+            select(Delivery).where(Delivery.id.in_(ids)).order_by(Delivery.id))}
+        for delivery_id, outcome, duration_ms in results:
+            d = rows.get(delivery_id)
+            if d is None or d.status != "pending":
+                statuses.append(None)
+                continue
+            _record(uow, d, outcome, settings, duration_ms, now)
+            statuses.append(d.status)
+            if not outcome.ok:
+                failed.append(d.channel)
         uow.commit()
-    if not outcome.ok:
-        metrics.notify_delivery_failed(info["channel"])
-    return d.status
+    for channel in failed:
+        metrics.notify_delivery_failed(channel)
+    return statuses
+
+
+def _record(uow, d, outcome, settings, duration_ms, now):
+    d.attempts += 1
+    d.lease_until = None
+    uow.session.add(DeliveryAttempt(
+        delivery_id=d.id, number=d.attempts, at=now, ok=outcome.ok,
+        status_code=outcome.status_code, error=outcome.error,
+        response=(outcome.response or None), duration_ms=int(duration_ms)))
+    info = {"delivery_id": d.id, "channel": d.channel, "recipient": d.recipient,
+            "event_id": d.event_id, "event_type": d.event_type, "attempts": d.attempts,
+            "error": outcome.error}
+    hook = uow.session.get(Webhook, d.recipient) if d.channel == "webhook" else None
+    if outcome.ok:
+        d.status, d.sent_at, d.last_error = "sent", now, None
+        if hook is not None:
+            hook.failure_streak = 0
+        uow.emit(events.NOTIFICATION_SENT, info)
+    else:
+        d.last_error = outcome.error
+        limit = settings["webhook_max_attempts"] if hook is not None else \
+            settings["message_max_attempts"]
+        if outcome.retryable and d.attempts < limit:
+            d.next_attempt_at = now + dt.timedelta(seconds=domain.backoff(
+                d.attempts, settings["backoff_base"], settings["backoff_cap"]))
+        else:
+            d.status = "failed"
+            uow.emit(events.DELIVERY_FAILED, info)
+        if hook is not None:
+            _count_webhook_failure(uow, hook, settings, now)
+
+
+def record_bounce(uow, envelope):
+    """channels.mail_bounced: the mail server gave up on a mail it had taken (a DSN came
+    back), so the delivery failed after all. Once per event; nothing for a delivery we do not
+    know (a bounce of someone else's mail)."""
+    data = envelope.get("data") or {}
+    with uow:
+        if not consume_once(uow, envelope, "notify.mail_bounced"):
+            return None
+        d = uow.session.get(Delivery, data.get("delivery_id") or "")
+        if d is None or d.channel != "email":
+            uow.commit()
+            return None
+        error = " ".join(x for x in ("bounced:", data.get("status"), data.get("recipient"),
+                                     data.get("diagnostic")) if x)[:500]
+        d.attempts += 1
+        uow.session.add(DeliveryAttempt(delivery_id=d.id, number=d.attempts, at=utcnow(),
+                                        ok=False, error=error, duration_ms=0))
+        d.status, d.last_error, d.lease_until = "failed", error, None
+        uow.emit(events.DELIVERY_FAILED, {
+            "delivery_id": d.id, "channel": d.channel, "recipient": d.recipient,
+            "event_id": d.event_id, "event_type": d.event_type, "attempts": d.attempts,
+            "error": error})
+        uow.commit()
+    metrics.notify_delivery_failed("email")
+    return d.id
 
 
 def sample_pending(uow):
@@ -122,7 +171,7 @@ def _count_webhook_failure(uow, hook, settings, now):
     if hook.owner_role != "system":  # a person: tell them in their inbox
         envelope = {"event_id": f"webhook-disabled-{hook.id}-{int(now.timestamp())}",
                     "source": "notify", "type": "webhook_disabled", "data": data}
-        context = {"data": data, "event": envelope}
+        context = domain.webhook_disabled_context(envelope, settings["public_url"])
         zh, en = (templates.render(template_for(uow, "webhook_disabled", lang), context)
                   for lang in ("zh", "en"))
         _add_to_inbox(uow, Notification(

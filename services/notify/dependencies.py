@@ -30,7 +30,6 @@ from . import channels, common, delivery, exceptions as exc, planning, robots
 
 log = logging.getLogger(__name__)
 CONFIG_SECONDS = 1.0
-RECORDING_CONNECTIONS = 4
 
 
 class DirectoryCache(DependencyProvider):
@@ -93,9 +92,11 @@ class DeliveryLoop(DependencyProvider):
         self.enabled = (self.container.config.get("NOTIFY") or {}).get("deliver", True)
         self.pool = GreenPool(s["concurrency"])
         self.in_flight = collections.Counter()  # recipient -> sends under way
-        # sends are many and slow; their bookkeeping is short: a few database connections
-        # serve it, so 50 sends under way never hold 50 pooled connections
-        self.db_slots = Semaphore(RECORDING_CONNECTIONS)
+        # sends are many and slow; their bookkeeping is short: one transaction at a time
+        # records every outcome that is in (`_send`), so 50 sends under way never hold 50
+        # pooled connections, nor make 50 commits
+        self.db_slots = Semaphore(1)
+        self._finished = []  # (item, outcome, ms) sent, not yet recorded
         self._wake = Event()
         self._running = False
 
@@ -153,17 +154,27 @@ class DeliveryLoop(DependencyProvider):
             log.exception("sender %s failed on %s", item["channel"], item["id"])
             outcome = channels.Outcome(False, error=f"{type(err).__name__}: {err}"[:500])
         duration = (time.monotonic() - started) * 1000
+        self._finished.append((item, outcome, duration))
+        with self.db_slots:
+            # group commit: whoever holds the slot records every send finished so far in one
+            # transaction; a send whose outcome a predecessor took finds nothing left
+            batch, self._finished = self._finished, []
+            if batch:
+                self._record(database, batch)
+
+    def _record(self, database, batch):
         try:
-            with self.db_slots:
-                delivery.record_outcome(database.unit_of_work(), item["id"], outcome,
-                                        self.settings, duration)
-        except Exception:  # the lease runs out and the row is tried again
-            log.exception("recording the outcome of %s failed", item["id"])
+            delivery.record_outcomes(database.unit_of_work(),
+                                     [(item["id"], outcome, ms) for item, outcome, ms in batch],
+                                     self.settings)
+        except Exception:  # the leases run out and the rows are tried again
+            log.exception("recording the outcomes of %s failed", [i["id"] for i, _, _ in batch])
         finally:
-            self.in_flight[item["recipient"]] -= 1
-            if self.in_flight[item["recipient"]] <= 0:
-                del self.in_flight[item["recipient"]]
-            self.poke()  # a slot is free: due rows held back by the cap may go now
+            for item, _, _ in batch:
+                self.in_flight[item["recipient"]] -= 1
+                if self.in_flight[item["recipient"]] <= 0:
+                    del self.in_flight[item["recipient"]]
+            self.poke()  # slots are free: due rows held back by the cap may go now
 
 
 class SettingTimer(Timer):

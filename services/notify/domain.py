@@ -72,11 +72,12 @@ DEFAULT_RULES = [
 ]
 DEFAULT_IDS = {r["id"] for r in DEFAULT_RULES}
 
-# P1..P4 first response targets (support guide, seed 004), for the "accepted" message
+# P1..P4 first response targets of the shipped SLA policies (support guide, seed 004; see
+# docs/sla.md: P1 around the clock, P2-P4 in working hours), for the "accepted" message
 RESPONSE_TARGETS = {"P1": {"en": "15 minutes", "zh": "15 分钟"},
-                    "P2": {"en": "30 minutes", "zh": "30 分钟"},
-                    "P3": {"en": "1 hour", "zh": "1 小时"},
-                    "P4": {"en": "24 hours", "zh": "24 小时"}}
+                    "P2": {"en": "30 minutes of working hours", "zh": "30 分钟（工作时间）"},
+                    "P3": {"en": "1 working hour", "zh": "1 个工作小时"},
+                    "P4": {"en": "1 business day", "zh": "1 个工作日"}}
 
 
 def effective_rules(overrides):
@@ -122,6 +123,20 @@ def ticket_of(envelope):
     if "provider_id" not in ticket and data.get("provider_id"):
         ticket["provider_id"] = data["provider_id"]
     return ticket
+
+
+def message_context(envelope, ticket, user, link):
+    """What a template may read for one recipient of one event (templates.SAMPLE_CONTEXT
+    names the same roots)."""
+    return {"ticket": ticket, "data": envelope.get("data") or {}, "link": link,
+            "recipient": {"id": user["id"], "name": user.get("name")},
+            "actor": envelope.get("actor") or {}, "event": envelope,
+            "response_target": RESPONSE_TARGETS.get(ticket.get("priority"))}
+
+
+def webhook_disabled_context(envelope, public_url):
+    """The webhook owner's notice: the link leads to their webhooks."""
+    return {"data": envelope["data"], "event": envelope, "link": public_url + "/#/webhooks"}
 
 
 def rule_selectors(rule, envelope):

@@ -10,6 +10,7 @@ from gongdan_common.outbox import consume_many
 from . import domain, robots, templates
 from .common import _add_to_inbox, _pref_dict, _rule_overrides, template_for
 from .daily_digest import record_digest_items
+from .digest import item_of as digest_item_of
 from .models import Delivery, Notification, Preference, TemplateOverride, Webhook
 
 CONSUMER = "notify.ingest"
@@ -59,13 +60,22 @@ def ingest_many(envelopes, uow, directory, settings, now=None, config=None):
     deliveries and outbox rows written together at commit. Events handled before (a
     redelivery) plan nothing. Returns counts (for logs and tests)."""
     config = config or configuration(uow)
-    planned = [(e, *plan_inputs(e, uow, config)) for e in envelopes]
+    counts = {"inbox": 0, "email": 0, "sms": 0, "webhook": 0, "robot": 0}
+    # an event no rule can address to anyone, no webhook, robot or digest wants
+    # (sla_clock_updated, an attachment on a ticket nobody handles yet) has no effect to
+    # make idempotent: it costs no transaction
+    planned = [(e, rules, hooks, overridden)
+               for e in envelopes for rules, hooks, overridden in [plan_inputs(e, uow, config)]
+               if hooks or directory_queries(e, rules) or digest_item_of(e) is not None
+               or domain.event_key(e) in robots.EVENTS]
+    if not planned:
+        return counts
+    envelopes = [p[0] for p in planned]
     queries = []
     for envelope, rules, _, _ in planned:
         directory_queries(envelope, rules, queries)
     people = directory(queries) if queries else {}
     now = now or utcnow()
-    counts = {"inbox": 0, "email": 0, "sms": 0, "webhook": 0, "robot": 0}
     with uow:
         fresh = {e["event_id"] for e in consume_many(uow, envelopes, CONSUMER)}
         if not fresh:
@@ -119,10 +129,7 @@ def _plan_for_person(uow, envelope, rule, user, pref, ticket, settings, now, cou
     language = language if language in templates.LANGUAGES else "zh"
     link = f"{settings['public_url']}/#/tickets/{ticket['id']}" if ticket.get("id") else \
         settings["public_url"] + "/"
-    context = {"ticket": ticket, "data": envelope.get("data") or {}, "link": link,
-               "recipient": {"id": user["id"], "name": user.get("name")},
-               "actor": envelope.get("actor") or {}, "event": envelope,
-               "response_target": domain.RESPONSE_TARGETS.get(priority)}
+    context = domain.message_context(envelope, ticket, user, link)
     msg = templates.render(template_for(uow, rule["kind"], language, overridden), context)
     number = ticket.get("number")
     if number and number not in msg["subject"]:

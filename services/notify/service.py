@@ -9,7 +9,7 @@ the failing ones after a pause; `consume_many` makes a redelivery harmless.
 """
 import logging
 
-from gongdan_common.amqp import RpcProxy
+from gongdan_common.amqp import RpcProxy, event_handler
 
 from gongdan_common.batching import batch_event_handler
 from gongdan_common.dependencies import Settings, UnitOfWorkProvider
@@ -76,6 +76,10 @@ class NotifyService(HealthMixin):
     @batch_event_handler("kb", "#", requeue_on_error=True)
     def on_kb_event(self, envelopes):  # the name names the queue: keep it
         self._ingest(envelopes)
+
+    @event_handler("channels", "mail_bounced")
+    def on_mail_bounced(self, envelope):  # a DSN came back for one of our mails
+        delivery.record_bounce(self.uow, envelope)
 
     # ---- the daily digest ------------------------------------------------------------------
 

@@ -102,6 +102,40 @@ def _check_names(tree):
                              f"{', '.join(sorted(_ALLOWED_ROOTS))})")
 
 
+class _Missing(Undefined):
+    """Strict rendering: a missing value fails when shown, and is falsy in `{% if %}`."""
+
+    def __str__(self):
+        self._fail_with_undefined_error()
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return _Missing(name=f"{self._undefined_name}.{name}")
+
+
+def _shown(value):
+    if isinstance(value, Undefined) or value is None or (isinstance(value, str)
+                                                          and not value.strip()):
+        raise ValueError(f"empty value shown: {getattr(value, '_undefined_name', value)!r}")
+    return value
+
+
+def render_strict(kind, language, context):
+    """Render a shipped template refusing any missing or empty shown value (raises
+    ValueError naming it): the check that every shipped template gets what its event
+    carries (issue 17: an assignment mail with an empty title and product)."""
+    env = SandboxedEnvironment(undefined=_Missing, autoescape=False, trim_blocks=True,
+                               finalize=_shown)
+    parts = DEFAULTS[kind][language]
+    try:
+        return {part: env.from_string(parts[part]).render(context) for part in parts}
+    except TemplateError as err:
+        raise ValueError(f"{kind}/{language}: {err}") from None
+    except ValueError as err:
+        raise ValueError(f"{kind}/{language}: {err}") from None
+
+
 def render(compiled, context):
     subject = " ".join(compiled["subject"].render(context).split())
     return {"subject": subject[:MAX_SUBJECT], "text": compiled["text"].render(context),
@@ -109,8 +143,10 @@ def render(compiled, context):
 
 
 def _html(paragraph_zh_or_en):
+    # account and webhook messages have no ticket: the link names itself then
     return ("<html><body style=\"font-family:sans-serif\">" + paragraph_zh_or_en +
-            "<p><a href=\"{{ link }}\">{{ ticket.number }}</a></p></body></html>")
+            "<p><a href=\"{{ link }}\">{% if ticket.number %}{{ ticket.number }}{% else %}"
+            "{{ link }}{% endif %}</a></p></body></html>")
 
 
 def _t(subject, text):

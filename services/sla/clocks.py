@@ -11,8 +11,9 @@ from collections import defaultdict
 from sqlalchemy import delete, select
 
 from gongdan_common import visibility
+from gongdan_common.logs import event_scope
 from gongdan_common.events import utcnow
-from gongdan_common.outbox import consume_once
+from gongdan_common.outbox import consume_many, consume_once
 from gongdan_common.validation import load
 
 from . import domain, events, exceptions as exc, policies as pol, schemas
@@ -61,25 +62,67 @@ def on_ticket_event(envelope, uow, now=None):
     with uow:
         if not consume_once(uow, envelope, "sla.clocks"):
             return
-        snapshot = envelope["data"]["ticket"]
-        ticket = _project(uow, snapshot)
-        new = steps_from_event(envelope)
-        if envelope["type"] != "ticket_created" and uow.session.scalar(select(Step.id).where(
-                Step.key == "created:" + ticket.ticket_id)) is None:
-            # the creation event has not arrived yet (queues do not order across event
-            # types): start from the snapshot; the real one replaces it when it comes
-            new.append(("created:" + ticket.ticket_id, _time(snapshot["created_at"]), 0,
-                        "created", snapshot["priority"]))
-        for key, at, seq, kind, value in new:
-            row = uow.session.scalar(select(Step).where(Step.key == key))
-            if row is None:
-                uow.session.add(Step(ticket_id=ticket.ticket_id, key=key, at=at, seq=seq,
-                                     kind=kind, value=value))
-            elif envelope["type"] == "ticket_created":
-                row.value, row.at = value, at
-        uow.flush()
-        refresh(uow, ticket.ticket_id, now or utcnow(), policies=_policies_once(uow))
+        _apply_event(envelope, uow, now or utcnow())
         uow.commit()
+
+
+def _apply_event(envelope, uow, now):
+    snapshot = envelope["data"]["ticket"]
+    ticket = _project(uow, snapshot)
+    new = steps_from_event(envelope)
+    if envelope["type"] != "ticket_created" and uow.session.scalar(select(Step.id).where(
+            Step.key == "created:" + ticket.ticket_id)) is None:
+        # the creation event has not arrived yet (queues do not order across event
+        # types): start from the snapshot; the real one replaces it when it comes
+        new.append(("created:" + ticket.ticket_id, _time(snapshot["created_at"]), 0,
+                    "created", snapshot["priority"]))
+    for key, at, seq, kind, value in new:
+        row = uow.session.scalar(select(Step).where(Step.key == key))
+        if row is None:
+            uow.session.add(Step(ticket_id=ticket.ticket_id, key=key, at=at, seq=seq,
+                                 kind=kind, value=value))
+        elif envelope["type"] == "ticket_created":
+            row.value, row.at = value, at
+    uow.flush()
+    refresh(uow, ticket.ticket_id, now, policies=_policies_once(uow), ticket=ticket)
+
+
+def on_tickets_created(envelopes, uow, now=None):
+    """A batch of ticket_created events in one transaction, without look-ups for what a new
+    ticket cannot have yet: a ticket sla has never seen gets its projection, creation step,
+    clocks and timer inserted (one multi-row INSERT per table for the whole batch) from an
+    evaluation in memory. A ticket already projected (an event of another type overtook
+    the creation, or the same ticket twice in the batch) takes the general path, in ticket
+    order (rows are locked in one order). Redelivered events are dropped (`consume_many`,
+    the same consumer name as `on_ticket_event`: either path sees the other's record)."""
+    now = now or utcnow()
+    with uow:
+        fresh = sorted(consume_many(uow, envelopes, "sla.clocks"),
+                       key=lambda e: e["data"]["ticket"]["id"])
+        ids = [e["data"]["ticket"]["id"] for e in fresh]
+        known = set(uow.session.scalars(
+            select(SlaTicket.ticket_id).where(SlaTicket.ticket_id.in_(ids))).all()) \
+            if ids else set()
+        policies = _policies_once(uow)
+        for envelope in fresh:
+            with event_scope(envelope):  # what it emits carries this event's ids
+                _created(envelope, uow, known, policies, now)
+        uow.commit()
+
+
+def _created(envelope, uow, known, policies, now):
+    ticket_id = envelope["data"]["ticket"]["id"]
+    if ticket_id in known:
+        _apply_event(envelope, uow, now)
+        return
+    known.add(ticket_id)  # a second event of the same ticket in the batch: the general path
+    snap = envelope["data"]["ticket"]
+    ticket = SlaTicket(ticket_id=ticket_id, created_at=_time(snap["created_at"]))
+    _set_snapshot(ticket, snap)
+    (key, at, seq, kind, value), = steps_from_event(envelope)
+    step = Step(ticket_id=ticket_id, key=key, at=at, seq=seq, kind=kind, value=value)
+    uow.session.add_all((ticket, step))
+    _store_views(uow, ticket, evaluate_ticket(ticket, [step], policies, now), {}, None, now)
 
 
 def _policies_once(uow):
@@ -98,12 +141,16 @@ def _project(uow, snap):
                            created_at=_time(snap["created_at"]))
         uow.session.add(ticket)
     if snap["version"] >= ticket.version:
-        ticket.number, ticket.company_id, ticket.type = snap["number"], snap.get(
-            "company_id"), snap["type"]
-        ticket.priority, ticket.status = snap["priority"], snap["status"]
-        ticket.provider_id, ticket.handler_id = snap.get("provider_id"), snap.get("handler_id")
-        ticket.version, ticket.updated_at = snap["version"], _time(snap["updated_at"])
+        _set_snapshot(ticket, snap)
     return ticket
+
+
+def _set_snapshot(ticket, snap):
+    ticket.number, ticket.company_id, ticket.type = snap["number"], snap.get(
+        "company_id"), snap["type"]
+    ticket.priority, ticket.status = snap["priority"], snap["status"]
+    ticket.provider_id, ticket.handler_id = snap.get("provider_id"), snap.get("handler_id")
+    ticket.version, ticket.updated_at = snap["version"], _time(snap["updated_at"])
 
 
 def _pg(uow):
@@ -146,17 +193,28 @@ def _steps(uow, ticket_id):
     return uow.session.scalars(select(Step).where(Step.ticket_id == ticket_id)).all()
 
 
-def refresh(uow, ticket_id, now, policies=None):
+def refresh(uow, ticket_id, now, policies=None, ticket=None):
     """Re-evaluate a ticket's clocks: store them, publish warnings / breaches not yet
     published, arm the ticket's timer for its next instant, and publish sla_clock_updated
-    when the nearest due time or the breach flag changed. Inside the caller's transaction."""
-    ticket = uow.session.get(SlaTicket, ticket_id, with_for_update=_pg(uow))
+    when the nearest due time or the breach flag changed. Inside the caller's transaction.
+    `ticket`: its projection when the caller has already read and locked it."""
+    if ticket is None:
+        ticket = uow.session.get(SlaTicket, ticket_id, with_for_update=_pg(uow))
     if ticket is None:
         return None
     policies = pol.load_policies(uow) if policies is None else policies
     views = evaluate_ticket(ticket, _steps(uow, ticket_id), policies, now)
     clocks = {c.target: c for c in uow.session.scalars(
         select(Clock).where(Clock.ticket_id == ticket_id)).all()}
+    timer = uow.session.scalar(select(Timer).where(Timer.key == timer_key(ticket_id)))
+    _store_views(uow, ticket, views, clocks, timer, now)
+    return views
+
+
+def _store_views(uow, ticket, views, clocks, timer, now):
+    """Store evaluated views into the ticket's clocks (`clocks`: target -> Clock, as
+    stored), publish what is due, arm its timer (`timer`: its row or None) and publish
+    sla_clock_updated when the nearest due time or the breach flag changed."""
     before = _summary(clocks.values())
     nexts = []
     for target, view in views.items():
@@ -167,7 +225,7 @@ def refresh(uow, ticket_id, now, policies=None):
                 del clocks[target]
             continue
         if clock is None:
-            clock = clocks[target] = Clock(ticket_id=ticket_id, target=target)
+            clock = clocks[target] = Clock(ticket_id=ticket.ticket_id, target=target)
             uow.session.add(clock)
         _store(clock, view, now)
         _start_cycle(uow, ticket, clock, view)
@@ -176,16 +234,15 @@ def refresh(uow, ticket_id, now, policies=None):
                                       clock.breach_sent_at is not None)
         if instant is not None:
             nexts.append(instant)
-    arm(uow, ticket_id, min(nexts) if nexts else None, now)
+    arm(uow, ticket.ticket_id, min(nexts) if nexts else None, now, timer)
     after = _summary(clocks.values())
     if after != before:
         uow.emit(events.SLA_CLOCK_UPDATED, {
-            "ticket_id": ticket_id, "next_due_at": after[0], "breached": after[1],
+            "ticket_id": ticket.ticket_id, "next_due_at": after[0], "breached": after[1],
             "evaluated_at": now, "clocks": [
                 {"target": c.target, "state": c.state, "due_at": c.due_at,
                  "breached": c.breached_at is not None} for c in clocks.values()]},
-            ticket_id=ticket_id, ticket_number=ticket.number)
-    return views
+            ticket_id=ticket.ticket_id, ticket_number=ticket.number)
 
 
 def _summary(clocks):
@@ -256,9 +313,9 @@ def timer_key(ticket_id):
     return "sla:" + ticket_id
 
 
-def arm(uow, ticket_id, due_at, now):
-    """The ticket's one sla timer: pending at `due_at`, or cancelled when nothing is next."""
-    timer = uow.session.scalar(select(Timer).where(Timer.key == timer_key(ticket_id)))
+def arm(uow, ticket_id, due_at, now, timer):
+    """The ticket's one sla timer (`timer`: its row, None when it has none yet): pending at
+    `due_at`, or cancelled when nothing is next."""
     if due_at is None:
         if timer is not None and timer.status == "pending":
             timer.status, timer.cancelled_at = "cancelled", now

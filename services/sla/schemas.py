@@ -1,12 +1,17 @@
 """marshmallow schemas at sla's boundary."""
 from marshmallow import EXCLUDE, RAISE, ValidationError, fields, validate, validates_schema
 
+from gongdan_common.businessdays import MAX_BUSINESS_DAYS
 from gongdan_common.fields import UTCDateTime
 from gongdan_common.i18n import bi
 from gongdan_common.validation import Schema
 
 from . import domain
 from .calendar import WEEKDAYS
+
+# the preview's longest duration: five years of minutes (a business calendar takes ~4x as
+# long in calendar time to use them up, ~1 s cold; calendar.MAX_SCAN_DAYS covers that)
+MAX_PREVIEW_MINUTES = 1827 * 24 * 60
 
 NAME = validate.Regexp(r"^[a-z][a-z0-9_]{0,63}$")
 
@@ -181,24 +186,32 @@ class PreviewSchema(Schema):
     calendar_id = fields.String(validate=validate.Length(min=1, max=36))
     calendar = fields.Nested(CalendarSpecSchema)
     start = UTCDateTime(required=True)
-    minutes = fields.Float(validate=validate.Range(min=0, max=366 * 24 * 60))
-    end = UTCDateTime()
+    minutes = fields.Float(validate=validate.Range(min=0, max=MAX_PREVIEW_MINUTES), metadata={
+        "description": "business minutes after start (up to five years' worth); 0 = start "
+                       "itself, even outside working hours"})
+    business_days = fields.Integer(
+        validate=validate.Range(min=1, max=MAX_BUSINESS_DAYS), metadata={
+            "description": "+N business days: due at the end of the Nth working day after "
+                           "start's date (in the calendar's zone)"})
+    end = UTCDateTime(metadata={"description": "business minutes between start and end; "
+                                               "negative when end is before start"})
 
     @validates_schema
     def _one_of_each(self, data, **kw):
         if bool(data.get("calendar_id")) == bool(data.get("calendar")):
             raise ValidationError(bi("Give calendar_id or an inline calendar (one of them).",
                                      "请给出 calendar_id 或内联日历（二选一）。"), "calendar")
-        if ("minutes" in data) == ("end" in data):
-            raise ValidationError(bi("Give minutes (for a due time) or end (for business time "
-                                     "between), one of them.",
-                                     "请给出 minutes（求到期时间）或 end（求工作时长），二选一。"),
-                                  "minutes")
+        if sum(name in data for name in ("minutes", "business_days", "end")) != 1:
+            raise ValidationError(bi("Give minutes or business_days (for a due time) or end "
+                                     "(for business time between), one of them.",
+                                     "请给出 minutes 或 business_days（求到期时间）或 end（求工作"
+                                     "时长），三选一。"), "minutes")
 
 
 class PreviewResultSchema(Schema):
     start = UTCDateTime()
     minutes = fields.Float()
+    business_days = fields.Integer()
     due_at = UTCDateTime(metadata={"description": "when minutes were given"})
     end = UTCDateTime()
     business_minutes = fields.Float(metadata={"description": "when end was given"})
@@ -253,7 +266,7 @@ class ReportQuerySchema(Schema):
         unknown = RAISE
 
     created_from = UTCDateTime()
-    created_to = UTCDateTime()
+    created_to = UTCDateTime(day_end=True)
     group_by = fields.String(load_default="priority", validate=validate.OneOf(GROUPS))
     target = fields.String(validate=validate.OneOf(domain.TARGETS))
 
@@ -276,7 +289,7 @@ class ReportSchema(Schema):
     tz = fields.String(metadata={
         "description": "the time zone months, weeks and days are grouped in (config TIMEZONE)"})
     created_from = UTCDateTime(allow_none=True)
-    created_to = UTCDateTime(allow_none=True)
+    created_to = UTCDateTime(allow_none=True, day_end=True)
     rows = fields.List(fields.Nested(ReportRowSchema))
 
 
@@ -289,7 +302,7 @@ class DryRunSchema(Schema):
     changes = fields.Dict(load_default=dict, metadata={
         "description": "policy fields as in PolicyIn (for a new policy: all required ones)"})
     created_from = UTCDateTime()
-    created_to = UTCDateTime()
+    created_to = UTCDateTime(day_end=True)
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
 
 

@@ -78,7 +78,8 @@ class SlaService(HealthMixin):
 
     @batch_event_handler("intake", "ticket_created", requeue_on_error=True)
     def on_ticket_created(self, envelopes):
-        self._evaluate(envelopes)
+        with self.clock_slots:
+            clocks.on_tickets_created(envelopes, self.uow)
 
     @batch_event_handler("intake", "ticket_status_changed", requeue_on_error=True)
     def on_ticket_status_changed(self, envelopes):

@@ -7,7 +7,7 @@ ENTRY_NOT_FOUND = ErrorSpec("worklog_entry_not_found", 404,
                             "Work-log entry not found.", "处理日志不存在。")
 ROLE_CANNOT_WRITE = ErrorSpec(
     "forbidden", 403,
-    "Your role ({role}) may read a ticket's work log but not write it.",
+    "Your role (“{role}”) may read a ticket's work log but not write it.",
     "您的角色（{role}）只能查看工单处理日志，不能录入或修改。")
 NOT_HANDLER = ErrorSpec(
     "not_handler", 403,
@@ -23,8 +23,8 @@ HANDLER_IS_SELF = ErrorSpec(
     "工程师只能录入本人的处理日志；只有支持人员可以指定其他处理人。")
 WRONG_STATUS = ErrorSpec(
     "ticket_not_in_progress", 409,
-    "Work can be logged only while the ticket is in progress; this ticket is {status}.",
-    "只有“处理中”的工单可以录入或修改处理日志；该工单当前状态为“{status_zh}”。")
+    "Work can be logged only while the ticket is in progress; this ticket is “{status}”.",
+    "只有“处理中”的工单可以录入或修改处理日志；该工单当前状态为“{status}”。")
 REPORT_FORBIDDEN = ErrorSpec(
     "forbidden", 403,
     "You may see only your own time (engineers) or your provider's (provider admins).",
@@ -38,10 +38,6 @@ INTAKE_UNAVAILABLE = ErrorSpec(
     "The ticket service did not answer in time; try again shortly.",
     "工单服务暂时无响应，请稍后重试。")
 
-STATUS_ZH = {"new": "未处理", "needs_info": "待补充信息", "assigned": "已指派",
-             "in_progress": "处理中", "suspended": "挂起", "resolved": "待评价",
-             "closed": "已关闭", "cancelled": "已取消"}
-
 _REFUSALS = {"role_cannot_write": ROLE_CANNOT_WRITE, "not_handler": NOT_HANDLER,
              "not_author": NOT_AUTHOR, "handler_is_self": HANDLER_IS_SELF,
              "wrong_status": WRONG_STATUS, "report_forbidden": REPORT_FORBIDDEN}
@@ -52,8 +48,7 @@ def refused(err):
     params = dict(err.params)
     if err.key == "wrong_status":
         status = params.get("status") or "unknown"
-        return WRONG_STATUS(details={"status": status}, status=status,
-                            status_zh=STATUS_ZH.get(status, status))
+        return WRONG_STATUS(details={"status": status}, status=status)
     return _REFUSALS[err.key](**params)
 
 

@@ -57,7 +57,7 @@ class ReportQuerySchema(Schema):
     class Meta:
         unknown = RAISE
     from_ = UTCDateTime(required=True, data_key="from")
-    to = UTCDateTime(required=True)
+    to = UTCDateTime(required=True, day_end=True)
     engineer_id = fields.String(validate=ID_LEN)
     provider_id = fields.String(validate=ID_LEN)
     product_line = fields.String(validate=validate.Length(min=1, max=64))

@@ -6,38 +6,50 @@ and retries a create that failed in a retryable way (503, a dropped connection, 
 with the *same* key, as a well-behaved client does. Every status seen is counted.
 """
 import collections
+import contextlib
+import glob
+import os
 import secrets
+import shutil
+import tempfile
 import threading
 import time
 import uuid
 
 import requests
 
-from tests.support.system import ADMIN_EMAIL, ADMIN_PASSWORD, Api
+from tests.support.system import ADMIN_EMAIL, ADMIN_PASSWORD, Api, System
 
 RETRYABLE = {502, 503, 504}
 
 
-def customer(system):
-    """A product, a customer company and a logged-in customer of it."""
-    admin = Api(system.base_url).login(ADMIN_EMAIL, ADMIN_PASSWORD)
+def product_and_company(admin, prefix="FAULT", name="故障"):
+    """A product (code `PREFIX-xxxxxx`) and a customer company, made by a signed-in admin."""
     tag = secrets.token_hex(3)
-    code = "FAULT-" + tag.upper()
+    code = f"{prefix}-{tag.upper()}"
     r = admin.post("/admin/products", {"code": code, "name": "AnyShare 企业网盘",
                                        "product_line": "anyshare", "versions": ["7.0"]})
     assert r.status_code == 201, r.text
-    r = admin.post("/admin/companies", {"name": "故障公司-" + tag, "kind": "customer"})
+    r = admin.post("/admin/companies", {"name": f"{name}公司-{tag}", "kind": "customer"})
     assert r.status_code == 201, r.text
-    company = r.json()
-    phone = "137" + str(secrets.randbelow(10 ** 8)).zfill(8)
+    return code, r.json()
+
+
+def customer(system, prefix="FAULT", name="故障"):
+    """A product, a customer company and a logged-in customer of it: (api, product code).
+    The fault tests and the benches (bench/ticket_create.py) start from this."""
+    admin = Api(system.base_url).login(ADMIN_EMAIL, ADMIN_PASSWORD)
+    code, company = product_and_company(admin, prefix, name)
+    phone = "13" + str(secrets.randbelow(10 ** 9)).zfill(9)
+    password = prefix.lower() + "-pass-1"
     r = Api(system.base_url).post("/auth/register", {
-        "name": "故障用户", "phone": phone, "email": f"{phone}@fault.test",
-        "password": "fault-pass-1", "company_name": company["name"]})
+        "name": name + "用户", "phone": phone, "email": f"{phone}@{prefix.lower()}.test",
+        "password": password, "company_name": company["name"]})
     assert r.status_code == 201, r.text
     r = admin.post(f"/admin/users/{r.json()['id']}/approve",
                    {"role": "customer", "company_id": company["id"]})
     assert r.status_code == 200, r.text
-    return Api(system.base_url).login(phone, "fault-pass-1"), code
+    return Api(system.base_url).login(phone, password), code
 
 
 class Load:
@@ -132,6 +144,16 @@ class Load:
             time.sleep(0.1)
 
 
+def start_load(system, threads=4, total=None, first=0, within=60):
+    """A customer's creators (Load) on `system`, returned once `first` tickets were
+    acknowledged (asserted; `within` seconds at most)."""
+    api, product = customer(system)
+    load = Load(api, product, threads=threads, total=total).start()
+    load.wait_count(first, within)
+    assert load.count() >= first, load.statuses
+    return load
+
+
 def wait_until(check, timeout, interval=0.5):
     """Poll `check()` (returns a value, truthy when done) until it is done or time is up;
     returns the last value."""
@@ -170,13 +192,52 @@ def check_tickets(system, load):
     return missing, duplicated, unknown
 
 
+@contextlib.contextmanager
+def fault_system(prefix, **kwargs):
+    """A started System (kwargs go to System) in a temporary folder of its own, for a fault
+    test; when anything fails, starting included, the ERROR lines of its logs are printed
+    and the logs kept. Stopped and removed afterwards."""
+    workdir = tempfile.mkdtemp(prefix=prefix)
+    system = System(workdir, **kwargs)
+    try:
+        system.start()
+        yield system
+    except BaseException:
+        print_errors(system)
+        raise
+    finally:
+        system.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def check_nothing_lost(system, load, events_within=90):
+    """After a fault under load, with the load stopped: no service process exited; no
+    create was refused for good (no 500), each was acknowledged in the end and every 503 said
+    when to retry; every acknowledged ticket exists once (no ticket for a key never
+    acknowledged); its ticket_created event left intake's outbox and reached sla and
+    dispatch within `events_within` seconds."""
+    exited = {n: p.returncode for n, p in system.procs.items() if p.poll() is not None}
+    assert exited == {}, f"processes exited: {exited}"
+    assert load.bad == [], load.bad[:5]
+    assert load.gave_up == []
+    assert load.retry_after_missing == 0, load.statuses
+    missing, duplicated, unknown = check_tickets(system, load)
+    assert (missing, duplicated, unknown) == ([], [], [])
+
+    ids = set(load.created.values())
+    effects = wait_until(lambda: (lambda e: e if e["sla"] == e["dispatch"] == len(ids)
+                                  else None)(event_effects(system, ids)), events_within)
+    assert effects, f"events not handled: {event_effects(system, ids)} of {len(ids)}"
+    assert effects["outbox_rows"] == len(ids)
+    # consumers may see an event a moment before the relay marks it published
+    unpublished = wait_until(lambda: system.sql(
+        "intake", "SELECT count(*) FROM outbox WHERE published_at IS NULL")[0][0] == 0, 10)
+    assert unpublished, "outbox rows left unpublished"
+
+
 def print_errors(system, lines=60):
     """On a failure: the ERROR lines (with the traceback that follows) of every log; the
     logs themselves are kept in a directory named here."""
-    import glob
-    import os
-    import shutil
-    import tempfile
     kept = tempfile.mkdtemp(prefix="gongdan-fault-logs-")
     shutil.copytree(os.path.join(system.workdir, "logs"), kept, dirs_exist_ok=True)
     print(f"==== logs kept in {kept}")

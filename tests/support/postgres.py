@@ -26,12 +26,14 @@ class PgCluster:
         self.created = False
 
     @classmethod
-    def create(cls):
+    def create(cls, durable=False):
+        """`durable`: fsync on, as in production (bench/ticket_create.py --own-postgres);
+        the tests run without it."""
         pg = cls("gdt" + secrets.token_hex(3), free_port())
         _run("pg_createcluster", VERSION, pg.name, "--port", str(pg.port),
              "--start-conf", "manual",
-             "-o", "max_connections=200", "-o", "fsync=off",  # (listens on localhost)
-             "--", "--auth-host=trust", "--auth-local=trust")
+             "-o", "max_connections=200", "-o", f"fsync={'on' if durable else 'off'}",
+             "--", "--auth-host=trust", "--auth-local=trust")  # (listens on localhost)
         pg.created = True
         return pg
 

@@ -96,8 +96,14 @@ class System:
         self.amqp_uri = "pyamqp://guest:guest@127.0.0.1:5672/" + urllib.parse.quote(self.vhost, safe="")
 
     def stop(self):
-        for name in list(self.procs):
-            self.stop_service(name)
+        # every process asked at once, then waited for: each takes seconds to stop
+        # gracefully, and one after another that added up for every system of the suite
+        procs = [self.procs.pop(name) for name in list(self.procs)]
+        for proc in procs:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in procs:
+            _wait_or_kill(proc)
         if self.s3 is not None:
             s3local.stop(self.s3)
         if self.vhost:
@@ -161,11 +167,7 @@ class System:
         if proc is None or proc.poll() is not None:
             return
         proc.kill() if kill else proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+        _wait_or_kill(proc)
 
     def start_s3(self):
         self.s3 = s3local.start(os.path.join(self.workdir, "s3"), address=f"127.0.0.1:{self.s3_port}")
@@ -248,6 +250,14 @@ class System:
                 return cur.fetchall()
         finally:
             conn.close()
+
+
+def _wait_or_kill(proc):
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=5)
 
 
 class Api:

@@ -1,6 +1,6 @@
 // The shell: top bar, hash router (#/tickets, #/tickets/new, #/tickets/<id>, #/admin/users,
-// #/kb, #/kb/suggestions, #/notifications, #/me/preferences, #/webhooks, #/admin/notifications, #/offers,
-// #/follow-ups, #/admin/routing-rules, #/engineers, #/admin/sla, #/reports, #/robots, #/login,
+// #/kb, #/kb/suggestions, #/kb/dictionary, #/notifications, #/me/preferences, #/webhooks, #/admin/notifications, #/offers,
+// #/follow-ups, #/admin/routing-rules, #/engineers, #/admin/sla, #/admin/mail, #/reports, #/robots, #/login,
 // #/register) and short notices.
 import { h, icon, messageBox, showMessage } from "./dom.js";
 import { t, getLang, setLang, onLangChange, LANGS, label } from "./i18n.js";
@@ -11,6 +11,7 @@ import { newTicketView } from "./views/new-ticket.js";
 import { detailView } from "./views/detail.js";
 import { adminView } from "./views/admin.js";
 import { kbSearchView, kbArticleView, kbSuggestionsView } from "./views/kb.js";
+import { kbDictionaryView } from "./views/kb-dictionary.js";
 import { inboxView, bell } from "./views/inbox.js";
 import { preferencesView } from "./views/preferences.js";
 import { webhooksView, webhookView } from "./views/webhooks.js";
@@ -19,6 +20,7 @@ import { offersView, followUpsView, routingRulesView } from "./views/dispatch.js
 import { engineersView } from "./views/engineers.js";
 import { slaAdminView } from "./views/sla-admin.js";
 import { reportsView } from "./views/reports.js";
+import { mailAdminView } from "./views/mail-admin.js";
 import { robotsView, ROBOT_ROLES } from "./views/im.js";
 import { canCreate, isStaff, CREATOR_ROLES, WEBHOOK_ROLES, DESK_ROLES, OFFER_ROLES, REGISTRY_ROLES,
   STAFF_ROLES } from "./model.js";
@@ -32,6 +34,7 @@ const ROUTES = [
   { re: /^\/admin\/users$/, view: adminView, nav: "admin", roles: ["admin"] },
   { re: /^\/kb$/, view: kbSearchView, nav: "kb" },
   { re: /^\/kb\/suggestions$/, view: kbSuggestionsView, nav: "kb", roles: STAFF_ROLES },
+  { re: /^\/kb\/dictionary$/, view: kbDictionaryView, nav: "kb", roles: STAFF_ROLES },
   { re: /^\/kb\/([^/]+)$/, view: kbArticleView, nav: "kb" },
   { re: /^\/notifications$/, view: inboxView, nav: "notifications" },
   { re: /^\/me\/preferences$/, view: preferencesView, nav: "prefs" },
@@ -43,6 +46,7 @@ const ROUTES = [
   { re: /^\/admin\/routing-rules$/, view: routingRulesView, nav: "routing-rules", roles: ["admin"] },
   { re: /^\/engineers$/, view: engineersView, nav: "engineers", roles: REGISTRY_ROLES },
   { re: /^\/admin\/sla$/, view: slaAdminView, nav: "sla-admin", roles: ["admin"] },
+  { re: /^\/admin\/mail$/, view: mailAdminView, nav: "mail-admin", roles: ["admin"] },
   { re: /^\/reports$/, view: reportsView, nav: "reports", roles: STAFF_ROLES },
   { re: /^\/robots$/, view: robotsView, nav: "robots", roles: ROBOT_ROLES },
 ];
@@ -105,6 +109,7 @@ function renderTopbar(active) {
       user.role === "admin" ? link("nav.admin", "#/admin/users", "admin") : null,
       user.role === "admin" ? link("nav.notify_admin", "#/admin/notifications", "notify-admin") : null,
       user.role === "admin" ? link("nav.sla_admin", "#/admin/sla", "sla-admin") : null,
+      user.role === "admin" ? link("nav.mail_admin", "#/admin/mail", "mail-admin") : null,
       isStaff(user) ? link("nav.reports", "#/reports", "reports") : null,
       WEBHOOK_ROLES.includes(user.role) ? link("nav.webhooks", "#/webhooks", "webhooks") : null,
       ROBOT_ROLES.includes(user.role) ? link("nav.robots", "#/robots", "robots") : null);

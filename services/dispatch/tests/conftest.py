@@ -15,7 +15,6 @@ from nameko.testing.utils import get_extension
 
 from gongdan_common.db import Database
 from gongdan_common.dependencies import UnitOfWorkProvider
-from gongdan_common.migrate import upgrade
 from services.dispatch.models import metadata
 from services.intake import events as intake_events
 from services.sla import events as sla_events
@@ -53,8 +52,7 @@ def settings():
 
 @pytest.fixture
 def database(service_database):
-    url = service_database("dispatch")
-    upgrade("dispatch", url)
+    url = service_database("dispatch", migrated=True)
     db = Database(url, metadata)
     yield db
     db.dispose()
@@ -116,8 +114,7 @@ def start_dispatch(container_factory, rabbit_config, service_database):
     started = []
 
     def start(dispatch_config=None, service_cls=DispatchService):
-        url = service_database("dispatch")
-        upgrade("dispatch", url)
+        url = service_database("dispatch", migrated=True)
         config = {"AMQP_URI": rabbit_config["AMQP_URI"], "DATABASES": {"dispatch": url},
                   "OUTBOX": {"poll_interval": 0.2}, "DISPATCH": dispatch_config or {}}
         container = container_factory(service_cls, config)

@@ -152,7 +152,10 @@ def test_agent_assigns_and_the_decision_is_recorded_with_its_reasons(uow, regist
         "rule_name": None, "offer_id": None,
         "certification": {"id": registry["AB-1"]["id"], "certificate_no": "AB-1",
                           "valid_until": (TODAY + 265 * DAY).isoformat()},
-        "open_load": 0, "reason": "熟悉该客户环境"}
+        "open_load": 0, "reason": "熟悉该客户环境",
+        # what the engineer's message names (issue 17: it had an empty title and product)
+        "ticket": {k: ref[k] for k in ("number", "title", "type", "product", "product_line",
+                                       "category", "priority")}}
 
     history = assigning.assignment_history(AGENT, ref["id"], uow)
     assert history["current_assignment_id"] == out["id"]

@@ -80,7 +80,7 @@ def created(container, publish, **kw):
 
 ASSIGNED_KEYS = {"assignment_id", "ticket_id", "ticket_number", "engineer_id", "engineer_name",
                  "provider_id", "provider_name", "method", "chosen_by", "rule_id", "rule_name",
-                 "offer_id", "certification", "open_load", "reason"}
+                 "offer_id", "certification", "open_load", "reason", "ticket"}
 
 
 def test_assignment_events_carry_why(start_dispatch, call, publish, inbox):

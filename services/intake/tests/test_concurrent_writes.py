@@ -8,7 +8,6 @@ import pytest
 from sqlalchemy import func, select
 
 from gongdan_common.db import Database
-from gongdan_common.migrate import upgrade
 from services.intake import attachments, catalog, tickets
 from services.intake.models import Attachment, Comment, metadata
 from services.intake.tests.test_handlers import ADMIN, CUSTOMER, SETTINGS, payload
@@ -16,8 +15,7 @@ from services.intake.tests.test_handlers import ADMIN, CUSTOMER, SETTINGS, paylo
 
 @pytest.fixture
 def db(service_database):
-    url = service_database("intake")
-    upgrade("intake", url)
+    url = service_database("intake", migrated=True)
     database = Database(url, metadata)
     catalog.upsert_product(ADMIN, {"code": "P1", "name": "产品", "product_line": "line"},
                             database.unit_of_work())

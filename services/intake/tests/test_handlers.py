@@ -142,6 +142,13 @@ def test_sla_projection_keeps_the_newest_evaluation_and_breach_raises_priority(d
                              db.unit_of_work())
     # an older evaluation arriving late changes nothing
     projections.apply_sla_clock(clock("2026-01-01T09:00:00Z", None, False), db.unit_of_work())
+    # a batch: the newest evaluation in it wins, whatever its place; an older one than the
+    # one kept, a redelivered one and one of a ticket intake does not know change nothing
+    older = clock("2026-01-01T08:00:00Z", None, False)
+    unknown = dict(clock("2026-01-01T12:00:00Z", None, False))
+    unknown["data"] = dict(unknown["data"], ticket_id=str(uuid.uuid4()))
+    projections.apply_sla_clocks([older, unknown, clock("2026-01-01T09:30:00Z", None, False),
+                                  older], db.unit_of_work())
     page = listing.list_tickets(ADMIN, {"sla_breached": True, "sort": "sla_due_at"},
                                  db.unit_of_work())
     assert [i["id"] for i in page["items"]] == [t["id"]]

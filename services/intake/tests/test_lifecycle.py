@@ -218,6 +218,18 @@ def test_not_resolved_reopens_then_confirm_closes_with_follow_up_and_one_rating(
     assert [i["at"] for i in timeline] == sorted(i["at"] for i in timeline)
 
 
+def test_an_overdue_follow_up_notice_renders_whole(db):
+    """Issue 17: the shipped follow_up_due message, rendered against intake's real event."""
+    from tests.support.templates import render_for
+    t = resolved_support_ticket(db)  # P1: a follow-up after closing
+    act(db, CUSTOMER, t, "confirm")
+    (follow,) = emitted(db, "follow_up_created")
+    due_timer = timer(t, "follow_up_due", {"follow_up_id": follow["data"]["follow_up_id"]})
+    projections.timer_due(due_timer, db.unit_of_work(), SETTINGS)
+    (due,) = emitted(db, "follow_up_due")
+    assert render_for(due) == {"follow_up_due"}
+
+
 def test_nobody_confirms_so_it_closes_by_itself(db):
     t = resolved_support_ticket(db, {"impact": "individual", "urgency": "low"})  # P4
     projections.timer_due(timer(t, "auto_confirm", {"round": 1}), db.unit_of_work(), SETTINGS)

@@ -7,7 +7,6 @@ import uuid
 import pytest
 from nameko.testing.services import entrypoint_hook
 
-from gongdan_common.migrate import upgrade
 from services.kb.service import KbService
 
 WRITER = {"id": "agent-1", "role": "agent", "name": "Desk"}
@@ -16,8 +15,7 @@ CUSTOMER = {"id": "cust-1", "role": "customer"}
 
 @pytest.fixture
 def two_instances(container_factory, rabbit_config, service_database):
-    url = service_database("kb")
-    upgrade("kb", url)
+    url = service_database("kb", migrated=True)
     config = {"AMQP_URI": rabbit_config["AMQP_URI"], "DATABASES": {"kb": url},
               "OUTBOX": {"poll_interval": 0.2}, "KB": {"index_poll_interval": 0.1}}
     out = []
@@ -100,3 +98,25 @@ def test_close_flow_suggests_an_article_only_when_none_covers_the_ticket(two_ins
     call(a, "on_ticket_resolved", other_product)
     out = call(a, "ticket_articles", WRITER, other_product["data"]["ticket"]["id"])
     assert out["writing_suggestion"]["status"] == "open"
+
+
+def test_a_dictionary_edit_on_one_instance_ranks_on_the_other_within_a_second(two_instances):
+    a, b = two_instances
+    admin = {"id": "admin-1", "role": "admin", "name": "Admin"}
+    article = call(a, "create_article", WRITER, {
+        "title": "Quillpump pressure drops overnight", "body": "Reset the quillpump valve.",
+        "visibility": "public", "language": "en"})
+    call(a, "transition", WRITER, article["id"], "publish")
+    q = {"q": "羽毛泵压力"}
+    assert article["id"] not in ids(call(b, "search", CUSTOMER, q))
+    group = call(a, "create_synonym", admin, {"terms": ["羽毛泵", "quillpump"], "weight": 0.9})
+    assert article["id"] in ids(call(a, "search", CUSTOMER, q))  # the writer: at once
+    deadline = time.monotonic() + 1.0
+    while article["id"] not in ids(call(b, "search", CUSTOMER, q)):
+        assert time.monotonic() < deadline, "dictionary edit not applied on the other instance"
+        time.sleep(0.05)
+    call(a, "delete_synonym", admin, group["id"])
+    deadline = time.monotonic() + 1.0
+    while article["id"] in ids(call(b, "search", CUSTOMER, q)):
+        assert time.monotonic() < deadline, "deleted group still used on the other instance"
+        time.sleep(0.05)

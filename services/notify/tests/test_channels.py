@@ -16,3 +16,15 @@ def test_message_id_is_stable_per_delivery():
     assert first["Message-ID"] == again["Message-ID"] == "<d-1@gongdan.notify>"
     assert other["Message-ID"] != first["Message-ID"]
     assert first["X-Gongdan-Delivery"] == "d-1" and first["Content-Language"] == "zh-CN"
+
+
+def test_mail_about_a_ticket_threads_and_carries_the_reply_marker():
+    from gongdan_common.mail import REPLY_MARKER
+    smtp = SmtpEmail("127.0.0.1", 25, "none", None, None, "Gongdan <noreply@x>", 5)
+    msg = smtp.message(dict(_delivery("d-1"), ticket_id="t-9"))
+    assert msg["In-Reply-To"] == msg["References"] == "<ticket.t-9@gongdan.notify>"
+    assert msg.get_body(("plain",)).get_content().startswith(REPLY_MARKER)
+    assert REPLY_MARKER in msg.get_body(("html",)).get_content()
+    plain = smtp.message(_delivery("d-2"))  # not about a ticket (an account mail): no thread
+    assert plain["References"] is None
+    assert not plain.get_body(("plain",)).get_content().startswith(REPLY_MARKER)

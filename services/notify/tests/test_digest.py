@@ -13,7 +13,6 @@ from nameko.testing.utils import get_extension
 from gongdan_common.dependencies import UnitOfWorkProvider
 from gongdan_common.errors import AppError
 from gongdan_common.events import utcnow
-from gongdan_common.migrate import upgrade
 from services.notify import daily_digest, digest, planning, preferences, templates
 from services.notify.dependencies import SettingTimer
 from services.notify.models import Delivery, Digest, DigestItem, Notification, Preference
@@ -169,6 +168,7 @@ def test_the_shipped_digest_templates_render_both_languages():
                                         dt.date(2026, 11, 22)),
                "recipient": {"name": "王总"}}
         msg = templates.render(templates.default_compiled("digest", language), ctx)
+        templates.render_strict("digest", language, ctx)  # no empty value shown (issue 17)
         assert msg["subject"] == subject
         assert "TS20261122001 无法登录" in msg["text"] and phrase in msg["text"]
         assert "http://gd.test/#/tickets/t-1" in msg["text"]
@@ -379,8 +379,7 @@ def test_running_the_pass_by_hand_is_for_admins(uow_factory, settings):  # noqa:
 @pytest.mark.parametrize("interval", [0.05, 0])
 def test_the_pass_runs_on_the_configured_timer(container_factory, rabbit_config,
                                               service_database, interval):
-    url = service_database("notify")
-    upgrade("notify", url)
+    url = service_database("notify", migrated=True)
     container = container_factory(NotifyService, {
         "AMQP_URI": rabbit_config["AMQP_URI"], "DATABASES": {"notify": url},
         "NOTIFY": {"deliver": False, "digest": {"interval_seconds": interval}}})

@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 
 from gongdan_common.db import Database
 from gongdan_common.errors import AppError
-from gongdan_common.migrate import upgrade
-from services.notify import common, delivery, inbox, planning, preferences, webhooks
+from services.notify import (common, delivery, domain, inbox, planning, preferences,
+                             templates, webhooks)
 from services.notify.channels import Outcome
 from services.notify.models import (Delivery, DeliveryAttempt, Notification, Webhook,
                                     metadata)
@@ -28,8 +28,7 @@ PEOPLE = {
 
 @pytest.fixture
 def uow_factory(service_database):
-    url = service_database("notify")
-    upgrade("notify", url)
+    url = service_database("notify", migrated=True)
     db = Database(url, metadata)
     yield db.unit_of_work
     db.dispose()
@@ -83,6 +82,31 @@ def test_planning_is_idempotent_and_in_the_recipients_language(uow_factory, sett
     assert n.user_id == "u-e" and outbox == ["notification_created"]
 
 
+def test_an_event_that_concerns_nobody_opens_no_transaction(uow_factory, settings):
+    """sla_clock_updated matches no rule, webhook or digest: planning it touches no
+    database (a unit of work that is entered fails the test); in a batch beside an event
+    that does concern someone, that one is planned as before."""
+    clock = {"event_id": "22222222-2222-2222-2222-222222222222", "source": "sla",
+             "type": "sla_clock_updated", "version": 1, "ticket_id": "t-1",
+             "data": {"ticket_id": "t-1", "next_due_at": None, "breached": False,
+                      "evaluated_at": NOW.isoformat(), "clocks": []}}
+    config = planning.configuration(uow_factory())
+
+    class Untouchable:
+        def __enter__(self):
+            raise AssertionError("a transaction for an event that concerns nobody")
+
+    counts = planning.ingest(clock, Untouchable(), directory, settings, NOW, config)
+    assert counts == {"inbox": 0, "email": 0, "sms": 0, "webhook": 0, "robot": 0}
+    counts = planning.ingest_many([clock, assigned()], uow_factory(), directory, settings, NOW,
+                                  config)
+    assert counts == {"inbox": 1, "email": 1, "sms": 0, "webhook": 0, "robot": 0}
+    with uow_factory() as uow:
+        processed = uow.session.execute(
+            select(metadata.tables["processed_events"].c.event_id)).scalars().all()
+    assert processed == [assigned()["event_id"]]
+
+
 def test_p1_adds_sms_and_quiet_hours_delay_email_not_the_inbox(uow_factory, settings):
     person = {"id": "u-e"}
     preferences.put_preferences(person, {"quiet_start": "11:00", "quiet_end": "13:00",
@@ -124,6 +148,24 @@ def test_failed_sends_are_retried_from_the_database_then_given_up(uow_factory, s
     # a success after the fact is not recorded twice
     assert delivery.record_outcome(uow_factory(), item["id"], Outcome(True), settings, 1,
                                    last) is None
+
+
+def test_outcomes_recorded_together_in_one_transaction(uow_factory, settings):
+    """The delivery loop records every outcome that is in with one commit: each delivery
+    gets its own attempt and status, the same outcome twice is recorded once."""
+    planning.ingest(assigned(), uow_factory(), directory, settings, NOW)
+    planning.ingest(assigned("33333333-3333-3333-3333-333333333333"), uow_factory(),
+                    directory, settings, NOW)
+    first, second = delivery.claim_due(uow_factory(), settings, now=NOW)
+    down = Outcome(False, error="TimeoutError")
+    results = [(first["id"], Outcome(True), 1), (second["id"], down, 2),
+               (first["id"], Outcome(True), 1)]
+    assert delivery.record_outcomes(uow_factory(), results, settings, NOW) == \
+        ["sent", "pending", None]
+    assert count(uow_factory, DeliveryAttempt) == 2
+    with uow_factory() as uow:
+        outbox = uow.session.execute(select(metadata.tables["outbox"].c.type)).scalars().all()
+    assert outbox.count("notification_sent") == 1
 
 
 def test_pending_gauge_and_failed_counter_by_channel(uow_factory, settings):
@@ -173,6 +215,13 @@ def test_webhooks_get_events_and_are_disabled_after_failures(uow_factory, settin
         assert row.active is False and row.failure_streak == 3
         types = uow.session.execute(select(metadata.tables["outbox"].c.type)).scalars().all()
     assert "webhook_disabled" in types
+    # the owner's notice shows every value, link included (issue 17)
+    with uow_factory() as uow:
+        (disabled,) = [p for p in uow.session.execute(select(
+            metadata.tables["outbox"].c.payload)).scalars() if p["type"] == "webhook_disabled"]
+    for language in templates.LANGUAGES:
+        templates.render_strict("webhook_disabled", language, domain.webhook_disabled_context(
+            disabled, settings["public_url"]))
     # a disabled webhook gets nothing new
     planning.ingest(assigned("44444444-4444-4444-4444-444444444444"), uow_factory(), directory,
                     settings, NOW)
@@ -221,3 +270,24 @@ def test_one_recipient_never_takes_every_send_slot(uow_factory, settings):
     more = delivery.claim_due(uow_factory(), settings, limit=50, now=NOW,
                               in_flight={slow["id"]: 1})
     assert [i["recipient"] for i in more if i["channel"] == "webhook"] == [slow["id"]]
+
+
+def test_a_bounce_marks_the_sent_email_failed_once(uow_factory, settings):
+    planning.ingest(assigned(), uow_factory(), directory, settings, NOW)
+    [item] = [i for i in delivery.claim_due(uow_factory(), settings, now=NOW)
+              if i["channel"] == "email"]
+    assert item["ticket_id"] == "t-1"  # what the email channel threads by
+    delivery.record_outcome(uow_factory(), item["id"], Outcome(True), settings, 1, NOW)
+    bounce = {"event_id": "22222222-2222-2222-2222-222222222222", "source": "channels",
+              "type": "mail_bounced", "version": 1, "actor": None,
+              "data": {"delivery_id": item["id"], "recipient": "eve@x.test", "status": "5.1.1",
+                       "diagnostic": "smtp; 550 user unknown", "mail_id": "m-1",
+                       "original_message_id": f"{item['id']}@gongdan.notify"}}
+    assert delivery.record_bounce(uow_factory(), bounce) == item["id"]
+    assert delivery.record_bounce(uow_factory(), bounce) is None  # redelivered: once
+    detail = webhooks.get_delivery(ADMIN, item["id"], uow_factory())
+    assert detail["status"] == "failed" and "5.1.1" in detail["last_error"]
+    assert len(detail["log"]) == 2
+    stranger = dict(bounce, event_id="33333333-3333-3333-3333-333333333333",
+                    data=dict(bounce["data"], delivery_id="not-ours"))
+    assert delivery.record_bounce(uow_factory(), stranger) is None

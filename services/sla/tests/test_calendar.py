@@ -216,3 +216,22 @@ def test_between_matches_the_reference(spec, start, span):
     zone = zoneinfo.ZoneInfo(spec["tz"])
     end = start + span * M
     assert cal.between(start, end) == ref_between(spec, zone, start, end)
+
+
+def test_business_days_share_one_implementation_with_intake_follow_ups():
+    """Issue 17: "+N business days" is gongdan_common.businessdays for both services."""
+    import datetime as dt
+
+    from gongdan_common.businessdays import add_business_days, china_workday
+    from services.intake import domain as intake_domain
+    from services.sla.calendar import Calendar
+
+    assert intake_domain.add_business_days is add_business_days
+    cal = Calendar.from_spec({"tz": "Asia/Shanghai", "chinese_holidays": True, "hours": {
+        d: [["09:00", "12:00"], ["13:00", "18:00"]] for d in ("mon", "tue", "wed", "thu",
+                                                             "fri")}})
+    friday_night = dt.datetime(2026, 12, 4, 22, 0, tzinfo=dt.timezone.utc)  # Sat 06:00 local
+    for n in (1, 3, 30):
+        day = add_business_days(dt.date(2026, 12, 5), n, china_workday)
+        assert cal.add_business_days(friday_night, n) == dt.datetime.combine(
+            day, dt.time(18), tzinfo=cal.zone)

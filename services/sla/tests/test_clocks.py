@@ -14,10 +14,9 @@ from sqlalchemy import select
 
 from gongdan_common.db import Database
 from gongdan_common.errors import AppError
-from gongdan_common.migrate import upgrade
 from services.sla import clocks, domain, handlers, policies as pol
 from services.sla.calendar import Calendar
-from services.sla.models import Clock, Timer, metadata
+from services.sla.models import Clock, Step, Timer, metadata
 from services.sla.service import SlaService
 
 T0 = dt.datetime(2025, 3, 3, 1, 0, tzinfo=dt.timezone.utc)   # Monday 09:00 in Shanghai
@@ -121,8 +120,7 @@ ADMIN = {"id": "u-admin", "role": "admin"}
 
 @pytest.fixture
 def db(service_database):
-    url = service_database("sla")
-    upgrade("sla", url)
+    url = service_database("sla", migrated=True)
     database = Database(url, metadata)
     yield database
     database.dispose()
@@ -196,6 +194,43 @@ def test_events_drive_clocks_notices_once_and_one_timer(db):
     rebuilt = {c["target"]: c for c in clocks.rebuild(tid, db.unit_of_work(),
                                                       now=T0 + 10 * M)}
     assert rebuilt["response"]["breached"] and len(outbox(db, "sla_breached")) == 1
+
+
+def test_created_in_a_batch_as_one_at_a_time_no_doubled_timer_or_event(db):
+    """on_tickets_created (the batch path, no look-ups for new tickets) leaves what
+    on_ticket_event leaves, once: a redelivered event, the same event twice in a batch, a
+    ticket whose status change overtook its creation, and a redelivered batch change nothing."""
+    fast_policy(db)
+    alone, new, twice, overtaken = (str(uuid.uuid4()) for _ in range(4))
+    clocks.on_ticket_event(env("ticket_created", 0, {"ticket": ref(alone)}), db.unit_of_work(),
+                           now=T0 + M)
+    clocks.on_ticket_event(env("ticket_status_changed", 1, {
+        "action": "assign", "from_status": "new", "to_status": "assigned", "reason": None,
+        "ticket": ref(overtaken, 2, status="assigned")}), db.unit_of_work(), now=T0 + M)
+    updates_before = len(outbox(db, "sla_clock_updated"))
+    twice_env = env("ticket_created", 0, {"ticket": ref(twice)})
+    batch = [env("ticket_created", 0, {"ticket": ref(new)}), twice_env, twice_env,
+             env("ticket_created", 0, {"ticket": ref(overtaken)})]
+    clocks.on_tickets_created(batch, db.unit_of_work(), now=T0 + M)
+    clocks.on_tickets_created(batch, db.unit_of_work(), now=T0 + M)  # redelivered
+    with db.unit_of_work() as uow:
+        timers = uow.session.scalars(select(Timer).where(Timer.ticket_id.in_(
+            [alone, new, twice, overtaken]))).all()
+        steps = uow.session.scalars(select(Step.ticket_id).where(Step.kind == "created")).all()
+    assert sorted(t.ticket_id for t in timers) == sorted([alone, new, twice, overtaken])
+    assert {t.status for t in timers} == {"pending"}
+    assert sorted(steps) == sorted([alone, new, twice, overtaken])
+    # new and twice are new tickets: one sla_clock_updated each; the overtaken ticket's
+    # clocks already ran, so its creation changes no due time
+    updates = outbox(db, "sla_clock_updated")[updates_before:]
+    assert sorted(u["data"]["ticket_id"] for u in updates) == sorted([new, twice])
+    views = {tid: clocks.ticket_sla(tid, db.unit_of_work(), now=T0 + 4 * M)
+             for tid in (alone, new, twice)}
+    assert views[new]["clocks"] == views[alone]["clocks"] == views[twice]["clocks"]
+    assert views[new]["next_due_at"].startswith((T0 + 10 * M).isoformat()[:16])
+    overtaken_view = {c["target"]: c for c in clocks.ticket_sla(
+        overtaken, db.unit_of_work(), now=T0 + 4 * M)["clocks"]}
+    assert overtaken_view["response"]["spent_minutes"] == 4
 
 
 def test_policy_edit_reevaluates_open_clocks_and_dry_run(db):

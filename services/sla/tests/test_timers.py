@@ -15,7 +15,6 @@ from sqlalchemy import select
 from gongdan_common.db import Database
 from gongdan_common.dependencies import UnitOfWorkProvider
 from gongdan_common.errors import AppError
-from gongdan_common.migrate import upgrade
 from services.sla import handlers
 from services.sla.models import Timer, metadata
 from services.sla.service import SlaService
@@ -32,8 +31,7 @@ def request(key=None, due=None, **over):
 
 @pytest.fixture
 def db(service_database):
-    url = service_database("sla")
-    upgrade("sla", url)
+    url = service_database("sla", migrated=True)
     database = Database(url, metadata)
     yield database
     database.dispose()
@@ -168,8 +166,7 @@ def test_timers_fire_within_a_second_of_due(start_service, rpc_proxy, rabbit_con
 
 def test_two_instances_fire_each_timer_once_and_restart_keeps_timers(
         container_factory, rabbit_config, service_database):
-    url = service_database("sla")
-    upgrade("sla", url)
+    url = service_database("sla", migrated=True)
     config = {"AMQP_URI": rabbit_config["AMQP_URI"], "DATABASES": {"sla": url},
               "OUTBOX": {"poll_interval": 0.2}}
     first, second = (container_factory(SlaService, config) for _ in range(2))

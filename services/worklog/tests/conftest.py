@@ -6,7 +6,6 @@ import datetime as dt
 import pytest
 
 from gongdan_common.db import Database
-from gongdan_common.migrate import upgrade
 from services.worklog import exceptions as exc
 from services.worklog.models import metadata
 
@@ -76,8 +75,7 @@ def settings():
 
 @pytest.fixture
 def database(service_database):
-    url = service_database("worklog")
-    upgrade("worklog", url)
+    url = service_database("worklog", migrated=True)
     db = Database(url, metadata)
     yield db
     db.dispose()

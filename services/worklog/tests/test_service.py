@@ -19,7 +19,6 @@ from gongdan_common.dependencies import UnitOfWorkProvider
 from gongdan_common.entrypoints import rpc
 from gongdan_common.errors import AppError, ErrorSpec
 from gongdan_common.events import EnvelopeSchema, utcnow
-from gongdan_common.migrate import upgrade
 from services.worklog.dependencies import TicketStateClient
 from services.worklog.service import WorklogService
 
@@ -63,8 +62,7 @@ def iso(value):
 def worklog(container_factory, rabbit_config, service_database, rpc_proxy):
     FakeIntake.tickets = {}
     container_factory(FakeIntake, {"AMQP_URI": rabbit_config["AMQP_URI"]}).start()
-    url = service_database("worklog")
-    upgrade("worklog", url)
+    url = service_database("worklog", migrated=True)
     container = container_factory(WorklogService, {
         "AMQP_URI": rabbit_config["AMQP_URI"], "DATABASES": {"worklog": url},
         "OUTBOX": {"poll_interval": 0.2},
@@ -154,7 +152,7 @@ def test_refusals_over_rpc(worklog):
     err = refusal(worklog.add_entry, ENGINEER, "t-1", good)
     assert (err.status, err.code, err.details) == (409, "ticket_not_in_progress",
                                                   {"status": "suspended"})
-    assert "“挂起”" in err.message("zh") and "suspended" in err.message("en")
+    assert "“已挂起”" in err.message("zh") and "“Suspended”" in err.message("en")
 
     set_ticket(status="assigned")  # assigned, not started
     err = refusal(worklog.add_entry, ENGINEER, "t-1", good)

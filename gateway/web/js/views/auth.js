@@ -48,6 +48,7 @@ export async function registerView(root) {
     password: h("input", { name: "password", type: "password", autocomplete: "new-password", minLength: 8, maxLength: 128, required: true }),
     position: h("input", { name: "position", autocomplete: "organization-title", maxLength: 100 }),
     company_name: h("input", { name: "company_name", autocomplete: "organization", maxLength: 200, required: true }),
+    national_id: h("input", { name: "national_id", autocomplete: "off", maxLength: 20 }),
   };
   const submit = h("button", { type: "submit", class: "btn btn-primary btn-block", text: t("register.submit") });
   const form = h("form", { class: "stack", id: "register-form", novalidate: true },
@@ -58,6 +59,7 @@ export async function registerView(root) {
     field(t("register.password"), inputs.password, { name: "password", required: true, hint: t("register.password_hint") }),
     field(t("register.position"), inputs.position, { name: "position" }),
     field(t("register.company_name"), inputs.company_name, { name: "company_name", required: true }),
+    field(t("register.national_id"), inputs.national_id, { name: "national_id", hint: t("register.national_id_hint") }),
     submit);
   const card = h("section", { class: "card auth-card" },
     h("h1", { text: t("register.title") }),

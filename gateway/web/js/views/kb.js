@@ -65,7 +65,7 @@ function hitRow(hit, href) {
 export async function kbSearchView(root, ctx) {
   const staff = isStaff(ctx.user);
   const q = ctx.query.get("q") || "";
-  const input = h("input", { type: "search", name: "q", value: q, maxLength: 200,
+  const input = h("input", { type: "search", name: "q", value: q, maxLength: 5000,
     placeholder: t("kb.search_placeholder"), "aria-label": t("kb.search_placeholder") });
   const language = select([["zh", "中文"], ["en", "English"]],
     { name: "language", placeholder: t("common.any"), value: ctx.query.get("language") || "" });
@@ -80,6 +80,8 @@ export async function kbSearchView(root, ctx) {
   const head = h("div", { class: "page-head" }, h("h1", { text: t("kb.title") }),
     staff ? h("a", { href: "#/kb/suggestions", class: "btn btn-ghost", id: "kb-suggestions-link",
       text: t("kb.sugg.title") }) : null,
+    staff ? h("a", { href: "#/kb/dictionary", class: "btn btn-ghost", id: "kb-dictionary-link",
+      text: t("kb.dict.title") }) : null,
     isWriter(ctx.user)
       ? h("button", { type: "button", class: "btn", id: "kb-new", text: t("kb.new"),
         onClick: async () => {
@@ -96,7 +98,8 @@ export async function kbSearchView(root, ctx) {
   const box = messageBox("error");
   root.append(box);
   let res;
-  try { res = await api.get("/kb/search", query); } catch (err) { showMessage(box, err.message); return; }
+  // a pasted description would not fit in a URL (the server reads at most 8 KB of one)
+  try { res = q.length > 300 ? await api.post("/kb/search", query) : await api.get("/kb/search", query); } catch (err) { showMessage(box, err.message); return; }
   if (!ctx.current()) return;
   root.append(h("p", { class: "muted", text: t("kb.results", { total: res.total }) }),
     res.items.length ? h("ol", { class: "kb-hits", id: "kb-results" },

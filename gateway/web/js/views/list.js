@@ -148,7 +148,9 @@ export async function listView(root, ctx) {
     h("button", { type: "button", class: "btn", id: "prev-page", disabled: page.page <= 1, text: `‹ ${t("list.prev")}`,
       onClick: () => go({ page: page.page - 1 }) }),
     h("span", { class: "pager-info", id: "page-info" },
-      t("list.page", { page: page.page, pages }), " · ", t("list.total", { total: page.total })),
+      t("list.page", { page: page.page, pages }), " · ",
+      // past a threshold intake estimates the total instead of counting every match
+      t(page.total_exact === false ? "list.total_about" : "list.total", { total: page.total })),
     h("button", { type: "button", class: "btn", id: "next-page", disabled: page.page >= pages, text: `${t("list.next")} ›`,
       onClick: () => go({ page: page.page + 1 }) }),
     h("label", { class: "pager-size" }, t("list.page_size"), " ",

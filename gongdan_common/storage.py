@@ -1,6 +1,7 @@
 """Object storage behind a Protocol; MinIO/S3 through the `minio` SDK is the implementation.
 
-The provider owns one `Minio` client per process; workers get domain verbs only.
+The provider owns one `Minio` client per process; workers get domain verbs only. Shared by
+the gateway (web uploads) and channels (mail attachments): one store, one bucket layout.
 """
 import datetime as dt
 import hashlib
@@ -13,15 +14,22 @@ from minio import Minio
 from minio.error import MinioException
 from nameko.extensions import DependencyProvider
 
-from . import exceptions as exc
+from .errors import ErrorSpec
 
 log = logging.getLogger(__name__)
+
+STORAGE_UNAVAILABLE = ErrorSpec(
+    "storage_unavailable", 503,
+    "File storage is unavailable right now; try the upload again later. "
+    "Your ticket itself is safe.",
+    "文件存储暂时不可用，请稍后重新上传附件。工单本身不受影响。")
 
 
 class ObjectStore(Protocol):
     def put_stream(self, key: str, reader, length: int, content_type: str) -> None: ...
     def presigned_get(self, key: str, filename: str, ttl_seconds: int) -> str: ...
     def delete(self, key: str) -> None: ...
+    def get_bytes(self, key: str) -> bytes: ...
     def ping(self) -> bool: ...
 
 
@@ -63,7 +71,7 @@ class MinioObjectStore:
                                    content_type=content_type, part_size=5 * 1024 * 1024)
         except (MinioException, urllib3.exceptions.HTTPError, OSError) as err:
             log.warning("object store put failed: %s", err)
-            raise exc.STORAGE_UNAVAILABLE() from None
+            raise STORAGE_UNAVAILABLE() from None
 
     def presigned_get(self, key, filename, ttl_seconds):
         disposition = "attachment; filename*=UTF-8''" + quote(filename)
@@ -72,13 +80,25 @@ class MinioObjectStore:
                 self.bucket, key, expires=dt.timedelta(seconds=ttl_seconds),
                 response_headers={"response-content-disposition": disposition})
         except (MinioException, urllib3.exceptions.HTTPError, OSError):
-            raise exc.STORAGE_UNAVAILABLE() from None
+            raise STORAGE_UNAVAILABLE() from None
 
     def delete(self, key):
         try:
             self.client.remove_object(self.bucket, key)
         except (MinioException, urllib3.exceptions.HTTPError, OSError) as err:
             log.warning("could not remove orphan object %s: %s", key, err)
+
+    def get_bytes(self, key):
+        """A small object whole (a held-aside mail, to process it again)."""
+        try:
+            response = self.client.get_object(self.bucket, key)
+            try:
+                return response.read()
+            finally:
+                response.close()
+                response.release_conn()
+        except (MinioException, urllib3.exceptions.HTTPError, OSError):
+            raise STORAGE_UNAVAILABLE() from None
 
     def ping(self):
         try:

@@ -1,0 +1,123 @@
+"""Keyword search over tickets and the totals of a list page (docs/performance.md, "Ticket
+search").
+
+A keyword matches a ticket when it is a substring (case-insensitive) of its number, title,
+description, the submitter's or contact's name or the company's name: Chinese has no spaces
+between words, so substring semantics is what finds 登录 inside 无法登录系统.
+
+On PostgreSQL two GIN indexes keep that off a sequential scan (migration 0005):
+
+- `ix_tickets_search_trgm`: pg_trgm over `ticket_search_text(...)`, the six fields joined
+  by U+001F; answers any keyword with a run of >= 3 letters, digits or CJK characters.
+- `ix_tickets_search_grams`: the distinct CJK characters and CJK character pairs of the
+  same fields (`search_grams`, a text[] written with the ticket); answers the 1- and
+  2-character Chinese keywords pg_trgm cannot (it needs three characters in a row); used
+  only for those.
+
+Both only narrow the candidates: the ILIKE over `ticket_search_text` decides, so the result
+is exactly the substring match. SQLite keeps a plain LIKE over the same fields (a scan).
+
+A page's total: when PostgreSQL's planner expects more than `COUNT_CAP` matches, its estimate
+(`total_exact` false); otherwise counted, stopping at COUNT_CAP + 1 (then not exact either).
+"""
+import json
+import re
+
+from sqlalchemy import Text, bindparam, func, literal, or_, select
+from sqlalchemy.dialects import postgresql
+
+# CJK unified ideographs (+ extension A, compatibility), kana, hangul
+_CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]+")
+# a run pg_trgm extracts a trigram from (\w: letters, digits, CJK)
+_TRIGRAM = re.compile(r"\w{3}")
+SEPARATOR = "\x1f"  # joins the fields in ticket_search_text; never part of a keyword
+COUNT_CAP = 1000
+# the fields a keyword is looked for in, in ticket_search_text's argument order
+FIELDS = ("number", "title", "description", "submitter_name", "company_name", "contact_name")
+
+
+def grams(*texts):
+    """The distinct CJK characters and adjacent CJK pairs of `texts`, sorted."""
+    out = set()
+    for t in texts:
+        for run in _CJK_RUN.findall(t or ""):
+            out.update(run)
+            out.update(run[i:i + 2] for i in range(len(run) - 1))
+    return sorted(out)
+
+
+def ticket_grams(ticket):
+    """search_grams of a ticket (an object with the FIELDS as attributes)."""
+    return grams(*(getattr(ticket, f) for f in FIELDS))
+
+
+def query_grams(term):
+    """What a ticket's search_grams must contain for it to contain `term`: every CJK pair
+    of the term, or its lone CJK characters where a run is one character long."""
+    out = set()
+    for run in _CJK_RUN.findall(term):
+        if len(run) == 1:
+            out.add(run)
+        out.update(run[i:i + 2] for i in range(len(run) - 1))
+    return sorted(out)
+
+
+def clean(keyword):
+    return keyword.replace(SEPARATOR, " ").strip()
+
+
+def like_pattern(term):
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def keyword_clause(ticket, term, dialect, indexed=True):
+    """The WHERE condition for a keyword on this dialect. `indexed=False` is the plain
+    ILIKE scan over the columns (SQLite always; on PostgreSQL the benchmark's baseline)."""
+    pattern = like_pattern(term)
+    if dialect != "postgresql" or not indexed:
+        return or_(*(getattr(ticket, f).ilike(pattern, escape="\\") for f in FIELDS))
+    condition = func.ticket_search_text(*(getattr(ticket, f) for f in FIELDS)) \
+        .ilike(pattern, escape="\\")
+    needed = query_grams(term) if not _TRIGRAM.search(term) else ()
+    if needed:  # pg_trgm has nothing to look up; with both, estimates multiply into nonsense
+        condition = ticket.search_grams.op("@>")(
+            bindparam(None, needed, type_=postgresql.ARRAY(Text))) & condition
+    return condition
+
+
+def count_statement(stmt, exact=False):
+    """count(*) of the list query's matches, stopped at COUNT_CAP + 1 unless `exact`."""
+    if exact:
+        return select(func.count()).select_from(stmt.order_by(None).subquery())
+    capped = stmt.with_only_columns(literal(1), maintain_column_froms=True) \
+        .order_by(None).limit(COUNT_CAP + 1)
+    return select(func.count()).select_from(capped.subquery())
+
+
+def page_total(session, stmt, dialect, offset, rows, page_size, exact=False):
+    """(total, exact?) for a page whose rows are `rows`. PostgreSQL: the planner's estimate
+    when it expects more than COUNT_CAP matches (no counting at all), else counted up to
+    COUNT_CAP (and COUNT_CAP + 1, not exact, past it). SQLite counts every match (small installations; its count is a scan
+    like its search). `exact=True`: count (the benchmark's baseline)."""
+    if exact or dialect != "postgresql":
+        return session.scalar(count_statement(stmt, exact=True)), True
+    if (rows and len(rows) < page_size) or (not rows and offset == 0):
+        return offset + len(rows), True  # the last page: nothing to count
+    guess = estimate(session, stmt)
+    if guess > COUNT_CAP:  # counting even 1,001 matches of a frequent keyword reads a
+        return guess, False  # large GIN bitmap: the planner's figure is the answer
+    counted = session.scalar(count_statement(stmt))
+    if counted <= COUNT_CAP:
+        return counted, True
+    return COUNT_CAP + 1, False
+
+
+def estimate(session, stmt):
+    """The planner's row estimate for the query (PostgreSQL)."""
+    compiled = stmt.order_by(None).compile(dialect=session.bind.dialect,
+                                           compile_kwargs={"render_postcompile": True})
+    plan = session.connection().exec_driver_sql(
+        "EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params).scalar()
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    return int(plan[0]["Plan"]["Plan Rows"])
