@@ -5,7 +5,7 @@ assignment, labelled attachment entries), one date format everywhere, icons draw
 emoji that needs an emoji font), the administrator's menu on one row at 1280 px and date
 filters wide enough for their placeholder.
 
-Browser fixtures from tests/test_web.py. Screenshots: /tmp/gongdan-polish-*.png.
+Browser fixtures from tests/support/web.py. Screenshots: /tmp/gongdan-polish-*.png.
 """
 import re
 import time
@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.support.system import ADMIN_EMAIL, ADMIN_PASSWORD
-from tests.test_web import browser, field_service, open_page, sign_in  # noqa: F401 - fixtures
+from tests.support.web import field_service, sign_in  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.integration
 
@@ -63,8 +63,8 @@ def _icons_ok(page):
 def test_ticket_page_cards_timeline_dates_and_icons(system, open_page, make_user, new_ticket,  # noqa: F811
                                                      field_service):  # noqa: F811
     customer, agent = make_user(), make_user("agent")
-    engineer = field_service["engineer"]
-    ticket = new_ticket(customer, title="界面检查 polish", product=field_service["product"])
+    engineer = field_service.engineer
+    ticket = new_ticket(customer, title="界面检查 polish", product=field_service.product)
     tid = ticket["id"]
     up = customer.post(f"/tickets/{tid}/attachments", files={"file": ("server.log", b"boot ok\n")})
     assert up.status_code == 201, up.text
@@ -80,7 +80,7 @@ def test_ticket_page_cards_timeline_dates_and_icons(system, open_page, make_user
             if i["kind"] == "attachment"] == [("server.log", "intake")]
 
     intake = {"zh": "server.log · 报修附件", "en": "server.log · Attached at intake"}
-    assigned = {"zh": "已分派", "en": "Assigned"}
+    assigned = {"zh": "已指派", "en": "Assigned"}  # the status label i18n.js gives "assigned"
     for lang in ("zh", "en"):
         for width in WIDTHS:
             page = _open(open_page, agent, lang, width, f"/tickets/{tid}")
