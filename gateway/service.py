@@ -338,7 +338,10 @@ class GatewayService(SlaRoutes, NotifyRoutes, KbRoutes, ImRoutes, ChannelsRoutes
     def add_comment(self, request, ticket_id):
         actor = self._actor(request)
         self.limits.hit("comment", actor["id"])
-        return 201, call(self.intake, "add_comment", actor, ticket_id, json_body(request))
+        body = json_body(request)
+        if request.headers.get("Idempotency-Key"):
+            body["request_key"] = request.headers["Idempotency-Key"][:80]
+        return 201, call(self.intake, "add_comment", actor, ticket_id, body)
 
     @api("POST", "/api/v1/tickets/<ticket_id>/<" + _ACTIONS_RULE + ":action>",
          doc=apidoc.ticket_actions(TICKET_ACTIONS))

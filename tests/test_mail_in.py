@@ -116,6 +116,40 @@ def test_customer_mail_opens_a_ticket_and_the_reply_lands_on_it(mailrig, make_us
     assert len(customer.get(f"/tickets/{ticket['id']}").json()["comments"]) == 1
 
 
+def test_a_reply_retried_after_a_crash_and_a_repeated_key_land_once(system, mailrig, make_user,
+                                                                   new_ticket):
+    """Intake committed the reply, then channels died before recording the mail: once the
+    claim's lease is over the mail is taken again (here: delivered again over LMTP) and
+    intake answers the comment it already has. The API's Idempotency-Key does the same."""
+    customer = make_user("customer")
+    ticket = new_ticket(customer)
+    message_id = f"<{unique('crash')}@example.com>"
+    reply = customer_mail(email_of(customer), f"Re: [{ticket['number']}] 无法登录系统",
+                          "还是被锁定。", message_id)
+    assert lmtp_send(mailrig["lmtp_port"], email_of(customer), reply) == {}
+    comments = lambda: customer.get(f"/tickets/{ticket['id']}").json()["comments"]  # noqa: E731
+    wait_until(comments, seconds=60, what="the reply as a comment")
+    staged = system.sql("channels", "UPDATE channels_mails SET status = 'claimed', "
+                        "outcome = NULL, claimed_at = %s WHERE message_id = %s",
+                        "2020-01-01 00:00:00.000000", message_id.strip("<>"), write=True)
+    assert staged == 1
+    assert lmtp_send(mailrig["lmtp_port"], email_of(customer), reply) == {}
+    rows = system.sql("channels", "SELECT status, outcome, attempts FROM channels_mails "
+                      "WHERE message_id = %s", message_id.strip("<>"))
+    assert rows == [("done", "replied", 2)]  # taken over and processed a second time
+    assert [c["body"] for c in comments()] == ["还是被锁定。"]
+
+    key = {"Idempotency-Key": unique("k-")}
+    first = customer.post(f"/tickets/{ticket['id']}/comments", {"body": "补充日志"}, headers=key)
+    again = customer.post(f"/tickets/{ticket['id']}/comments", {"body": "补充日志"}, headers=key)
+    assert first.status_code == again.status_code == 201, again.text
+    assert again.json()["id"] == first.json()["id"]
+    assert [c["body"] for c in comments()] == ["还是被锁定。", "补充日志"]
+    events = system.sql("intake", "SELECT count(*) FROM outbox WHERE type = %s AND "
+                        "CAST(payload AS TEXT) LIKE %s", "ticket_commented", f"%{ticket['id']}%")
+    assert events == [(2,)]
+
+
 def lmtp_send(port, sender, raw):
     with smtplib.LMTP("127.0.0.1", port) as client:
         return client.sendmail(sender, [SUPPORT], raw)

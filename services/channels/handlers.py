@@ -305,21 +305,29 @@ def _reply(mail_id, mail, mailbox, actor, who, deps):
                            follow_up_of=ticket.get("number"))
     accepted, refused = _check_attachments(mail, deps.settings)
     body = domain.reply_body(mail, refused)
+    # the reply first, keyed by the mail: a retry after a crash between intake's commit and
+    # ours returns the comment already made; then the reopen, which a retry finds done (409)
+    deps.intake.add_comment(actor, ticket["id"], {"body": body,
+                                                  "request_key": _reply_key(mail_id, mail)})
     outcome = "replied"
     if ticket.get("status") == "resolved":  # reopen where the lifecycle lets this sender
         try:
             deps.intake.transition(actor, ticket["id"], "reopen",
-                                   {"reason": "客户邮件回复 / customer replied by mail",
-                                    "comment": body})
+                                   {"reason": "客户邮件回复 / customer replied by mail"})
             outcome = "reopened"
         except AppError as err:
             if err.status not in (403, 409):
                 raise
-    if outcome == "replied":
-        deps.intake.add_comment(actor, ticket["id"], {"body": body})
     stored = _store_attachments(deps, actor, ticket["id"], accepted)
     return _finish(deps, mail_id, "done", outcome, ticket=ticket,
                    details={"attachments": stored, "refused": [r[0] for r in refused]})
+
+
+def _reply_key(mail_id, mail):
+    """Intake's request key for this mail's reply: from its Message-ID (where it was found
+    otherwise), so every delivery and fetch of the mail names the same comment."""
+    source = ("mid:" + mail.message_id.lower()) if mail.message_id else mail_id
+    return "mail-" + hashlib.sha256(source.encode()).hexdigest()[:40]
 
 
 # ---- attachments: the web form's whitelist, size limit and object storage ------------------

@@ -86,7 +86,28 @@ def test_reply_by_thread_id_reopens_a_resolved_ticket(deps):
                                References=refs["References"]), MAILBOX, "3", deps)
     assert out["outcome"] == "reopened"
     assert deps.intake.tickets[ticket["id"]]["status"] == "in_progress"
-    assert deps.intake.transitions[0][2]["comment"] == "昨天开始失败。"
+    assert deps.intake.comments == [("u-zhang", ticket["id"], "昨天开始失败。")]
+    assert deps.intake.transitions[0][1] == "reopen"
+
+
+def test_a_reply_retried_after_a_crash_lands_once(deps):
+    """Intake committed the reply, then this instance died before recording the mail: the
+    claim's lease runs out, another fetch takes the mail over and adds no second comment."""
+    ticket = deps.intake.add_ticket({"id": "u-zhang"}, status="resolved")
+    raw = mail(subject=f"Re: [{ticket['number']}] 备份任务失败", message_id="<r-9@example.com>")
+    first = handlers.ingest(raw, MAILBOX, "5", deps)
+    assert first["outcome"] == "reopened"
+    with deps.uow as uow:  # as if the crash came before _finish: still claimed
+        row = uow.session.get(FetchedMail, first["mail_id"])
+        row.status, row.outcome = "claimed", None
+        uow.commit()
+    deps.clock["now"] += dt.timedelta(seconds=deps.settings["lease_seconds"] + 1)
+    again = handlers.ingest(raw, MAILBOX, "6", deps)
+    assert again["status"] == "done" and again["outcome"] == "replied"  # reopen found done
+    assert deps.intake.comments == [("u-zhang", ticket["id"], "昨天开始失败。")]
+    assert len(deps.intake.transitions) == 1
+    (key,) = deps.intake.comment_keys  # derived from the Message-ID, not where it was found
+    assert key == handlers._reply_key("another row", handlers.mime.parse(raw))
 
 
 def test_forged_reply_to_someone_elses_ticket_opens_nothing(deps):
