@@ -72,9 +72,12 @@ def tickets_of(api, title):
     return [t for t in r.json()["items"] if t["title"] == title]
 
 
-def test_mailbox_connection_test_and_admin_only(mailrig, admin, make_user):
+def test_mailbox_connection_test_and_admin_only(system, mailrig, admin, make_user):
     r = admin.post(f"/admin/mailboxes/{mailrig['box']['id']}/test")
-    assert r.status_code == 200 and r.json()["ok"] is True, r.text
+    assert r.status_code == 200 and r.json()["ok"] is True, r.text  # logged in: opened
+    ((stored,),) = system.sql("channels", "SELECT password_enc FROM channels_mailboxes "
+                              "WHERE id = %s", mailrig["box"]["id"])
+    assert stored and "imap-secret" not in stored  # sealed at rest
     customer = make_user("customer")
     assert customer.get("/admin/mailboxes").status_code == 403
     assert customer.get("/admin/mails").status_code == 403

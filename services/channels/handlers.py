@@ -25,7 +25,7 @@ import socket
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from gongdan_common import filetypes
+from gongdan_common import filetypes, vault
 from gongdan_common.errors import AppError, unavailable_error
 from gongdan_common.events import utcnow
 from gongdan_common.storage import HashingReader
@@ -69,6 +69,8 @@ def settings_from_config(config):
                          {a for _, a in mime.addresses(smtp_sender)},
         "bucket": (config.get("OBJECT_STORE") or {}).get("bucket", "gongdan-attachments"),
         "instance": f"{socket.gethostname()}:{os.getpid()}"[:80],
+        # mailbox passwords are sealed at rest with the gateway's data key (or one derived)
+        "vault": vault.from_config(config, purpose="mailbox-password"),
         "now": utcnow,
     }
 

@@ -37,7 +37,8 @@ class Mailbox(Base):
     port: Mapped[int | None] = mapped_column(Integer)
     security: Mapped[str] = mapped_column(String(10), default="none")  # none|starttls|ssl
     username: Mapped[str | None] = mapped_column(String(254))
-    password: Mapped[str | None] = mapped_column(String(500))
+    # Fernet-sealed (gongdan_common/vault.py, GATEWAY.data_key): a dump shows no password
+    password_enc: Mapped[str | None] = mapped_column(Text)
     folder: Mapped[str] = mapped_column(String(200), default="INBOX")
     # where processed mail goes on the server; empty = flagged \Seen + $Gongdan in place
     done_folder: Mapped[str | None] = mapped_column(String(200))

@@ -47,7 +47,7 @@ class MailboxSchema(Schema):
     port = fields.Integer(allow_none=True)
     security = fields.String()
     username = fields.String(allow_none=True)
-    has_password = fields.Function(lambda m: bool(m.password))
+    has_password = fields.Function(lambda m: bool(m.password_enc))
     folder = fields.String()
     done_folder = fields.String(allow_none=True)
     product = fields.String()

@@ -5,9 +5,12 @@ import datetime as dt
 from email.message import EmailMessage
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
+
+from gongdan_common import vault
 
 from services.channels import admin, domain, handlers, quotes
+from gongdan_common.db import Database
 from services.channels.models import FetchedMail, metadata
 
 from .conftest import MAILBOX
@@ -220,9 +223,9 @@ def test_intake_away_leaves_the_mail_for_later(deps):
 def test_held_mail_retried_after_the_cause_is_fixed(deps):
     made = admin.create_mailbox(ADMIN, {"name": "support", "address": "Support@Gongdan.test",
                                         "host": "127.0.0.1", "port": 143, "product": "AB-7"},
-                                deps.uow, deps.clock["now"])
+                                deps.uow, deps.clock["now"], deps.settings["vault"])
     assert made["address"] == "support@gongdan.test" and made["has_password"] is False
-    (box,) = admin.imap_mailboxes(deps.uow)
+    (box,) = admin.imap_mailboxes(deps.uow, deps.settings["vault"])
     out = handlers.ingest(mail(sender="new@example.com"), box, "17", deps)
     assert out["outcome"] == "unknown_sender"  # not held: answered
     held = handlers.ingest(mail(sender="eng@example.com", message_id="<e@x>"), box, "18",
@@ -265,22 +268,69 @@ def test_our_database_away_mid_way_leaves_the_mail_for_later(deps, monkeypatch):
 
 def test_mailbox_admin_refuses_duplicates_and_non_admins(deps):
     body = {"name": "support", "address": "support@gongdan.test", "host": "h", "product": "P"}
-    admin.create_mailbox(ADMIN, body, deps.uow, deps.clock["now"])
+    admin.create_mailbox(ADMIN, body, deps.uow, deps.clock["now"], deps.settings["vault"])
     with pytest.raises(Exception) as dup:
-        admin.create_mailbox(ADMIN, dict(body, name="other"), deps.uow, deps.clock["now"])
+        admin.create_mailbox(ADMIN, dict(body, name="other"), deps.uow, deps.clock["now"],
+                             deps.settings["vault"])
     assert dup.value.code == "mailbox_exists"
     (box,) = admin.list_mailboxes(ADMIN, deps.uow)["items"]
     other = admin.create_mailbox(ADMIN, dict(body, name="sales", address="sales@gongdan.test"),
-                                 deps.uow, deps.clock["now"])
+                                 deps.uow, deps.clock["now"], deps.settings["vault"])
     with pytest.raises(Exception) as clash:
         admin.update_mailbox(ADMIN, other["id"], {"address": "SUPPORT@gongdan.test"}, deps.uow,
-                             deps.clock["now"])
+                             deps.clock["now"], deps.settings["vault"])
     assert clash.value.code == "mailbox_exists"
     with pytest.raises(Exception) as refused:
         admin.list_mailboxes({"id": "u", "role": "agent"}, deps.uow)
     assert refused.value.code == "forbidden"
     with pytest.raises(Exception) as bad:
         admin.create_mailbox(ADMIN, {"name": "", "address": "x", "product": "P", "extra": 1},
-                             deps.uow, deps.clock["now"])
+                             deps.uow, deps.clock["now"], deps.settings["vault"])
     assert set(bad.value.details["fields"]) >= {"name", "address", "extra"}
     assert box["has_password"] is False and "password" not in box
+
+
+def test_mailbox_passwords_are_sealed_at_rest(deps, database):
+    """The stored column is never the password; the pollers get it back; a change of data
+    key fails the login (on the mailbox), never the service."""
+    key = deps.settings["vault"]
+    body = {"name": "support", "address": "support@gongdan.test", "host": "h", "product": "P",
+            "password": "imap-秘密-secret"}
+    made = admin.create_mailbox(ADMIN, body, deps.uow, deps.clock["now"], key)
+    assert made["has_password"] is True and "password" not in made
+    with database.engine.connect() as conn:
+        (stored,) = conn.execute(text("SELECT password_enc FROM channels_mailboxes")).one()
+    assert "imap-" not in stored and "secret" not in stored
+    (box,) = admin.imap_mailboxes(deps.uow, key)
+    assert box["password"] == "imap-秘密-secret"
+    admin.update_mailbox(ADMIN, made["id"], {"host": "h2"}, deps.uow, deps.clock["now"], key)
+    assert admin.mailbox_for(deps.uow, ["support@gongdan.test"], key)["password"] == \
+        "imap-秘密-secret"  # a change without a password keeps it
+    other = vault.Vault(None, "another secret key", purpose="mailbox-password")
+    assert admin.imap_mailboxes(deps.uow, other)[0]["password"] is None
+    admin.update_mailbox(ADMIN, made["id"], {"password": ""}, deps.uow, deps.clock["now"], key)
+    assert admin.list_mailboxes(ADMIN, deps.uow)["items"][0]["has_password"] is False
+
+
+def test_the_migration_seals_the_passwords_already_stored(service_database):
+    """A database from before 0002 with a plain password: after the upgrade the column is
+    gone and the sealed value opens, with the key of the configuration migrate ran with."""
+    from alembic import command
+    from gongdan_common.migrate import alembic_config
+    url = service_database("channels")
+    command.upgrade(alembic_config("channels", url), "0001")
+    engine = Database(url, metadata).engine
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO channels_mailboxes (id, name, address, protocol, security, username, "
+            "password, folder, product, ticket_type, category, enabled, source, created_at, "
+            "updated_at) VALUES ('b1', 'old', 'old@x.test', 'imap', 'none', 'u', 'plain-pw', "
+            "'INBOX', 'P', 'consult', 'consultation', true, 'admin', :t, :t)"),
+            {"t": dt.datetime(2026, 12, 1, tzinfo=dt.timezone.utc)})
+    config = {"GATEWAY": {"secret_key": "production-secret-" * 3}}
+    command.upgrade(alembic_config("channels", url, config), "head")
+    with engine.connect() as conn:
+        (sealed,) = conn.execute(text("SELECT password_enc FROM channels_mailboxes")).one()
+    assert "plain-pw" not in sealed
+    assert vault.from_config(config, "mailbox-password").open(sealed) == "plain-pw"
+    engine.dispose()
