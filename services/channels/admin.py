@@ -26,7 +26,8 @@ def mailbox_dict(box, vault):
     service)."""
     out = {c: getattr(box, c) for c in (
         "id", "name", "address", "protocol", "host", "port", "security", "username",
-        "folder", "done_folder", "product", "ticket_type", "category", "enabled")}
+        "folder", "done_folder", "product", "ticket_type", "category", "unknown_sender",
+        "enabled")}
     out["password"] = _open_password(box, vault)
     return out
 

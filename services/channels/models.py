@@ -46,6 +46,9 @@ class Mailbox(Base):
     product: Mapped[str] = mapped_column(String(64))
     ticket_type: Mapped[str] = mapped_column(String(32), default="consult")
     category: Mapped[str] = mapped_column(String(32), default="consultation")
+    # an unknown sender's mail: reply (how to register) | register (a pending registration,
+    # the mail held aside until approved); NULL = CHANNELS.unknown_sender
+    unknown_sender: Mapped[str | None] = mapped_column(String(10))
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     source: Mapped[str] = mapped_column(String(10), default="admin")  # admin | config
     last_polled_at: Mapped[dt.datetime | None] = mapped_column(TZ)

@@ -102,11 +102,21 @@ class FakeDirectory:
     def __init__(self):
         self.users = {"zhang@example.com": ZHANG, "li@example.com": LI,
                       "eng@example.com": ENGINEER}
+        self.pending = {}  # address -> status of a registration that is not active
+        self.registrations = []
+
+    def register_mail_sender(self, address, name=None, language="zh"):
+        """The gateway's: a pending account unless the address has one already."""
+        if address in self.users or address in self.pending:
+            return {"status": self.pending.get(address, "active"), "created": False}
+        self.pending[address] = "pending"
+        self.registrations.append((address, name))
+        return {"status": "pending", "created": True}
 
     def mail_sender(self, address):
         actor = self.users.get(address)
         if actor is None:
-            return {"status": "unknown"}
+            return {"status": self.pending.get(address, "unknown")}
         return {"status": "active", "actor": actor, "phone": "13800000000", "language": "zh"}
 
 

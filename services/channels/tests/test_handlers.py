@@ -334,3 +334,66 @@ def test_the_migration_seals_the_passwords_already_stored(service_database):
     assert "plain-pw" not in sealed
     assert vault.from_config(config, "mailbox-password").open(sealed) == "plain-pw"
     engine.dispose()
+
+
+REGISTER = dict(MAILBOX, unknown_sender="register")
+
+
+def test_register_mode_opens_a_pending_registration_and_holds_the_mail(deps):
+    """A stranger's mail to a `register` mailbox: one pending registration (address and From
+    name), the mail held "awaiting registration", the answer says approval is pending; a
+    second mail while pending registers nothing new; after approval an admin's retry opens
+    the ticket as the new customer."""
+    admin.create_mailbox(ADMIN, {"name": "support", "address": MAILBOX["address"],
+                                 "host": "h", "product": "AB-7", "unknown_sender": "register"},
+                         deps.uow, deps.clock["now"], deps.settings["vault"])
+    (box,) = admin.imap_mailboxes(deps.uow, deps.settings["vault"])
+    assert box["unknown_sender"] == "register"
+    raw = mail(sender="王五 <wangwu@newco.cn>", message_id="<reg-1@newco.cn>")
+    out = handlers.ingest(raw, box, "30", deps)
+    assert out["status"] == "held" and "Awaiting registration" in out["reason"]
+    assert "等待注册审核" in out["reason"]
+    assert deps.directory.registrations == [("wangwu@newco.cn", "王五")]
+    (sent,) = deps.replier.sent
+    assert "等待管理员审核" in sent["text"] and "awaits an administrator's approval" in sent["text"]
+    assert "no need to send it again" in sent["text"] and deps.intake.creates == []
+    again = handlers.ingest(mail(sender="wangwu@newco.cn", message_id="<reg-2@newco.cn>"),
+                            box, "31", deps)
+    assert again["status"] == "held" and len(deps.directory.registrations) == 1
+    # the admin approves (the gateway's approve_user), then retries the held mail
+    deps.directory.users["wangwu@newco.cn"] = {"id": "u-wang", "role": "customer",
+                                               "name": "王五", "company_id": "c-3"}
+    retried = admin.retry_mail(ADMIN, out["mail_id"], deps)
+    assert retried["outcome"] == "created" and deps.intake.creates[0][0]["id"] == "u-wang"
+
+
+@pytest.mark.parametrize("kind,headers", [
+    ("auto", {"Auto_Submitted": "auto-replied"}),
+    ("auto", {"Precedence": "bulk"}),
+])
+def test_register_mode_never_registers_auto_replies_or_bulk(deps, kind, headers):
+    out = handlers.ingest(mail(sender="robot@newco.cn", **headers), REGISTER, "32", deps)
+    assert out["outcome"] == kind
+    assert deps.directory.registrations == [] and deps.replier.sent == []
+
+
+def test_register_mode_never_registers_a_flood_or_a_bounce(deps):
+    for n in range(deps.settings["flood_per_minute"] + 2):
+        handlers.ingest(mail(sender="loop@newco.cn", message_id=f"<f{n}@newco.cn>"),
+                        dict(REGISTER, unknown_sender="reply"), str(40 + n), deps)
+    flood = handlers.ingest(mail(sender="loop@newco.cn", message_id="<f-last@newco.cn>"),
+                            REGISTER, "60", deps)
+    assert flood["outcome"] == "flood" and deps.directory.registrations == []
+    bounce = handlers.ingest(dsn(), REGISTER, "61", deps)
+    assert bounce["outcome"] == "bounce" and deps.directory.registrations == []
+
+
+def test_reply_mode_and_the_global_setting(deps):
+    out = handlers.ingest(mail(sender="stranger@newco.cn"), MAILBOX, "62", deps)
+    assert out["outcome"] == "unknown_sender" and deps.directory.registrations == []
+    deps.settings["unknown_sender"] = "register"  # CHANNELS.unknown_sender, no mailbox value
+    out = handlers.ingest(mail(sender="other@newco.cn", message_id="<g@x>"), MAILBOX, "63",
+                          deps)
+    assert out["status"] == "held" and deps.directory.registrations == [("other@newco.cn", "")]
+    with pytest.raises(ValueError):
+        handlers.settings_from_config({"CHANNELS": {"unknown_sender": "maybe"}})
