@@ -153,6 +153,49 @@ def test_a_reply_retried_after_a_crash_and_a_repeated_key_land_once(system, mail
     assert events == [(2,)]
 
 
+def test_unknown_sender_register_mode_opens_a_pending_registration(mailrig, admin,
+                                                                   make_company):
+    """A mailbox set to `unknown_sender: register`: a stranger's mail over LMTP opens a
+    pending registration (address and From name), is held "awaiting registration", and the
+    answer says so; an auto-reply registers nobody. Approved (and given a phone), the
+    admin's retry of the held mail opens the ticket as the new customer."""
+    box = mailrig["box"]["id"]
+    r = admin.patch(f"/admin/mailboxes/{box}", {"unknown_sender": "register"})
+    assert r.status_code == 200 and r.json()["unknown_sender"] == "register", r.text
+    try:
+        stranger = f"{unique('reg')}@newco.test"
+        title = unique("新客户报障-")
+        lmtp_send(mailrig["lmtp_port"], stranger,
+                  customer_mail(f"赵六 <{stranger}>", title, "存储无法挂载", f"<{unique('n')}@x>"))
+        robot = f"{unique('bot')}@newco.test"
+        lmtp_send(mailrig["lmtp_port"], robot,
+                  customer_mail(robot, "自动回复", "away", f"<{unique('b')}@x>",
+                                Auto_Submitted="auto-replied"))
+    finally:
+        admin.patch(f"/admin/mailboxes/{box}", {"unknown_sender": None})
+    def pending(address):
+        r = admin.get("/admin/users", params={"status": "pending", "q": address})
+        assert r.status_code == 200, r.text
+        return [u for u in r.json()["items"] if u["email"] == address]
+    (user,) = pending(stranger)
+    assert user["name"] == "赵六" and pending(robot) == []
+    (answer,) = wait_until(lambda: mailrig["smtp"].to(stranger), what="the answer")
+    assert "等待管理员审核" in answer.get_content() and "approval" in answer.get_content()
+    held = admin.get("/admin/mails", params={"status": "held"}).json()["items"]
+    (mail,) = [m for m in held if m["sender"] == stranger]
+    assert "Awaiting registration" in mail["reason"]
+
+    company = make_company()
+    r = admin.post(f"/admin/users/{user['id']}/approve",
+                   {"role": "customer", "company_id": company["id"]})
+    assert r.status_code == 200, r.text
+    assert admin.patch(f"/admin/users/{user['id']}", {"phone": "13911112222"}).status_code == 200
+    retried = admin.post(f"/admin/mails/{mail['id']}/retry")
+    assert retried.status_code == 200 and retried.json()["outcome"] == "created", retried.text
+    ticket = admin.get(f"/tickets/{retried.json()['ticket_number']}").json()
+    assert ticket["title"] == title and ticket["submitter_name"] == "赵六"
+
+
 def lmtp_send(port, sender, raw):
     with smtplib.LMTP("127.0.0.1", port) as client:
         return client.sendmail(sender, [SUPPORT], raw)
