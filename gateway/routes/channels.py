@@ -99,8 +99,10 @@ ERRORS = (400, 401, 403, 404, 409)
 MAILBOXES = doc("admin", "Support mailboxes (mail in)", response=MailboxList, errors=ERRORS)
 MAILBOX_CREATE = doc("admin", "Add a support mailbox (IMAP polled, or LMTP/SMTP pushed)",
                      body=ch.MailboxInSchema, response=ch.MailboxSchema, status=201,
-                     errors=ERRORS, description="The password is stored by channels and "
-                     "never returned (has_password says whether one is set).")
+                     errors=ERRORS, description="The password is stored by channels sealed "
+                     "(Fernet, GATEWAY.data_key) and never returned (has_password says "
+                     "whether one is set). unknown_sender: reply | register (see "
+                     "docs/channels.md).")
 MAILBOX_PATCH = doc("admin", "Change a support mailbox (a password left out is kept)",
                     body=ch.MailboxInSchema, response=ch.MailboxSchema, errors=ERRORS)
 MAILBOX_DELETE = doc("admin", "Remove a support mailbox (its mail records stay)",
