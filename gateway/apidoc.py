@@ -269,9 +269,15 @@ TICKET_GET = doc("tickets", "One ticket with its conversation, attachments and h
 TICKET_PATCH = doc("tickets", "Change ticket fields (who may change what depends on role and "
                    "status)", body=intake.TicketPatchSchema, response=intake.TicketSchema,
                    errors=(400, 401, 403, 404, 409))
-COMMENT_CREATE = doc("tickets", "Reply publicly, or add an internal note (staff only)",
-                     body=intake.CommentCreateSchema, response=intake.CommentSchema,
-                     status=201, errors=(400, 401, 403, 404, 409))
+COMMENT_CREATE = doc(
+    "tickets", "Reply publicly, or add an internal note (staff only)",
+    body=intake.CommentCreateSchema, response=intake.CommentSchema,
+    status=201, errors=(400, 401, 403, 404, 409),
+    description="Send an Idempotency-Key header (or request_key) to make retries safe: the "
+                "same key on the same ticket returns the first comment; used on that ticket "
+                "by someone else it is 409 request_key_used.",
+    headers=[{"in": "header", "name": "Idempotency-Key", "required": False,
+              "schema": {"type": "string", "maxLength": 80}}])
 ATTACHMENT_UPLOAD = doc(
     "attachments", "Upload an attachment (streamed to object storage)",
     response=AttachmentOut, status=201, errors=(400, 401, 403, 404, 409, 413, 415, 503),

@@ -3,7 +3,6 @@
 Argon2id hashing is deliberately slow (tens of ms of CPU), so it runs in eventlet's
 native thread pool: the hub keeps serving other requests meanwhile.
 """
-import base64
 import datetime as dt
 import hashlib
 import secrets
@@ -14,9 +13,6 @@ import weakref
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from cryptography.fernet import Fernet
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from eventlet import tpool
 
 from . import exceptions as exc
@@ -80,29 +76,6 @@ class TokenCodec:
         if claims.get("typ") != "access":
             raise exc.TOKEN_INVALID()
         return claims
-
-
-class IdentityVault:
-    """Encrypts identity numbers at rest (Fernet: AES-128-CBC + HMAC-SHA256).
-
-    The key comes from GATEWAY.data_key, or is derived from the secret key when unset, so a
-    database dump alone never reveals the numbers.
-    """
-
-    def __init__(self, data_key, secret_key):
-        if data_key:
-            key = data_key.encode()
-        else:
-            raw = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"gongdan-identity",
-                       info=b"national-id").derive(secret_key.encode())
-            key = base64.urlsafe_b64encode(raw)
-        self.fernet = Fernet(key)
-
-    def seal(self, value):
-        return self.fernet.encrypt(value.encode()).decode()
-
-    def open(self, token):
-        return self.fernet.decrypt(token.encode()).decode()
 
 
 def utcnow():

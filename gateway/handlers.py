@@ -429,6 +429,10 @@ def update_user(actor, user_id, payload, uow):
         role = data.get("role", user.role)
         if "role" in data or "company_id" in data:
             user.company_id = _bind(uow, role, data.get("company_id", user.company_id))
+        if "phone" in data:
+            phone = domain.normalise_login(data["phone"])
+            _unique_or_conflict(uow, None, phone, exclude_id=user.id)
+            user.phone = phone
         for k in ("role", "status", "name", "position"):
             if k in data:
                 setattr(user, k, data[k])

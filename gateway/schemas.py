@@ -106,6 +106,9 @@ class UserAdminPatchSchema(Strict):
     status = fields.String(validate=validate.OneOf(["active", "disabled"]))
     name = Text(validate=validate.Length(min=1, max=100))
     position = fields.String(allow_none=True, validate=validate.Length(max=100))
+    phone = Text(validate=PHONE, metadata={
+        "description": "e.g. for an account registered by mail, which has none (a ticket "
+                       "needs one)"})
 
 
 class UserListQuerySchema(Strict):

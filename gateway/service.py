@@ -17,7 +17,7 @@ from gongdan_common.dependencies import Settings, UnitOfWorkProvider
 from gongdan_common.logs import Correlation
 from gongdan_common.entrypoints import rpc
 
-from gongdan_common import filetypes
+from gongdan_common import filetypes, vault
 from gongdan_common.storage import ObjectStoreProvider
 
 from . import apidoc, auth, domain, exceptions as exc, handlers, tokens, uploads, webapp
@@ -45,7 +45,7 @@ def build_settings(config):
     secret = str(gw.get("secret_key") or "")
     return {
         "tokens": auth.TokenCodec(secret, gw.get("access_token_ttl", 900)),
-        "vault": auth.IdentityVault(gw.get("data_key"), secret),
+        "vault": vault.Vault(gw.get("data_key"), secret, purpose="national-id"),
         "refresh_ttl": int(gw.get("refresh_token_ttl", 14 * 86400)),
         "lockout_threshold": int(gw.get("lockout_threshold", 5)),
         "require_national_id": str(gw.get("require_national_id", "false")).lower()
@@ -338,7 +338,10 @@ class GatewayService(SlaRoutes, NotifyRoutes, KbRoutes, ImRoutes, ChannelsRoutes
     def add_comment(self, request, ticket_id):
         actor = self._actor(request)
         self.limits.hit("comment", actor["id"])
-        return 201, call(self.intake, "add_comment", actor, ticket_id, json_body(request))
+        body = json_body(request)
+        if request.headers.get("Idempotency-Key"):
+            body["request_key"] = request.headers["Idempotency-Key"][:80]
+        return 201, call(self.intake, "add_comment", actor, ticket_id, body)
 
     @api("POST", "/api/v1/tickets/<ticket_id>/<" + _ACTIONS_RULE + ":action>",
          doc=apidoc.ticket_actions(TICKET_ACTIONS))

@@ -22,16 +22,26 @@ def migrations_dir(service):
     return os.path.join(base, "services", service, "migrations")
 
 
-def alembic_config(service, db_url):
+def alembic_config(service, db_url, config=None):
+    """`config`: the loaded Gongdan configuration, for data migrations that need a setting
+    (channels' 0002 seals mailbox passwords with the data key); see `gongdan_config`."""
     cfg = Config()
     cfg.set_main_option("script_location", migrations_dir(service))
     cfg.set_main_option("sqlalchemy.url", db_url.replace("%", "%%"))
     cfg.attributes["service"] = service
+    cfg.attributes["gongdan_config"] = config
     return cfg
 
 
-def upgrade(service, db_url):
-    command.upgrade(alembic_config(service, db_url), "head")
+def upgrade(service, db_url, config=None):
+    command.upgrade(alembic_config(service, db_url, config), "head")
+
+
+def gongdan_config(alembic_cfg):
+    """Inside a migration: the configuration `migrate` was given, else the default file
+    (config/gongdan.yaml with the environment's values), as the services read it."""
+    return (alembic_cfg.attributes.get("gongdan_config") or
+            load_config(os.path.join(repo_root(), "config", "gongdan.yaml")))
 
 
 def run_env(metadata):
@@ -69,7 +79,7 @@ def main(argv=None):
         if args.revision:
             command.revision(alembic_config(service, url), message=args.revision, autogenerate=True)
         else:
-            upgrade(service, url)
+            upgrade(service, url, config)
             print(f"migrated {service}", file=sys.stderr)
 
 

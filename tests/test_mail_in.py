@@ -72,9 +72,12 @@ def tickets_of(api, title):
     return [t for t in r.json()["items"] if t["title"] == title]
 
 
-def test_mailbox_connection_test_and_admin_only(mailrig, admin, make_user):
+def test_mailbox_connection_test_and_admin_only(system, mailrig, admin, make_user):
     r = admin.post(f"/admin/mailboxes/{mailrig['box']['id']}/test")
-    assert r.status_code == 200 and r.json()["ok"] is True, r.text
+    assert r.status_code == 200 and r.json()["ok"] is True, r.text  # logged in: opened
+    ((stored,),) = system.sql("channels", "SELECT password_enc FROM channels_mailboxes "
+                              "WHERE id = %s", mailrig["box"]["id"])
+    assert stored and "imap-secret" not in stored  # sealed at rest
     customer = make_user("customer")
     assert customer.get("/admin/mailboxes").status_code == 403
     assert customer.get("/admin/mails").status_code == 403
@@ -114,6 +117,83 @@ def test_customer_mail_opens_a_ticket_and_the_reply_lands_on_it(mailrig, make_us
     wait_until(lambda: all("$GongdanDone" in f for f in mailrig["imap"].flags(SUPPORT).values()),
                what="the copy marked done")
     assert len(customer.get(f"/tickets/{ticket['id']}").json()["comments"]) == 1
+
+
+def test_a_reply_retried_after_a_crash_and_a_repeated_key_land_once(system, mailrig, make_user,
+                                                                   new_ticket):
+    """Intake committed the reply, then channels died before recording the mail: once the
+    claim's lease is over the mail is taken again (here: delivered again over LMTP) and
+    intake answers the comment it already has. The API's Idempotency-Key does the same."""
+    customer = make_user("customer")
+    ticket = new_ticket(customer)
+    message_id = f"<{unique('crash')}@example.com>"
+    reply = customer_mail(email_of(customer), f"Re: [{ticket['number']}] 无法登录系统",
+                          "还是被锁定。", message_id)
+    assert lmtp_send(mailrig["lmtp_port"], email_of(customer), reply) == {}
+    comments = lambda: customer.get(f"/tickets/{ticket['id']}").json()["comments"]  # noqa: E731
+    wait_until(comments, seconds=60, what="the reply as a comment")
+    staged = system.sql("channels", "UPDATE channels_mails SET status = 'claimed', "
+                        "outcome = NULL, claimed_at = %s WHERE message_id = %s",
+                        "2020-01-01 00:00:00.000000", message_id.strip("<>"), write=True)
+    assert staged == 1
+    assert lmtp_send(mailrig["lmtp_port"], email_of(customer), reply) == {}
+    rows = system.sql("channels", "SELECT status, outcome, attempts FROM channels_mails "
+                      "WHERE message_id = %s", message_id.strip("<>"))
+    assert rows == [("done", "replied", 2)]  # taken over and processed a second time
+    assert [c["body"] for c in comments()] == ["还是被锁定。"]
+
+    key = {"Idempotency-Key": unique("k-")}
+    first = customer.post(f"/tickets/{ticket['id']}/comments", {"body": "补充日志"}, headers=key)
+    again = customer.post(f"/tickets/{ticket['id']}/comments", {"body": "补充日志"}, headers=key)
+    assert first.status_code == again.status_code == 201, again.text
+    assert again.json()["id"] == first.json()["id"]
+    assert [c["body"] for c in comments()] == ["还是被锁定。", "补充日志"]
+    events = system.sql("intake", "SELECT count(*) FROM outbox WHERE type = %s AND "
+                        "CAST(payload AS TEXT) LIKE %s", "ticket_commented", f"%{ticket['id']}%")
+    assert events == [(2,)]
+
+
+def test_unknown_sender_register_mode_opens_a_pending_registration(mailrig, admin,
+                                                                   make_company):
+    """A mailbox set to `unknown_sender: register`: a stranger's mail over LMTP opens a
+    pending registration (address and From name), is held "awaiting registration", and the
+    answer says so; an auto-reply registers nobody. Approved (and given a phone), the
+    admin's retry of the held mail opens the ticket as the new customer."""
+    box = mailrig["box"]["id"]
+    r = admin.patch(f"/admin/mailboxes/{box}", {"unknown_sender": "register"})
+    assert r.status_code == 200 and r.json()["unknown_sender"] == "register", r.text
+    try:
+        stranger = f"{unique('reg')}@newco.test"
+        title = unique("新客户报障-")
+        lmtp_send(mailrig["lmtp_port"], stranger,
+                  customer_mail(f"赵六 <{stranger}>", title, "存储无法挂载", f"<{unique('n')}@x>"))
+        robot = f"{unique('bot')}@newco.test"
+        lmtp_send(mailrig["lmtp_port"], robot,
+                  customer_mail(robot, "自动回复", "away", f"<{unique('b')}@x>",
+                                Auto_Submitted="auto-replied"))
+    finally:
+        admin.patch(f"/admin/mailboxes/{box}", {"unknown_sender": None})
+    def pending(address):
+        r = admin.get("/admin/users", params={"status": "pending", "q": address})
+        assert r.status_code == 200, r.text
+        return [u for u in r.json()["items"] if u["email"] == address]
+    (user,) = pending(stranger)
+    assert user["name"] == "赵六" and pending(robot) == []
+    (answer,) = wait_until(lambda: mailrig["smtp"].to(stranger), what="the answer")
+    assert "等待管理员审核" in answer.get_content() and "approval" in answer.get_content()
+    held = admin.get("/admin/mails", params={"status": "held"}).json()["items"]
+    (mail,) = [m for m in held if m["sender"] == stranger]
+    assert "Awaiting registration" in mail["reason"]
+
+    company = make_company()
+    r = admin.post(f"/admin/users/{user['id']}/approve",
+                   {"role": "customer", "company_id": company["id"]})
+    assert r.status_code == 200, r.text
+    assert admin.patch(f"/admin/users/{user['id']}", {"phone": "13911112222"}).status_code == 200
+    retried = admin.post(f"/admin/mails/{mail['id']}/retry")
+    assert retried.status_code == 200 and retried.json()["outcome"] == "created", retried.text
+    ticket = admin.get(f"/tickets/{retried.json()['ticket_number']}").json()
+    assert ticket["title"] == title and ticket["submitter_name"] == "赵六"
 
 
 def lmtp_send(port, sender, raw):

@@ -6,6 +6,7 @@ Screenshot: /tmp/gongdan-mail-admin.png."""
 import pytest
 from playwright.sync_api import expect
 
+from tests.conftest import unique
 from tests.support.system import ADMIN_EMAIL, ADMIN_PASSWORD
 from tests.test_mail_in import lmtp_send, mailrig  # noqa: F401 - fixture
 from tests.support.web import answer_confirm, confirmed, sign_in
@@ -30,6 +31,18 @@ def test_admin_tests_a_mailbox_and_clears_a_held_mail(open_page, mailrig, admin)
     page.click("#mailbox-save")
     expect(form.locator("[data-field=address] .field-error")).to_be_visible()
     expect(form.locator("[data-field=port] .field-error")).to_be_visible()
+    # an LMTP mailbox whose unknown senders open a pending registration
+    name = unique("web-register-")
+    form.locator("input[name=name]").fill(name)
+    form.locator("input[name=address]").fill(f"{name}@gongdan.test")
+    form.locator("input[name=port]").fill("")
+    form.locator("select[name=protocol]").select_option("lmtp")
+    form.locator("select[name=unknown_sender]").select_option("register")
+    page.click("#mailbox-save")
+    expect(page.locator("tr[data-mailbox-id]", has_text=f"{name}@gongdan.test")).to_have_count(1)
+    (made,) = [b for b in admin.get("/admin/mailboxes").json()["items"] if b["name"] == name]
+    assert made["unknown_sender"] == "register"
+    assert admin.delete(f"/admin/mailboxes/{made['id']}").status_code == 200
 
     lmtp_send(mailrig["lmtp_port"], "", b"To: support@gongdan.test\r\nSubject: web-held\r\n"
                                         b"\r\nwho sent this?\r\n")

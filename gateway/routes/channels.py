@@ -3,6 +3,7 @@ administrators; channels checks the admin role itself) and the one RPC channels 
 gateway: who is the person behind a mail address (the gateway owns the accounts)."""
 from marshmallow import fields
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from gongdan_common.entrypoints import rpc
 from gongdan_common.validation import Schema
@@ -10,6 +11,7 @@ from gongdan_common.validation import Schema
 from services.channels import schemas as ch
 
 from ..apidoc import doc
+from .. import auth, domain
 from ..handlers import actor_for
 from ..http import api, call, json_body, query_dict
 from ..models import Company, User
@@ -31,6 +33,37 @@ def mail_sender(uow, address):
             return {"status": user.status}
         return {"status": "active", "actor": actor_for(user, company), "phone": user.phone,
                 "language": user.language}
+
+
+def register_mail_sender(uow, address, name=None, language="zh"):
+    """CHANNELS unknown_sender `register`: a pending registration for the sender of a mail,
+    the state a web registration is in (awaiting an administrator's approval under Users),
+    with the address, the name from the From header and the address's domain as the claimed
+    company. It has no portal password (nobody chose one): it works by mail once approved.
+    -> {"status", "created"}; an address that has an account already only says its status."""
+    address = domain.normalise_login(address) if isinstance(address, str) else ""
+    if "@" not in address or len(address) > 254:
+        return {"status": "unknown", "created": False}
+    with uow:
+        existing = uow.session.scalar(select(User).where(func.lower(User.email) == address))
+        if existing is not None:
+            return {"status": existing.status, "created": False}
+        now = auth.utcnow()
+        uow.session.add(User(
+            name=(str(name or "").strip() or address.split("@")[0])[:100], email=address,
+            company_name_claimed=address.split("@", 1)[1][:200], status="pending",
+            password_hash=NO_PASSWORD, language=language if language in ("zh", "en") else "zh",
+            review_note="通过邮件注册 / registered by mail", created_at=now, updated_at=now))
+        try:
+            uow.commit()
+        except IntegrityError:  # the same sender's other mail, on another replica, first
+            uow.rollback()
+            return {"status": "pending", "created": False}
+        return {"status": "pending", "created": True}
+
+
+# not an argon2 hash: verify_password answers False for it, so no password logs in
+NO_PASSWORD = "!registered-by-mail"
 
 
 class MailboxList(Schema):
@@ -66,8 +99,10 @@ ERRORS = (400, 401, 403, 404, 409)
 MAILBOXES = doc("admin", "Support mailboxes (mail in)", response=MailboxList, errors=ERRORS)
 MAILBOX_CREATE = doc("admin", "Add a support mailbox (IMAP polled, or LMTP/SMTP pushed)",
                      body=ch.MailboxInSchema, response=ch.MailboxSchema, status=201,
-                     errors=ERRORS, description="The password is stored by channels and "
-                     "never returned (has_password says whether one is set).")
+                     errors=ERRORS, description="The password is stored by channels sealed "
+                     "(Fernet, GATEWAY.data_key) and never returned (has_password says "
+                     "whether one is set). unknown_sender: reply | register (see "
+                     "docs/channels.md).")
 MAILBOX_PATCH = doc("admin", "Change a support mailbox (a password left out is kept)",
                     body=ch.MailboxInSchema, response=ch.MailboxSchema, errors=ERRORS)
 MAILBOX_DELETE = doc("admin", "Remove a support mailbox (its mail records stay)",
@@ -90,6 +125,10 @@ class ChannelsRoutes:
     @rpc
     def mail_sender(self, address):
         return mail_sender(self.uow, address)
+
+    @rpc
+    def register_mail_sender(self, address, name=None, language="zh"):
+        return register_mail_sender(self.uow, address, name, language)
 
     @api("GET", "/api/v1/admin/mailboxes", doc=MAILBOXES)
     def list_mailboxes(self, request):

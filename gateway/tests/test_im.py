@@ -10,7 +10,7 @@ from gateway import auth, im
 from gateway.ratelimit import RATE_LIMITED
 from gateway.models import Company, ImMessage, User
 from gateway.tests.test_guard_handlers import uow  # noqa: F401 - fixture
-from gongdan_common import signing
+from gongdan_common import signing, vault
 from gongdan_common.errors import AppError
 
 from services.intake import exceptions as intake_exc
@@ -18,7 +18,7 @@ from services.intake import exceptions as intake_exc
 
 @pytest.fixture
 def settings():
-    return {"vault": auth.IdentityVault(None, "k" * 40)}
+    return {"vault": vault.Vault(None, "k" * 40)}
 
 
 class FakeIntake:

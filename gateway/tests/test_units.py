@@ -6,7 +6,7 @@ import types
 import pytest
 
 from gateway import auth, domain
-from gongdan_common import filetypes
+from gongdan_common import filetypes, vault
 from gongdan_common.storage import HashingReader
 from gongdan_common.errors import AppError, ErrorSpec, validation_error
 from gongdan_common.i18n import pick_language, translate
@@ -64,9 +64,15 @@ def test_passwords_and_identity_vault():
     h = auth.hash_password("correct horse")
     assert h.startswith("$argon2id$")
     assert auth.verify_password(h, "correct horse") and not auth.verify_password(h, "wrong")
-    vault = auth.IdentityVault(None, "s" * 40)
-    sealed = vault.seal("110101199003071234")
-    assert "1101" not in sealed and vault.open(sealed) == "110101199003071234"
+    box = vault.Vault(None, "s" * 40)
+    sealed = box.seal("110101199003071234")
+    assert "1101" not in sealed and box.open(sealed) == "110101199003071234"
+    # each purpose its own derived key; GATEWAY.data_key, when set, is the key itself
+    other = vault.Vault(None, "s" * 40, purpose="mailbox-password")
+    with pytest.raises(vault.InvalidToken):
+        other.open(sealed)
+    key = "x" * 43 + "="
+    assert vault.Vault(key, "s" * 40).open(vault.Vault(key, "t" * 40, "other").seal("v")) == "v"
 
 
 @pytest.mark.parametrize("name,head,ok", [

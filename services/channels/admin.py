@@ -1,15 +1,19 @@
 """Administering mail channels: support mailboxes (admin-made or from config) and the mails
 held aside. Plain functions over the unit of work; only the admin role gets past `_admin`."""
+import logging
+
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from gongdan_common.validation import load
+from gongdan_common.vault import InvalidToken
 
 from . import exceptions as exc, handlers, imap, mime, schemas
 from .models import FetchedMail, Mailbox
 
 _mailbox_out = schemas.MailboxSchema()
 _mail_out = schemas.MailSchema()
+log = logging.getLogger(__name__)
 
 
 def _admin(actor):
@@ -17,12 +21,35 @@ def _admin(actor):
         raise exc.ADMIN_ONLY()
 
 
-def mailbox_dict(box):
-    """What the pollers and the pipeline need (password included: never leaves the service)."""
-    return {c: getattr(box, c) for c in (
+def mailbox_dict(box, vault):
+    """What the pollers and the pipeline need (the password opened: never leaves the
+    service)."""
+    out = {c: getattr(box, c) for c in (
         "id", "name", "address", "protocol", "host", "port", "security", "username",
-        "password", "folder", "done_folder", "product", "ticket_type", "category",
+        "folder", "done_folder", "product", "ticket_type", "category", "unknown_sender",
         "enabled")}
+    out["password"] = _open_password(box, vault)
+    return out
+
+
+def _open_password(box, vault):
+    if not box.password_enc:
+        return None
+    try:
+        return vault.open(box.password_enc)
+    except InvalidToken:  # the data key changed: the login fails and says so on the mailbox
+        log.warning("mailbox %s: its password was sealed with another key; enter it again",
+                    box.name)
+        return None
+
+
+def _set_fields(box, data, vault):
+    """Apply loaded fields; the password is kept sealed (gongdan_common/vault.py)."""
+    password = data.pop("password", None)
+    if password is not None:
+        box.password_enc = vault.seal(password) if password else None
+    for key, value in data.items():
+        setattr(box, key, value)
 
 
 def _get_box(uow, mailbox_id):
@@ -39,13 +66,13 @@ def list_mailboxes(actor, uow):
         return {"items": _mailbox_out.dump(boxes, many=True)}
 
 
-def create_mailbox(actor, payload, uow, now, source="admin"):
-    if source == "admin":
-        _admin(actor)
+def create_mailbox(actor, payload, uow, now, vault):
+    _admin(actor)
     data = load(schemas.MailboxInSchema(), payload)
     data["address"] = data["address"].lower()
     with uow:
-        box = Mailbox(source=source, created_at=now, updated_at=now, **data)
+        box = Mailbox(source="admin", created_at=now, updated_at=now)
+        _set_fields(box, data, vault)
         uow.session.add(box)
         return _save(uow, box)
 
@@ -60,7 +87,7 @@ def _save(uow, box):
     return _mailbox_out.dump(box)
 
 
-def update_mailbox(actor, mailbox_id, payload, uow, now):
+def update_mailbox(actor, mailbox_id, payload, uow, now, vault):
     _admin(actor)
     data = load(schemas.MailboxPatchSchema(), payload)
     if data.get("password") is None:
@@ -69,8 +96,7 @@ def update_mailbox(actor, mailbox_id, payload, uow, now):
         data["address"] = data["address"].lower()
     with uow:
         box = _get_box(uow, mailbox_id)
-        for key, value in data.items():
-            setattr(box, key, value)
+        _set_fields(box, data, vault)
         box.updated_at = now
         return _save(uow, box)
 
@@ -83,18 +109,18 @@ def delete_mailbox(actor, mailbox_id, uow):
     return {"deleted": mailbox_id}
 
 
-def test_mailbox(actor, mailbox_id, uow, tester=imap.test_connection):
+def test_mailbox(actor, mailbox_id, uow, vault, tester=imap.test_connection):
     """Log in with the stored settings and open the folder; says what failed if it did."""
     _admin(actor)
     with uow:
-        box = mailbox_dict(_get_box(uow, mailbox_id))
+        box = mailbox_dict(_get_box(uow, mailbox_id), vault)
     if box["protocol"] != "imap":
         return {"ok": True, "message": "LMTP/SMTP mailboxes receive what the mail server "
                                        "pushes; nothing to log in to."}
     return tester(box)
 
 
-def sync_config_mailboxes(configured, uow, now):
+def sync_config_mailboxes(configured, uow, now, vault):
     """CHANNELS.mailboxes from config: created or updated at start (matched by name);
     config-made mailboxes no longer configured are disabled, never deleted."""
     names = set()
@@ -105,11 +131,10 @@ def sync_config_mailboxes(configured, uow, now):
         with uow:
             box = uow.session.scalar(select(Mailbox).where(Mailbox.name == data["name"]))
             if box is None:
-                uow.session.add(Mailbox(source="config", created_at=now, updated_at=now, **data))
-            else:
-                for key, value in data.items():
-                    setattr(box, key, value)
-                box.source, box.updated_at = "config", now
+                box = Mailbox(created_at=now)
+                uow.session.add(box)
+            _set_fields(box, data, vault)
+            box.source, box.updated_at = "config", now
             try:
                 uow.commit()
             except IntegrityError:  # another replica synced the same entry first
@@ -121,18 +146,18 @@ def sync_config_mailboxes(configured, uow, now):
         uow.commit()
 
 
-def imap_mailboxes(uow):
+def imap_mailboxes(uow, vault):
     with uow:
-        return [mailbox_dict(b) for b in uow.session.scalars(
+        return [mailbox_dict(b, vault) for b in uow.session.scalars(
             select(Mailbox).where(Mailbox.enabled.is_(True), Mailbox.protocol == "imap"))]
 
 
-def mailbox_for(uow, recipients):
+def mailbox_for(uow, recipients, vault):
     """The mailbox whose address is among `recipients` (LMTP), or None."""
     with uow:
         box = uow.session.scalar(select(Mailbox).where(
             Mailbox.address.in_([r.lower() for r in recipients]), Mailbox.enabled.is_(True)))
-        return mailbox_dict(box) if box is not None else None
+        return mailbox_dict(box, vault) if box is not None else None
 
 
 def record_poll(uow, mailbox_id, now, error=None):
@@ -207,7 +232,7 @@ def retry_mail(actor, mail_id, deps):
         raise
     with deps.uow as uow:
         box = uow.session.get(Mailbox, mailbox_id) if mailbox_id else None
-        mailbox = mailbox_dict(box) if box is not None else None
+        mailbox = mailbox_dict(box, deps.settings["vault"]) if box is not None else None
     return handlers.process(mail_id, mime.parse(raw), raw, mailbox, deps, held_before=True)
 
 

@@ -216,11 +216,18 @@ def reply_body(mail, refused):
     return body[:20000]
 
 
-def unknown_sender_reply(mail, mailbox, status, public_url):
+def unknown_sender_reply(mail, mailbox, status, public_url, held=False):
     """The one answer an unregistered (or not yet approved) sender gets: how to register.
+    `held`: the mail opened (or waits on) a pending registration and is kept until approval.
     -> (subject, text), Chinese first, then English."""
     address = mailbox["address"] if mailbox else ""
-    if status == "pending":
+    if held:
+        zh = ("您好！\n\n我们收到了您发往 {addr} 的邮件。您的邮箱地址尚未注册，我们已据此为您提交了"
+              "注册申请，正在等待管理员审核。您的邮件已保留，审核通过后将为您处理，无需重新发送。")
+        en = ("Hello,\n\nWe received your mail to {addr}. Your address was not registered, so "
+              "a registration was opened for you and awaits an administrator's approval. Your "
+              "mail is kept and will be handled once you are approved: no need to send it again.")
+    elif status == "pending":
         zh = ("您好！\n\n我们收到了您发往 {addr} 的邮件。您的注册申请正在等待管理员审核，"
               "审核通过后即可通过邮件或网页提交工单。本邮件未创建工单，请在审核通过后重新发送。")
         en = ("Hello,\n\nWe received your mail to {addr}. Your registration is waiting for an "

@@ -25,7 +25,7 @@ import socket
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from gongdan_common import filetypes
+from gongdan_common import filetypes, vault
 from gongdan_common.errors import AppError, unavailable_error
 from gongdan_common.events import utcnow
 from gongdan_common.storage import HashingReader
@@ -60,6 +60,7 @@ def settings_from_config(config):
         "max_attachment_bytes": int(cfg.get("max_attachment_bytes") or
                                     gateway.get("max_upload_bytes") or 100 * 1024 * 1024),
         "flood_per_minute": int(cfg.get("flood_per_minute", 10)),
+        "unknown_sender": _unknown_sender_mode(cfg.get("unknown_sender") or "reply"),
         "lease_seconds": int(cfg.get("lease_seconds", 600)),
         "archive_policy": filetypes.ArchivePolicy.from_config(config.get("UPLOADS")),
         "public_url": str(gateway.get("public_url") or "http://127.0.0.1:8000").rstrip("/"),
@@ -69,8 +70,17 @@ def settings_from_config(config):
                          {a for _, a in mime.addresses(smtp_sender)},
         "bucket": (config.get("OBJECT_STORE") or {}).get("bucket", "gongdan-attachments"),
         "instance": f"{socket.gethostname()}:{os.getpid()}"[:80],
+        # mailbox passwords are sealed at rest with the gateway's data key (or one derived)
+        "vault": vault.from_config(config, purpose="mailbox-password"),
         "now": utcnow,
     }
+
+
+def _unknown_sender_mode(value):
+    if value not in ("reply", "register"):
+        raise ValueError("CHANNELS.unknown_sender (CHANNELS_UNKNOWN_SENDER) must be reply or "
+                         f"register, not {value!r}")
+    return value
 
 
 def message_key(mail, mailbox_id, uid):
@@ -243,15 +253,25 @@ def _unknown_sender(mail_id, mail, mailbox, who, deps):
     if _flooding(deps, mail.sender):
         return _finish(deps, mail_id, "done", "flood",
                        "more mails a minute than CHANNELS.flood_per_minute: not answered")
-    subject, text = domain.unknown_sender_reply(mail, mailbox, who.get("status"),
-                                                deps.settings["public_url"])
+    status = who.get("status") or "unknown"
+    mode = (mailbox and mailbox.get("unknown_sender")) or deps.settings["unknown_sender"]
+    if mode == "register" and status == "unknown":  # the same pending state as the web form's
+        status = deps.directory.register_mail_sender(mail.sender, mail.sender_name).get(
+            "status") or status
+    held = mode == "register" and status == "pending"
+    subject, text = domain.unknown_sender_reply(mail, mailbox, status,
+                                                deps.settings["public_url"], held=held)
     sender = (mailbox and mailbox["address"]) or deps.settings["sender"]
     try:
         deps.replier.send(mail.sender, subject, text, mail.message_id, sender)
     except OSError as err:  # no answer sent is not worth holding the mail for
         log.warning("could not answer unknown sender %s: %s", mail.sender, err)
+    if held:  # kept, so that an admin retries it once the registration is approved
+        raise Hold("Awaiting registration: the sender's registration awaits an "
+                   "administrator's approval; retry this mail once approved.",
+                   "等待注册审核：发件人的注册申请正在等待管理员审核，审核通过后请重试此邮件。")
     return _finish(deps, mail_id, "done", "unknown_sender",
-                   f"sender not registered ({who.get('status') or 'unknown'}); answered")
+                   f"sender not registered ({status}); answered")
 
 
 def _new_ticket(mail_id, mail, mailbox, actor, who, deps, follow_up_of=None):
@@ -305,21 +325,29 @@ def _reply(mail_id, mail, mailbox, actor, who, deps):
                            follow_up_of=ticket.get("number"))
     accepted, refused = _check_attachments(mail, deps.settings)
     body = domain.reply_body(mail, refused)
+    # the reply first, keyed by the mail: a retry after a crash between intake's commit and
+    # ours returns the comment already made; then the reopen, which a retry finds done (409)
+    deps.intake.add_comment(actor, ticket["id"], {"body": body,
+                                                  "request_key": _reply_key(mail_id, mail)})
     outcome = "replied"
     if ticket.get("status") == "resolved":  # reopen where the lifecycle lets this sender
         try:
             deps.intake.transition(actor, ticket["id"], "reopen",
-                                   {"reason": "客户邮件回复 / customer replied by mail",
-                                    "comment": body})
+                                   {"reason": "客户邮件回复 / customer replied by mail"})
             outcome = "reopened"
         except AppError as err:
             if err.status not in (403, 409):
                 raise
-    if outcome == "replied":
-        deps.intake.add_comment(actor, ticket["id"], {"body": body})
     stored = _store_attachments(deps, actor, ticket["id"], accepted)
     return _finish(deps, mail_id, "done", outcome, ticket=ticket,
                    details={"attachments": stored, "refused": [r[0] for r in refused]})
+
+
+def _reply_key(mail_id, mail):
+    """Intake's request key for this mail's reply: from its Message-ID (where it was found
+    otherwise), so every delivery and fetch of the mail names the same comment."""
+    source = ("mid:" + mail.message_id.lower()) if mail.message_id else mail_id
+    return "mail-" + hashlib.sha256(source.encode()).hexdigest()[:40]
 
 
 # ---- attachments: the web form's whitelist, size limit and object storage ------------------

@@ -37,7 +37,8 @@ class Mailbox(Base):
     port: Mapped[int | None] = mapped_column(Integer)
     security: Mapped[str] = mapped_column(String(10), default="none")  # none|starttls|ssl
     username: Mapped[str | None] = mapped_column(String(254))
-    password: Mapped[str | None] = mapped_column(String(500))
+    # Fernet-sealed (gongdan_common/vault.py, GATEWAY.data_key): a dump shows no password
+    password_enc: Mapped[str | None] = mapped_column(Text)
     folder: Mapped[str] = mapped_column(String(200), default="INBOX")
     # where processed mail goes on the server; empty = flagged \Seen + $Gongdan in place
     done_folder: Mapped[str | None] = mapped_column(String(200))
@@ -45,6 +46,9 @@ class Mailbox(Base):
     product: Mapped[str] = mapped_column(String(64))
     ticket_type: Mapped[str] = mapped_column(String(32), default="consult")
     category: Mapped[str] = mapped_column(String(32), default="consultation")
+    # an unknown sender's mail: reply (how to register) | register (a pending registration,
+    # the mail held aside until approved); NULL = CHANNELS.unknown_sender
+    unknown_sender: Mapped[str | None] = mapped_column(String(10))
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     source: Mapped[str] = mapped_column(String(10), default="admin")  # admin | config
     last_polled_at: Mapped[dt.datetime | None] = mapped_column(TZ)

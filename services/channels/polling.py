@@ -10,7 +10,7 @@ log = logging.getLogger(__name__)
 
 def watch_mailbox(mailbox_id, deps, idle_seconds, new_uow=None, concurrency=1):
     """`new_uow()` gives each concurrently handled mail a unit of work of its own."""
-    boxes = {b["id"]: b for b in admin.imap_mailboxes(deps.uow)}
+    boxes = {b["id"]: b for b in admin.imap_mailboxes(deps.uow, deps.settings["vault"])}
     box = boxes.get(mailbox_id)
     if box is None:
         return {"handled": 0, "idled": False}

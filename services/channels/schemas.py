@@ -6,6 +6,10 @@ from gongdan_common.validation import Schema
 
 PROTOCOLS = ("imap", "lmtp")
 SECURITY = ("none", "starttls", "ssl")
+UNKNOWN_SENDER = ("reply", "register")
+UNKNOWN_SENDER_DOC = ("mail from an address no account has: reply (how to register) or "
+                      "register (a pending registration awaiting approval, the mail held "
+                      "aside to retry once approved); null = CHANNELS.unknown_sender")
 
 
 class MailboxInSchema(Schema):
@@ -26,6 +30,8 @@ class MailboxInSchema(Schema):
     ticket_type = fields.String(load_default="consult", validate=validate.OneOf(
         ("consult", "defect", "customization", "license")))
     category = fields.String(load_default="consultation", validate=validate.Length(max=32))
+    unknown_sender = fields.String(allow_none=True, validate=validate.OneOf(UNKNOWN_SENDER),
+                                   metadata={"description": UNKNOWN_SENDER_DOC})
     enabled = fields.Boolean(load_default=True)
 
 
@@ -47,12 +53,13 @@ class MailboxSchema(Schema):
     port = fields.Integer(allow_none=True)
     security = fields.String()
     username = fields.String(allow_none=True)
-    has_password = fields.Function(lambda m: bool(m.password))
+    has_password = fields.Function(lambda m: bool(m.password_enc))
     folder = fields.String()
     done_folder = fields.String(allow_none=True)
     product = fields.String()
     ticket_type = fields.String()
     category = fields.String()
+    unknown_sender = fields.String(allow_none=True, metadata={"description": UNKNOWN_SENDER_DOC})
     enabled = fields.Boolean()
     source = fields.String()
     last_polled_at = UTCDateTime(allow_none=True)

@@ -65,15 +65,15 @@ class ChannelsService(HealthMixin):
         if command == "list":
             if not self.config.get("synced"):  # once per process
                 admin.sync_config_mailboxes(self.config["mailboxes"], self.uow,
-                                            self.settings["now"]())
+                                            self.settings["now"](), self.settings["vault"])
                 self.config["synced"] = True
-            return [b["id"] for b in admin.imap_mailboxes(self.uow)]
+            return [b["id"] for b in admin.imap_mailboxes(self.uow, self.settings["vault"])]
         return polling.watch_mailbox(mailbox_id, self._deps(), self.config["idle_seconds"],
                                      self.new_uow, self.config["concurrency"])
 
     @lmtp
     def receive(self, recipients, raw):
-        mailbox = admin.mailbox_for(self.uow, recipients)
+        mailbox = admin.mailbox_for(self.uow, recipients, self.settings["vault"])
         if mailbox is None:
             return "unknown"
         result = handlers.ingest(raw, mailbox, None, self._deps())
@@ -87,11 +87,13 @@ class ChannelsService(HealthMixin):
 
     @rpc
     def create_mailbox(self, actor, payload):
-        return admin.create_mailbox(actor, payload, self.uow, self.settings["now"]())
+        return admin.create_mailbox(actor, payload, self.uow, self.settings["now"](),
+                                    self.settings["vault"])
 
     @rpc
     def update_mailbox(self, actor, mailbox_id, payload):
-        return admin.update_mailbox(actor, mailbox_id, payload, self.uow, self.settings["now"]())
+        return admin.update_mailbox(actor, mailbox_id, payload, self.uow, self.settings["now"](),
+                                    self.settings["vault"])
 
     @rpc
     def delete_mailbox(self, actor, mailbox_id):
@@ -99,7 +101,7 @@ class ChannelsService(HealthMixin):
 
     @rpc
     def test_mailbox(self, actor, mailbox_id):
-        return admin.test_mailbox(actor, mailbox_id, self.uow)
+        return admin.test_mailbox(actor, mailbox_id, self.uow, self.settings["vault"])
 
     @rpc
     def list_mails(self, actor, query):

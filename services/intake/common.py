@@ -46,11 +46,11 @@ def _record_status(uow, ticket, action, from_status, to_status, actor, reason=No
         actor_name=actor.get("name"), at=at or utcnow()))
 
 
-def _comment(uow, ticket, actor, body, internal):
+def _comment(uow, ticket, actor, body, internal, request_key=None):
     now = utcnow()
     comment = Comment(ticket_id=ticket.id, body=body, internal=internal,
                       author_id=actor.get("id"), author_role=actor["role"],
-                      author_name=actor.get("name"), created_at=now)
+                      author_name=actor.get("name"), created_at=now, request_key=request_key)
     uow.session.add(comment)
     ticket.updated_at = now
     uow.flush()

@@ -35,6 +35,9 @@ TICKET_CLOSED = ErrorSpec("ticket_closed", 409,
 STALE_VERSION = ErrorSpec("stale_version", 409,
                           "The ticket was changed by someone else; reload and try again.",
                           "工单已被他人修改，请刷新后重试。")
+REQUEST_KEY_USED = ErrorSpec("request_key_used", 409,
+                             "This request key was already used on this ticket by someone else.",
+                             "该请求标识已被他人在此工单上使用。")
 
 ROOT_CAUSE_UNKNOWN = ErrorSpec("root_cause_unknown", 400,
                                "Unknown root cause {code}; choose one from the list.",

@@ -139,6 +139,12 @@ class Comment(Base):
     author_role: Mapped[str] = mapped_column(String(32))
     author_name: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[dt.datetime] = mapped_column(TZ)
+    # a retried add (a mail fetched again, an Idempotency-Key repeated) returns the first
+    request_key: Mapped[str | None] = mapped_column(String(80))
+
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "request_key", name="uq_ticket_comments_request_key"),
+    )
 
 
 class Attachment(Base):

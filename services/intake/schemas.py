@@ -90,6 +90,9 @@ class CommentCreateSchema(Schema):
         unknown = RAISE
     body = Text(required=True, validate=validate.Length(min=1, max=20000))
     internal = fields.Boolean(load_default=False)
+    # unique per ticket: the same key again returns the first comment (channels derives it
+    # from the mail's Message-ID; the gateway from an Idempotency-Key header)
+    request_key = fields.String(allow_none=True, validate=validate.Length(min=1, max=80))
 
 
 class TransitionSchema(Schema):

@@ -272,12 +272,32 @@ def _plain(value):
 
 def add_comment(actor, ticket_id, payload, uow):
     data = load(schemas.CommentCreateSchema(), payload)
+    key = data.get("request_key")
     with uow:
         ticket = _get_visible(uow, actor, ticket_id, for_update=True)  # 404 before any 403
+        if key:  # a repeat returns the first comment, whatever happened to the ticket since
+            existing = _comment_by_key(uow, actor, ticket.id, key)
+            if existing is not None:
+                return schemas.CommentSchema().dump(existing)
         if data["internal"] and not domain.sees_internal(actor):
             raise exc.NOTE_NOT_ALLOWED()
         if ticket.status in ("closed", "cancelled") and not data["internal"]:
             raise exc.TICKET_CLOSED(status=ticket.status)
-        comment = _comment(uow, ticket, actor, data["body"], data["internal"])
-        uow.commit()
+        ticket_pk = ticket.id
+        try:
+            comment = _comment(uow, ticket, actor, data["body"], data["internal"], key)
+            uow.commit()
+        except IntegrityError:
+            if not key:
+                raise
+            uow.rollback()  # the same request racing itself (SQLite only): the first wins
+            return schemas.CommentSchema().dump(_comment_by_key(uow, actor, ticket_pk, key))
         return schemas.CommentSchema().dump(comment)
+
+
+def _comment_by_key(uow, actor, ticket_id, key):
+    comment = uow.session.scalar(select(Comment).where(Comment.ticket_id == ticket_id,
+                                                       Comment.request_key == key))
+    if comment is not None and comment.author_id != actor.get("id"):
+        raise exc.REQUEST_KEY_USED()  # never hand back someone else's comment
+    return comment

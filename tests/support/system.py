@@ -233,13 +233,18 @@ class System:
         conn.close()
         return urls
 
-    def sql(self, service, query, *params):
-        """Read a service's database directly (tests check that nothing was half-written)."""
+    def sql(self, service, query, *params, write=False):
+        """Read a service's database directly (tests check that nothing was half-written);
+        `write`: change it and commit (a test staging a crash's leftovers), -> rows changed."""
         if self.backend == "sqlite":
             import sqlite3
             conn = sqlite3.connect(os.path.join(self.workdir, "data", f"{service}.db"))
             try:
-                return conn.execute(query.replace("%s", "?"), params).fetchall()
+                cur = conn.execute(query.replace("%s", "?"), params)
+                if write:
+                    conn.commit()
+                    return cur.rowcount
+                return cur.fetchall()
             finally:
                 conn.close()
         dbname = self.db_urls[service].rsplit("/", 1)[1]
@@ -247,6 +252,9 @@ class System:
         try:
             with conn.cursor() as cur:
                 cur.execute(query, params)
+                if write:
+                    conn.commit()
+                    return cur.rowcount
                 return cur.fetchall()
         finally:
             conn.close()

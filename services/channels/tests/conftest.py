@@ -31,7 +31,7 @@ REFUSED = ErrorSpec("transition_not_allowed", 409, "no", "不可")
 class FakeIntake:
     def __init__(self):
         self.tickets, self.comments, self.attachments, self.creates = {}, [], [], []
-        self.transitions = []
+        self.transitions, self.comment_keys = [], {}
         self.seq = itertools.count(1)
         self.away = False
 
@@ -74,9 +74,14 @@ class FakeIntake:
     def add_comment(self, actor, ticket_id, payload):
         self._check()
         t = self._visible(actor, ticket_id)
+        key = payload.get("request_key")
+        if key and key in self.comment_keys:  # intake's request_key idempotency
+            return {"id": self.comment_keys[key]}
         if t["status"] in ("closed", "cancelled"):
             raise CLOSED()
         self.comments.append((actor["id"], ticket_id, payload["body"]))
+        if key:
+            self.comment_keys[key] = len(self.comments)
         return {"id": len(self.comments)}
 
     def transition(self, actor, ticket_id, action, payload):
@@ -97,11 +102,21 @@ class FakeDirectory:
     def __init__(self):
         self.users = {"zhang@example.com": ZHANG, "li@example.com": LI,
                       "eng@example.com": ENGINEER}
+        self.pending = {}  # address -> status of a registration that is not active
+        self.registrations = []
+
+    def register_mail_sender(self, address, name=None, language="zh"):
+        """The gateway's: a pending account unless the address has one already."""
+        if address in self.users or address in self.pending:
+            return {"status": self.pending.get(address, "active"), "created": False}
+        self.pending[address] = "pending"
+        self.registrations.append((address, name))
+        return {"status": "pending", "created": True}
 
     def mail_sender(self, address):
         actor = self.users.get(address)
         if actor is None:
-            return {"status": "unknown"}
+            return {"status": self.pending.get(address, "unknown")}
         return {"status": "active", "actor": actor, "phone": "13800000000", "language": "zh"}
 
 

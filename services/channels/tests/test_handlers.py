@@ -5,9 +5,12 @@ import datetime as dt
 from email.message import EmailMessage
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
+
+from gongdan_common import vault
 
 from services.channels import admin, domain, handlers, quotes
+from gongdan_common.db import Database
 from services.channels.models import FetchedMail, metadata
 
 from .conftest import MAILBOX
@@ -86,7 +89,28 @@ def test_reply_by_thread_id_reopens_a_resolved_ticket(deps):
                                References=refs["References"]), MAILBOX, "3", deps)
     assert out["outcome"] == "reopened"
     assert deps.intake.tickets[ticket["id"]]["status"] == "in_progress"
-    assert deps.intake.transitions[0][2]["comment"] == "昨天开始失败。"
+    assert deps.intake.comments == [("u-zhang", ticket["id"], "昨天开始失败。")]
+    assert deps.intake.transitions[0][1] == "reopen"
+
+
+def test_a_reply_retried_after_a_crash_lands_once(deps):
+    """Intake committed the reply, then this instance died before recording the mail: the
+    claim's lease runs out, another fetch takes the mail over and adds no second comment."""
+    ticket = deps.intake.add_ticket({"id": "u-zhang"}, status="resolved")
+    raw = mail(subject=f"Re: [{ticket['number']}] 备份任务失败", message_id="<r-9@example.com>")
+    first = handlers.ingest(raw, MAILBOX, "5", deps)
+    assert first["outcome"] == "reopened"
+    with deps.uow as uow:  # as if the crash came before _finish: still claimed
+        row = uow.session.get(FetchedMail, first["mail_id"])
+        row.status, row.outcome = "claimed", None
+        uow.commit()
+    deps.clock["now"] += dt.timedelta(seconds=deps.settings["lease_seconds"] + 1)
+    again = handlers.ingest(raw, MAILBOX, "6", deps)
+    assert again["status"] == "done" and again["outcome"] == "replied"  # reopen found done
+    assert deps.intake.comments == [("u-zhang", ticket["id"], "昨天开始失败。")]
+    assert len(deps.intake.transitions) == 1
+    (key,) = deps.intake.comment_keys  # derived from the Message-ID, not where it was found
+    assert key == handlers._reply_key("another row", handlers.mime.parse(raw))
 
 
 def test_forged_reply_to_someone_elses_ticket_opens_nothing(deps):
@@ -199,9 +223,9 @@ def test_intake_away_leaves_the_mail_for_later(deps):
 def test_held_mail_retried_after_the_cause_is_fixed(deps):
     made = admin.create_mailbox(ADMIN, {"name": "support", "address": "Support@Gongdan.test",
                                         "host": "127.0.0.1", "port": 143, "product": "AB-7"},
-                                deps.uow, deps.clock["now"])
+                                deps.uow, deps.clock["now"], deps.settings["vault"])
     assert made["address"] == "support@gongdan.test" and made["has_password"] is False
-    (box,) = admin.imap_mailboxes(deps.uow)
+    (box,) = admin.imap_mailboxes(deps.uow, deps.settings["vault"])
     out = handlers.ingest(mail(sender="new@example.com"), box, "17", deps)
     assert out["outcome"] == "unknown_sender"  # not held: answered
     held = handlers.ingest(mail(sender="eng@example.com", message_id="<e@x>"), box, "18",
@@ -244,22 +268,132 @@ def test_our_database_away_mid_way_leaves_the_mail_for_later(deps, monkeypatch):
 
 def test_mailbox_admin_refuses_duplicates_and_non_admins(deps):
     body = {"name": "support", "address": "support@gongdan.test", "host": "h", "product": "P"}
-    admin.create_mailbox(ADMIN, body, deps.uow, deps.clock["now"])
+    admin.create_mailbox(ADMIN, body, deps.uow, deps.clock["now"], deps.settings["vault"])
     with pytest.raises(Exception) as dup:
-        admin.create_mailbox(ADMIN, dict(body, name="other"), deps.uow, deps.clock["now"])
+        admin.create_mailbox(ADMIN, dict(body, name="other"), deps.uow, deps.clock["now"],
+                             deps.settings["vault"])
     assert dup.value.code == "mailbox_exists"
     (box,) = admin.list_mailboxes(ADMIN, deps.uow)["items"]
     other = admin.create_mailbox(ADMIN, dict(body, name="sales", address="sales@gongdan.test"),
-                                 deps.uow, deps.clock["now"])
+                                 deps.uow, deps.clock["now"], deps.settings["vault"])
     with pytest.raises(Exception) as clash:
         admin.update_mailbox(ADMIN, other["id"], {"address": "SUPPORT@gongdan.test"}, deps.uow,
-                             deps.clock["now"])
+                             deps.clock["now"], deps.settings["vault"])
     assert clash.value.code == "mailbox_exists"
     with pytest.raises(Exception) as refused:
         admin.list_mailboxes({"id": "u", "role": "agent"}, deps.uow)
     assert refused.value.code == "forbidden"
     with pytest.raises(Exception) as bad:
         admin.create_mailbox(ADMIN, {"name": "", "address": "x", "product": "P", "extra": 1},
-                             deps.uow, deps.clock["now"])
+                             deps.uow, deps.clock["now"], deps.settings["vault"])
     assert set(bad.value.details["fields"]) >= {"name", "address", "extra"}
     assert box["has_password"] is False and "password" not in box
+
+
+def test_mailbox_passwords_are_sealed_at_rest(deps, database):
+    """The stored column is never the password; the pollers get it back; a change of data
+    key fails the login (on the mailbox), never the service."""
+    key = deps.settings["vault"]
+    body = {"name": "support", "address": "support@gongdan.test", "host": "h", "product": "P",
+            "password": "imap-秘密-secret"}
+    made = admin.create_mailbox(ADMIN, body, deps.uow, deps.clock["now"], key)
+    assert made["has_password"] is True and "password" not in made
+    with database.engine.connect() as conn:
+        (stored,) = conn.execute(text("SELECT password_enc FROM channels_mailboxes")).one()
+    assert "imap-" not in stored and "secret" not in stored
+    (box,) = admin.imap_mailboxes(deps.uow, key)
+    assert box["password"] == "imap-秘密-secret"
+    admin.update_mailbox(ADMIN, made["id"], {"host": "h2"}, deps.uow, deps.clock["now"], key)
+    assert admin.mailbox_for(deps.uow, ["support@gongdan.test"], key)["password"] == \
+        "imap-秘密-secret"  # a change without a password keeps it
+    other = vault.Vault(None, "another secret key", purpose="mailbox-password")
+    assert admin.imap_mailboxes(deps.uow, other)[0]["password"] is None
+    admin.update_mailbox(ADMIN, made["id"], {"password": ""}, deps.uow, deps.clock["now"], key)
+    assert admin.list_mailboxes(ADMIN, deps.uow)["items"][0]["has_password"] is False
+
+
+def test_the_migration_seals_the_passwords_already_stored(service_database):
+    """A database from before 0002 with a plain password: after the upgrade the column is
+    gone and the sealed value opens, with the key of the configuration migrate ran with."""
+    from alembic import command
+    from gongdan_common.migrate import alembic_config
+    url = service_database("channels")
+    command.upgrade(alembic_config("channels", url), "0001")
+    engine = Database(url, metadata).engine
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO channels_mailboxes (id, name, address, protocol, security, username, "
+            "password, folder, product, ticket_type, category, enabled, source, created_at, "
+            "updated_at) VALUES ('b1', 'old', 'old@x.test', 'imap', 'none', 'u', 'plain-pw', "
+            "'INBOX', 'P', 'consult', 'consultation', true, 'admin', :t, :t)"),
+            {"t": dt.datetime(2026, 12, 1, tzinfo=dt.timezone.utc)})
+    config = {"GATEWAY": {"secret_key": "production-secret-" * 3}}
+    command.upgrade(alembic_config("channels", url, config), "head")
+    with engine.connect() as conn:
+        (sealed,) = conn.execute(text("SELECT password_enc FROM channels_mailboxes")).one()
+    assert "plain-pw" not in sealed
+    assert vault.from_config(config, "mailbox-password").open(sealed) == "plain-pw"
+    engine.dispose()
+
+
+REGISTER = dict(MAILBOX, unknown_sender="register")
+
+
+def test_register_mode_opens_a_pending_registration_and_holds_the_mail(deps):
+    """A stranger's mail to a `register` mailbox: one pending registration (address and From
+    name), the mail held "awaiting registration", the answer says approval is pending; a
+    second mail while pending registers nothing new; after approval an admin's retry opens
+    the ticket as the new customer."""
+    admin.create_mailbox(ADMIN, {"name": "support", "address": MAILBOX["address"],
+                                 "host": "h", "product": "AB-7", "unknown_sender": "register"},
+                         deps.uow, deps.clock["now"], deps.settings["vault"])
+    (box,) = admin.imap_mailboxes(deps.uow, deps.settings["vault"])
+    assert box["unknown_sender"] == "register"
+    raw = mail(sender="王五 <wangwu@newco.cn>", message_id="<reg-1@newco.cn>")
+    out = handlers.ingest(raw, box, "30", deps)
+    assert out["status"] == "held" and "Awaiting registration" in out["reason"]
+    assert "等待注册审核" in out["reason"]
+    assert deps.directory.registrations == [("wangwu@newco.cn", "王五")]
+    (sent,) = deps.replier.sent
+    assert "等待管理员审核" in sent["text"] and "awaits an administrator's approval" in sent["text"]
+    assert "no need to send it again" in sent["text"] and deps.intake.creates == []
+    again = handlers.ingest(mail(sender="wangwu@newco.cn", message_id="<reg-2@newco.cn>"),
+                            box, "31", deps)
+    assert again["status"] == "held" and len(deps.directory.registrations) == 1
+    # the admin approves (the gateway's approve_user), then retries the held mail
+    deps.directory.users["wangwu@newco.cn"] = {"id": "u-wang", "role": "customer",
+                                               "name": "王五", "company_id": "c-3"}
+    retried = admin.retry_mail(ADMIN, out["mail_id"], deps)
+    assert retried["outcome"] == "created" and deps.intake.creates[0][0]["id"] == "u-wang"
+
+
+@pytest.mark.parametrize("kind,headers", [
+    ("auto", {"Auto_Submitted": "auto-replied"}),
+    ("auto", {"Precedence": "bulk"}),
+])
+def test_register_mode_never_registers_auto_replies_or_bulk(deps, kind, headers):
+    out = handlers.ingest(mail(sender="robot@newco.cn", **headers), REGISTER, "32", deps)
+    assert out["outcome"] == kind
+    assert deps.directory.registrations == [] and deps.replier.sent == []
+
+
+def test_register_mode_never_registers_a_flood_or_a_bounce(deps):
+    for n in range(deps.settings["flood_per_minute"] + 2):
+        handlers.ingest(mail(sender="loop@newco.cn", message_id=f"<f{n}@newco.cn>"),
+                        dict(REGISTER, unknown_sender="reply"), str(40 + n), deps)
+    flood = handlers.ingest(mail(sender="loop@newco.cn", message_id="<f-last@newco.cn>"),
+                            REGISTER, "60", deps)
+    assert flood["outcome"] == "flood" and deps.directory.registrations == []
+    bounce = handlers.ingest(dsn(), REGISTER, "61", deps)
+    assert bounce["outcome"] == "bounce" and deps.directory.registrations == []
+
+
+def test_reply_mode_and_the_global_setting(deps):
+    out = handlers.ingest(mail(sender="stranger@newco.cn"), MAILBOX, "62", deps)
+    assert out["outcome"] == "unknown_sender" and deps.directory.registrations == []
+    deps.settings["unknown_sender"] = "register"  # CHANNELS.unknown_sender, no mailbox value
+    out = handlers.ingest(mail(sender="other@newco.cn", message_id="<g@x>"), MAILBOX, "63",
+                          deps)
+    assert out["status"] == "held" and deps.directory.registrations == [("other@newco.cn", "")]
+    with pytest.raises(ValueError):
+        handlers.settings_from_config({"CHANNELS": {"unknown_sender": "maybe"}})

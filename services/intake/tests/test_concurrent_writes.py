@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from gongdan_common.db import Database
+from gongdan_common.errors import AppError
 from services.intake import attachments, catalog, tickets
 from services.intake.models import Attachment, Comment, metadata
 from services.intake.tests.test_handlers import ADMIN, CUSTOMER, SETTINGS, payload
@@ -41,3 +42,39 @@ def test_concurrent_attachments_and_comments_on_one_ticket_all_land(db):
     with db.unit_of_work() as uow:
         assert uow.session.scalar(select(func.count()).select_from(Attachment)) == 20
         assert uow.session.scalar(select(func.count()).select_from(Comment)) == 10
+
+
+def _commented_events(db):
+    table = metadata.tables["outbox"]
+    with db.unit_of_work() as uow:
+        return uow.session.scalar(select(func.count()).select_from(table)
+                                  .where(table.c.type == "ticket_commented"))
+
+
+def test_a_comment_with_a_request_key_lands_once_however_often_it_is_sent(db):
+    """A reply retried after a crash (channels re-fetches the mail) or a repeated RPC: one
+    comment, one event; sent concurrently too (the row lock / the unique key decide)."""
+    ticket = tickets.create_ticket(CUSTOMER, payload(), db.unit_of_work(), SETTINGS)
+    body = {"body": "同一封回复 / the same reply", "request_key": "mail-abc"}
+    first = tickets.add_comment(CUSTOMER, ticket["id"], body, db.unit_of_work())
+    again = tickets.add_comment(CUSTOMER, ticket["number"], body, db.unit_of_work())
+    assert again == first
+    pool = eventlet.GreenPool(5)
+    jobs = [pool.spawn(tickets.add_comment, CUSTOMER, ticket["id"],
+                       dict(body, request_key="mail-raced"), db.unit_of_work())
+            for _ in range(5)]
+    raced = {job.wait()["id"] for job in jobs}
+    assert len(raced) == 1
+    other = tickets.add_comment(CUSTOMER, ticket["id"], {"body": "x"}, db.unit_of_work())
+    assert other["id"] not in raced | {first["id"]}  # no key: always a new comment
+    with db.unit_of_work() as uow:
+        assert uow.session.scalar(select(func.count()).select_from(Comment)) == 3
+    assert _commented_events(db) == 3
+    # the same key on another ticket is another comment; on this one by someone else a 409
+    second = tickets.create_ticket(CUSTOMER, payload(), db.unit_of_work(), SETTINGS)
+    assert tickets.add_comment(CUSTOMER, second["id"], body,
+                               db.unit_of_work())["id"] != first["id"]
+    with pytest.raises(AppError) as err:
+        tickets.add_comment(ADMIN, ticket["id"], body, db.unit_of_work())
+    assert err.value.status == 409 and err.value.code == "request_key_used"
+    assert _commented_events(db) == 4

@@ -74,6 +74,8 @@ async function mailboxes(body, ctx) {
   const security = select([["none", t("mail.sec.none")], ["starttls", "STARTTLS"], ["ssl", "SSL/TLS"]],
     { name: "security", value: "none" });
   const product = select(products.map((p) => [p.code, `${p.name} (${p.code})`]), { name: "product" });
+  const unknownSender = select([["", t("mail.unknown_sender.default")], ["reply", t("mail.unknown_sender.reply")],
+    ["register", t("mail.unknown_sender.register")]], { name: "unknown_sender", value: "" });
   const form = h("form", { class: "card", id: "mailbox-form", novalidate: true },
     h("h2", { text: t("mail.add_title") }), formBox,
     h("div", { class: "grid" },
@@ -87,13 +89,14 @@ async function mailboxes(body, ctx) {
       field(t("mail.password"), input("password", { type: "password", autocomplete: "new-password" }), { name: "password" }),
       field(t("mail.folder"), input("folder", { value: "INBOX" }), { name: "folder" }),
       field(t("mail.done_folder"), input("done_folder"), { name: "done_folder", hint: t("mail.done_folder_hint") }),
-      field(t("mail.product"), product, { name: "product", required: true, hint: t("mail.product_hint") })),
+      field(t("mail.product"), product, { name: "product", required: true, hint: t("mail.product_hint") }),
+      field(t("mail.unknown_sender"), unknownSender, { name: "unknown_sender", hint: t("mail.unknown_sender_hint") })),
     h("div", { class: "form-actions" }, save));
   onSubmit(form, formBox, save, async () => {
     const v = (name) => form.querySelector(`[name=${name}]`).value.trim();
     const bodyOut = { name: v("name"), address: v("address"), protocol: v("protocol"), security: v("security"),
       folder: v("folder") || "INBOX", product: v("product") };
-    for (const name of ["host", "username", "password", "done_folder"]) if (v(name)) bodyOut[name] = v(name);
+    for (const name of ["host", "username", "password", "done_folder", "unknown_sender"]) if (v(name)) bodyOut[name] = v(name);
     if (v("port")) bodyOut.port = Number(v("port"));
     await api.post("/admin/mailboxes", bodyOut);
     ctx.flash(t("mail.added", { name: bodyOut.name }));
