@@ -255,7 +255,10 @@ def test_opting_in_is_for_company_admins_and_validated(uow_factory):  # noqa: F8
 
 def test_a_day_of_events_becomes_one_digest_once(uow_factory, settings):  # noqa: F811
     uow = uow_factory()
-    preferences.put_preferences(CA, {"digest": {"enabled": True, "time": "08:00"},
+    # the digest hour 12 h from now: opting in never straddles it, whatever the clock says
+    hour = (utcnow() + dt.timedelta(hours=20)).hour  # UTC+8 plus 12 h
+    when = f"{hour:02d}:00"
+    preferences.put_preferences(CA, {"digest": {"enabled": True, "time": when},
                                   "timezone": SH}, uow)
     preferences.put_preferences(OTHER_CA, {"digest": {"enabled": True}}, uow)
     directory = people(PERSON)
@@ -271,7 +274,7 @@ def test_a_day_of_events_becomes_one_digest_once(uow_factory, settings):  # noqa
     early = daily_digest.run_digests(uow, directory, settings, now=opted)
     assert early["due"] == 0 and count(uow_factory, Digest) == 0
     now = opted + dt.timedelta(days=1)
-    day = digest.due_slot("08:00", SH, opted, now)[0]
+    day = digest.due_slot(when, SH, opted, now)[0]
     got = daily_digest.run_digests(uow, people(PERSON), settings, now=now)
     # the c-2 admin is not an admin any more (the directory does not know them)
     assert (got["due"], got["sent"], got["skipped"]) == (2, 1, 1)
