@@ -116,8 +116,8 @@ class PreferencesSchema(Schema):
     @validates_schema
     def _quiet_pair(self, data, **_):
         if bool(data.get("quiet_start")) != bool(data.get("quiet_end")):
-            raise ValidationError(bi("Give both quiet_start and quiet_end, or neither.",
-                                     "quiet_start 和 quiet_end 须同时提供或同时为空。"),
+            raise ValidationError(bi("Give both the start and the end of quiet hours, or neither.",
+                                     "免打扰时段的开始和结束须同时填写或同时留空。"),
                                   "quiet_end")
 
 
