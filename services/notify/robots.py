@@ -148,7 +148,8 @@ class RobotSender:
                                        "User-Agent": self.user_agent},
                               timeout=self.timeout, allow_redirects=False)
         except requests.RequestException as err:
-            return Outcome(False, error=f"{type(err).__name__}: {_mask(str(err))}"[:500])
+            return Outcome(False, error=f"{type(err).__name__}: "
+                                        f"{_masked(str(err), url)}"[:500])
         if not 200 <= r.status_code < 300:
             return Outcome(False, status_code=r.status_code, response=r.text[:500],
                            error=f"HTTP {r.status_code}")
@@ -218,6 +219,15 @@ def fill(uow, row, item):
 
 
 # ---- the HTTP API's handlers ------------------------------------------------------------------
+
+def _masked(text, url):
+    """An error text without the URL's credential: requests names the whole URL, or its path
+    and query ("url: /robot/send?access_token=…")."""
+    parts, masked = urllib.parse.urlsplit(url), urllib.parse.urlsplit(mask_url(url))
+    text = text.replace(url, mask_url(url))
+    tail = parts.path + ("?" + parts.query if parts.query else "")
+    return text.replace(tail, masked.path + ("?" + masked.query if masked.query else ""))
+
 
 def mask_url(url):
     """The URL without its credential (WeCom `key`, DingTalk `access_token`, Feishu's hook

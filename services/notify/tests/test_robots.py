@@ -202,3 +202,17 @@ def test_masking():
         "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=***"
     assert robots.mask_url("https://open.feishu.cn/open-apis/bot/v2/hook/1234-abcd") == \
         "https://open.feishu.cn/open-apis/bot/v2/hook/***"
+
+
+def test_an_unreachable_robot_fails_retryably_without_showing_its_key():
+    """A connection error names the URL; the log keeps it masked (the key posts as the bot)."""
+    import socket
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    delivery = {"platform": "dingtalk", "address": f"http://127.0.0.1:{port}/robot/send"
+                "?access_token=SECRETTOKEN", "secret": "SEC-abc",
+                "payload": robots.body_for("dingtalk", "t", "x")}
+    outcome = robots.RobotSender(allow_networks=["127.0.0.1/32"], timeout=2).send(delivery)
+    assert not outcome.ok and outcome.error.startswith("ConnectionError")
+    assert "SECRETTOKEN" not in outcome.error and "access_token=***" in outcome.error
