@@ -15,7 +15,10 @@ When stripping would leave nothing, the whole text is kept: a reply is never los
 import re
 
 from gongdan_common.mail import REPLY_MARKER as MARKER  # notify puts it atop every mail
-_MARKER_RE = re.compile(r"##-\s*请在此行以上回复|reply above this line\s*-##", re.I)
+# either half of the marker line is enough: mail clients rewrap or trim it
+_ZH, _EN = (half.strip("#- ") for half in MARKER.split(" / "))
+_MARKER_RE = re.compile(rf"##-\s*{re.escape(_ZH)}|{re.escape(_EN.split(' ', 1)[1])}\s*-##",
+                        re.I)
 
 _SEPARATORS = re.compile(
     r"^\s*(-{2,}\s*(original message|原始邮件|原始郵件|forwarded message|转发邮件|"
