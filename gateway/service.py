@@ -27,6 +27,7 @@ from .ratelimit import RateLimitProvider
 from .routes.channels import ChannelsRoutes
 from .routes.im import ImRoutes
 from .routes.kb import KbRoutes
+from .routes.recovery import RecoveryRoutes
 from .routes.notify import NotifyRoutes
 from .routes.ops import OpsRoutes
 from .routes.sla import SlaRoutes
@@ -51,6 +52,8 @@ def build_settings(config):
         "require_national_id": str(gw.get("require_national_id", "false")).lower()
         in ("1", "true", "yes", "on"),
         "lockout_minutes": int(gw.get("lockout_minutes", 15)),
+        "password_reset_minutes": int(gw.get("password_reset_minutes", 30)),
+        "public_url": str(gw.get("public_url") or "http://127.0.0.1:8000").rstrip("/"),
         "max_upload": int(gw.get("max_upload_bytes", 100 * 1024 * 1024)),
         # closing reports (现场服务报告 …) are capped lower, as the AISHU guide says
         "max_report": int(gw.get("max_report_bytes", 30 * 1024 * 1024)),
@@ -65,7 +68,8 @@ def build_settings(config):
     }
 
 
-class GatewayService(SlaRoutes, NotifyRoutes, KbRoutes, ImRoutes, ChannelsRoutes, OpsRoutes):
+class GatewayService(SlaRoutes, NotifyRoutes, KbRoutes, ImRoutes, ChannelsRoutes, RecoveryRoutes,
+                     OpsRoutes):
     name = "gateway"
 
     correlation = Correlation()  # log context, one line per RPC/event, spans

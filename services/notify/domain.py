@@ -69,6 +69,9 @@ DEFAULT_RULES = [
           ["inbox"]),
     _rule("account_locked", "gateway.account_locked", "account_locked", ["account_owner"],
           ["inbox", "email"]),
+    # mail only: the link is for the mailbox's owner, and whoever asked may not be signed in
+    _rule("password_reset", "gateway.password_reset_requested", "password_reset",
+          ["account_owner"], ["email"], notify_actor=True),
 ]
 DEFAULT_IDS = {r["id"] for r in DEFAULT_RULES}
 
@@ -183,10 +186,16 @@ def selector_query(selector, envelope):
     return None
 
 
+# asked for by the person this minute: no preference turns them off, no quiet hours hold them
+ALWAYS_SENT = frozenset({"password_reset"})
+
+
 def channels_for(rule, preference, priority):
     """The rule's channels (plus SMS for P1 where the rule says so), narrowed or widened
     by the person's preference for this kind of message."""
     channels = list(rule["channels"])
+    if rule["kind"] in ALWAYS_SENT:
+        return [c for c in CHANNELS if c in channels]
     if rule.get("sms_on_p1") and priority == P1 and "sms" not in channels:
         channels.append("sms")
     chosen = (preference or {}).get("channels", {}).get(rule["kind"])

@@ -315,6 +315,17 @@ DEFAULTS = {
                  "until {{ data.until_local }}, then unlocks by itself. If this was not you, "
                  "tell your administrator and change your password."),
     },
+    "password_reset": {
+        "zh": _t("重置您的密码",
+                 "有人（希望是您本人）申请重置您的账号密码。请在 {{ data.minutes }} 分钟内打开下面的链接"
+                 "设置新密码，链接只能使用一次：\n{{ data.link }}\n如果不是您本人申请，请忽略本邮件，"
+                 "您的密码不会改变。"),
+        "en": _t("Reset your password",
+                 "Someone (hopefully you) asked to reset the password of your account. Open this "
+                 "link within {{ data.minutes }} minutes to choose a new one; it works once:\n"
+                 "{{ data.link }}\nIf it was not you, ignore this mail: your password stays "
+                 "as it is."),
+    },
     "webhook_disabled": {
         "zh": _t("Webhook 已停用", "您的 Webhook {{ data.url }} 连续 {{ data.failures }} 次投递失败，"
                  "已被停用。"),

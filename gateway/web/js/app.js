@@ -1,11 +1,12 @@
 // The shell: top bar, hash router (#/tickets, #/tickets/new, #/tickets/<id>, #/admin/users,
 // #/kb, #/kb/suggestions, #/kb/dictionary, #/notifications, #/me/preferences, #/webhooks, #/admin/notifications, #/offers,
 // #/follow-ups, #/admin/routing-rules, #/engineers, #/admin/sla, #/admin/mail, #/reports, #/robots, #/login,
-// #/register) and short notices.
+// #/register, #/forgot, #/reset/<token>) and short notices.
 import { h, icon, messageBox, showMessage } from "./dom.js";
 import { t, getLang, setLang, onLangChange, LANGS, label } from "./i18n.js";
 import * as api from "./api.js";
 import { loginView, registerView } from "./views/auth.js";
+import { forgotView, resetView } from "./views/recovery.js";
 import { listView } from "./views/list.js";
 import { newTicketView } from "./views/new-ticket.js";
 import { detailView } from "./views/detail.js";
@@ -28,6 +29,9 @@ import { canCreate, isStaff, CREATOR_ROLES, WEBHOOK_ROLES, DESK_ROLES, OFFER_ROL
 const ROUTES = [
   { re: /^\/login$/, view: loginView, public: true },
   { re: /^\/register$/, view: registerView, public: true },
+  { re: /^\/forgot$/, view: forgotView, public: true },
+  // a reset link works whoever is signed in on this browser
+  { re: /^\/reset\/([A-Za-z0-9_-]{20,128})$/, view: resetView, public: true, anyone: true },
   { re: /^\/tickets$/, view: listView, nav: "tickets" },
   { re: /^\/tickets\/new$/, view: newTicketView, nav: "new", roles: CREATOR_ROLES },
   { re: /^\/tickets\/([^/]+)$/, view: detailView, nav: "tickets" },
@@ -138,7 +142,7 @@ export async function render() {
     navigate("/login", { next: raw });
     return;
   }
-  if (route && route.public && api.signedIn()) {
+  if (route && route.public && !route.anyone && api.signedIn()) {
     navigate("/tickets");
     return;
   }

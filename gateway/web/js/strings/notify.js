@@ -51,6 +51,9 @@ export default {
     "notifykind.sla_breached": "SLA 已超时",
     "notifykind.dispatch_failed": "派单失败",
     "notifykind.webhook_disabled": "Webhook 已停用",
+    "notifykind.account_locked": "账号被锁定",
+    "notifykind.digest": "每日摘要",
+    "notifykind.password_reset": "重置密码链接",
 
     "hooks.title": "Webhook",
     "hooks.intro": "工单事件发生时，系统向这些地址 POST 带签名的事件（Gongdan-Signature 请求头）。",
@@ -280,6 +283,9 @@ export default {
     "notifykind.sla_breached": "SLA breached",
     "notifykind.dispatch_failed": "Dispatch failed",
     "notifykind.webhook_disabled": "Webhook disabled",
+    "notifykind.account_locked": "Account locked",
+    "notifykind.digest": "Daily digest",
+    "notifykind.password_reset": "Password reset link",
 
     "hooks.title": "Webhooks",
     "hooks.intro": "When ticket events happen, signed events (Gongdan-Signature header) are POSTed to these addresses.",

@@ -34,6 +34,7 @@ export async function loginView(root, ctx) {
     h("h1", { text: t("login.title") }),
     h("p", { class: "muted", text: t("login.subtitle") }),
     form,
+    h("p", { class: "auth-switch" }, h("a", { href: "#/forgot", id: "forgot-link", text: t("recovery.forgot") })),
     h("p", { class: "auth-switch" }, t("login.no_account"), " ",
       h("a", { href: "#/register", text: t("login.register") }))));
   loginInput.focus();
