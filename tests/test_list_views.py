@@ -2,11 +2,11 @@
 column chooser's settings, saved views, tags and bulk actions."""
 import datetime as dt
 import json
-import time
 
 import pytest
 
 from tests.conftest import unique
+from tests.test_flows import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -15,16 +15,6 @@ def numbers(api, **params):
     r = api.get("/tickets", params={"page_size": 100, **params})
     assert r.status_code == 200, r.text
     return {t["number"] for t in r.json()["items"]}
-
-
-def wait_for(api, ticket_id, check, seconds=20):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        ticket = api.get(f"/tickets/{ticket_id}").json()
-        if check(ticket):
-            return ticket
-        time.sleep(0.3)
-    raise AssertionError(f"ticket {ticket_id} never matched: {ticket}")
 
 
 @pytest.fixture(scope="module")

@@ -52,32 +52,32 @@ class BulkResult(Schema):
     refused = fields.Integer()
 
 
-SETTINGS_GET = doc("list", "My ticket-list columns (shown, in order), or my role's default",
+SETTINGS_GET = doc("lists", "My ticket-list columns (shown, in order), or my role's default",
                    response=ds.ListSettingsOutSchema)
-SETTINGS_PUT = doc("list", "Save my ticket-list columns (applied on any device)",
+SETTINGS_PUT = doc("lists", "Save my ticket-list columns (applied on any device)",
                    body=ds.ListSettingsSchema, response=ds.ListSettingsOutSchema,
                    errors=(400, 401))
-SETTINGS_DELETE = doc("list", "Back to my role's default columns",
+SETTINGS_DELETE = doc("lists", "Back to my role's default columns",
                       response=ds.ListSettingsOutSchema)
-VIEWS_LIST = doc("list", "My saved views, and (the desk) those shared with the desk",
+VIEWS_LIST = doc("lists", "My saved views, and (the desk) those shared with the desk",
                  response=ViewList)
-VIEW_CREATE = doc("list", "Save a view: named filters (+ columns and sort)",
+VIEW_CREATE = doc("lists", "Save a view: named filters (+ columns and sort)",
                   body=ds.SavedViewSchema, response=ds.SavedViewOutSchema, status=201,
                   errors=(400, 401, 403, 409),
                   description="Only the desk (agent, admin) may share a view with the desk. "
                               "A view keeps filters, not results: using it is an ordinary "
                               "list request, so it never shows more than its user may see.")
-VIEW_PATCH = doc("list", "Change a saved view (its owner)", body=ds.SavedViewPatchSchema,
+VIEW_PATCH = doc("lists", "Change a saved view (its owner)", body=ds.SavedViewPatchSchema,
                  response=ds.SavedViewOutSchema, errors=(400, 401, 403, 404))
-VIEW_DELETE = doc("list", "Delete a saved view (its owner; an admin also a shared one)",
+VIEW_DELETE = doc("lists", "Delete a saved view (its owner; an admin also a shared one)",
                   response=ViewDeleted, errors=(401, 403, 404))
-TAGS_LIST = doc("tags", "Tags in use on the tickets I see, most used first (staff)",
+TAGS_LIST = doc("lists", "Tags in use on the tickets I see, most used first (staff)",
                 response=TagList, errors=(401, 403))
-TAGS_ADD = doc("tags", "Add tags to a ticket (staff)", body=ds.TagsChangeSchema,
+TAGS_ADD = doc("lists", "Add tags to a ticket (staff)", body=ds.TagsChangeSchema,
                response=ds.TicketTagsSchema, errors=(400, 401, 403, 404, 409),
                description="Tags are normalised (NFKC, trimmed, Latin lower-cased), 1-32 "
                            "characters, at most 20 per ticket. Customers never see tags.")
-TAG_REMOVE = doc("tags", "Remove one tag from a ticket (staff)", response=ds.TicketTagsSchema,
+TAG_REMOVE = doc("lists", "Remove one tag from a ticket (staff)", response=ds.TicketTagsSchema,
                  errors=(400, 401, 403, 404))
 BULK = doc(
     "tickets", "One action over many tickets, with a result per ticket",
