@@ -10,6 +10,8 @@ or not yours", exactly like one that does not exist, so nothing leaks).
 With a request key (the Idempotency-Key), the first request's results are kept: a retry
 gets them again instead of acting twice.
 """
+import datetime as dt
+
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
@@ -19,6 +21,14 @@ from gongdan_common.validation import load
 from . import desk_schemas as ds, domain, exceptions as exc
 from .common import _view
 from .models import BulkRequest, Ticket
+
+# a keyed request still without results after this long lost its runner (a gateway restart)
+STALE_AFTER = dt.timedelta(minutes=10)
+
+
+def _aware(value):
+    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)  # SQLite: naive UTC
+
 
 # who may do which action in bulk (each ticket's own RPC checks its rules again)
 ROLES = {"tag": domain.STAFF_ROLES, "untag": domain.STAFF_ROLES,
@@ -54,7 +64,11 @@ def prepare(actor, payload, uow):
     with uow:
         if key:
             done = uow.session.get(BulkRequest, (actor["id"], key))
-            if done is not None:
+            if done is not None and done.result is None and \
+                    utcnow() - _aware(done.created_at) > STALE_AFTER:
+                uow.session.delete(done)  # its runner died mid-way: this retry runs it again
+                uow.flush()
+            elif done is not None:
                 if done.result is None:
                     raise exc.BULK_IN_PROGRESS()
                 return {"replay": done.result}
@@ -70,8 +84,10 @@ def prepare(actor, payload, uow):
                 uow.commit()
             except IntegrityError:  # the same key, sent twice at once
                 raise exc.BULK_IN_PROGRESS() from None
+        # the same ticket named twice (by id and by number) is acted on once
+        tickets = list({t.id: t for _, t in resolved}.values())
         return {"action": action, "params": params,
-                "tickets": [{"id": t.id, "number": t.number} for _, t in resolved]}
+                "tickets": [{"id": t.id, "number": t.number} for t in tickets]}
 
 
 def finish(actor, request_key, result, uow):
