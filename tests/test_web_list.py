@@ -17,7 +17,8 @@ NO_OVERFLOW = "document.documentElement.scrollWidth <= window.innerWidth"
 
 
 @pytest.fixture(scope="module")
-def desk(make_user, new_ticket):
+def desk(make_user, new_ticket, make_field_service):
+    make_field_service(boss=False, lapsed=False)  # an engineer: the handler filter's choices
     customer = make_user()
     mark = uuid.uuid4().hex[:6]
     tickets = [new_ticket(customer, title=f"列表工具 {mark} {i}", device_sn=f"SN-{mark}-{i}")
@@ -122,6 +123,10 @@ def test_bulk_and_columns_on_a_phone_in_english(system, open_page, desk):
     assert page.evaluate(NO_OVERFLOW)
     page.click("#more-filters-toggle")
     expect(page.locator("#filters input[name=tag]")).to_be_visible()
+    for name in ("product_line", "product", "company_id", "handler_id", "sla_breached"):
+        expect(page.locator(f"#filters select[name={name}]")).to_be_visible()
+    for name in ("device_sn", "number", "sla_due_before"):
+        expect(page.locator(f"#filters input[name={name}]")).to_be_visible()
     assert page.evaluate(NO_OVERFLOW)
     page.screenshot(path="/tmp/gongdan-list-bulk-en-390.png", full_page=True)
     numbers = {t["number"] for t in tickets}

@@ -98,6 +98,8 @@ export async function listView(root, ctx) {
     ...Object.fromEntries(MORE.map((k) => [k, state[k] || undefined])),
     tag: state.tag ? splitTags(state.tag) : undefined,
     tag_mode: state.tag ? state.tag_mode || undefined : undefined,
+    // "due by" a day: before the end of that day, like created_to
+    sla_due_before: state.sla_due_before ? localMidnightIso(state.sla_due_before, 1) : undefined,
     keyword: state.keyword || undefined,
     status: state.status || undefined,
     type: state.type || undefined,
