@@ -52,11 +52,13 @@ def tag_clause(tags, mode="any"):
 
 
 def change_tags(actor, ticket_id, payload, uow, add=True):
-    """Add (or remove) tags of one ticket; one event when something changed."""
-    _staff_only(actor)
+    """Add (or remove) tags of one ticket; one event when something changed. Checked in
+    the usual order: the input (400), a ticket the actor cannot see (404, as for a missing
+    one), then the role (403)."""
     wanted = sorted(set(load(desk_schemas.TagsChangeSchema(), payload)["tags"]))
     with uow:
         ticket = _get_visible(uow, actor, ticket_id, for_update=True)
+        _staff_only(actor)
         current = set(tags_of(uow, [ticket.id]).get(ticket.id, []))
         added = [t for t in wanted if t not in current] if add else []
         removed = [t for t in wanted if t in current] if not add else []
