@@ -164,6 +164,7 @@ TAGS = {
     "me": "The signed-in user's own account, preferences and password",
     "tickets": "Tickets: submit, search, read, change, reply, status actions, ratings",
     "attachments": "Files attached to tickets (streamed to object storage)",
+    "lists": "The ticket list's tools: my columns, saved views, tags (staff)",
     "dispatch": "Assigning engineers, offers to service providers",
     "providers": "Service providers, their engineers and certifications",
     "worklogs": "Time logged on tickets",

@@ -28,6 +28,7 @@ from .routes.channels import ChannelsRoutes
 from .routes.im import ImRoutes
 from .routes.kb import KbRoutes
 from .routes.recovery import RecoveryRoutes
+from .routes.listing import ListingRoutes
 from .routes.notify import NotifyRoutes
 from .routes.ops import OpsRoutes
 from .routes.sla import SlaRoutes
@@ -68,8 +69,8 @@ def build_settings(config):
     }
 
 
-class GatewayService(SlaRoutes, NotifyRoutes, KbRoutes, ImRoutes, ChannelsRoutes, RecoveryRoutes,
-                     OpsRoutes):
+class GatewayService(ChannelsRoutes, ImRoutes, KbRoutes, RecoveryRoutes, ListingRoutes,
+                     NotifyRoutes, SlaRoutes, OpsRoutes):
     name = "gateway"
 
     correlation = Correlation()  # log context, one line per RPC/event, spans
@@ -220,7 +221,7 @@ class GatewayService(SlaRoutes, NotifyRoutes, KbRoutes, ImRoutes, ChannelsRoutes
     @api("GET", "/api/v1/tickets", doc=apidoc.TICKET_LIST)
     def list_tickets(self, request):
         actor = self._actor(request)
-        query = query_dict(request, list_fields=("status", "type", "priority"))
+        query = query_dict(request, list_fields=("status", "type", "priority", "tag"))
         return call(self.intake, "list_tickets", actor, query)
 
     @api("GET", "/api/v1/tickets/<ticket_id>", doc=apidoc.TICKET_GET)

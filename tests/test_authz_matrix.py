@@ -327,6 +327,8 @@ ROWS = [
         params={"status": "all", "limit": 200}),
     Row("/api/v1/webhooks", lambda w: "/webhooks", dict(ADMIN_ONLY, system=200)),
     Row("/api/v1/robots", lambda w: "/robots", ROBOT_KEEPERS),
+    # tags in use with counts, over the tickets the caller sees (staff: tags are internal)
+    Row("/api/v1/tags", lambda w: "/tags", STAFF_200),
 ]
 
 # GET routes under /api/v1 that serve no ticket-derived data, and why
@@ -367,6 +369,8 @@ NOT_TICKET_DERIVED = {
     "/api/v1/robots/<robot_id>/deliveries": "as /robots/<robot_id>",
     "/api/v1/admin/im-bridges": "IM bridge configuration (admin)",
     "/api/v1/me/im-bindings": "the caller's own IM bindings",
+    "/api/v1/me/list-settings": "the caller's own ticket-list columns",
+    "/api/v1/views": "saved filters, not results: using one is a /tickets request (a row)",
     "/api/v1/notifications/stream": "the caller's own inbox as server-sent events: the "
                                     "same items as /notifications (a row)",
 }
@@ -500,7 +504,8 @@ def _writes(w):
            ("patch", "PATCH", "/tickets/{t}", {"title": "changed"}),
            ("rating", "POST", "/tickets/{t}/rating", {"product_score": 1, "service_score": 1}),
            ("kb-from-ticket", "POST", "/tickets/{t}/kb", {}),
-           ("kb-link", "POST", "/tickets/{t}/kb/links", {"article_id": w.public})]
+           ("kb-link", "POST", "/tickets/{t}/kb/links", {"article_id": w.public}),
+           ("tags", "POST", "/tickets/{t}/tags", {"tags": ["x"]})]
     out += [(a, "POST", "/tickets/{t}/" + a, {"reason": "x"})
             for a in ("start", "cancel", "request-info", "provide-info", "resume", "confirm",
                       "reopen", "close")]

@@ -126,6 +126,16 @@ class FollowUpData(Schema):
     status = fields.String(required=True)
 
 
+class TagsChangedData(Schema):
+    ticket = fields.Nested(TicketRef, required=True)
+    added = fields.List(fields.String(), required=True)
+    removed = fields.List(fields.String(), required=True)
+    tags = fields.List(fields.String(), required=True, metadata={
+        "description": "the ticket's tags after the change (normalised: NFKC, lower case), "
+                       "sorted; a subscriber can keep this set as it is. Tags are the staff's "
+                       "labels: never show them to customers"})
+
+
 class TimerRequestData(Schema):
     key = fields.String(required=True)
     kind = fields.String(required=True)
@@ -173,6 +183,10 @@ FOLLOW_UP_CREATED = EventSpec(SOURCE, "follow_up_created", 1, FollowUpData,
                               "within 3 business days.")
 FOLLOW_UP_DUE = EventSpec(SOURCE, "follow_up_due", 1, FollowUpData,
                           "A follow-up visit reached its due time without being done.")
+TICKET_TAGS_CHANGED = EventSpec(SOURCE, "ticket_tags_changed", 1, TagsChangedData,
+                                "Staff added or removed tags of a ticket (one event per ticket "
+                                "and request, also in a bulk action). The ticket's version is "
+                                "not changed by tags.")
 TIMER_REQUESTED = EventSpec(SOURCE, "timer_requested", 1, TimerRequestData,
                             "intake asks sla for a durable timer (auto-resume, auto-confirm, "
                             "follow-up due).")
@@ -182,4 +196,4 @@ TIMER_CANCELLED = EventSpec(SOURCE, "timer_cancelled", 1, TimerCancelData,
 ALL = [TICKET_CREATED, TICKET_UPDATED, TICKET_COMMENTED, TICKET_STATUS_CHANGED, ATTACHMENT_ADDED,
        TICKET_STARTED, TICKET_SUSPENDED, TICKET_RESUMED, TICKET_RESOLVED, TICKET_CONFIRMED,
        TICKET_REOPENED, TICKET_CLOSED, TICKET_RATED, FOLLOW_UP_CREATED, FOLLOW_UP_DUE,
-       TIMER_REQUESTED, TIMER_CANCELLED]
+       TICKET_TAGS_CHANGED, TIMER_REQUESTED, TIMER_CANCELLED]

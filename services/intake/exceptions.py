@@ -86,3 +86,36 @@ TRANSITION_ERRORS = {
                                  "A reason is required for “{action}”.",
                                  "执行“{action}”需要填写原因。"),
 }
+
+# ---- tags, list settings, saved views, bulk actions (issue 14) -----------------------------
+TAGS_STAFF_ONLY = ErrorSpec("tags_staff_only", 403,
+                            "Tags are the support staff's own labels; only staff can see, "
+                            "change or filter by them.",
+                            "标签是支持人员的内部标记，只有工作人员可以查看、修改或按标签筛选。")
+TOO_MANY_TAGS = ErrorSpec("too_many_tags", 409,
+                          "A ticket can carry at most {limit} tags; remove some first.",
+                          "每个工单最多 {limit} 个标签，请先移除一些。")
+VIEW_NOT_FOUND = ErrorSpec("view_not_found", 404, "Saved view not found.", "保存的视图不存在。")
+VIEW_SHARE_FORBIDDEN = ErrorSpec("view_share_forbidden", 403,
+                                 "Only the support desk (agents and administrators) can share "
+                                 "a view with the desk.",
+                                 "只有支持台（工单处理员和管理员）可以共享视图。")
+VIEW_NOT_OWNER = ErrorSpec("view_not_owner", 403,
+                           "Only whoever created this view can change or delete it.",
+                           "只有视图的创建者可以修改或删除它。")
+TOO_MANY_VIEWS = ErrorSpec("too_many_views", 409,
+                           "You already have {limit} saved views; delete one first.",
+                           "您已保存 {limit} 个视图，请先删除一个。")
+BULK_ACTION_FORBIDDEN = ErrorSpec("bulk_action_forbidden", 403,
+                                  "Your role may not do this in bulk: “{action}”.",
+                                  "您的角色无权批量执行“{action}”。",
+                                  labels={"action": "bulk_action"})
+BULK_TICKETS_REFUSED = ErrorSpec(
+    "bulk_tickets_refused", 403,
+    "Nothing was changed: you cannot act on these tickets (not found, or not yours): "
+    "{tickets}.",
+    "未做任何修改：以下工单不存在或您无权操作：{tickets}。")
+BULK_IN_PROGRESS = ErrorSpec("bulk_in_progress", 409,
+                             "A bulk action with this Idempotency-Key is still running; ask "
+                             "again in a moment for its results.",
+                             "使用该 Idempotency-Key 的批量操作仍在进行中，请稍后再查询结果。")

@@ -249,3 +249,50 @@ class FollowUp(Base):
     done_at: Mapped[dt.datetime | None] = mapped_column(TZ)
     created_at: Mapped[dt.datetime] = mapped_column(TZ)
     __table_args__ = (UniqueConstraint("ticket_id", "round", name="uq_follow_ups_round"),)
+
+
+# ---- the desk's working tools (issue 14): tags, list settings, saved views, bulk ----------
+
+class TicketTag(Base):
+    """A label on a ticket (normalised by services/intake/tagging.py); staff only."""
+    __tablename__ = "ticket_tags"
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(32), primary_key=True)
+    created_by: Mapped[str | None] = mapped_column(String(36))
+    created_at: Mapped[dt.datetime] = mapped_column(TZ)
+    # the tag filter looks tickets up by tag
+    __table_args__ = (Index("ix_ticket_tags_tag", "tag", "ticket_id"),)
+
+
+class ListSetting(Base):
+    """One user's ticket-list columns (shown, in order), applied on any device."""
+    __tablename__ = "list_settings"
+    user_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    columns: Mapped[list] = mapped_column(JSON, default=list)
+    updated_at: Mapped[dt.datetime] = mapped_column(TZ)
+
+
+class SavedView(Base):
+    """A named list filter (+ columns and sort): personal, or shared with the desk."""
+    __tablename__ = "saved_views"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    owner_id: Mapped[str] = mapped_column(String(36), index=True)
+    owner_name: Mapped[str | None] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(100))
+    shared: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    filters: Mapped[dict] = mapped_column(JSON, default=dict)
+    columns: Mapped[list | None] = mapped_column(JSON)
+    sort: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(TZ)
+    updated_at: Mapped[dt.datetime] = mapped_column(TZ)
+
+
+class BulkRequest(Base):
+    """A bulk action's per-ticket results under its Idempotency-Key: a retry answers them
+    again instead of acting twice."""
+    __tablename__ = "bulk_requests"
+    actor_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    request_key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    action: Mapped[str] = mapped_column(String(16))
+    result: Mapped[dict | None] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(TZ)

@@ -11,6 +11,7 @@ from gongdan_common.logs import Correlation
 from gongdan_common.health import HealthMixin
 
 from . import attachments, catalog, common, feedback, lifecycle, listing, projections, tickets
+from . import bulk, listprefs, tagging
 from .models import metadata
 
 
@@ -41,6 +42,56 @@ class IntakeService(HealthMixin):
     @rpc
     def list_tickets(self, actor, query):
         return listing.list_tickets(actor, query, self.uow, self.settings)
+
+    # ---- the desk's list tools: tags, columns, saved views, bulk (issue 14) --------------
+
+    @rpc
+    def add_tags(self, actor, ticket_id, payload):
+        return tagging.change_tags(actor, ticket_id, payload, self.uow, add=True)
+
+    @rpc
+    def remove_tags(self, actor, ticket_id, payload):
+        return tagging.change_tags(actor, ticket_id, payload, self.uow, add=False)
+
+    @rpc
+    def list_tags(self, actor):
+        return tagging.list_tags(actor, self.uow)
+
+    @rpc
+    def get_list_settings(self, actor):
+        return listprefs.get_list_settings(actor, self.uow)
+
+    @rpc
+    def put_list_settings(self, actor, payload):
+        return listprefs.put_list_settings(actor, payload, self.uow)
+
+    @rpc
+    def reset_list_settings(self, actor):
+        return listprefs.reset_list_settings(actor, self.uow)
+
+    @rpc
+    def list_views(self, actor):
+        return listprefs.list_views(actor, self.uow)
+
+    @rpc
+    def create_view(self, actor, payload):
+        return listprefs.create_view(actor, payload, self.uow)
+
+    @rpc
+    def update_view(self, actor, view_id, payload):
+        return listprefs.update_view(actor, view_id, payload, self.uow)
+
+    @rpc
+    def delete_view(self, actor, view_id):
+        return listprefs.delete_view(actor, view_id, self.uow)
+
+    @rpc
+    def bulk_prepare(self, actor, payload):
+        return bulk.prepare(actor, payload, self.uow)
+
+    @rpc
+    def bulk_finish(self, actor, request_key, result):
+        return bulk.finish(actor, request_key, result, self.uow)
 
     @rpc
     def update_ticket(self, actor, ticket_id, patch):

@@ -12,8 +12,9 @@ import notify from "./strings/notify.js";
 import admin from "./strings/admin.js";
 import reports from "./strings/reports.js";
 import recovery from "./strings/recovery.js";
+import listview from "./strings/listview.js";
 
-const MODULES = [core, tickets, work, kb, sla, notify, admin, reports, recovery];
+const MODULES = [core, tickets, work, kb, sla, notify, admin, reports, recovery, listview];
 
 export const DICT = { zh: {}, en: {} };
 for (const m of MODULES) {

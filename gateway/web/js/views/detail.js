@@ -9,6 +9,7 @@ import { actionFields, ratingCard, worklogCard, assignCard, closingCard, timelin
 import { ticketKbCard } from "./kb.js";
 import { slaCard } from "./sla.js";
 import { providerNames } from "./dispatch.js";
+import { tagEditor } from "./tags.js";
 
 const FINISHED = new Set(["closed", "cancelled"]);
 
@@ -66,6 +67,7 @@ export async function detailView(root, ctx) {
         tk.priority ? badge("prio", tk.priority, tk.priority) : null,
         h("span", { class: "chip", text: label("type", tk.type) })),
       h("h1", { class: "ticket-title", text: tk.title }),
+      staff ? tagEditor(tk) : null,
       h("p", { class: "muted ticket-meta" },
         tk.submitter_name ? [h("span", { class: "meta-item", text: tk.submitter_name }), " · "] : null,
         h("span", { class: "meta-item" }, t("field.created_at"), " ",
