@@ -462,11 +462,13 @@ _ACTION_DOCS = {
                 "planned end", intake.SuspendSchema),
     "resume": ("Resume a suspended ticket by hand", None),
     "resolve": ("File the closing report (root cause, description, times; the reports the type "
-                "demands must be attached first, ?kind=onsite_report ...)", intake.ResolveSchema),
+                "demands must be attached first, ?kind=onsite_report ...) with any leftover "
+                "items (遗留问题: what, plan, owner, due date)", intake.ResolveSchema),
     "confirm": ("The customer confirms it is solved: resolved -> closed", None),
     "reopen": ("The customer says it is not solved (reason required): back to in_progress",
                None),
-    "close": ("The desk closes a resolved ticket nobody confirms", None),
+    "close": ("The desk closes a resolved ticket nobody confirms, with any leftover items",
+              intake.CloseSchema),
 }
 
 
