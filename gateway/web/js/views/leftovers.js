@@ -116,11 +116,11 @@ export function withLeftovers(base) {
 // ---- the ticket page ----------------------------------------------------------------------------
 
 function progressBar(percent) {
+  // a native <progress>: no inline style (the page's CSP refuses style attributes)
   const p = Math.max(0, Math.min(100, Number(percent) || 0));
-  return h("div", { class: "lo-progress", role: "progressbar", "aria-valuemin": "0", "aria-valuemax": "100",
-    "aria-valuenow": String(p), title: `${p}%` },
-  h("span", { class: "lo-progress-bar", style: `width:${p}%` }),
-  h("span", { class: "lo-progress-text", text: `${p}%` }));
+  return h("span", { class: "lo-progress" },
+    h("progress", { max: "100", value: String(p), "aria-label": `${p}%` }),
+    h("span", { class: "lo-progress-text", text: `${p}%` }));
 }
 
 function statusBadge(it) {
@@ -188,7 +188,12 @@ function finishForm(it, done) {
 
 function itemView(it, env) {
   const slot = h("div", { class: "lo-slot" });
-  const toggle = (make) => () => { slot.replaceChildren(slot.dataset.open === make.name ? "" : make(it, env.reload)); slot.dataset.open = slot.dataset.open === make.name ? "" : make.name; };
+  // one form open at a time under the item; its button again closes it
+  const toggle = (make) => () => {
+    const closing = slot.dataset.open === make.name;
+    if (closing) slot.replaceChildren(); else slot.replaceChildren(make(it, env.reload));
+    slot.dataset.open = closing ? "" : make.name;
+  };
   const staff = isStaff(env.user) && it.status === "open";
   return h("li", { class: ["leftover", it.overdue && "leftover-overdue", `leftover-${it.status}`], dataset: { itemId: it.id, status: it.status } },
     h("div", { class: "leftover-top" },
@@ -236,7 +241,7 @@ export function leftoverCard(tk, env) {
     items.length ? h("p", { class: "muted small", text: t("lo.summary", { open, total: items.length }) }) : null,
     items.length ? h("ol", { class: "leftover-list" }, items.map((it) => itemView(it, env))) : null,
     canAdd ? h("button", { type: "button", class: "btn btn-small", id: "leftover-add", text: `+ ${t("lo.add_later")}`,
-      onClick: () => slot.replaceChildren(slot.firstChild ? "" : addForm(tk, env)) }) : null,
+      onClick: () => { if (slot.firstElementChild) slot.replaceChildren(); else slot.replaceChildren(addForm(tk, env)); } }) : null,
     slot);
 }
 
@@ -301,11 +306,12 @@ export async function leftoversView(root, ctx) {
     td("lo.progress", progressBar(it.percent))));
   const keys = ["lo.ticket", "lo.item", "lo.owner", staff ? "lo.company" : null, "lo.due_date", "lo.status_filter", "lo.progress"].filter(Boolean);
   const pages = Math.max(1, Math.ceil(page.total / page.page_size));
-  slot.replaceChildren(
+  slot.replaceChildren(...[
     h("p", { class: "muted small", id: "leftover-total", text: t("lo.total", { n: page.total }) }),
     dataTable("leftover-table", keys, rows),
     pages > 1 ? h("div", { class: "pager" },
       h("button", { type: "button", class: "btn btn-small", disabled: state.page <= 1, text: t("lo.prev"), onClick: () => go({ page: state.page - 1 }) }),
       h("span", { class: "muted", text: `${state.page} / ${pages}` }),
-      h("button", { type: "button", class: "btn btn-small", disabled: state.page >= pages, text: t("lo.next"), onClick: () => go({ page: state.page + 1 }) })) : null);
+      h("button", { type: "button", class: "btn btn-small", disabled: state.page >= pages, text: t("lo.next"), onClick: () => go({ page: state.page + 1 }) })) : null,
+  ].filter(Boolean));
 }
