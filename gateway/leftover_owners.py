@@ -1,16 +1,14 @@
-"""Owners of leftover items (遗留问题): the gateway owns accounts, so it checks that an item's
-owner is an account the actor may name (services/intake/leftover_rules.may_name_owner) and
-fills in the owner's name and role before intake records the item."""
+"""Owners of leftover items (遗留问题): the gateway owns accounts, so it looks up each item's
+owner and passes the owner's name, role, status and provider along; intake decides whether
+the actor may name them (services/intake/leftover_rules.may_name_owner), after it checked
+the actor may see the ticket (so a refusal never tells an invisible ticket exists)."""
 from sqlalchemy import select
 
-from gongdan_common.i18n import bi
-from gongdan_common.validation import refuse
 from services.intake import leftover_rules as rules
 
 from .models import Company, User
 
-NOT_NAMEABLE = bi("The owner must be an active engineer, provider admin, agent or admin you may "
-                  "name.", "责任人必须是您可以指定的在职工程师、服务商管理员、支持人员或管理员。")
+FACTS = ("owner_name", "owner_role", "owner_status", "owner_provider_id")
 
 
 def _owner(user, company):
@@ -26,40 +24,40 @@ def _load(uow, ids):
     return {user.id: _owner(user, company) for user, company in rows}
 
 
-def fill(actor, items, uow, field="leftover_items"):
-    """Check every item's owner_id and set owner_name / owner_role; a refusal names every bad
-    item (`field`.N.owner_id) and nothing is sent on."""
+def _apply(target, owner):
+    """Overwrite whatever the client sent about the owner with the account's facts (an
+    unknown account: none, which intake refuses)."""
+    for name in FACTS:
+        target.pop(name, None)
+    if owner is not None:
+        target.update(owner_name=owner["name"], owner_role=owner["role"],
+                      owner_status=owner["status"], owner_provider_id=owner["provider_id"])
+
+
+def fill(items, uow):
+    """Each item's owner facts (items as the client sent them; malformed ones are left for
+    intake's schema to name)."""
     if not isinstance(items, list) or not items:
         return items
     ids = {i.get("owner_id") for i in items if isinstance(i, dict)
            and isinstance(i.get("owner_id"), str)}
     with uow:
         owners = _load(uow, ids) if ids else {}
-    errors = {}
-    for n, item in enumerate(items):
-        if not isinstance(item, dict) or not isinstance(item.get("owner_id"), str):
-            continue  # intake's schema names the missing or malformed owner
-        owner = owners.get(item["owner_id"])
-        if not rules.may_name_owner(actor, owner):
-            errors[n] = {"owner_id": [NOT_NAMEABLE]}
-            continue
-        item["owner_name"], item["owner_role"] = owner["name"], owner["role"]
-    if errors:
-        refuse({field: errors})
+    for item in items:
+        if isinstance(item, dict):
+            _apply(item, owners.get(item.get("owner_id")) if isinstance(item.get("owner_id"), str)
+                   else None)
     return items
 
 
-def fill_one(actor, body, uow):
-    """The same for an update that names a new owner (body.owner_id)."""
-    if isinstance(body, dict) and isinstance(body.get("owner_id"), str):
-        with uow:
-            owner = _load(uow, {body["owner_id"]}).get(body["owner_id"])
-        if not rules.may_name_owner(actor, owner):
-            refuse({"owner_id": [NOT_NAMEABLE]})
-        body["owner_name"], body["owner_role"] = owner["name"], owner["role"]
-    elif isinstance(body, dict):
-        body.pop("owner_name", None)
-        body.pop("owner_role", None)
+def fill_one(body, uow):
+    """The same for an update that may name a new owner (body.owner_id)."""
+    if isinstance(body, dict):
+        owner = None
+        if isinstance(body.get("owner_id"), str):
+            with uow:
+                owner = _load(uow, {body["owner_id"]}).get(body["owner_id"])
+        _apply(body, owner)
     return body
 
 

@@ -79,13 +79,13 @@ class LeftoverRoutes:
     @api("POST", "/api/v1/tickets/<ticket_id>/leftovers", doc=ADD)
     def add_leftovers(self, request, ticket_id):
         actor, body = self._actor(request), json_body(request)
-        leftover_owners.fill(actor, body.get("items"), self.uow, field="items")
+        leftover_owners.fill(body.get("items"), self.uow)
         return 201, call(self.intake, "add_leftovers", actor, ticket_id, body)
 
     @api("POST", "/api/v1/leftovers/<item_id>/updates", doc=UPDATE)
     def update_leftover(self, request, item_id):
         actor = self._actor(request)
-        body = leftover_owners.fill_one(actor, json_body(request), self.uow)
+        body = leftover_owners.fill_one(json_body(request), self.uow)
         return call(self.intake, "update_leftover", actor, item_id, body)
 
     @api("POST", "/api/v1/leftovers/<item_id>/done", doc=DONE)
@@ -103,8 +103,8 @@ class LeftoverRoutes:
         return call(self.intake, "sweep_leftovers", self._actor(request))
 
     def _leftover_owners(self, actor, action, body):
-        """resolve / close may carry leftover items: their owners are checked and named here
-        (accounts are the gateway's) before intake records the close."""
+        """resolve / close may carry leftover items: their owners' account facts are added
+        here (accounts are the gateway's); intake checks them with the close."""
         if action in ("resolve", "close") and isinstance(body, dict):
-            leftover_owners.fill(actor, body.get("leftover_items"), self.uow)
+            leftover_owners.fill(body.get("leftover_items"), self.uow)
         return body

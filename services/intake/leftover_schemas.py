@@ -22,12 +22,20 @@ class DueDate(fields.Date):
         return out
 
 
-class _Owner(Schema):
-    """Who is responsible: the gateway names the account (owner_id) and fills its name and
-    role from its accounts after checking the actor may name it."""
-    owner_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
+class _OwnerFacts(Schema):
+    """The owner's account as the gateway found it (accounts are the gateway's): whatever a
+    client sends here is overwritten; intake decides with them whether the actor may name
+    that account (leftover_rules.may_name_owner)."""
     owner_name = fields.String(allow_none=True, validate=validate.Length(max=100))
-    owner_role = fields.String(allow_none=True, validate=validate.OneOf(sorted(rules.OWNER_ROLES)))
+    owner_role = fields.String(allow_none=True, validate=validate.Length(max=32))
+    owner_status = fields.String(allow_none=True, validate=validate.Length(max=16))
+    owner_provider_id = fields.String(allow_none=True, validate=validate.Length(max=36))
+
+
+class _Owner(_OwnerFacts):
+    owner_id = fields.String(required=True, validate=validate.Length(min=1, max=36), metadata={
+        "description": "an active engineer, provider admin, agent or admin the actor may name "
+                       "(GET /leftovers/owners)"})
 
 
 class LeftoverItemIn(_Owner):
@@ -56,7 +64,7 @@ class LeftoverAddSchema(Schema):
                                              f"遗留问题为 1 到 {rules.MAX_ITEMS} 项。")))
 
 
-class LeftoverUpdateSchema(Schema):
+class LeftoverUpdateSchema(_OwnerFacts):
     """Progress (定期更新进度): a note and/or a percentage; or a new plan, due date or owner."""
     class Meta:
         unknown = RAISE
@@ -67,8 +75,6 @@ class LeftoverUpdateSchema(Schema):
     plan = Text(validate=TEXT_LEN)
     due_date = DueDate()
     owner_id = fields.String(validate=validate.Length(min=1, max=36))
-    owner_name = fields.String(allow_none=True, validate=validate.Length(max=100))
-    owner_role = fields.String(allow_none=True, validate=validate.OneOf(sorted(rules.OWNER_ROLES)))
 
 
 class LeftoverFinishSchema(Schema):

@@ -7,7 +7,8 @@ from sqlalchemy import and_, asc, desc, func, or_, select, update
 from gongdan_common import visibility
 from gongdan_common.events import utcnow
 from gongdan_common.fields import desk_timezone
-from gongdan_common.validation import load
+from gongdan_common.i18n import bi
+from gongdan_common.validation import load, refuse
 
 from . import domain, events, exceptions as exc, leftover_rules as rules
 from . import leftover_schemas as schemas
@@ -44,6 +45,24 @@ def _emit(uow, spec, item, ticket, actor, note=None, internal=False, changes=Non
              actor=actor, ticket_id=ticket.id, ticket_number=ticket.number)
 
 
+NOT_NAMEABLE = bi("The owner must be an active engineer, provider admin, agent or admin you may "
+                  "name.", "责任人必须是您可以指定的在职工程师、服务商管理员、支持人员或管理员。")
+
+
+def _owner_facts(data):
+    """The owner's account as the gateway found it (role, status, provider)."""
+    return {"role": data.get("owner_role"), "status": data.get("owner_status"),
+            "provider_id": data.get("owner_provider_id")}
+
+
+def _check_owners(actor, items, field):
+    """Refuse (naming each bad item's owner_id) unless the actor may name every owner."""
+    bad = {n: {"owner_id": [NOT_NAMEABLE]} for n, data in enumerate(items)
+           if not rules.may_name_owner(actor, _owner_facts(data))}
+    if bad:
+        refuse({field: bad})
+
+
 def _history(uow, item, actor, kind, now, note=None, percent=None, changes=None,
              internal=False):
     uow.session.add(LeftoverUpdate(
@@ -54,11 +73,12 @@ def _history(uow, item, actor, kind, now, note=None, percent=None, changes=None,
 
 # ---- filing --------------------------------------------------------------------------------
 
-def file_items(uow, ticket, actor, items, now, settings=None):
+def file_items(uow, ticket, actor, items, now, settings=None, field="leftover_items"):
     """Record `items` (loaded LeftoverItemIn dicts) on `ticket` in the caller's unit of work:
     a refused item raises before the caller commits, so nothing of the close is written."""
     if not items:
         return []
+    _check_owners(actor, items, field)
     tz = _tz(settings)
     existing = uow.session.scalar(select(func.count()).select_from(LeftoverItem)
                                   .where(LeftoverItem.ticket_id == ticket.id)) or 0
@@ -98,7 +118,7 @@ def add_items(actor, ticket_id, payload, uow, settings=None):
         except rules.Refused as refused:
             _refused(refused)
         now = utcnow()
-        items = file_items(uow, ticket, actor, data["items"], now, settings)
+        items = file_items(uow, ticket, actor, data["items"], now, settings, field="items")
         uow.commit()
         return {"items": [_out(i, ticket, now, _tz(settings)) for i in items]}
 
@@ -212,6 +232,8 @@ def update_item(actor, item_id, payload, uow, settings=None):
         try:
             rules.check_update(actor, _view(ticket), _facts(item))
             rules.check_progress(data)
+            if data.get("owner_id") and not rules.may_name_owner(actor, _owner_facts(data)):
+                refuse({"owner_id": [NOT_NAMEABLE]})
             if data.get("due_date") and data["due_date"] != item.due_date:
                 rules.check_due_date(data["due_date"], now, tz)
         except rules.Refused as refused:

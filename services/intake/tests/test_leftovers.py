@@ -39,6 +39,7 @@ def db(service_database):
 def item(**over):
     out = {"description": "报表导出仍慢 / export still slow", "plan": "8.0.3 版本修复",
            "owner_id": OWNER["id"], "owner_name": OWNER["name"], "owner_role": "engineer",
+           "owner_status": "active", "owner_provider_id": "p1",
            "due_date": (TODAY + dt.timedelta(days=7)).isoformat()}
     out.update(over)
     return out
@@ -104,6 +105,9 @@ def test_resolve_files_items_and_the_customer_sees_them_without_internal_notes(d
     ({"due_date": "2026-13-45"}, "validation_failed"),
     ({"plan": "  "}, "validation_failed"),
     ({"owner_id": None}, "validation_failed"),
+    ({"owner_provider_id": "p2"}, "validation_failed"),      # another provider's engineer
+    ({"owner_role": "customer"}, "validation_failed"),
+    ({"owner_status": None}, "validation_failed"),           # no such account
 ])
 def test_a_bad_item_refuses_the_whole_close_and_nothing_is_written(db, bad, code):
     t = working_ticket(db)
@@ -165,7 +169,8 @@ def test_done_and_cancel_are_final_and_need_a_reason_to_cancel(db):
 
 def test_list_is_scoped_like_the_ticket_list(db):
     t = working_ticket(db)
-    resolve(db, t, [item(), item(owner_id=AGENT["id"], owner_role="agent")])
+    resolve(db, t, [item(), item(owner_id=AGENT["id"], owner_role="agent",
+                                 owner_provider_id=None)])
     assert leftovers.list_items(CUSTOMER, {}, db.unit_of_work(), SETTINGS)["total"] == 2
     assert leftovers.list_items(STRANGER, {}, db.unit_of_work(), SETTINGS)["total"] == 0
     mine = leftovers.list_items(OWNER, {"owner": "me"}, db.unit_of_work(), SETTINGS)
