@@ -168,6 +168,7 @@ TAGS = {
     "providers": "Service providers, their engineers and certifications",
     "worklogs": "Time logged on tickets",
     "follow-ups": "Follow-up visits after closing P1/P2 tickets",
+    "leftovers": "Leftover issues (遗留问题) recorded at closing: plan, owner, due date, progress",
     "sla": "SLA clocks, business calendars and policies",
     "reports": "Reports for staff (time spent, SLA compliance)",
     "notifications": "The in-app inbox of notifications",

@@ -26,7 +26,8 @@ class _OwnerFacts(Schema):
     """The owner's account as the gateway found it (accounts are the gateway's): whatever a
     client sends here is overwritten; intake decides with them whether the actor may name
     that account (leftover_rules.may_name_owner)."""
-    owner_name = fields.String(allow_none=True, validate=validate.Length(max=100))
+    owner_name = fields.String(allow_none=True, validate=validate.Length(max=100), metadata={
+        "description": "set by the gateway from the account (what a client sends is ignored)"})
     owner_role = fields.String(allow_none=True, validate=validate.Length(max=32))
     owner_status = fields.String(allow_none=True, validate=validate.Length(max=16))
     owner_provider_id = fields.String(allow_none=True, validate=validate.Length(max=36))
@@ -64,7 +65,7 @@ class LeftoverAddSchema(Schema):
                                              f"遗留问题为 1 到 {rules.MAX_ITEMS} 项。")))
 
 
-class LeftoverUpdateSchema(_OwnerFacts):
+class LeftoverUpdateSchema(Schema):
     """Progress (定期更新进度): a note and/or a percentage; or a new plan, due date or owner."""
     class Meta:
         unknown = RAISE
@@ -75,6 +76,10 @@ class LeftoverUpdateSchema(_OwnerFacts):
     plan = Text(validate=TEXT_LEN)
     due_date = DueDate()
     owner_id = fields.String(validate=validate.Length(min=1, max=36))
+
+
+class LeftoverUpdateIn(_OwnerFacts, LeftoverUpdateSchema):
+    """What intake loads: the update plus the new owner's account facts from the gateway."""
 
 
 class LeftoverFinishSchema(Schema):

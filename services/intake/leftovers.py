@@ -224,7 +224,7 @@ def list_items(actor, query, uow, settings=None):
 def update_item(actor, item_id, payload, uow, settings=None):
     """定期更新进度: a note and/or percentage; or a new plan, due date (reminders start over)
     or owner."""
-    data = load(schemas.LeftoverUpdateSchema(), payload)
+    data = load(schemas.LeftoverUpdateIn(), payload)
     tz = _tz(settings)
     with uow:
         item, ticket = _visible_item(uow, actor, item_id, for_update=True)
