@@ -29,6 +29,7 @@ from .routes.im import ImRoutes
 from .routes.kb import KbRoutes
 from .routes.recovery import RecoveryRoutes
 from .routes.listing import ListingRoutes
+from .routes.leftovers import LeftoverRoutes
 from .routes.notify import NotifyRoutes
 from .routes.ops import OpsRoutes
 from .routes.sla import SlaRoutes
@@ -70,7 +71,7 @@ def build_settings(config):
 
 
 class GatewayService(ChannelsRoutes, ImRoutes, KbRoutes, RecoveryRoutes, ListingRoutes,
-                     NotifyRoutes, SlaRoutes, OpsRoutes):
+                     LeftoverRoutes, NotifyRoutes, SlaRoutes, OpsRoutes):
     name = "gateway"
 
     correlation = Correlation()  # log context, one line per RPC/event, spans
@@ -351,8 +352,9 @@ class GatewayService(ChannelsRoutes, ImRoutes, KbRoutes, RecoveryRoutes, Listing
     @api("POST", "/api/v1/tickets/<ticket_id>/<" + _ACTIONS_RULE + ":action>",
          doc=apidoc.ticket_actions(TICKET_ACTIONS))
     def ticket_action(self, request, ticket_id, action):
-        return call(self.intake, "transition", self._actor(request), ticket_id,
-                    TICKET_ACTIONS[action], json_body(request, required=False))
+        actor = self._actor(request)
+        body = self._leftover_owners(actor, action, json_body(request, required=False))
+        return call(self.intake, "transition", actor, ticket_id, TICKET_ACTIONS[action], body)
 
     @api("POST", "/api/v1/tickets/<ticket_id>/rating", doc=apidoc.RATING)
     def rate(self, request, ticket_id):

@@ -79,6 +79,9 @@ VOCABULARIES = {
         "tag": ("添加标签", "add tags"), "untag": ("移除标签", "remove tags"),
         "close": ("关闭", "close"),
     },
+    "leftover_status": {  # leftover items (遗留问题)
+        "open": ("处理中", "Open"), "done": ("已解决", "Done"), "cancelled": ("已取消", "Cancelled"),
+    },
     "company_kind": {
         "customer": ("客户企业", "customer"), "provider": ("服务商", "service provider"),
         "vendor": ("厂商", "vendor"),

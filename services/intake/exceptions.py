@@ -66,6 +66,39 @@ FOLLOW_UP_NOT_FOUND = ErrorSpec("follow_up_not_found", 404, "Follow-up not found
                                 "回访任务不存在。")
 ROOT_CAUSE_EXISTS = ErrorSpec("root_cause_exists", 409, "Root cause {code} already exists.",
                               "根本原因 {code} 已存在。")
+LEFTOVER_NOT_FOUND = ErrorSpec("leftover_item_not_found", 404, "Leftover item not found.",
+                               "遗留问题不存在。")
+LEFTOVER_ERRORS = {
+    "not_allowed": ErrorSpec("forbidden", 403,
+                             "Only the item's owner, the ticket's engineer or provider, or the "
+                             "support desk may do this to a leftover item.",
+                             "只有遗留问题的责任人、工单的处理工程师或服务商、或支持人员可以执行此操作。"),
+    "ticket_open": ErrorSpec("ticket_not_closed", 409,
+                             "Leftover items are recorded when a ticket is resolved or closed; "
+                             "this ticket is “{status}”.",
+                             "遗留问题在工单解决或关闭时登记；该工单当前状态为“{status}”。"),
+    "item_final": ErrorSpec("leftover_item_final", 409,
+                            "This leftover item is already “{status}”; it takes no more changes.",
+                            "该遗留问题已是“{status}”状态，不能再修改。",
+                            labels={"status": "leftover_status"}),
+    "due_in_past": ErrorSpec("due_date_in_past", 400,
+                             "The due date {due_date} has already passed; choose today or later.",
+                             "完成期限 {due_date} 已过，请选择今天或以后的日期。"),
+    "too_many": ErrorSpec("too_many_leftover_items", 400,
+                          "A ticket has at most {max} leftover items.",
+                          "一个工单最多登记 {max} 项遗留问题。"),
+    "nothing_to_update": ErrorSpec("nothing_to_update", 400,
+                                   "Nothing to update: give a note, a percentage, a plan, a due "
+                                   "date or an owner.",
+                                   "没有需要更新的内容：请填写进展说明、进度、解决计划、完成期限或责任人。"),
+    "reason_required": ErrorSpec("reason_required", 400,
+                                 "Say why the leftover item is cancelled.",
+                                 "取消遗留问题需要填写原因。"),
+    "owner_unknown": ErrorSpec("owner_not_allowed", 400,
+                               "The owner must be an active engineer, provider admin, agent or "
+                               "admin you may name.",
+                               "责任人必须是您可以指定的在职工程师、服务商管理员、支持人员或管理员。"),
+}
 
 TRANSITION_ERRORS = {
     "unknown_action": ErrorSpec("unknown_action", 400, "Unknown action: “{action}”.",

@@ -2,7 +2,7 @@
 import datetime as dt
 import uuid
 
-from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Index, Integer, String,
+from sqlalchemy import (JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String,
                         Text, UniqueConstraint, event, inspect)
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -296,3 +296,46 @@ class BulkRequest(Base):
     action: Mapped[str] = mapped_column(String(16))
     result: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(TZ)
+class LeftoverItem(Base):
+    """遗留问题: what could not be solved at closing, its plan, owner and due date (a plain date
+    in the desk's time zone; `due_at` is the instant it becomes overdue). `remind_at` is when
+    the overdue sweep reminds next (None once done or cancelled, or when reminded for good)."""
+    __tablename__ = "leftover_items"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)                      # 1, 2 ... per ticket
+    description: Mapped[str] = mapped_column(Text)
+    plan: Mapped[str] = mapped_column(Text)
+    owner_id: Mapped[str] = mapped_column(String(36), index=True)
+    owner_name: Mapped[str | None] = mapped_column(String(100))
+    owner_role: Mapped[str | None] = mapped_column(String(32))
+    due_date: Mapped[dt.date] = mapped_column(Date)
+    due_at: Mapped[dt.datetime] = mapped_column(TZ, index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)    # open | done | cancelled
+    percent: Mapped[int] = mapped_column(Integer, default=0)
+    reason: Mapped[str | None] = mapped_column(Text)               # why cancelled / how done
+    remind_at: Mapped[dt.datetime | None] = mapped_column(TZ, index=True)
+    reminders: Mapped[int] = mapped_column(Integer, default=0)
+    created_by_id: Mapped[str | None] = mapped_column(String(36))
+    created_by_name: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(TZ)
+    updated_at: Mapped[dt.datetime] = mapped_column(TZ)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(TZ)
+    __table_args__ = (UniqueConstraint("ticket_id", "seq", name="uq_leftover_items_seq"),)
+
+
+class LeftoverUpdate(Base):
+    """The item's history: created, progress (note, percent), plan / due date / owner
+    changes, done, cancelled. Internal notes are for staff only."""
+    __tablename__ = "leftover_updates"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    item_id: Mapped[str] = mapped_column(ForeignKey("leftover_items.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))   # created | progress | done | cancelled
+    note: Mapped[str | None] = mapped_column(Text)
+    percent: Mapped[int | None] = mapped_column(Integer)
+    changes: Mapped[dict] = mapped_column(JSON, default=dict)      # field -> [old, new]
+    internal: Mapped[bool] = mapped_column(Boolean, default=False)
+    actor_id: Mapped[str | None] = mapped_column(String(36))
+    actor_role: Mapped[str] = mapped_column(String(32))
+    actor_name: Mapped[str | None] = mapped_column(String(100))
+    at: Mapped[dt.datetime] = mapped_column(TZ)

@@ -7,6 +7,7 @@ from gongdan_common.validation import Schema
 
 from . import domain
 from .desk_schemas import TagField
+from .leftover_schemas import LEFTOVER_ITEMS
 
 PHONE = validate.Regexp(r"^\+?[0-9][0-9 \-]{4,19}$", error=bi(
     "Enter a phone number of 5 to 20 digits (spaces, dashes and a leading + allowed).",
@@ -103,6 +104,11 @@ class TransitionSchema(Schema):
     comment = fields.String(allow_none=True, validate=validate.Length(max=20000))
 
 
+class CloseSchema(TransitionSchema):
+    """The desk closes a resolved ticket, with leftover items (遗留问题) if any."""
+    leftover_items = LEFTOVER_ITEMS
+
+
 class SuspendSchema(Schema):
     """挂起: planned start and end, and why."""
     class Meta:
@@ -131,6 +137,7 @@ class ResolveSchema(Schema):
     visited_at = UTCDateTime(allow_none=True)
     comment = fields.String(allow_none=True, validate=validate.Length(max=20000),
                             metadata={"description": "a public reply to the customer"})
+    leftover_items = LEFTOVER_ITEMS
 
     @validates_schema
     def visit_before_completion(self, data, **kwargs):

@@ -1,5 +1,8 @@
 """Nameko entrypoints of the intake service: translate, delegate to handlers, return dicts."""
+import os
+
 import eventlet.semaphore
+from nameko.timer import timer
 from gongdan_common.amqp import event_handler
 
 from gongdan_common.entrypoints import rpc
@@ -10,9 +13,14 @@ from gongdan_common import logs
 from gongdan_common.logs import Correlation
 from gongdan_common.health import HealthMixin
 
-from . import attachments, catalog, common, feedback, lifecycle, listing, projections, tickets
+from . import (attachments, catalog, common, feedback, leftovers, lifecycle, listing,
+               projections, tickets)
 from . import bulk, listprefs, tagging
 from .models import metadata
+
+# how often each instance looks for overdue leftover items (the claim makes extra passes and
+# extra instances harmless; reminders are days apart, so minutes of delay do not matter)
+LEFTOVER_SWEEP_SECONDS = float(os.environ.get("LEFTOVER_SWEEP_SECONDS") or 300)
 
 
 class IntakeService(HealthMixin):
@@ -124,6 +132,36 @@ class IntakeService(HealthMixin):
     @rpc
     def put_root_cause(self, actor, payload):
         return catalog.put_root_cause(actor, payload, self.uow)
+
+    # ---- leftover items (遗留问题) ----
+
+    @rpc
+    def list_leftovers(self, actor, query):
+        return leftovers.list_items(actor, query, self.uow, self.settings)
+
+    @rpc
+    def get_leftover(self, actor, item_id):
+        return leftovers.get_item(actor, item_id, self.uow, self.settings)
+
+    @rpc
+    def add_leftovers(self, actor, ticket_id, payload):
+        return leftovers.add_items(actor, ticket_id, payload, self.uow, self.settings)
+
+    @rpc
+    def update_leftover(self, actor, item_id, payload):
+        return leftovers.update_item(actor, item_id, payload, self.uow, self.settings)
+
+    @rpc
+    def finish_leftover(self, actor, item_id, status, payload):
+        return leftovers.finish_item(actor, item_id, status, payload, self.uow, self.settings)
+
+    @rpc
+    def sweep_leftovers(self, actor):
+        return leftovers.sweep(actor, self.uow, self.settings)
+
+    @timer(interval=LEFTOVER_SWEEP_SECONDS)
+    def leftover_sweep(self):
+        leftovers.sweep_overdue(self.uow, self.settings)
 
     @event_handler("dispatch", "ticket_assigned")
     def on_ticket_assigned(self, envelope):

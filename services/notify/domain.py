@@ -14,7 +14,8 @@ from gongdan_common import signing
 
 CHANNELS = ("inbox", "email", "sms")          # what a person can receive
 SELECTORS = ("assignee", "previous_assignee", "submitter", "company_admins",
-             "provider_admins", "agents", "admins", "escalation", "account_owner")
+             "provider_admins", "agents", "admins", "escalation", "account_owner",
+             "item_owner")
 # events about a person's account: for that person, never forwarded to webhooks
 PRIVATE_SOURCES = ("gateway",)
 # "escalation": whom an SLA policy's escalation names (sla_warning / sla_breached carry
@@ -59,6 +60,12 @@ DEFAULT_RULES = [
           notify_actor=True),
     _rule("follow_up_due", "intake.follow_up_due", "follow_up_due", ["agents"],
           ["inbox", "email"]),
+    # leftover items (遗留问题): the owner hears of the item, and when it is overdue so do the
+    # ticket's provider and the desk
+    _rule("leftover_assigned", "intake.leftover_item_added", "leftover_assigned",
+          ["item_owner"], ["inbox", "email"]),
+    _rule("leftover_overdue", "intake.leftover_item_overdue", "leftover_overdue",
+          ["item_owner", "provider_admins", "agents"], ["inbox", "email"]),
     _rule("sla_warning", "sla.sla_warning", "sla_warning", ["escalation"],
           ["inbox", "email"], sms_on_p1=True),
     _rule("sla_breached", "sla.sla_breached", "sla_breached", ["escalation"],
@@ -180,6 +187,9 @@ def selector_query(selector, envelope):
         return ("role", "agent", None)
     if selector == "admins":
         return ("role", "admin", None)
+    if selector == "item_owner":
+        uid = (data.get("item") or {}).get("owner_id")
+        return ("id", uid) if uid else None
     if selector == "account_owner" and envelope.get("source") in PRIVATE_SOURCES:
         uid = data.get("user_id")
         return ("id", uid) if uid else None

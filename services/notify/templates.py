@@ -261,6 +261,27 @@ DEFAULTS = {
         "en": _t("[{{ ticket.number }}] Follow-up due",
                  "The follow-up visit for ticket {{ ticket.number }} is due."),
     },
+    "leftover_assigned": {
+        "zh": _t("[{{ ticket.number }}] 您是遗留问题的责任人",
+                 "工单 {{ ticket.number }}「{{ ticket.title }}」的遗留问题 #{{ data.item.seq }} 由您负责，"
+                 "请在 {{ data.item.due_date }} 前解决：\n{{ data.item.description }}\n"
+                 "解决计划：{{ data.item.plan }}"),
+        "en": _t("[{{ ticket.number }}] You own a leftover issue",
+                 "Leftover issue #{{ data.item.seq }} of ticket {{ ticket.number }} "
+                 "\"{{ ticket.title }}\" is yours, due {{ data.item.due_date }}:\n"
+                 "{{ data.item.description }}\nPlan: {{ data.item.plan }}"),
+    },
+    "leftover_overdue": {
+        "zh": _t("[{{ ticket.number }}] 遗留问题已逾期",
+                 "工单 {{ ticket.number }} 的遗留问题 #{{ data.item.seq }}（责任人 "
+                 "{{ data.item.owner_name }}）已超过完成期限 {{ data.item.due_date }}"
+                 "（逾期 {{ data.days_overdue }} 天），尚未解决：\n{{ data.item.description }}"),
+        "en": _t("[{{ ticket.number }}] Leftover issue overdue",
+                 "Leftover issue #{{ data.item.seq }} of ticket {{ ticket.number }} (owner "
+                 "{{ data.item.owner_name }}) passed its due date {{ data.item.due_date }} "
+                 "({{ data.days_overdue }} days ago) and is not done:\n"
+                 "{{ data.item.description }}"),
+    },
     "sla_warning": {
         "zh": _t("[{{ ticket.number }}] SLA 即将超时", "工单 {{ ticket.number }}（{{ ticket.priority }}）"
                  "的 SLA 即将超时。"),

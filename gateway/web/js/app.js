@@ -23,6 +23,7 @@ import { slaAdminView } from "./views/sla-admin.js";
 import { reportsView } from "./views/reports.js";
 import { mailAdminView } from "./views/mail-admin.js";
 import { robotsView, ROBOT_ROLES } from "./views/im.js";
+import { leftoversView } from "./views/leftovers.js";
 import { canCreate, isStaff, CREATOR_ROLES, WEBHOOK_ROLES, DESK_ROLES, OFFER_ROLES, REGISTRY_ROLES,
   STAFF_ROLES } from "./model.js";
 
@@ -53,6 +54,7 @@ const ROUTES = [
   { re: /^\/admin\/mail$/, view: mailAdminView, nav: "mail-admin", roles: ["admin"] },
   { re: /^\/reports$/, view: reportsView, nav: "reports", roles: STAFF_ROLES },
   { re: /^\/robots$/, view: robotsView, nav: "robots", roles: ROBOT_ROLES },
+  { re: /^\/leftovers$/, view: leftoversView, nav: "leftovers" },
 ];
 
 const topbar = document.getElementById("topbar");
@@ -108,6 +110,7 @@ function renderTopbar(active) {
       link("nav.kb", "#/kb", "kb"),
       OFFER_ROLES.includes(user.role) ? link("nav.offers", "#/offers", "offers") : null,
       DESK_ROLES.includes(user.role) ? link("nav.follow_ups", "#/follow-ups", "follow-ups") : null,
+      user.role !== "system" ? link("nav.leftovers", "#/leftovers", "leftovers") : null,
       REGISTRY_ROLES.includes(user.role) ? link("nav.engineers", "#/engineers", "engineers") : null,
       user.role === "admin" ? link("nav.routing_rules", "#/admin/routing-rules", "routing-rules") : null,
       user.role === "admin" ? link("nav.admin", "#/admin/users", "admin") : null,

@@ -13,8 +13,9 @@ import admin from "./strings/admin.js";
 import reports from "./strings/reports.js";
 import recovery from "./strings/recovery.js";
 import listview from "./strings/listview.js";
+import leftovers from "./strings/leftovers.js";
 
-const MODULES = [core, tickets, work, kb, sla, notify, admin, reports, recovery, listview];
+const MODULES = [core, tickets, work, kb, sla, notify, admin, reports, recovery, listview, leftovers];
 
 export const DICT = { zh: {}, en: {} };
 for (const m of MODULES) {

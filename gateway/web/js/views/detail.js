@@ -10,6 +10,7 @@ import { ticketKbCard } from "./kb.js";
 import { slaCard } from "./sla.js";
 import { providerNames } from "./dispatch.js";
 import { tagEditor } from "./tags.js";
+import { leftoverCard } from "./leftovers.js";
 
 const FINISHED = new Set(["closed", "cancelled"]);
 
@@ -45,7 +46,7 @@ export async function detailView(root, ctx) {
       header(tk),
       h("div", { class: "detail-grid" },
         h("div", { class: "detail-main" }, descriptionCard(tk), ratingCard(tk, env), closingCard(tk),
-          timelineCard(tk), worklogCard(tk, env), conversationCard(tk)),
+          leftoverCard(tk, env), timelineCard(tk), worklogCard(tk, env), conversationCard(tk)),
         h("aside", { class: "detail-side" }, factsCard(tk, product), slaCard(tk), assignCard(tk, env),
           attachmentsCard(tk), ticketKbCard(tk, user))));
   }
