@@ -86,3 +86,10 @@ TRANSITION_ERRORS = {
                                  "A reason is required for “{action}”.",
                                  "执行“{action}”需要填写原因。"),
 }
+REPORTS_NOT_ALLOWED = ErrorSpec(
+    "reports_forbidden", 403,
+    "Reports are for support staff, providers and company administrators.",
+    "报表仅供支持人员、服务商和企业管理员查看。")
+REPORT_RANGE = ErrorSpec("report_range_invalid", 400,
+                         "The report's period is not valid.",
+                         "报表的时间范围无效。")
