@@ -11,19 +11,18 @@ whose offset is not whole hours would shift by its fraction of an hour.)
 import datetime as dt
 import zoneinfo
 
-from marshmallow import RAISE, fields, validate
 from sqlalchemy import case, func, null, select
 
 from gongdan_common import visibility
-from gongdan_common.fields import UTCDateTime
 from gongdan_common.i18n import bi
-from gongdan_common.validation import Schema, load
+from gongdan_common.validation import load
 
 from . import domain, exceptions as exc
+from .report_schemas import (BacklogQuerySchema, BacklogSchema, PeriodQuerySchema,
+                             SatisfactionQuerySchema, SatisfactionSchema, VolumeSchema,
+                             WorkloadSchema)
 from .models import Rating, Ticket
 
-GRANULARITIES = ("day", "week", "month")
-GROUPS = ("period", "product_line", "provider", "engineer")
 # who may read reports: staff (scoped by visibility) and a customer company's admin (their
 # company); a customer's own handful of tickets is no report
 REPORT_ROLES = frozenset(domain.STAFF_ROLES | {"customer_admin", "system"})
@@ -32,36 +31,6 @@ WORK_STATUSES = ("assigned", "in_progress", "suspended", "needs_info")
 DEFAULT_DAYS = {"day": 30, "week": 84, "month": 365}
 MAX_DAYS = {"day": 400, "week": 1100, "month": 1900}
 SCORES = (1, 2, 3, 4, 5)
-
-
-# ---- query schemas ---------------------------------------------------------------------
-
-class PeriodQuerySchema(Schema):
-    class Meta:
-        unknown = RAISE
-
-    from_ = UTCDateTime(data_key="from", metadata={
-        "description": "an instant, or a date: from the start of that day (desk's time zone); "
-                       "default: 30 days (day), 12 weeks (week) or a year (month) before `to`"})
-    to = UTCDateTime(day_end=True, metadata={
-        "description": "an instant (exclusive), or a date: up to the end of that day; "
-                       "default: the end of today"})
-    granularity = fields.String(load_default="day", validate=validate.OneOf(GRANULARITIES),
-                                metadata={"description": "day, ISO week or month"})
-
-
-class SatisfactionQuerySchema(PeriodQuerySchema):
-    group_by = fields.String(load_default="period", validate=validate.OneOf(GROUPS), metadata={
-        "description": "period (by granularity), product_line, provider or engineer (the "
-                       "ticket's holder when rated)"})
-    product_line = fields.String(validate=validate.Length(max=64))
-
-
-class BacklogQuerySchema(Schema):
-    class Meta:
-        unknown = RAISE
-
-    product_line = fields.String(validate=validate.Length(max=64))
 
 
 def _require_reader(actor):
@@ -167,9 +136,10 @@ def volume(actor, query, uow, settings=None, now=None):
                 key = fold_hours(hour, tz, q["granularity"], cache)
                 if key in rows:
                     rows[key][name] += count
-    return {"granularity": q["granularity"], "tz": str(tz), "from": _utc(start),
-            "to": _utc(end), "rows": list(rows.values()),
-            "totals": {n: sum(r[n] for r in rows.values()) for n in ("created", "resolved")}}
+    return VolumeSchema().dump({
+        "granularity": q["granularity"], "tz": str(tz), "from_": _utc(start), "to": _utc(end),
+        "rows": list(rows.values()),
+        "totals": {n: sum(r[n] for r in rows.values()) for n in ("created", "resolved")}})
 
 
 # ---- backlog ----------------------------------------------------------------------------
@@ -187,8 +157,9 @@ def backlog(actor, query, uow):
     counts = {(s, p): n for s, p, n in found}
     rows = [{"status": s, "priority": p, "count": counts.get((s, p), 0)}
             for s in domain.OPEN_STATUSES for p in domain.PRIORITIES]
-    return {"statuses": list(domain.OPEN_STATUSES), "priorities": list(domain.PRIORITIES),
-            "rows": rows, "total": sum(counts.values())}
+    return BacklogSchema().dump({
+        "statuses": list(domain.OPEN_STATUSES), "priorities": list(domain.PRIORITIES),
+        "rows": rows, "total": sum(counts.values())})
 
 
 # ---- satisfaction -----------------------------------------------------------------------
@@ -262,9 +233,9 @@ def satisfaction(actor, query, uow, settings=None, now=None):
                 _add(total, row)
                 out.append(acc)
             out.sort(key=lambda a: (-a["ratings"], str(a["group"])))
-    return {"group_by": by, "granularity": q["granularity"], "tz": str(tz),
-            "from": _utc(start), "to": _utc(end), "rows": [_finish(a) for a in out],
-            "totals": _finish(total)}
+    return SatisfactionSchema().dump({
+        "group_by": by, "granularity": q["granularity"], "tz": str(tz), "from_": _utc(start),
+        "to": _utc(end), "rows": [_finish(a) for a in out], "totals": _finish(total)})
 
 
 # ---- open work per engineer -------------------------------------------------------------
@@ -286,4 +257,5 @@ def workload(actor, uow):
             row["by_status"][status] += count
             row["open"] += count
     rows = sorted(engineers.values(), key=lambda r: (-r["open"], r["engineer_name"] or ""))
-    return {"statuses": list(WORK_STATUSES), "rows": rows}
+    return WorkloadSchema(only=("statuses", "rows")).dump(
+        {"statuses": list(WORK_STATUSES), "rows": rows})
