@@ -14,7 +14,6 @@ import zoneinfo
 from sqlalchemy import case, func, null, select
 
 from gongdan_common import visibility
-from gongdan_common.i18n import bi
 from gongdan_common.validation import load
 
 from . import domain, exceptions as exc
@@ -92,12 +91,12 @@ def resolve_range(q, tz, now):
                                   tzinfo=tz).astimezone(dt.timezone.utc)
     start = q.get("from_") or end - dt.timedelta(days=DEFAULT_DAYS[gran])
     if end <= start:
-        raise exc.REPORT_RANGE(details={"fields": {"from": [bi(
-            "“from” must be before “to”.", "开始日期必须早于结束日期。")]}})
+        raise exc.REPORT_RANGE(details={"fields": {"from": [{
+            "en": "“from” must be before “to”.", "zh": "开始日期必须早于结束日期。"}]}})
     if (end - start).days > MAX_DAYS[gran]:
-        raise exc.REPORT_RANGE(details={"fields": {"from": [bi(
-            f"At most {MAX_DAYS[gran]} days for this granularity.",
-            f"该粒度最多 {MAX_DAYS[gran]} 天。")]}})
+        raise exc.REPORT_RANGE(details={"fields": {"from": [{
+            "en": f"At most {MAX_DAYS[gran]} days for this granularity.",
+            "zh": f"该粒度最多 {MAX_DAYS[gran]} 天。"}]}})
     return start, end
 
 
