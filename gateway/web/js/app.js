@@ -137,6 +137,7 @@ let renderSeq = 0;
 export async function render() {
   const seq = ++renderSeq;
   const { raw, path, query } = parseHash();
+  if (raw === "/" && api.signedIn()) { location.replace(`#${home()}`); return; }  // the role's home
   const route = ROUTES.find((r) => r.re.test(path));
   const user = api.currentUser();
   document.title = t("app.title");

@@ -35,10 +35,10 @@ export function chartLib() {
   return loading;
 }
 
-/** A day, ISO week or month of the API as the axis shows it. */
-export function periodText(period) {
+/** A day, ISO week or month of the API as a table (or, `short`, an axis) shows it. */
+export function periodText(period, short = false) {
   const week = /^(\d{4})-W(\d{2})$/.exec(period || "");
-  if (week) return t("charts.week", { y: week[1], w: Number(week[2]) });
+  if (week) return t(short ? "charts.week_short" : "charts.week", { y: week[1], w: Number(week[2]) });
   if (/^\d{4}-\d{2}-\d{2}$/.test(period || "")) return period.slice(5);
   return period;
 }
@@ -111,14 +111,14 @@ function options(extra = {}) {
 }
 
 const line = (name, data, color, extra = {}) => ({ label: name, data, borderColor: color,
-  backgroundColor: color, tension: 0.25, pointRadius: 2, spanGaps: true, ...extra });
+  backgroundColor: color, tension: 0.25, pointRadius: 3, spanGaps: true, ...extra });
 
 // ---- the five charts --------------------------------------------------------------------
 
 export function volumeCard(get, query = {}) {
   return chartCard("chart-volume", "charts.volume", async () => {
     const r = await get("/reports/volume", query);
-    const labels = r.rows.map((x) => periodText(x.period));
+    const labels = r.rows.map((x) => periodText(x.period, true));
     return {
       summary: t("charts.volume_summary", { created: r.totals.created, resolved: r.totals.resolved }),
       config: { type: "line", data: { labels, datasets: [
@@ -141,7 +141,7 @@ export function backlogCard(get) {
       summary: t("charts.backlog_summary", { n: r.total }),
       config: { type: "bar", data: { labels: statuses.map((s) => label("status", s)),
         datasets: r.priorities.map((p) => ({ label: p, data: statuses.map((s) => cell(s, p)),
-          backgroundColor: PRIORITY_COLORS[p] || COLORS[6] })) },
+          backgroundColor: PRIORITY_COLORS[p] || COLORS[6], maxBarThickness: 56 })) },
       options: options({ scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } } }) },
       head: [t("charts.status"), ...r.priorities, t("charts.total")],
       rows: statuses.map((s) => [label("status", s), ...r.priorities.map((p) => cell(s, p)),
@@ -161,7 +161,7 @@ export function slaTrendCard(get, query = {}) {
     const breached = r.rows.reduce((n, x) => n + x.breached, 0);
     return {
       summary: t("charts.sla_summary", { rate: met + breached ? pct(met / (met + breached)) : t("common.none"), breached }),
-      config: { type: "line", data: { labels: periods.map(periodText), datasets: targets.map((tg, i) => line(
+      config: { type: "line", data: { labels: periods.map((p) => periodText(p, true)), datasets: targets.map((tg, i) => line(
         t(`sla.target.${tg}`), periods.map((p) => { const x = at(p, tg); return x && x.compliance !== null ? +(x.compliance * 100).toFixed(1) : null; }),
         COLORS[i % COLORS.length])) },
       options: options({ scales: { y: { min: 0, max: 100, ticks: { callback: (v) => `${v}%` } } } }) },
@@ -178,7 +178,7 @@ export function satisfactionTrendCard(get, query = { group_by: "period", granula
     return {
       summary: t("charts.satisfaction_summary", { n: r.totals.ratings,
         product: fixed(r.totals.product_average), service: fixed(r.totals.service_average) }),
-      config: { type: "line", data: { labels: r.rows.map((x) => periodText(x.group)), datasets: [
+      config: { type: "line", data: { labels: r.rows.map((x) => periodText(x.group, true)), datasets: [
         line(t("charts.product_score"), r.rows.map((x) => x.product_average), COLORS[0]),
         line(t("charts.service_score"), r.rows.map((x) => x.service_average), COLORS[1]),
       ] }, options: options({ scales: { y: { min: 1, max: 5, ticks: { stepSize: 1 } } } }) },
@@ -201,7 +201,7 @@ export function workloadCard(get, query = {}) {
         hours: r.rows.reduce((n, x) => n + (x.hours || 0), 0).toFixed(1) }),
       config: { type: "bar", data: { labels: rows.map(name), datasets: r.statuses.map((s) => ({
         label: label("status", s), data: rows.map((x) => x.by_status[s] || 0),
-        backgroundColor: STATUS_COLORS[s] || COLORS[6] })) },
+        backgroundColor: STATUS_COLORS[s] || COLORS[6], maxBarThickness: 28 })) },
       options: options({ indexAxis: "y", scales: { x: { stacked: true, beginAtZero: true, ticks: { precision: 0 } }, y: { stacked: true } } }) },
       head: [t("reports.engineer"), t("charts.open_tickets"), ...r.statuses.map((s) => label("status", s)), t("charts.hours")],
       rows: r.rows.map((x) => [name(x), x.open, ...r.statuses.map((s) => x.by_status[s] || 0),

@@ -44,17 +44,17 @@ export function satisfactionSection(ctx) {
     if (!r.totals.ratings) return null;
     const groupText = (g, row) => {
       if (g === null || g === undefined || g === "") return t("reports.no_group");
-      if (by === "period") return periodText(g);
+      if (by === "period") return periodText(g, true);
       if (by === "engineer") return row.name || g.slice(0, 8);
       return known[g] || g;
     };
     const rows = by === "period" ? r.rows : r.rows.filter((x) => x.ratings);
     const datasets = [
-      { label: t("charts.product_score"), data: rows.map((x) => x.product_average), backgroundColor: COLORS[0], borderColor: COLORS[0] },
-      { label: t("charts.service_score"), data: rows.map((x) => x.service_average), backgroundColor: COLORS[1], borderColor: COLORS[1] },
+      { label: t("charts.product_score"), data: rows.map((x) => x.product_average), backgroundColor: COLORS[0], borderColor: COLORS[0], maxBarThickness: 40 },
+      { label: t("charts.service_score"), data: rows.map((x) => x.service_average), backgroundColor: COLORS[1], borderColor: COLORS[1], maxBarThickness: 40 },
     ];
     const type = by === "period" ? "line" : "bar";
-    if (type === "line") datasets.forEach((d) => Object.assign(d, { spanGaps: true, tension: 0.25, pointRadius: 2 }));
+    if (type === "line") datasets.forEach((d) => Object.assign(d, { spanGaps: true, tension: 0.25, pointRadius: 3 }));
     return {
       summary: t("charts.satisfaction_summary", { n: r.totals.ratings,
         product: avg(r.totals.product_average), service: avg(r.totals.service_average) }),
