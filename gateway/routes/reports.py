@@ -92,6 +92,7 @@ class ReportsRoutes:
     @api("GET", "/api/v1/reports/sla-trend", doc=SLA_TREND)
     def report_sla_trend(self, request):
         actor = self._actor(request)
+        require_role(actor, *STAFF)  # as /reports/sla: people's reports, not a token's
         q = _load(SlaTrendQuery(), request, self.settings["tz"])
         start, end = _range(q, self.settings["tz"], 84)
         query = {"group_by": q["granularity"], "created_from": start, "created_to": end}
