@@ -243,12 +243,15 @@ def workload(actor, uow):
     """Tickets each engineer holds that are not yet resolved, by status."""
     _require_reader(actor)
     stmt = (select(Ticket.handler_id, func.max(Ticket.handler_name), Ticket.status, func.count())
-            .where(_scope(actor), Ticket.handler_id.is_not(None),
-                   Ticket.status.in_(WORK_STATUSES))
+            .where(_scope(actor), Ticket.status.in_(WORK_STATUSES))
             .group_by(Ticket.handler_id, Ticket.status))
     engineers = {}
     with uow:
+        # no "handler_id IS NOT NULL" in SQL: it would lead the planner to the handler index
+        # (every ticket ever assigned) instead of the few open ones by status
         for handler_id, name, status, count in uow.session.execute(stmt):
+            if handler_id is None:
+                continue
             row = engineers.setdefault(handler_id, {
                 "engineer_id": handler_id, "engineer_name": name, "open": 0,
                 "by_status": {s: 0 for s in WORK_STATUSES}})
