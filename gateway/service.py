@@ -32,6 +32,7 @@ from .routes.listing import ListingRoutes
 from .routes.leftovers import LeftoverRoutes
 from .routes.notify import NotifyRoutes
 from .routes.ops import OpsRoutes
+from .routes.reports import ReportsRoutes
 from .routes.sla import SlaRoutes
 
 log = logging.getLogger(__name__)
@@ -71,7 +72,7 @@ def build_settings(config):
 
 
 class GatewayService(ChannelsRoutes, ImRoutes, KbRoutes, RecoveryRoutes, ListingRoutes,
-                     LeftoverRoutes, NotifyRoutes, SlaRoutes, OpsRoutes):
+                     LeftoverRoutes, NotifyRoutes, ReportsRoutes, SlaRoutes, OpsRoutes):
     name = "gateway"
 
     correlation = Correlation()  # log context, one line per RPC/event, spans

@@ -116,6 +116,8 @@ class RatedData(Schema):
     round = fields.Integer(required=True)
     product_score = fields.Integer(required=True)
     service_score = fields.Integer(required=True)
+    lowest_score = fields.Integer(required=True, metadata={
+        "description": "the lower of the two scores (the low-score alert's condition)"})
     comment = fields.String(allow_none=True)
 
 

@@ -152,3 +152,10 @@ BULK_IN_PROGRESS = ErrorSpec("bulk_in_progress", 409,
                              "A bulk action with this Idempotency-Key is still running; ask "
                              "again in a moment for its results.",
                              "使用该 Idempotency-Key 的批量操作仍在进行中，请稍后再查询结果。")
+REPORTS_NOT_ALLOWED = ErrorSpec(
+    "reports_forbidden", 403,
+    "Reports are for support staff, providers and company administrators.",
+    "报表仅供支持人员、服务商和企业管理员查看。")
+REPORT_RANGE = ErrorSpec("report_range_invalid", 400,
+                         "The report's period is not valid.",
+                         "报表的时间范围无效。")

@@ -79,7 +79,7 @@ class Ticket(Base):
     suspension_id: Mapped[str | None] = mapped_column(String(36))   # the open suspension
     resolution_round: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     reopen_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    resolved_at: Mapped[dt.datetime | None] = mapped_column(TZ)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(TZ, index=True)  # volume chart
     closed_at: Mapped[dt.datetime | None] = mapped_column(TZ)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(TZ, index=True)
@@ -98,6 +98,7 @@ class Ticket(Base):
         # a retried create (same submitter, same Idempotency-Key) returns the first ticket
         UniqueConstraint("submitter_id", "request_key", name="uq_tickets_request_key"),
         Index("ix_tickets_company_created", "company_id", "created_at"),
+        Index("ix_tickets_status_priority", "status", "priority"),  # the backlog chart
     )
     __mapper_args__ = {"version_id_col": version}
 
@@ -232,7 +233,7 @@ class Rating(Base):
     rater_id: Mapped[str] = mapped_column(String(36))
     rater_role: Mapped[str] = mapped_column(String(32))
     rater_name: Mapped[str | None] = mapped_column(String(100))
-    created_at: Mapped[dt.datetime] = mapped_column(TZ)
+    created_at: Mapped[dt.datetime] = mapped_column(TZ, index=True)  # satisfaction by period
     __table_args__ = (UniqueConstraint("ticket_id", "round", name="uq_ticket_ratings_round"),)
 
 

@@ -14,7 +14,7 @@ from gongdan_common.logs import Correlation
 from gongdan_common.health import HealthMixin
 
 from . import (attachments, catalog, common, feedback, leftovers, lifecycle, listing,
-               projections, tickets)
+               projections, reports, tickets)
 from . import bulk, listprefs, tagging
 from .models import metadata
 
@@ -116,6 +116,22 @@ class IntakeService(HealthMixin):
     @rpc
     def rate(self, actor, ticket_id, payload):
         return feedback.rate(actor, ticket_id, payload, self.uow)
+
+    @rpc
+    def report_volume(self, actor, query):
+        return reports.volume(actor, query, self.uow, self.settings)
+
+    @rpc
+    def report_backlog(self, actor, query):
+        return reports.backlog(actor, query, self.uow)
+
+    @rpc
+    def report_satisfaction(self, actor, query):
+        return reports.satisfaction(actor, query, self.uow, self.settings)
+
+    @rpc
+    def report_workload(self, actor):
+        return reports.workload(actor, self.uow)
 
     @rpc
     def list_follow_ups(self, actor, query):

@@ -74,6 +74,10 @@ DEFAULT_RULES = [
           ["inbox"]),
     _rule("offer_exhausted", "dispatch.offer_exhausted", "dispatch_failed", ["agents"],
           ["inbox"]),
+    # a low score (either kind of star <= 2) alerts the desk and the ticket's provider, so
+    # somebody calls the customer back; admins change the threshold on the rule
+    _rule("low_rating", "intake.ticket_rated", "low_rating", ["agents", "provider_admins"],
+          ["inbox", "email"], when={"lowest_score_max": 2}),
     _rule("account_locked", "gateway.account_locked", "account_locked", ["account_owner"],
           ["inbox", "email"]),
     # mail only: the link is for the mailbox's owner, and whoever asked may not be signed in
@@ -110,13 +114,25 @@ def matching_rules(envelope, rules):
 
 
 def condition_holds(when, data):
+    """{field: value} equals, {field_in: [..]} one of, {field_max: n} / {field_min: n} a
+    number at most / at least n (a missing or non-numeric field fails)."""
     for name, want in when.items():
         if name.endswith("_in"):
             if data.get(name[:-3]) not in want:
                 return False
+        elif name.endswith(("_max", "_min")) and name not in data:
+            have = data.get(name[:-4])
+            if not _number(have) or not _number(want):
+                return False
+            if (have > want) if name.endswith("_max") else (have < want):
+                return False
         elif data.get(name) != want:
             return False
     return True
+
+
+def _number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def ticket_of(envelope):

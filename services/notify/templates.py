@@ -261,6 +261,18 @@ DEFAULTS = {
         "en": _t("[{{ ticket.number }}] Follow-up due",
                  "The follow-up visit for ticket {{ ticket.number }} is due."),
     },
+    "low_rating": {
+        "zh": _t("[{{ ticket.number }}] 客户差评：产品 {{ data.product_score }} 星，服务 {{ data.service_score }} 星",
+                 "工单 {{ ticket.number }}「{{ ticket.title }}」收到低分评价：产品满意度 "
+                 "{{ data.product_score }} 星，服务满意度 {{ data.service_score }} 星。"
+                 "{% if data.comment %}\n客户意见：{{ data.comment }}{% endif %}\n请尽快回访客户。"),
+        "en": _t("[{{ ticket.number }}] Low rating: product {{ data.product_score }}, "
+                 "service {{ data.service_score }} stars",
+                 "Ticket {{ ticket.number }} \"{{ ticket.title }}\" was rated low: product "
+                 "{{ data.product_score }} stars, service {{ data.service_score }} stars."
+                 "{% if data.comment %}\nThe customer said: {{ data.comment }}{% endif %}\n"
+                 "Please follow up with the customer."),
+    },
     "leftover_assigned": {
         "zh": _t("[{{ ticket.number }}] 您是遗留问题的责任人",
                  "工单 {{ ticket.number }}「{{ ticket.title }}」的遗留问题 #{{ data.item.seq }} 由您负责，"

@@ -21,6 +21,7 @@ import { offersView, followUpsView, routingRulesView } from "./views/dispatch.js
 import { engineersView } from "./views/engineers.js";
 import { slaAdminView } from "./views/sla-admin.js";
 import { reportsView } from "./views/reports.js";
+import { dashboardView, DASHBOARD_HOME_ROLES } from "./views/dashboard.js";
 import { mailAdminView } from "./views/mail-admin.js";
 import { robotsView, ROBOT_ROLES } from "./views/im.js";
 import { leftoversView } from "./views/leftovers.js";
@@ -53,6 +54,7 @@ const ROUTES = [
   { re: /^\/admin\/sla$/, view: slaAdminView, nav: "sla-admin", roles: ["admin"] },
   { re: /^\/admin\/mail$/, view: mailAdminView, nav: "mail-admin", roles: ["admin"] },
   { re: /^\/reports$/, view: reportsView, nav: "reports", roles: STAFF_ROLES },
+  { re: /^\/dashboard$/, view: dashboardView, nav: "dashboard", roles: STAFF_ROLES },
   { re: /^\/robots$/, view: robotsView, nav: "robots", roles: ROBOT_ROLES },
   { re: /^\/leftovers$/, view: leftoversView, nav: "leftovers" },
 ];
@@ -63,10 +65,13 @@ const notice = document.getElementById("notice");
 let pendingNotice = null;
 let noticeTimer = null;
 
+// the home page: the dashboard for the desk and provider admins, the ticket list for others
+const home = () => (DASHBOARD_HOME_ROLES.includes((api.currentUser() || {}).role) ? "/dashboard" : "/tickets");
+
 function parseHash() {
-  const raw = location.hash.replace(/^#/, "") || "/tickets";
+  const raw = location.hash.replace(/^#/, "") || "/";
   const [path, qs] = raw.split("?");
-  return { raw, path: path || "/tickets", query: new URLSearchParams(qs || "") };
+  return { raw, path: path && path !== "/" ? path : home(), query: new URLSearchParams(qs || "") };
 }
 
 export function navigate(path, query) {
@@ -94,7 +99,7 @@ function renderTopbar(active) {
     id: "lang-switch", class: "lang-switch", "aria-label": t("lang.label"),
     onChange: (e) => setLang(e.target.value),
   }, LANGS.map(([v, text]) => h("option", { value: v, text, selected: v === getLang() })));
-  const brand = h("a", { class: "brand", href: user ? "#/tickets" : "#/login" },
+  const brand = h("a", { class: "brand", href: user ? `#${home()}` : "#/login" },
     h("img", { src: "/web/icon.svg", alt: "", width: "22", height: "22" }),
     h("span", { text: t("app.name") }));
   let nav = null;
@@ -105,6 +110,7 @@ function renderTopbar(active) {
       "aria-current": active === name ? "page" : null, text: t(key),
     });
     nav = h("nav", { class: "nav", "aria-label": t("nav.main") },
+      ["agent", "provider_admin"].includes(user.role) ? link("nav.dashboard", "#/dashboard", "dashboard") : null,
       link("nav.tickets", "#/tickets", "tickets"),
       canCreate(user) ? link("nav.new", "#/tickets/new", "new") : null,
       link("nav.kb", "#/kb", "kb"),
@@ -138,6 +144,7 @@ let renderSeq = 0;
 export async function render() {
   const seq = ++renderSeq;
   const { raw, path, query } = parseHash();
+  if (raw === "/" && api.signedIn()) { location.replace(`#${home()}`); return; }  // the role's home
   const route = ROUTES.find((r) => r.re.test(path));
   const user = api.currentUser();
   document.title = t("app.title");
@@ -146,7 +153,7 @@ export async function render() {
     return;
   }
   if (route && route.public && !route.anyone && api.signedIn()) {
-    navigate("/tickets");
+    navigate(home());
     return;
   }
   renderTopbar(route && route.nav);

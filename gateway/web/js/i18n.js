@@ -14,8 +14,9 @@ import reports from "./strings/reports.js";
 import recovery from "./strings/recovery.js";
 import listview from "./strings/listview.js";
 import leftovers from "./strings/leftovers.js";
+import dashboard from "./strings/dashboard.js";
 
-const MODULES = [core, tickets, work, kb, sla, notify, admin, reports, recovery, listview, leftovers];
+const MODULES = [core, tickets, work, kb, sla, notify, admin, reports, recovery, listview, leftovers, dashboard];
 
 export const DICT = { zh: {}, en: {} };
 for (const m of MODULES) {

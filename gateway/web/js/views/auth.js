@@ -21,7 +21,7 @@ export async function loginView(root, ctx) {
       await api.login(loginInput.value.trim(), password.value);
       api.forgetCaches();
       const next = ctx.query.get("next") || "";
-      const safe = /^\/(tickets|admin)\b/.test(next) ? next : "/tickets";
+      const safe = /^\/(tickets|admin)\b/.test(next) ? next : "/";  // "/": the role's home
       location.hash = `#${safe}`;
     } catch (err) {
       busy(submit, false);
