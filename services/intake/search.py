@@ -71,14 +71,25 @@ def like_pattern(term):
     return f"%{escaped}%"
 
 
+def indexable(term):
+    """Whether a GIN index can look `term` up: a run of three letters, digits or CJK
+    characters (pg_trgm), or CJK characters (the grams)."""
+    return bool(_TRIGRAM.search(term) or query_grams(term))
+
+
+def match_clause(ticket, term):
+    """The condition that decides (PostgreSQL): `term` is a substring of the joined fields."""
+    return func.ticket_search_text(*(getattr(ticket, f) for f in FIELDS)) \
+        .ilike(like_pattern(term), escape="\\")
+
+
 def keyword_clause(ticket, term, dialect, indexed=True):
     """The WHERE condition for a keyword on this dialect. `indexed=False` is the plain
     ILIKE scan over the columns (SQLite always; on PostgreSQL the benchmark's baseline)."""
     pattern = like_pattern(term)
     if dialect != "postgresql" or not indexed:
         return or_(*(getattr(ticket, f).ilike(pattern, escape="\\") for f in FIELDS))
-    condition = func.ticket_search_text(*(getattr(ticket, f) for f in FIELDS)) \
-        .ilike(pattern, escape="\\")
+    condition = match_clause(ticket, term)
     needed = query_grams(term) if not _TRIGRAM.search(term) else ()
     if needed:  # pg_trgm has nothing to look up; with both, estimates multiply into nonsense
         condition = ticket.search_grams.op("@>")(

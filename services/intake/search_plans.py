@@ -1,0 +1,222 @@
+"""How a page of keyword matches is read on PostgreSQL, and its total (docs/performance.md,
+"Ticket search", "One plan per keyword").
+
+A list page wants the first `offset + page_size` matches in the sort order. Two plans:
+
+- **walk**: read the tickets that pass the filters in the sort order (the created_at or number
+  btree) and keep those whose text contains the keyword, stopping at the page's last row:
+  ~page / hit-rate rows — a few hundred for a frequent keyword (登录: 8 % of the tickets), the
+  whole table for a rare one.
+- **bitmap**: the GIN index (pg_trgm, or the CJK grams) finds every candidate, each one is
+  rechecked and the matches sorted: cheap for a rare keyword, 80,000 heap rechecks (seconds)
+  for a frequent one.
+
+Left to itself the planner chooses from an estimate that is coarse for the ILIKE (a histogram
+of 100 whole texts: no hit reads as 0.01 %) and multiplied into nonsense with the grams
+condition (2 rows expected for 24,433), and reads frequent keywords by their bitmap. Here:
+
+1. a keyword with CJK characters has an upper bound on its matches: the frequency of its
+   rarest character pair (or character) among the grams, which ANALYZE keeps in
+   `pg_stats.most_common_elems` of `search_grams` (read once every STATS_TTL seconds). When
+   the bound times the filtered rows is at most the walk's budget, the bitmap reads at most
+   as many rows as the walk would: **bitmap**;
+2. otherwise the **walk**, with a budget of WALK_ROWS_PER_ROW rows per row wanted (4,000 for
+   a first page of 20). A keyword in more than 1/200 of the filtered tickets fills the page
+   within it; one that does not has few matches, and the **bitmap** reads them (forced: with
+   index and sequential scans off, the planner has only bitmap scans).
+
+Either way the rows read are bounded by about the budget, whatever the statistics say.
+
+Totals, none of which scans: after a walk, its hit rate (`page / rows walked`) times the
+planner's estimate of the filtered rows (good for plain column filters), an estimate; after a
+bitmap, `count(*) OVER ()` of the matches it has read anyway, exact. Keywords no index can
+look up (one or two Latin letters or digits: "IE", "5G") and sorts no btree serves
+(updated_at, priority, sla_due_at) keep one statement and the planner's choice (`planner`,
+search.page_total). SQLite has no GIN: its LIKE scan is one statement (`scan`).
+"""
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import aliased
+
+from . import search
+from .models import Ticket
+
+WALK_ROWS_PER_ROW = 200     # the walk gives up below a hit rate of 1/200 (0.5 %)
+WALK_MAX_ROWS = 20_000      # deep pages: past this the bitmap (which sorts) is cheaper
+WALKABLE = ("created_at", "number")  # sort columns whose btree serves the order
+MODES = ("indexed", "planner", "scan")
+STATS_TTL = 600.0
+_gram_stats = {}            # database url -> (read at, {gram: frequency}, floor)
+
+
+@dataclass
+class Page:
+    rows: list
+    plan: str               # walk | bitmap | planner | scan
+    total: int = 0
+    exact: bool = True
+    walked: int = 0         # rows the walk read (walk)
+
+
+def choose(dialect, mode, sort, term):
+    """The first plan for a list request: walk (which may hand over to the bitmap), planner
+    (one statement, the planner's choice) or scan (SQLite, or the baseline's ILIKE)."""
+    if dialect != "postgresql" or mode == "scan":
+        return "scan"
+    if not term or mode == "planner" or not search.indexable(term) \
+            or sort.lstrip("-") not in WALKABLE:
+        return "planner"
+    return "walk"
+
+
+def budget(wanted):
+    return min(WALK_ROWS_PER_ROW * wanted, WALK_MAX_ROWS)
+
+
+def read_page(session, base, term, sort, offset, limit, mode="indexed"):
+    """-> Page. `base`: select(Ticket) with visibility and filters, without keyword or
+    order."""
+    dialect = session.bind.dialect.name
+    plan = choose(dialect, mode, sort, term)
+    order = ordering(sort)
+    if plan in ("scan", "planner"):
+        stmt = base.where(search.keyword_clause(Ticket, term, dialect, plan != "scan")) \
+            if term else base
+        rows = session.scalars(stmt.order_by(*order(Ticket)).offset(offset)
+                               .limit(limit)).all()
+        total, exact = search.page_total(session, stmt, dialect, offset, rows, limit,
+                                         exact=plan == "scan")
+        return Page(rows, plan, total, exact)
+    filtered = search.estimate(session, base)
+    bound = match_bound(session, term)
+    if bound is None or bound * filtered > budget(offset + limit):
+        found = session.execute(walk_statement(base, term, order, offset, limit)).all()
+        if len(found) == limit:
+            walked = found[-1][1]
+            rows = [r[0] for r in found]
+            total, exact = walk_total(session, base, term, offset + limit, walked, filtered)
+            return Page(rows, "walk", total, exact, walked)
+    return bitmap_page(session, base, term, order, offset, limit)
+
+
+def ordering(sort):
+    """sort -> a function of a Ticket-like entity giving its ORDER BY (id breaks ties)."""
+    column = sort.lstrip("-")
+    descending = sort.startswith("-")
+
+    def order(entity):
+        by = (getattr(entity, column), entity.id)
+        out = [c.desc() if descending else c.asc() for c in by]
+        if column == "sla_due_at":  # tickets without a running clock last, either way
+            out.insert(0, entity.sla_due_at.is_(None))
+        return out
+    return order
+
+
+def walk_statement(base, term, order, offset, limit):
+    """The filtered tickets in sort order, at most `budget` of them and numbered (a LIMIT in
+    a subquery: the planner can neither push the keyword into it nor pick the bitmap), then
+    those containing the keyword: rows (Ticket, rows walked up to it)."""
+    walked = func.row_number().over(order_by=order(Ticket)).label("walked")
+    inner = base.add_columns(walked).order_by(*order(Ticket)) \
+        .limit(budget(offset + limit)).subquery()
+    row = aliased(Ticket, inner)
+    return select(row, inner.c.walked).where(search.match_clause(row, term)) \
+        .order_by(*order(row)).offset(offset).limit(limit)
+
+
+def walk_total(session, base, term, wanted, walked, filtered):
+    """The walk's hit rate times the filtered rows: an estimate; counted (up to COUNT_CAP)
+    when that says few."""
+    guess = max(round(filtered * wanted / walked), wanted)
+    if guess > search.COUNT_CAP:
+        return guess, False
+    stmt = base.where(search.keyword_clause(Ticket, term, "postgresql"))
+    counted = session.scalar(search.count_statement(stmt))
+    if counted <= search.COUNT_CAP:
+        return counted, True
+    return search.COUNT_CAP + 1, False
+
+
+def bitmap_statement(base, term, order, offset, limit):
+    """The page of matches with the number of all matches (count(*) OVER (): computed
+    before the LIMIT, over the rows the sort reads anyway)."""
+    return base.add_columns(func.count().over().label("matches")) \
+        .where(search.keyword_clause(Ticket, term, "postgresql")) \
+        .order_by(*order(Ticket)).offset(offset).limit(limit)
+
+
+def bitmap_page(session, base, term, order, offset, limit):
+    """Every match through the GIN index, sorted; the window count of them is the total."""
+    with bitmap_only(session):
+        found = session.execute(bitmap_statement(base, term, order, offset, limit)).all()
+    rows = [r[0] for r in found]
+    if found:
+        return Page(rows, "bitmap", found[0][1], True)
+    if offset == 0:
+        return Page(rows, "bitmap", 0, True)
+    # past the last page: how many there are (few: the bitmap's plan was chosen for that)
+    with bitmap_only(session):
+        total = session.scalar(search.count_statement(
+            base.where(search.keyword_clause(Ticket, term, "postgresql")), exact=True))
+    return Page(rows, "bitmap", total, True)
+
+
+class bitmap_only:
+    """Within the transaction, the planner may read tickets through bitmap scans only."""
+
+    def __init__(self, session):
+        self.connection = session.connection()
+
+    def __enter__(self):
+        self.connection.exec_driver_sql(
+            "SET LOCAL enable_indexscan = off; SET LOCAL enable_seqscan = off")
+
+    def __exit__(self, *exc):
+        if exc[0] is None:  # after an error the transaction is rolled back, SET LOCAL too
+            self.connection.exec_driver_sql("RESET enable_indexscan; RESET enable_seqscan")
+
+
+def match_bound(session, term):
+    """An upper bound on the fraction of tickets containing `term`, from the grams'
+    statistics: the frequency of its rarest CJK gram. None: no CJK, or no statistics yet."""
+    needed = search.query_grams(term)
+    if not needed:
+        return None
+    stats = gram_stats(session)
+    if stats is None:
+        return None
+    freqs, floor = stats
+    return min(freqs.get(g, floor) for g in needed)
+
+
+def gram_stats(session):
+    """({gram: fraction of tickets}, the fraction below which grams are not listed) from
+    ANALYZE's most common elements of search_grams, cached per database for STATS_TTL."""
+    key = str(session.bind.url)
+    cached = _gram_stats.get(key)
+    if cached and time.monotonic() - cached[0] < STATS_TTL:
+        return cached[1]
+    row = session.execute(text(
+        "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
+        "WHERE tablename = 'tickets' AND attname = 'search_grams' "
+        "AND schemaname = current_schema()")).first()
+    stats = None
+    if row and row[0]:
+        elems, freqs = row
+        # the frequencies are followed by their minimum, maximum and the null frequency
+        stats = (dict(zip(elems, freqs)), float(freqs[len(elems)]))
+    _gram_stats[key] = (time.monotonic(), stats)
+    return stats
+
+
+def explain_statements(base, term, sort, offset, limit):
+    """[(label, statement)] of the walk and of the bitmap it hands over to (the benchmark
+    prints their plans; the bitmap's with bitmap scans only, as read_page runs it)."""
+    order = ordering(sort)
+    return [("walk (budget %d rows)" % budget(offset + limit),
+             walk_statement(base, term, order, offset, limit)),
+            ("bitmap (if the grams' bound says few, or the walk gives up; bitmap scans only)",
+             bitmap_statement(base, term, order, offset, limit))]
