@@ -15,11 +15,12 @@ Left to itself the planner chooses from an estimate that is coarse for the ILIKE
 of 100 whole texts: no hit reads as 0.01 %) and multiplied into nonsense with the grams
 condition (2 rows expected for 24,433), and reads frequent keywords by their bitmap. Here:
 
-1. a keyword with CJK characters has an upper bound on its matches: the frequency of its
+1. a keyword with CJK characters has an upper bound b on its hit rate: the frequency of its
    rarest character pair (or character) among the grams, which ANALYZE keeps in
-   `pg_stats.most_common_elems` of `search_grams` (read once every STATS_TTL seconds). When
-   the bound times the filtered rows is at most the walk's budget, the bitmap reads at most
-   as many rows as the walk would: **bitmap**;
+   `pg_stats.most_common_elems` of `search_grams` (read once every STATS_TTL seconds). The
+   bitmap reads at most b x F rows (F: the filtered rows), the walk at least page / b: when
+   the first is the smaller (b <= sqrt(page / F), 0.45 % for a first page at 1,000,000
+   tickets), **bitmap**;
 2. otherwise the **walk**, with a budget of WALK_ROWS_PER_ROW rows per row wanted (4,000 for
    a first page of 20). A keyword in more than 1/200 of the filtered tickets fills the page
    within it; one that does not has few matches, and the **bitmap** reads them (forced: with
@@ -44,6 +45,7 @@ from . import search
 from .models import Ticket
 
 WALK_ROWS_PER_ROW = 200     # the walk gives up below a hit rate of 1/200 (0.5 %)
+PROBE_ROWS_PER_ROW = 25     # the first, short walk: a hit rate of 4 % fills the page
 WALK_MAX_ROWS = 20_000      # deep pages: past this the bitmap (which sorts) is cheaper
 WALKABLE = ("created_at", "number")  # sort columns whose btree serves the order
 MODES = ("indexed", "planner", "scan")
@@ -75,6 +77,10 @@ def budget(wanted):
     return min(WALK_ROWS_PER_ROW * wanted, WALK_MAX_ROWS)
 
 
+def probe(wanted):
+    return min(PROBE_ROWS_PER_ROW * wanted, budget(wanted))
+
+
 def read_page(session, base, term, sort, offset, limit, mode="indexed"):
     """-> Page. `base`: select(Ticket) with visibility and filters, without keyword or
     order."""
@@ -91,13 +97,20 @@ def read_page(session, base, term, sort, offset, limit, mode="indexed"):
         return Page(rows, plan, total, exact)
     filtered = search.estimate(session, base)
     bound = match_bound(session, term)
-    if bound is None or bound * filtered > budget(offset + limit):
-        found = session.execute(walk_statement(base, term, order, offset, limit)).all()
-        if len(found) == limit:
-            walked = found[-1][1]
-            rows = [r[0] for r in found]
-            total, exact = walk_total(session, base, term, offset + limit, walked, filtered)
-            return Page(rows, "walk", total, exact, walked)
+    # the bitmap reads at most bound x filtered rows, the walk at least wanted / bound
+    wanted = offset + limit
+    if bound is None or bound * bound * filtered > wanted:
+        for rows_walked in (probe(wanted), budget(wanted)):
+            found = session.execute(
+                walk_statement(base, term, order, offset, limit, rows_walked)).all()
+            if len(found) == limit:
+                walked = found[-1][1]
+                total, exact = walk_total(session, base, term, wanted, walked, filtered)
+                return Page([r[0] for r in found], "walk", total, exact, walked)
+            hits = offset + len(found) if found else 0  # (unknown before the offset: 0)
+            # the probe's hit rate says the budget would not fill the page either
+            if hits * budget(wanted) < wanted * rows_walked:
+                break
     return bitmap_page(session, base, term, order, offset, limit)
 
 
@@ -115,13 +128,12 @@ def ordering(sort):
     return order
 
 
-def walk_statement(base, term, order, offset, limit):
+def walk_statement(base, term, order, offset, limit, rows_walked):
     """The filtered tickets in sort order, at most `budget` of them and numbered (a LIMIT in
     a subquery: the planner can neither push the keyword into it nor pick the bitmap), then
     those containing the keyword: rows (Ticket, rows walked up to it)."""
     walked = func.row_number().over(order_by=order(Ticket)).label("walked")
-    inner = base.add_columns(walked).order_by(*order(Ticket)) \
-        .limit(budget(offset + limit)).subquery()
+    inner = base.add_columns(walked).order_by(*order(Ticket)).limit(rows_walked).subquery()
     row = aliased(Ticket, inner)
     return select(row, inner.c.walked).where(search.match_clause(row, term)) \
         .order_by(*order(row)).offset(offset).limit(limit)
@@ -216,7 +228,10 @@ def explain_statements(base, term, sort, offset, limit):
     """[(label, statement)] of the walk and of the bitmap it hands over to (the benchmark
     prints their plans; the bitmap's with bitmap scans only, as read_page runs it)."""
     order = ordering(sort)
-    return [("walk (budget %d rows)" % budget(offset + limit),
-             walk_statement(base, term, order, offset, limit)),
+    wanted = offset + limit
+    return [(f"walk (probe: {probe(wanted)} rows)",
+             walk_statement(base, term, order, offset, limit, probe(wanted))),
+            (f"walk (budget: {budget(wanted)} rows)",
+             walk_statement(base, term, order, offset, limit, budget(wanted))),
             ("bitmap (if the grams' bound says few, or the walk gives up; bitmap scans only)",
              bitmap_statement(base, term, order, offset, limit))]
