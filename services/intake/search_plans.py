@@ -21,10 +21,15 @@ condition (2 rows expected for 24,433), and reads frequent keywords by their bit
    bitmap reads at most b x F rows (F: the filtered rows), the walk at least page / b: when
    the first is the smaller (b <= sqrt(page / F), 0.45 % for a first page at 1,000,000
    tickets), **bitmap**;
-2. otherwise the **walk**, with a budget of WALK_ROWS_PER_ROW rows per row wanted (4,000 for
-   a first page of 20). A keyword in more than 1/200 of the filtered tickets fills the page
-   within it; one that does not has few matches, and the **bitmap** reads them (forced: with
-   index and sequential scans off, the planner has only bitmap scans).
+2. otherwise the **walk**: first a probe of PROBE_ROWS_PER_ROW rows per row wanted (500
+   for a first page of 20), then, if the probe's hits say it can, a budget of
+   WALK_ROWS_PER_ROW (10,000 for a first page). A keyword in more than 1/500 of the tickets
+   fills the page within it; one that does not has few matches, and the **bitmap** reads
+   them (forced: with index and sequential scans off, the planner has only bitmap scans).
+   Both count rows that pass the filters: a status filter makes the walk read more rows,
+   but a row it drops costs a heap fetch in the table's order and no ILIKE, while the
+   bitmap's BitmapAnd still rechecks its matches on random pages (at 1,000,000 tickets,
+   录时提示 + status new/in_progress: the walk 61 ms, the bitmap 450 ms, loaded machine).
 
 Either way the rows read are bounded by about the budget, whatever the statistics say.
 
@@ -44,13 +49,15 @@ from sqlalchemy.orm import aliased
 from . import search
 from .models import Ticket
 
-WALK_ROWS_PER_ROW = 200     # the walk gives up below a hit rate of 1/200 (0.5 %)
+# the walk reads rows in the order of the table (created_at follows it): ~5x cheaper each
+# than the bitmap's random heap pages, so it may read 5x more
+WALK_ROWS_PER_ROW = 500     # the walk gives up below a hit rate of 1/500 (0.2 %)
 PROBE_ROWS_PER_ROW = 25     # the first, short walk: a hit rate of 4 % fills the page
-WALK_MAX_ROWS = 20_000      # deep pages: past this the bitmap (which sorts) is cheaper
+WALK_MAX_ROWS = 25_000      # deep pages: past this the bitmap (which sorts) is cheaper
 WALKABLE = ("created_at", "number")  # sort columns whose btree serves the order
 MODES = ("indexed", "planner", "scan")
 STATS_TTL = 600.0
-_gram_stats = {}            # database url -> (read at, {gram: frequency}, floor)
+_stats = {}                 # database url -> (read at, table_stats)
 
 
 @dataclass
@@ -95,12 +102,17 @@ def read_page(session, base, term, sort, offset, limit, mode="indexed"):
         total, exact = search.page_total(session, stmt, dialect, offset, rows, limit,
                                          exact=plan == "scan")
         return Page(rows, plan, total, exact)
-    filtered = search.estimate(session, base)
-    bound = match_bound(session, term)
-    # the bitmap reads at most bound x filtered rows, the walk at least wanted / bound
+    stats = table_stats(session)
+    # the filtered rows: the table's when there is no filter (no EXPLAIN needed)
+    filtered = stats["rows"] if base.whereclause is None and stats["rows"] >= 0 \
+        else search.estimate(session, base)
+    bound = match_bound(stats, term)
     wanted = offset + limit
+    # the bitmap reads at most bound x filtered rows, the walk at least wanted / bound
     if bound is None or bound * bound * filtered > wanted:
-        for rows_walked in (probe(wanted), budget(wanted)):
+        # (rows that pass the filters: those a filter drops cost a heap fetch, no ILIKE)
+        most = budget(wanted)
+        for rows_walked in (probe(wanted), most):
             found = session.execute(
                 walk_statement(base, term, order, offset, limit, rows_walked)).all()
             if len(found) == limit:
@@ -109,7 +121,7 @@ def read_page(session, base, term, sort, offset, limit, mode="indexed"):
                 return Page([r[0] for r in found], "walk", total, exact, walked)
             hits = offset + len(found) if found else 0  # (unknown before the offset: 0)
             # the probe's hit rate says the budget would not fill the page either
-            if hits * budget(wanted) < wanted * rows_walked:
+            if rows_walked >= most or hits * most < wanted * rows_walked:
                 break
     return bitmap_page(session, base, term, order, offset, limit)
 
@@ -153,11 +165,17 @@ def walk_total(session, base, term, wanted, walked, filtered):
 
 
 def bitmap_statement(base, term, order, offset, limit):
-    """The page of matches with the number of all matches (count(*) OVER (): computed
-    before the LIMIT, over the rows the sort reads anyway)."""
-    return base.add_columns(func.count().over().label("matches")) \
+    """The page of matches with the number of all matches: count(*) OVER () over the rows
+    the sort reads anyway, kept narrow (id and sort keys: thousands of whole tickets would
+    spill the window's buffer to disk), then the page's tickets joined by id."""
+    keys = [c.element if hasattr(c, "element") else c for c in order(Ticket)]
+    inner = base.with_only_columns(*dict.fromkeys([Ticket.id, *keys]),
+                                   func.count().over().label("matches"),
+                                   maintain_column_froms=True) \
         .where(search.keyword_clause(Ticket, term, "postgresql")) \
-        .order_by(*order(Ticket)).offset(offset).limit(limit)
+        .order_by(*order(Ticket)).offset(offset).limit(limit).subquery()
+    return select(Ticket, inner.c.matches).join(inner, inner.c.id == Ticket.id) \
+        .order_by(*order(Ticket))
 
 
 def bitmap_page(session, base, term, order, offset, limit):
@@ -191,36 +209,33 @@ class bitmap_only:
             self.connection.exec_driver_sql("RESET enable_indexscan; RESET enable_seqscan")
 
 
-def match_bound(session, term):
+def match_bound(stats, term):
     """An upper bound on the fraction of tickets containing `term`, from the grams'
     statistics: the frequency of its rarest CJK gram. None: no CJK, or no statistics yet."""
     needed = search.query_grams(term)
-    if not needed:
+    if not needed or stats["grams"] is None:
         return None
-    stats = gram_stats(session)
-    if stats is None:
-        return None
-    freqs, floor = stats
-    return min(freqs.get(g, floor) for g in needed)
+    return min(stats["grams"].get(g, stats["floor"]) for g in needed)
 
 
-def gram_stats(session):
-    """({gram: fraction of tickets}, the fraction below which grams are not listed) from
-    ANALYZE's most common elements of search_grams, cached per database for STATS_TTL."""
+def table_stats(session):
+    """{"rows": the planner's count of tickets (-1: never analyzed), "grams": {gram:
+    fraction of tickets} (None: no statistics yet), "floor": the fraction below which grams
+    are not listed}, from ANALYZE (pg_class, pg_stats' most common elements of search_grams),
+    cached per database for STATS_TTL seconds."""
     key = str(session.bind.url)
-    cached = _gram_stats.get(key)
+    cached = _stats.get(key)
     if cached and time.monotonic() - cached[0] < STATS_TTL:
         return cached[1]
-    row = session.execute(text(
-        "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
-        "WHERE tablename = 'tickets' AND attname = 'search_grams' "
-        "AND schemaname = current_schema()")).first()
-    stats = None
-    if row and row[0]:
-        elems, freqs = row
-        # the frequencies are followed by their minimum, maximum and the null frequency
-        stats = (dict(zip(elems, freqs)), float(freqs[len(elems)]))
-    _gram_stats[key] = (time.monotonic(), stats)
+    rows, elems, freqs = session.execute(text(
+        "SELECT c.reltuples, s.most_common_elems::text::text[], s.most_common_elem_freqs "
+        "FROM pg_class c LEFT JOIN pg_stats s ON s.schemaname = current_schema() "
+        "AND s.tablename = 'tickets' AND s.attname = 'search_grams' "
+        "WHERE c.oid = 'tickets'::regclass")).one()
+    stats = {"rows": float(rows), "grams": None, "floor": 1.0}
+    if elems:  # the frequencies are followed by their minimum, maximum and null frequency
+        stats.update(grams=dict(zip(elems, freqs)), floor=float(freqs[len(elems)]))
+    _stats[key] = (time.monotonic(), stats)
     return stats
 
 

@@ -46,9 +46,9 @@ def db(service_database):
     if database.engine.dialect.name == "postgresql":
         with database.engine.begin() as conn:
             conn.execute(text("ANALYZE tickets"))
-    search_plans._gram_stats.clear()
+    search_plans._stats.clear()
     yield database
-    search_plans._gram_stats.clear()
+    search_plans._stats.clear()
     database.dispose()
 
 
@@ -73,7 +73,7 @@ def test_choice_of_plan():
     assert choose("postgresql", "indexed", "-created_at", "IE") == "planner"    # no index key
     assert choose("postgresql", "indexed", "-created_at", "") == "planner"
     assert choose("postgresql", "planner", "-created_at", "登录") == "planner"
-    assert search_plans.budget(20) == 4000 and search_plans.budget(10_000) == 20_000
+    assert search_plans.budget(20) == 10_000 and search_plans.budget(10_000) == 25_000
 
 
 def test_plan_per_keyword(db, monkeypatch):
@@ -85,22 +85,24 @@ def test_plan_per_keyword(db, monkeypatch):
     assert plan("登录") == "walk" and plan("timeout") == "walk"
     # a keyword the walk's budget does not find enough of: handed to the bitmap
     monkeypatch.setattr(search_plans, "WALK_ROWS_PER_ROW", 2)
+    monkeypatch.setattr(search_plans, "PROBE_ROWS_PER_ROW", 1)
     assert plan("打印") == "bitmap" and plan("E4021") == "bitmap"
     monkeypatch.undo()
     # the grams' statistics: ANALYZE listed the pairs, and a pair they call rare goes
     # to the bitmap without walking
     with db.unit_of_work() as uow:
-        freqs, floor = search_plans.gram_stats(uow.session)
-    assert freqs["登录"] > 0.5 and 0 < floor <= 1
-    search_plans._gram_stats.clear()
-    monkeypatch.setattr(search_plans, "gram_stats", lambda session: ({"登录": 0.6}, 0.0001))
+        stats = search_plans.table_stats(uow.session)
+    assert stats["rows"] == N and stats["grams"]["登录"] > 0.5 and 0 < stats["floor"] <= 1
+    search_plans._stats.clear()
+    monkeypatch.setattr(search_plans, "table_stats", lambda session: {
+        "rows": N, "grams": {"登录": 0.6}, "floor": 0.0001})
     assert plan("登录") == "walk" and plan("打印机") == "bitmap"
     assert plan("timeout") == "walk"  # no CJK: no bound, the walk decides
 
 
 PLANS = {  # how each plan is forced (PostgreSQL)
-    "walk": {"match_bound": lambda session, term: None},
-    "bitmap": {"match_bound": lambda session, term: 0.0},
+    "walk": {"match_bound": lambda stats, term: None},
+    "bitmap": {"match_bound": lambda stats, term: 0.0},
 }
 
 
