@@ -274,7 +274,12 @@ def run(args, workdir, results):
     system = System(workdir, backend="postgresql", pg_port=pg.port)
     log(f"starting the system (PostgreSQL cluster {pg.name} on port {pg.port}) ...")
     try:
-        system.start()
+        try:
+            system.start()
+        except RuntimeError as err:  # a loaded machine starts kb slowly: give it longer
+            if "not ready" not in str(err):
+                raise
+            system.wait_ready(timeout=300)
     except BaseException:
         system.stop()
         pg.destroy()

@@ -111,18 +111,23 @@ def read_page(session, base, term, sort, offset, limit, mode="indexed"):
     # the bitmap reads at most bound x filtered rows, the walk at least wanted / bound
     if bound is None or bound * bound * filtered > wanted:
         # (rows that pass the filters: those a filter drops cost a heap fetch, no ILIKE)
-        most = budget(wanted)
+        most, rows, skip = budget(wanted), [], 0
         for rows_walked in (probe(wanted), most):
-            found = session.execute(
-                walk_statement(base, term, order, offset, limit, rows_walked)).all()
-            if len(found) == limit:
-                walked = found[-1][1]
+            # the budget's walk goes on after the probe's rows (read again without ILIKE)
+            found = session.execute(walk_statement(
+                base, term, order, offset if skip == 0 else 0, limit - len(rows), skip,
+                rows_walked)).all()
+            rows += found
+            if len(rows) == limit:
+                walked = rows[-1][1]
                 total, exact = walk_total(session, base, term, wanted, walked, filtered)
-                return Page([r[0] for r in found], "walk", total, exact, walked)
-            hits = offset + len(found) if found else 0  # (unknown before the offset: 0)
-            # the probe's hit rate says the budget would not fill the page either
+                return Page([r[0] for r in rows], "walk", total, exact, walked)
+            # the probe's hit rate says the budget would not fill the page either (no hit
+            # past the offset: how many before it is unknown, taken as none)
+            hits = offset + len(rows) if rows else 0
             if rows_walked >= most or hits * most < wanted * rows_walked:
                 break
+            skip = rows_walked
     return bitmap_page(session, base, term, order, offset, limit)
 
 
@@ -140,12 +145,13 @@ def ordering(sort):
     return order
 
 
-def walk_statement(base, term, order, offset, limit, rows_walked):
-    """The filtered tickets in sort order, at most `budget` of them and numbered (a LIMIT in
-    a subquery: the planner can neither push the keyword into it nor pick the bitmap), then
-    those containing the keyword: rows (Ticket, rows walked up to it)."""
+def walk_statement(base, term, order, offset, limit, skip, rows_walked):
+    """The filtered tickets in sort order, numbered, those from `skip` up to `rows_walked`
+    (a LIMIT in a subquery: the planner can neither push the keyword into it nor pick the
+    bitmap), then those containing the keyword: rows (Ticket, rows walked up to it)."""
     walked = func.row_number().over(order_by=order(Ticket)).label("walked")
-    inner = base.add_columns(walked).order_by(*order(Ticket)).limit(rows_walked).subquery()
+    inner = base.add_columns(walked).order_by(*order(Ticket)).offset(skip) \
+        .limit(rows_walked - skip).subquery()
     row = aliased(Ticket, inner)
     return select(row, inner.c.walked).where(search.match_clause(row, term)) \
         .order_by(*order(row)).offset(offset).limit(limit)
@@ -245,8 +251,8 @@ def explain_statements(base, term, sort, offset, limit):
     order = ordering(sort)
     wanted = offset + limit
     return [(f"walk (probe: {probe(wanted)} rows)",
-             walk_statement(base, term, order, offset, limit, probe(wanted))),
-            (f"walk (budget: {budget(wanted)} rows)",
-             walk_statement(base, term, order, offset, limit, budget(wanted))),
+             walk_statement(base, term, order, offset, limit, 0, probe(wanted))),
+            (f"walk (budget: {budget(wanted)} rows; the probe's read again without ILIKE)",
+             walk_statement(base, term, order, 0, limit, probe(wanted), budget(wanted))),
             ("bitmap (if the grams' bound says few, or the walk gives up; bitmap scans only)",
              bitmap_statement(base, term, order, offset, limit))]

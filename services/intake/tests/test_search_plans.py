@@ -103,6 +103,8 @@ def test_plan_per_keyword(db, monkeypatch):
 PLANS = {  # how each plan is forced (PostgreSQL)
     "walk": {"match_bound": lambda stats, term: None},
     "bitmap": {"match_bound": lambda stats, term: 0.0},
+    # a probe of one row per row wanted: the budget's walk goes on after it
+    "walk on": {"match_bound": lambda stats, term: None, "PROBE_ROWS_PER_ROW": 1},
 }
 
 
