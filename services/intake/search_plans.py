@@ -26,6 +26,8 @@ condition (2 rows expected for 24,433), and reads frequent keywords by their bit
    WALK_ROWS_PER_ROW (10,000 for a first page). A keyword in more than 1/500 of the tickets
    fills the page within it; one that does not has few matches, and the **bitmap** reads
    them (forced: with index and sequential scans off, the planner has only bitmap scans).
+   When the bound already says the rate is under 4 %, the probe is skipped. A keyword with
+   eight digits in a row (a ticket number to the day, a serial number) goes to the bitmap.
    Both count rows that pass the filters: a status filter makes the walk read more rows,
    but a row it drops costs a heap fetch in the table's order and no ILIKE, while the
    bitmap's BitmapAnd still rechecks its matches on random pages (at 1,000,000 tickets,
@@ -40,6 +42,7 @@ look up (one or two Latin letters or digits: "IE", "5G") and sorts no btree serv
 (updated_at, priority, sla_due_at) keep one statement and the planner's choice (`planner`,
 search.page_total). SQLite has no GIN: its LIKE scan is one statement (`scan`).
 """
+import re
 import time
 from dataclasses import dataclass
 
@@ -56,6 +59,7 @@ PROBE_ROWS_PER_ROW = 25     # the first, short walk: a hit rate of 4 % fills the
 WALK_MAX_ROWS = 25_000      # deep pages: past this the bitmap (which sorts) is cheaper
 WALKABLE = ("created_at", "number")  # sort columns whose btree serves the order
 MODES = ("indexed", "planner", "scan")
+_IDENTIFIER = re.compile(r"\d{8}")
 STATS_TTL = 600.0
 _stats = {}                 # database url -> (read at, table_stats)
 
@@ -108,11 +112,16 @@ def read_page(session, base, term, sort, offset, limit, mode="indexed"):
         else search.estimate(session, base)
     bound = match_bound(stats, term)
     wanted = offset + limit
-    # the bitmap reads at most bound x filtered rows, the walk at least wanted / bound
-    if bound is None or bound * bound * filtered > wanted:
+    # the bitmap reads at most bound x filtered rows, the walk at least wanted / bound;
+    # eight digits in a row (a number to the day, a serial number) name a few tickets
+    if (bound is None or bound * bound * filtered > wanted) \
+            and not _IDENTIFIER.search(term):
         # (rows that pass the filters: those a filter drops cost a heap fetch, no ILIKE)
         most, rows, skip = budget(wanted), [], 0
-        for rows_walked in (probe(wanted), most):
+        # a probe cannot fill the page when the bound says the rate is under its 1/25
+        walks = (most,) if bound is not None and bound * probe(wanted) < wanted \
+            else (probe(wanted), most)
+        for rows_walked in walks:
             # the budget's walk goes on after the probe's rows (read again without ILIKE)
             found = session.execute(walk_statement(
                 base, term, order, offset if skip == 0 else 0, limit - len(rows), skip,

@@ -98,6 +98,7 @@ def test_plan_per_keyword(db, monkeypatch):
         "rows": N, "grams": {"登录": 0.6}, "floor": 0.0001})
     assert plan("登录") == "walk" and plan("打印机") == "bitmap"
     assert plan("timeout") == "walk"  # no CJK: no bound, the walk decides
+    assert plan("TS20261101") == "bitmap"  # a number to the day: a few tickets
 
 
 PLANS = {  # how each plan is forced (PostgreSQL)
