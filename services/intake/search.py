@@ -16,6 +16,8 @@ On PostgreSQL two GIN indexes keep that off a sequential scan (migration 0005):
 
 Both only narrow the candidates: the ILIKE over `ticket_search_text` decides, so the result
 is exactly the substring match. SQLite keeps a plain LIKE over the same fields (a scan).
+Which of the two ways — walking the sort index or reading the GIN bitmap — answers a page is
+chosen per keyword in search_plans.py, not left to the planner's estimate.
 
 A page's total: when PostgreSQL's planner expects more than `COUNT_CAP` matches, its estimate
 (`total_exact` false); otherwise counted, stopping at COUNT_CAP + 1 (then not exact either).
