@@ -72,6 +72,7 @@ def test_choice_of_plan():
     assert choose("postgresql", "indexed", "-updated_at", "登录") == "planner"  # no btree
     assert choose("postgresql", "indexed", "-created_at", "IE") == "planner"    # no index key
     assert choose("postgresql", "indexed", "-created_at", "") == "planner"
+    assert choose("postgresql", "indexed", "-created_at", "ts20261101") == "planner"
     assert choose("postgresql", "planner", "-created_at", "登录") == "planner"
     assert search_plans.budget(20) == 10_000 and search_plans.budget(10_000) == 25_000
 
@@ -98,7 +99,7 @@ def test_plan_per_keyword(db, monkeypatch):
         "rows": N, "grams": {"登录": 0.6}, "floor": 0.0001})
     assert plan("登录") == "walk" and plan("打印机") == "bitmap"
     assert plan("timeout") == "walk"  # no CJK: no bound, the walk decides
-    assert plan("TS20261101") == "bitmap"  # a number to the day: a few tickets
+    assert plan("TS20261101") == "planner"  # a number to the day: a few tickets
 
 
 PLANS = {  # how each plan is forced (PostgreSQL)
