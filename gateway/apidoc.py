@@ -73,7 +73,8 @@ class TicketPage(Schema):
     items = fields.List(fields.Nested(intake.TicketSummarySchema))
     total = fields.Integer(metadata={
         "description": "how many tickets match: counted exactly up to 1,000; past that "
-                       "(PostgreSQL) the planner's estimate, see total_exact"})
+                       "(PostgreSQL) an estimate (a keyword's hit rate among the newest "
+                       "tickets, or the planner's), see total_exact"})
     total_exact = fields.Boolean(metadata={
         "description": "false when total is an estimate (more than 1,000 matches): show it "
                        "as \"about\" (约)"})

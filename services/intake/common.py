@@ -74,8 +74,9 @@ def _cancel_timer(uow, ticket, key):
 
 
 def _search_mode(value):
-    if value not in ("indexed", "scan"):
-        raise ValueError(f"INTAKE.search (INTAKE_SEARCH) must be indexed or scan, not {value!r}")
+    if value not in ("indexed", "planner", "scan"):
+        raise ValueError("INTAKE.search (INTAKE_SEARCH) must be indexed, planner or scan, "
+                         f"not {value!r}")
     return value
 
 

@@ -1,24 +1,22 @@
 """The ticket list: filters, search, sort and paging over what the actor may see.
 
 Keyword search and the page's total are services/intake/search.py's: GIN-indexed on
-PostgreSQL, a LIKE scan on SQLite (docs/performance.md, "Ticket search").
+PostgreSQL, a LIKE scan on SQLite; which plan reads a keyword's page is
+services/intake/search_plans.py's (docs/performance.md, "Ticket search").
 """
-from sqlalchemy import asc, desc, select
+from sqlalchemy import select
 
 from gongdan_common.validation import load
 
-from . import domain, exceptions as exc, schemas, search, tagging
+from . import domain, exceptions as exc, schemas, search, search_plans, tagging
 from .models import Ticket
 
 _summary_out = schemas.TicketSummarySchema()
 
 
-_SORT = {"created_at": Ticket.created_at, "updated_at": Ticket.updated_at,
-         "number": Ticket.number, "priority": Ticket.priority, "sla_due_at": Ticket.sla_due_at}
-
-
-def list_query(actor, q, dialect, indexed=True):
-    """The tickets a list request asks for: visibility, filters and keyword; no order."""
+def list_query(actor, q, dialect, indexed=True, keyword=True):
+    """The tickets a list request asks for: visibility, filters and (unless `keyword` is
+    false) the keyword; no order."""
     stmt = select(Ticket)
     scope = domain.visibility_scope(actor)
     if scope:
@@ -44,50 +42,51 @@ def list_query(actor, q, dialect, indexed=True):
     if q.get("tag"):
         stmt = stmt.where(tagging.tag_clause(q["tag"], q.get("tag_mode", "any")))
     term = search.clean(q.get("keyword") or "")
-    if term:
+    if term and keyword:
         stmt = stmt.where(search.keyword_clause(Ticket, term, dialect, indexed))
     return stmt
 
 
 def _page(stmt, q):
-    sort = q["sort"]
-    column = _SORT[sort.lstrip("-")]
-    order = desc if sort.startswith("-") else asc
-    # tickets without a running SLA clock sort after those with one, either way
-    nulls = (Ticket.sla_due_at.is_(None),) if column is Ticket.sla_due_at else ()
-    return stmt.order_by(*nulls, order(column), order(Ticket.id)) \
+    return stmt.order_by(*search_plans.ordering(q["sort"])(Ticket)) \
         .offset((q["page"] - 1) * q["page_size"]).limit(q["page_size"])
 
 
 def list_tickets(actor, query, uow, settings=None):
-    """A page of tickets with its total (`total_exact` false: an estimate). With
-    settings["search"] == "scan", the path before issue 15 (ILIKE over the columns, exact
-    count): the benchmark's baseline."""
+    """A page of tickets with its total (`total_exact` false: an estimate).
+    settings["search"]: `indexed` (the plan per keyword of search_plans), `planner` (one
+    statement, the planner's choice: the path of migration 0005 alone) or `scan` (ILIKE
+    over the columns, exact count: the path before issue 15) — the last two are the
+    benchmark's baselines."""
     q = load(schemas.ListQuerySchema(), query)
     if q.get("tag") and not tagging.may_tag(actor):
         raise exc.TAGS_STAFF_ONLY()
-    indexed = (settings or {}).get("search", "indexed") != "scan"
+    mode = (settings or {}).get("search", "indexed")
     offset = (q["page"] - 1) * q["page_size"]
     with uow:
         dialect = uow.session.bind.dialect.name
-        stmt = list_query(actor, q, dialect, indexed)
-        rows = uow.session.scalars(_page(stmt, q)).all()
-        total, exact = search.page_total(uow.session, stmt, dialect, offset, rows,
-                                         q["page_size"], exact=not indexed)
-        items = _summary_out.dump(rows, many=True)
+        base = list_query(actor, q, dialect, keyword=False)
+        page = search_plans.read_page(uow.session, base, search.clean(q.get("keyword") or ""),
+                                      q["sort"], offset, q["page_size"], mode)
+        items = _summary_out.dump(page.rows, many=True)
         if tagging.may_tag(actor):  # staff labels, never shown to customers
-            tags = tagging.tags_of(uow, [r.id for r in rows])
+            tags = tagging.tags_of(uow, [r.id for r in page.rows])
             for item in items:
                 item["tags"] = tags.get(item["id"], [])
-        return {"items": items, "total": total,
-                "total_exact": exact, "page": q["page"], "page_size": q["page_size"]}
+        return {"items": items, "total": page.total,
+                "total_exact": page.exact, "page": q["page"], "page_size": q["page_size"]}
 
 
-def explain_statements(actor, query, dialect, indexed=True):
-    """[(label, statement)] a list request runs (bench/ticket_search.py prints their plans)."""
+def explain_statements(actor, query, dialect, mode="indexed"):
+    """[(label, statement)] a list request may run (bench/ticket_search.py prints their
+    plans): per search_plans' plans for `indexed`, else the page and count of one statement."""
     q = load(schemas.ListQuerySchema(), query)
-    stmt = list_query(actor, q, dialect, indexed)
-    label = "count" if not indexed else \
+    term = search.clean(q.get("keyword") or "")
+    offset, limit = (q["page"] - 1) * q["page_size"], q["page_size"]
+    if mode == "indexed" and search_plans.choose(dialect, mode, q["sort"], term) == "walk":
+        base = list_query(actor, q, dialect, keyword=False)
+        return search_plans.explain_statements(base, term, q["sort"], offset, limit)
+    stmt = list_query(actor, q, dialect, mode != "scan")
+    label = "count" if mode == "scan" else \
         f"count (run only when the planner expects <= {search.COUNT_CAP} matches)"
-    return [("page", _page(stmt, q)),
-            (label, search.count_statement(stmt, exact=not indexed))]
+    return [("page", _page(stmt, q)), (label, search.count_statement(stmt, exact=mode == "scan"))]

@@ -16,6 +16,8 @@ On PostgreSQL two GIN indexes keep that off a sequential scan (migration 0005):
 
 Both only narrow the candidates: the ILIKE over `ticket_search_text` decides, so the result
 is exactly the substring match. SQLite keeps a plain LIKE over the same fields (a scan).
+Which of the two ways — walking the sort index or reading the GIN bitmap — answers a page is
+chosen per keyword in search_plans.py, not left to the planner's estimate.
 
 A page's total: when PostgreSQL's planner expects more than `COUNT_CAP` matches, its estimate
 (`total_exact` false); otherwise counted, stopping at COUNT_CAP + 1 (then not exact either).
@@ -71,14 +73,25 @@ def like_pattern(term):
     return f"%{escaped}%"
 
 
+def indexable(term):
+    """Whether a GIN index can look `term` up: a run of three letters, digits or CJK
+    characters (pg_trgm), or CJK characters (the grams)."""
+    return bool(_TRIGRAM.search(term) or query_grams(term))
+
+
+def match_clause(ticket, term):
+    """The condition that decides (PostgreSQL): `term` is a substring of the joined fields."""
+    return func.ticket_search_text(*(getattr(ticket, f) for f in FIELDS)) \
+        .ilike(like_pattern(term), escape="\\")
+
+
 def keyword_clause(ticket, term, dialect, indexed=True):
     """The WHERE condition for a keyword on this dialect. `indexed=False` is the plain
     ILIKE scan over the columns (SQLite always; on PostgreSQL the benchmark's baseline)."""
     pattern = like_pattern(term)
     if dialect != "postgresql" or not indexed:
         return or_(*(getattr(ticket, f).ilike(pattern, escape="\\") for f in FIELDS))
-    condition = func.ticket_search_text(*(getattr(ticket, f) for f in FIELDS)) \
-        .ilike(pattern, escape="\\")
+    condition = match_clause(ticket, term)
     needed = query_grams(term) if not _TRIGRAM.search(term) else ()
     if needed:  # pg_trgm has nothing to look up; with both, estimates multiply into nonsense
         condition = ticket.search_grams.op("@>")(

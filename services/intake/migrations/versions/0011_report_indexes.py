@@ -3,7 +3,7 @@ million tickets — tickets resolved in a period, the open backlog by status x p
 ratings given in a period
 
 Revision ID: 0011
-Revises: 0009_leftover_items
+Revises: 0010_search_plans
 
 On PostgreSQL the indexes are built CONCURRENTLY (outside the migration's transaction), so a
 running system keeps taking tickets while they build; an interrupted build leaves an INVALID
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision = '0011'
-down_revision = '0009_leftover_items'
+down_revision = '0010_search_plans'
 branch_labels = None
 depends_on = None
 

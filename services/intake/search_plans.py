@@ -1,0 +1,270 @@
+"""How a page of keyword matches is read on PostgreSQL, and its total (docs/performance.md,
+"Ticket search", "One plan per keyword").
+
+A list page wants the first `offset + page_size` matches in the sort order. Two plans:
+
+- **walk**: read the tickets that pass the filters in the sort order (the created_at or number
+  btree) and keep those whose text contains the keyword, stopping at the page's last row:
+  ~page / hit-rate rows — a few hundred for a frequent keyword (登录: 8 % of the tickets), the
+  whole table for a rare one.
+- **bitmap**: the GIN index (pg_trgm, or the CJK grams) finds every candidate, each one is
+  rechecked and the matches sorted: cheap for a rare keyword, 80,000 heap rechecks (seconds)
+  for a frequent one.
+
+Left to itself the planner chooses from an estimate that is coarse for the ILIKE (a histogram
+of 100 whole texts: no hit reads as 0.01 %) and multiplied into nonsense with the grams
+condition (2 rows expected for 24,433), and reads frequent keywords by their bitmap. Here:
+
+1. a keyword with CJK characters has an upper bound b on its hit rate: the frequency of its
+   rarest character pair (or character) among the grams, which ANALYZE keeps in
+   `pg_stats.most_common_elems` of `search_grams` (read once every STATS_TTL seconds). The
+   bitmap reads at most b x F rows (F: the filtered rows), the walk at least page / b: when
+   the first is the smaller (b <= sqrt(page / F), 0.45 % for a first page at 1,000,000
+   tickets), **bitmap**;
+2. otherwise the **walk**: first a probe of PROBE_ROWS_PER_ROW rows per row wanted (500
+   for a first page of 20), then, if the probe's hits say it can, a budget of
+   WALK_ROWS_PER_ROW (10,000 for a first page). A keyword in more than 1/500 of the tickets
+   fills the page within it; one that does not has few matches, and the **bitmap** reads
+   them (forced: with index and sequential scans off, the planner has only bitmap scans).
+   When the bound already says the rate is under 4 %, the probe is skipped. A keyword with
+   eight digits in a row (a ticket number to the day, a serial number) keeps the planner's
+   one statement: it names a few tickets, which the planner estimates right and reads by
+   their bitmap (at 100,000 tickets 5–11 ms, against 13–18 ms for the forced bitmap with
+   its window count and join).
+   Both count rows that pass the filters: a status filter makes the walk read more rows,
+   but a row it drops costs a heap fetch in the table's order and no ILIKE, while the
+   bitmap's BitmapAnd still rechecks its matches on random pages (at 1,000,000 tickets,
+   录时提示 + status new/in_progress: the walk 61 ms, the bitmap 450 ms, loaded machine).
+
+Either way the rows read are bounded by about the budget, whatever the statistics say.
+
+Totals, none of which scans: after a walk, its hit rate (`page / rows walked`) times the
+planner's estimate of the filtered rows (good for plain column filters), an estimate; after a
+bitmap, `count(*) OVER ()` of the matches it has read anyway, exact. Keywords no index can
+look up (one or two Latin letters or digits: "IE", "5G") and sorts no btree serves
+(updated_at, priority, sla_due_at) keep one statement and the planner's choice (`planner`,
+search.page_total). SQLite has no GIN: its LIKE scan is one statement (`scan`).
+"""
+import re
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import aliased
+
+from . import search
+from .models import Ticket
+
+# the walk reads rows in the order of the table (created_at follows it): ~5x cheaper each
+# than the bitmap's random heap pages, so it may read 5x more
+WALK_ROWS_PER_ROW = 500     # the walk gives up below a hit rate of 1/500 (0.2 %)
+PROBE_ROWS_PER_ROW = 25     # the first, short walk: a hit rate of 4 % fills the page
+WALK_MAX_ROWS = 25_000      # deep pages: past this the bitmap (which sorts) is cheaper
+WALKABLE = ("created_at", "number")  # sort columns whose btree serves the order
+MODES = ("indexed", "planner", "scan")
+_IDENTIFIER = re.compile(r"\d{8}")
+STATS_TTL = 600.0
+_stats = {}                 # database url -> (read at, table_stats)
+
+
+@dataclass
+class Page:
+    rows: list
+    plan: str               # walk | bitmap | planner | scan
+    total: int = 0
+    exact: bool = True
+    walked: int = 0         # rows the walk read (walk)
+
+
+def choose(dialect, mode, sort, term):
+    """The first plan for a list request: walk (which may hand over to the bitmap), planner
+    (one statement, the planner's choice) or scan (SQLite, or the baseline's ILIKE)."""
+    if dialect != "postgresql" or mode == "scan":
+        return "scan"
+    # eight digits in a row (a ticket number to the day, a serial number) name a few
+    # tickets: the planner estimates those right and reads them by their bitmap itself
+    if not term or mode == "planner" or not search.indexable(term) \
+            or sort.lstrip("-") not in WALKABLE or _IDENTIFIER.search(term):
+        return "planner"
+    return "walk"
+
+
+def budget(wanted):
+    return min(WALK_ROWS_PER_ROW * wanted, WALK_MAX_ROWS)
+
+
+def probe(wanted):
+    return min(PROBE_ROWS_PER_ROW * wanted, budget(wanted))
+
+
+def read_page(session, base, term, sort, offset, limit, mode="indexed"):
+    """-> Page. `base`: select(Ticket) with visibility and filters, without keyword or
+    order."""
+    dialect = session.bind.dialect.name
+    plan = choose(dialect, mode, sort, term)
+    order = ordering(sort)
+    if plan in ("scan", "planner"):
+        stmt = base.where(search.keyword_clause(Ticket, term, dialect, plan != "scan")) \
+            if term else base
+        rows = session.scalars(stmt.order_by(*order(Ticket)).offset(offset)
+                               .limit(limit)).all()
+        total, exact = search.page_total(session, stmt, dialect, offset, rows, limit,
+                                         exact=plan == "scan")
+        return Page(rows, plan, total, exact)
+    stats = table_stats(session)
+    # the filtered rows: the table's when there is no filter (no EXPLAIN needed)
+    filtered = stats["rows"] if base.whereclause is None and stats["rows"] >= 0 \
+        else search.estimate(session, base)
+    bound = match_bound(stats, term)
+    wanted = offset + limit
+    # the bitmap reads at most bound x filtered rows, the walk at least wanted / bound
+    if bound is None or bound * bound * filtered > wanted:
+        # (rows that pass the filters: those a filter drops cost a heap fetch, no ILIKE)
+        most, rows, skip = budget(wanted), [], 0
+        # a probe cannot fill the page when the bound says the rate is under its 1/25
+        walks = (most,) if bound is not None and bound * probe(wanted) < wanted \
+            else (probe(wanted), most)
+        for rows_walked in walks:
+            # the budget's walk goes on after the probe's rows (read again without ILIKE)
+            found = session.execute(walk_statement(
+                base, term, order, offset if skip == 0 else 0, limit - len(rows), skip,
+                rows_walked)).all()
+            rows += found
+            if len(rows) == limit:
+                walked = rows[-1][1]
+                total, exact = walk_total(session, base, term, wanted, walked, filtered)
+                return Page([r[0] for r in rows], "walk", total, exact, walked)
+            # the probe's hit rate says the budget would not fill the page either (no hit
+            # past the offset: how many before it is unknown, taken as none)
+            hits = offset + len(rows) if rows else 0
+            if rows_walked >= most or hits * most < wanted * rows_walked:
+                break
+            skip = rows_walked
+    return bitmap_page(session, base, term, order, offset, limit)
+
+
+def ordering(sort):
+    """sort -> a function of a Ticket-like entity giving its ORDER BY (id breaks ties)."""
+    column = sort.lstrip("-")
+    descending = sort.startswith("-")
+
+    def order(entity):
+        by = (getattr(entity, column), entity.id)
+        out = [c.desc() if descending else c.asc() for c in by]
+        if column == "sla_due_at":  # tickets without a running clock last, either way
+            out.insert(0, entity.sla_due_at.is_(None))
+        return out
+    return order
+
+
+def walk_statement(base, term, order, offset, limit, skip, rows_walked):
+    """The filtered tickets in sort order, numbered, those from `skip` up to `rows_walked`
+    (a LIMIT in a subquery: the planner can neither push the keyword into it nor pick the
+    bitmap), then those containing the keyword: rows (Ticket, rows walked up to it)."""
+    walked = func.row_number().over(order_by=order(Ticket)).label("walked")
+    inner = base.add_columns(walked).order_by(*order(Ticket)).offset(skip) \
+        .limit(rows_walked - skip).subquery()
+    row = aliased(Ticket, inner)
+    return select(row, inner.c.walked).where(search.match_clause(row, term)) \
+        .order_by(*order(row)).offset(offset).limit(limit)
+
+
+def walk_total(session, base, term, wanted, walked, filtered):
+    """The walk's hit rate times the filtered rows: an estimate; counted (up to COUNT_CAP)
+    when that says few."""
+    guess = max(round(filtered * wanted / walked), wanted)
+    if guess > search.COUNT_CAP:
+        return guess, False
+    stmt = base.where(search.keyword_clause(Ticket, term, "postgresql"))
+    counted = session.scalar(search.count_statement(stmt))
+    if counted <= search.COUNT_CAP:
+        return counted, True
+    return search.COUNT_CAP + 1, False
+
+
+def bitmap_statement(base, term, order, offset, limit):
+    """The page of matches with the number of all matches: count(*) OVER () over the rows
+    the sort reads anyway, kept narrow (id and sort keys: thousands of whole tickets would
+    spill the window's buffer to disk), then the page's tickets joined by id."""
+    keys = [c.element if hasattr(c, "element") else c for c in order(Ticket)]
+    inner = base.with_only_columns(*dict.fromkeys([Ticket.id, *keys]),
+                                   func.count().over().label("matches"),
+                                   maintain_column_froms=True) \
+        .where(search.keyword_clause(Ticket, term, "postgresql")) \
+        .order_by(*order(Ticket)).offset(offset).limit(limit).subquery()
+    return select(Ticket, inner.c.matches).join(inner, inner.c.id == Ticket.id) \
+        .order_by(*order(Ticket))
+
+
+def bitmap_page(session, base, term, order, offset, limit):
+    """Every match through the GIN index, sorted; the window count of them is the total."""
+    with bitmap_only(session):
+        found = session.execute(bitmap_statement(base, term, order, offset, limit)).all()
+    rows = [r[0] for r in found]
+    if found:
+        return Page(rows, "bitmap", found[0][1], True)
+    if offset == 0:
+        return Page(rows, "bitmap", 0, True)
+    # past the last page: how many there are (few: the bitmap's plan was chosen for that)
+    with bitmap_only(session):
+        total = session.scalar(search.count_statement(
+            base.where(search.keyword_clause(Ticket, term, "postgresql")), exact=True))
+    return Page(rows, "bitmap", total, True)
+
+
+class bitmap_only:
+    """Within the transaction, the planner may read tickets through bitmap scans only."""
+
+    def __init__(self, session):
+        self.connection = session.connection()
+
+    def __enter__(self):
+        self.connection.exec_driver_sql(
+            "SET LOCAL enable_indexscan = off; SET LOCAL enable_seqscan = off")
+
+    def __exit__(self, *exc):
+        if exc[0] is None:  # after an error the transaction is rolled back, SET LOCAL too
+            self.connection.exec_driver_sql("RESET enable_indexscan; RESET enable_seqscan")
+
+
+def match_bound(stats, term):
+    """An upper bound on the fraction of tickets containing `term`, from the grams'
+    statistics: the frequency of its rarest CJK gram. None: no CJK, or no statistics yet."""
+    needed = search.query_grams(term)
+    if not needed or stats["grams"] is None:
+        return None
+    return min(stats["grams"].get(g, stats["floor"]) for g in needed)
+
+
+def table_stats(session):
+    """{"rows": the planner's count of tickets (-1: never analyzed), "grams": {gram:
+    fraction of tickets} (None: no statistics yet), "floor": the fraction below which grams
+    are not listed}, from ANALYZE (pg_class, pg_stats' most common elements of search_grams),
+    cached per database for STATS_TTL seconds."""
+    key = str(session.bind.url)
+    cached = _stats.get(key)
+    if cached and time.monotonic() - cached[0] < STATS_TTL:
+        return cached[1]
+    rows, elems, freqs = session.execute(text(
+        "SELECT c.reltuples, s.most_common_elems::text::text[], s.most_common_elem_freqs "
+        "FROM pg_class c LEFT JOIN pg_stats s ON s.schemaname = current_schema() "
+        "AND s.tablename = 'tickets' AND s.attname = 'search_grams' "
+        "WHERE c.oid = 'tickets'::regclass")).one()
+    stats = {"rows": float(rows), "grams": None, "floor": 1.0}
+    if elems:  # the frequencies are followed by their minimum, maximum and null frequency
+        stats.update(grams=dict(zip(elems, freqs)), floor=float(freqs[len(elems)]))
+    _stats[key] = (time.monotonic(), stats)
+    return stats
+
+
+def explain_statements(base, term, sort, offset, limit):
+    """[(label, statement)] of the walk and of the bitmap it hands over to (the benchmark
+    prints their plans; the bitmap's with bitmap scans only, as read_page runs it)."""
+    order = ordering(sort)
+    wanted = offset + limit
+    return [(f"walk (probe: {probe(wanted)} rows)",
+             walk_statement(base, term, order, offset, limit, 0, probe(wanted))),
+            (f"walk (budget: {budget(wanted)} rows; the probe's read again without ILIKE)",
+             walk_statement(base, term, order, 0, limit, probe(wanted), budget(wanted))),
+            ("bitmap (if the grams' bound says few, or the walk gives up; bitmap scans only)",
+             bitmap_statement(base, term, order, offset, limit))]

@@ -1,0 +1,144 @@
+"""The plan that reads a keyword's page (services/intake/search_plans.py), on SQLite and
+PostgreSQL (no broker): which plan is chosen, and that every plan answers the same rows in
+the same order, for frequent and rare, Chinese and English keywords."""
+import datetime as dt
+
+import pytest
+from sqlalchemy import text
+
+from gongdan_common.db import Database
+from gongdan_common.migrate import upgrade
+from services.intake import listing, search_plans
+from services.intake.models import Ticket, metadata
+
+ADMIN = {"id": "adm", "role": "admin", "name": "Admin"}
+T0 = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
+# (title, description): 登录 and timeout frequent, 锁定 / E4021 / 打印 rare
+KINDS = [("无法登录系统", "登录时提示账号被锁定"),
+         ("Export times out", "Export to Excel: timeout after 60 seconds"),
+         ("无法登录 VPN", "VPN login fails with error E4021"),
+         ("登录后页面空白", "Login works, then a blank page; gateway timeout 504"),
+         ("打印机卡纸", "打印预览正常")]
+N = 60
+
+
+@pytest.fixture
+def db(service_database):
+    url = service_database("intake")
+    upgrade("intake", url)
+    database = Database(url, metadata)
+    with database.unit_of_work() as uow:
+        for i in range(N):
+            title, description = KINDS[i % len(KINDS)] if i < N - 5 else KINDS[i % 2]
+            if i == 3:  # the rare ones also once among the oldest
+                title, description = KINDS[4]
+            uow.session.add(Ticket(
+                number=f"TS20261101{i:03d}", type="defect", title=f"{title} #{i}",
+                product="P1", product_line="line", category="function",
+                description=description, environment={}, impact="individual",
+                urgency="low", priority="P4", contact_phone="138",
+                status="new" if i % 3 else "closed", submitter_id=f"u{i % 4}",
+                submitter_name="程丽" if i % 4 == 0 else "Alice Chen",
+                company_id=f"c{i % 2}", company_name="杭州云启科技有限公司",
+                # pairs of tickets share a creation time: the id breaks the tie
+                created_at=T0 + dt.timedelta(hours=i // 2), updated_at=T0))
+        uow.commit()
+    if database.engine.dialect.name == "postgresql":
+        with database.engine.begin() as conn:
+            conn.execute(text("ANALYZE tickets"))
+    search_plans._stats.clear()
+    yield database
+    search_plans._stats.clear()
+    database.dispose()
+
+
+def read(db, keyword, mode="indexed", **query):
+    q = {"keyword": keyword, "page_size": 5, **query}
+    q.setdefault("sort", "-created_at")
+    q = listing.load(listing.schemas.ListQuerySchema(), q)
+    with db.unit_of_work() as uow:
+        base = listing.list_query(ADMIN, q, uow.session.bind.dialect.name, keyword=False)
+        page = search_plans.read_page(uow.session, base, keyword, q["sort"],
+                                      (q["page"] - 1) * q["page_size"], q["page_size"], mode)
+        return page.plan, [t.number for t in page.rows], page.total, page.exact
+
+
+def test_choice_of_plan():
+    choose = search_plans.choose
+    assert choose("sqlite", "indexed", "-created_at", "登录") == "scan"
+    assert choose("postgresql", "scan", "-created_at", "登录") == "scan"
+    assert choose("postgresql", "indexed", "-created_at", "登录") == "walk"
+    assert choose("postgresql", "indexed", "number", "timeout") == "walk"
+    assert choose("postgresql", "indexed", "-updated_at", "登录") == "planner"  # no btree
+    assert choose("postgresql", "indexed", "-created_at", "IE") == "planner"    # no index key
+    assert choose("postgresql", "indexed", "-created_at", "") == "planner"
+    assert choose("postgresql", "indexed", "-created_at", "ts20261101") == "planner"
+    assert choose("postgresql", "planner", "-created_at", "登录") == "planner"
+    assert search_plans.budget(20) == 10_000 and search_plans.budget(10_000) == 25_000
+
+
+def test_plan_per_keyword(db, monkeypatch):
+    postgres = db.engine.dialect.name == "postgresql"
+    plan = lambda keyword, **q: read(db, keyword, **q)[0]  # noqa: E731
+    if not postgres:  # SQLite: one LIKE scan, whatever the keyword
+        assert {plan("登录"), plan("E4021"), plan("锁")} == {"scan"}
+        return
+    assert plan("登录") == "walk" and plan("timeout") == "walk"
+    # a keyword the walk's budget does not find enough of: handed to the bitmap
+    monkeypatch.setattr(search_plans, "WALK_ROWS_PER_ROW", 2)
+    monkeypatch.setattr(search_plans, "PROBE_ROWS_PER_ROW", 1)
+    assert plan("打印") == "bitmap" and plan("E4021") == "bitmap"
+    monkeypatch.undo()
+    # the grams' statistics: ANALYZE listed the pairs, and a pair they call rare goes
+    # to the bitmap without walking
+    with db.unit_of_work() as uow:
+        stats = search_plans.table_stats(uow.session)
+    assert stats["rows"] == N and stats["grams"]["登录"] > 0.5 and 0 < stats["floor"] <= 1
+    search_plans._stats.clear()
+    monkeypatch.setattr(search_plans, "table_stats", lambda session: {
+        "rows": N, "grams": {"登录": 0.6}, "floor": 0.0001})
+    assert plan("登录") == "walk" and plan("打印机") == "bitmap"
+    assert plan("timeout") == "walk"  # no CJK: no bound, the walk decides
+    assert plan("TS20261101") == "planner"  # a number to the day: a few tickets
+
+
+PLANS = {  # how each plan is forced (PostgreSQL)
+    "walk": {"match_bound": lambda stats, term: None},
+    "bitmap": {"match_bound": lambda stats, term: 0.0},
+    # a probe of one row per row wanted: the budget's walk goes on after it
+    "walk on": {"match_bound": lambda stats, term: None, "PROBE_ROWS_PER_ROW": 1},
+}
+
+
+@pytest.mark.parametrize("keyword", ["登录", "timeout", "锁定", "E4021", "打印机", "程丽",
+                                     "alice", "云启"])
+def test_every_plan_answers_the_same(db, monkeypatch, keyword):
+    postgres = db.engine.dialect.name == "postgresql"
+    for query in ({}, {"page": 2}, {"sort": "number"}, {"sort": "created_at"},
+                  {"status": ["new"]}, {"company_id": "c1", "page": 2}):
+        scan = read(db, keyword, "scan", **query)
+        answers = {"scan": scan}
+        if postgres:
+            answers["planner"] = read(db, keyword, "planner", **query)
+            for name, patches in PLANS.items():
+                with monkeypatch.context() as m:
+                    for attr, value in patches.items():
+                        m.setattr(search_plans, attr, value)
+                    answers[name] = read(db, keyword, **query)
+            if answers["walk"][0] == "walk":  # a full page: its total is the rate's
+                assert answers["walk"][2] >= len(answers["walk"][1])
+            assert answers["bitmap"][0] == "bitmap" and answers["bitmap"][2:] == scan[2:]
+        rows = {name: a[1] for name, a in answers.items()}
+        assert all(r == scan[1] for r in rows.values()), (keyword, query, rows)
+        assert scan[1] or query.get("page") or keyword in ("打印机",), (keyword, query)
+
+
+def test_list_tickets_through_the_plans(db):
+    """The list handler: items in order, totals exact under the cap."""
+    page = listing.list_tickets(ADMIN, {"keyword": "E4021", "page_size": 3},
+                                db.unit_of_work())
+    assert page["total_exact"] is True and page["total"] == len(
+        read(db, "E4021", "scan", page_size=100)[1])
+    page = listing.list_tickets(ADMIN, {"keyword": "登录", "page_size": 3, "page": 99},
+                                db.unit_of_work())
+    assert page["items"] == [] and page["total_exact"] is True and page["total"] > 3
