@@ -5,6 +5,7 @@ spooled temporary file (memory up to 512 KB, then disk); raw bodies are piped st
 through. Either way the first 8 KB decide the type, then the bytes flow to S3 while being
 counted and hashed.
 """
+import re
 import tempfile
 import uuid
 
@@ -14,6 +15,15 @@ from gongdan_common import filetypes
 from gongdan_common.storage import HashingReader
 
 from . import exceptions as exc
+
+
+# A ticket attachment is authorised by the one RPC that records it (intake's
+# add_attachment, after the file is stored; the object is deleted when it refuses), not by
+# a second RPC before streaming (authorize_attachment: ~4.5 of 37 core-ms per 1 MB upload,
+# docs/performance.md issue 16). A refused upload costs its transfer, bounded by the actor's
+# upload rate limit, and keeps nothing. A ticket id of another shape is still asked first:
+# it names no ticket and must not become part of an object key.
+PLAIN_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 def open_upload(request, max_bytes):

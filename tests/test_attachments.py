@@ -66,6 +66,28 @@ def test_other_customers_cannot_attach_or_download(system, make_user, new_ticket
     assert stranger.get(f"/tickets/{other['id']}/attachments/{att['id']}").status_code == 404
 
 
+def test_refused_uploads_keep_nothing(system, make_user, new_ticket):
+    """The RPC that records an attachment authorises it (after the file is stored): what it
+    refuses is deleted, with the answer authorize_attachment gave before streaming."""
+    customer = make_user()
+    t = new_ticket(customer)
+    before = objects(system)
+    r = upload(customer, t["id"], "report.pdf", PDF, kind="onsite_report")
+    assert (r.status_code, r.json()["error"]["code"]) == (403, "report_kind_forbidden")
+    r = upload(customer, t["id"], "a.png", PNG, kind="no_such_kind")
+    assert (r.status_code, r.json()["error"]["code"]) == (400, "validation_failed")
+    assert "kind" in r.json()["error"]["details"]["fields"]
+    r = upload(customer, "t" + "0" * 31, "a.png", PNG)  # well formed, no such ticket
+    assert (r.status_code, r.json()["error"]["code"]) == (404, "ticket_not_found")
+    r = upload(customer, "not a ticket id!", "a.png", PNG)  # asked before streaming
+    assert (r.status_code, r.json()["error"]["code"]) == (404, "ticket_not_found")
+    assert customer.post(f"/tickets/{t['id']}/cancel", {"reason": "已解决"}).status_code == 200
+    r = upload(customer, t["number"], "a.png", PNG)  # by number, as the URL allows
+    assert (r.status_code, r.json()["error"]["code"]) == (409, "ticket_closed")
+    assert objects(system) == before
+    assert customer.get(f"/tickets/{t['id']}").json()["attachments"] == []
+
+
 @pytest.mark.parametrize("name,data,code", [
     ("setup.png", EXE, "file_type_not_allowed"),        # a renamed .exe
     ("setup.exe", EXE, "file_type_not_allowed"),

@@ -51,10 +51,8 @@ def _project(uow, ticket_payload, now):
     return _project_current(uow, ticket_payload, now)[0]
 
 
-def _project_current(uow, ticket_payload, now):
-    """`_project`, returning (the stored row, who holds the ticket or None): the holder is
-    looked up once, for the caller too (a look-up that finds nothing is not remembered by
-    the session, so a second one would cost another round trip)."""
+def _project_row(uow, ticket_payload, now):
+    """Upsert the ticket's facts; returns the stored row (this version or a newer one)."""
     ref = load(_ticket_ref_in, ticket_payload)
     values = dict(ref, projected_at=now)
     stmt = _projection_upsert(uow.session.bind.dialect.name, frozenset(values))
@@ -63,6 +61,14 @@ def _project_current(uow, ticket_payload, now):
                               execution_options={"populate_existing": True}).first()
     if row is None:
         row = uow.session.get(TicketProjection, ref["id"], populate_existing=True)
+    return row
+
+
+def _project_current(uow, ticket_payload, now):
+    """`_project`, returning (the stored row, who holds the ticket or None): the holder is
+    looked up once, for the caller too (a look-up that finds nothing is not remembered by
+    the session, so a second one would cost another round trip)."""
+    row = _project_row(uow, ticket_payload, now)
     current = _current(uow, row.id)
     if current is not None and current.engineer_id:  # the status may end (or reopen) it
         refresh_engineers(uow.session, [current.engineer_id], domain.DONE_STATUSES)

@@ -5,15 +5,17 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 
 from gongdan_common.errors import AppError, validation_error
-from gongdan_common.outbox import consume_once
+from gongdan_common.outbox import consume_many, consume_once
 from gongdan_common.validation import load
 
 from . import domain, events, exceptions as exc, schemas
 from .common import _current, _place, _qualified, _retry_on_conflict
 from .handlers import _engineer, _provider, _require, best_candidate
-from .models import Engineer, Provider, RoutingRule, new_id
+from .models import CurrentAssignment, Engineer, Provider, RoutingRule, new_id
 from .offers import _offer_on, _open_offer
-from .projection import _facts, _project_current
+from .projection import _facts, _project_current, _project_row
+
+CREATED = "dispatch.ticket_created"
 
 _rule_out = schemas.RuleSchema()
 
@@ -24,7 +26,7 @@ def ticket_created(envelope, uow, settings):
     def attempt():
         now = settings["now"]()
         with uow:
-            if not consume_once(uow, envelope, "dispatch.ticket_created"):
+            if not consume_once(uow, envelope, CREATED):
                 return None
             row, current = _project_current(uow, envelope["data"]["ticket"], now)
             ticket = _facts(row)
@@ -34,6 +36,53 @@ def ticket_created(envelope, uow, settings):
             uow.commit()
             return outcome
     return _retry_on_conflict(attempt)
+
+
+def tickets_created(envelopes, uow, settings):
+    """A batch of ticket_created. One transaction projects every ticket (a version-guarded
+    upsert: projecting a redelivered event again changes nothing), looks up once who holds
+    any of them and which routing rules are active, and records as handled the events that
+    need nothing more - most new tickets: no rule, no automatic offer, nobody holding them.
+    A ticket automatic dispatch may place (or that someone already holds) is then handled
+    alone by `ticket_created`, as before: a transaction locks the engineers of one ticket
+    at most, so two never wait on each other crosswise (the deadlock a batch that placed
+    tickets in event order ran into). Returns the outcomes of those handled alone."""
+    now = settings["now"]()
+    alone = []
+    with uow:
+        rows = {}
+        for envelope in envelopes:
+            row = _project_row(uow, envelope["data"]["ticket"], now)
+            rows[envelope["event_id"]] = row
+        held = set(uow.session.scalars(select(CurrentAssignment.ticket_id).where(
+            CurrentAssignment.ticket_id.in_(sorted({r.id for r in rows.values()})))))
+        rules = None
+        quiet = []
+        for envelope in envelopes:
+            row = rows[envelope["event_id"]]
+            if row.id not in held:
+                if rules is None and row.status == "new" and row.type in domain.ROUTABLE_TYPES:
+                    rules = uow.session.scalars(
+                        select(RoutingRule).where(RoutingRule.active.is_(True))).all()
+                if not _may_route(_facts(row), rules or (), settings):
+                    quiet.append(envelope)
+                    continue
+            alone.append(envelope)
+        consume_many(uow, quiet, CREATED)
+        uow.commit()
+    return [ticket_created(envelope, uow, settings) for envelope in alone]
+
+
+def _may_route(ticket, rules, settings):
+    """Whether `_route_new` could do anything with this new ticket (mirrors it)."""
+    if ticket.status != "new":
+        return False
+    if ticket.type == domain.INSTALLATION:
+        return True
+    if ticket.type not in domain.ROUTABLE_TYPES:
+        return False
+    return bool(domain.matching_rules(rules, ticket)) or (
+        ticket.type in domain.PROVIDER_TYPES and settings["auto_offer"])
 
 
 def _route_new(uow, ticket, settings, now):

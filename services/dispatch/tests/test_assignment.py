@@ -72,7 +72,7 @@ def new_ticket(uow, settings, **kw):
     """A ticket intake created, projected from its event (no automatic dispatch unless the
     type or rules call for it)."""
     ref = ticket_ref(**kw)
-    routing.ticket_created(ticket_created(ref), uow, settings)
+    routing.tickets_created([ticket_created(ref)], uow, settings)  # the consumer's batch path
     return ref
 
 

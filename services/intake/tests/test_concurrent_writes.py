@@ -78,3 +78,17 @@ def test_a_comment_with_a_request_key_lands_once_however_often_it_is_sent(db):
         tickets.add_comment(ADMIN, ticket["id"], body, db.unit_of_work())
     assert err.value.status == 409 and err.value.code == "request_key_used"
     assert _commented_events(db) == 4
+
+
+def test_concurrent_creates_get_the_days_numbers_in_order_without_gaps(db):
+    """The number counter (on PostgreSQL an upsert committed before the ticket, without
+    waiting for its WAL flush): 30 concurrent creates get 30 consecutive numbers, and the
+    connection goes back to the pool with synchronous commits on."""
+    pool = eventlet.GreenPool(15)
+    numbers = sorted(pool.imap(lambda i: tickets.create_ticket(
+        CUSTOMER, payload(title=f"t{i}"), db.unit_of_work(), SETTINGS)["number"], range(30)))
+    seqs = [int(n[len("TS") + 8:]) for n in numbers]
+    assert seqs == list(range(seqs[0], seqs[0] + 30)) and seqs[0] == 1
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
