@@ -10,7 +10,8 @@ from gongdan_common import logs
 from gongdan_common.logs import Correlation
 from gongdan_common.health import HealthMixin
 
-from . import attachments, catalog, common, feedback, lifecycle, listing, projections, tickets
+from . import (attachments, catalog, common, exports, feedback, lifecycle, listing, projections,
+               tickets)
 from .models import metadata
 
 
@@ -41,6 +42,14 @@ class IntakeService(HealthMixin):
     @rpc
     def list_tickets(self, actor, query):
         return listing.list_tickets(actor, query, self.uow, self.settings)
+
+    @rpc
+    def export_tickets(self, actor, query, after=None, limit=1000):
+        return exports.export_tickets(actor, query, after, limit, self.uow, self.settings)
+
+    @rpc
+    def export_ratings(self, actor, query, after=None, limit=1000):
+        return exports.export_ratings(actor, query, after, limit, self.uow, self.settings)
 
     @rpc
     def update_ticket(self, actor, ticket_id, patch):
