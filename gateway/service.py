@@ -25,6 +25,7 @@ from .http import RPC_TIMEOUT, api, call, json_body, query_dict
 from .models import metadata
 from .ratelimit import RateLimitProvider
 from .routes.channels import ChannelsRoutes
+from .routes.exports import ExportsRoutes
 from .routes.im import ImRoutes
 from .routes.kb import KbRoutes
 from .routes.notify import NotifyRoutes
@@ -32,7 +33,7 @@ from .routes.ops import OpsRoutes
 from .routes.sla import SlaRoutes
 
 log = logging.getLogger(__name__)
-SERVICES = ("intake", "dispatch", "worklog", "sla", "notify", "kb", "channels")
+SERVICES = ("intake", "dispatch", "worklog", "sla", "notify", "kb", "channels", "exports")
 TICKET_ACTIONS = {"cancel": "cancel", "request-info": "request_info",
                   "provide-info": "provide_info", "start": "start", "suspend": "suspend",
                   "resume": "resume", "resolve": "resolve", "confirm": "confirm",
@@ -65,7 +66,8 @@ def build_settings(config):
     }
 
 
-class GatewayService(SlaRoutes, NotifyRoutes, KbRoutes, ImRoutes, ChannelsRoutes, OpsRoutes):
+class GatewayService(SlaRoutes, NotifyRoutes, KbRoutes, ImRoutes, ChannelsRoutes, ExportsRoutes,
+                     OpsRoutes):
     name = "gateway"
 
     correlation = Correlation()  # log context, one line per RPC/event, spans
@@ -81,6 +83,7 @@ class GatewayService(SlaRoutes, NotifyRoutes, KbRoutes, ImRoutes, ChannelsRoutes
     notify = RpcProxy("notify", expiration=3000)
     kb = RpcProxy("kb", expiration=3000)
     channels = RpcProxy("channels", expiration=int(RPC_TIMEOUT * 1000))
+    exports = RpcProxy("exports", expiration=int(RPC_TIMEOUT * 1000))
 
     # ---- plumbing ---------------------------------------------------------------------
 
