@@ -34,7 +34,9 @@ def descending(stmt, time_col, id_col, after):
     """`stmt` newest first by (time_col, id_col), starting after the cursor (None: first)."""
     if after is not None:
         at, key = parse(after)
-        stmt = stmt.where(or_(time_col < at, and_(time_col == at, id_col < key)))
+        # `time <= at` first: a range the time column's index answers (a bare OR would
+        # make PostgreSQL read every newer row again for each page)
+        stmt = stmt.where(and_(time_col <= at, or_(time_col < at, id_col < key)))
     return stmt.order_by(time_col.desc(), id_col.desc())
 
 

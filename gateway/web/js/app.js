@@ -20,6 +20,7 @@ import { offersView, followUpsView, routingRulesView } from "./views/dispatch.js
 import { engineersView } from "./views/engineers.js";
 import { slaAdminView } from "./views/sla-admin.js";
 import { reportsView } from "./views/reports.js";
+import { exportsView } from "./views/exports.js";
 import { mailAdminView } from "./views/mail-admin.js";
 import { robotsView, ROBOT_ROLES } from "./views/im.js";
 import { canCreate, isStaff, CREATOR_ROLES, WEBHOOK_ROLES, DESK_ROLES, OFFER_ROLES, REGISTRY_ROLES,
@@ -48,6 +49,7 @@ const ROUTES = [
   { re: /^\/admin\/sla$/, view: slaAdminView, nav: "sla-admin", roles: ["admin"] },
   { re: /^\/admin\/mail$/, view: mailAdminView, nav: "mail-admin", roles: ["admin"] },
   { re: /^\/reports$/, view: reportsView, nav: "reports", roles: STAFF_ROLES },
+  { re: /^\/exports$/, view: exportsView, nav: "exports" },
   { re: /^\/robots$/, view: robotsView, nav: "robots", roles: ROBOT_ROLES },
 ];
 
@@ -111,6 +113,7 @@ function renderTopbar(active) {
       user.role === "admin" ? link("nav.sla_admin", "#/admin/sla", "sla-admin") : null,
       user.role === "admin" ? link("nav.mail_admin", "#/admin/mail", "mail-admin") : null,
       isStaff(user) ? link("nav.reports", "#/reports", "reports") : null,
+      user.role !== "system" ? link("nav.exports", "#/exports", "exports") : null,
       WEBHOOK_ROLES.includes(user.role) ? link("nav.webhooks", "#/webhooks", "webhooks") : null,
       ROBOT_ROLES.includes(user.role) ? link("nav.robots", "#/robots", "robots") : null);
     who = h("div", { class: "who" },

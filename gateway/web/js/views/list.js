@@ -4,6 +4,7 @@ import { h, select, field, messageBox, showMessage, badge } from "../dom.js";
 import { t, label, fmtTime } from "../i18n.js";
 import * as api from "../api.js";
 import { queryEnum, canCreate } from "../model.js";
+import { exportButtons } from "./exports.js";
 
 const SORTS = ["-created_at", "created_at", "-updated_at", "updated_at", "priority", "-priority",
   "-number", "number"];
@@ -69,6 +70,7 @@ export async function listView(root, ctx) {
   root.append(
     h("div", { class: "page-head" },
       h("h1", { text: t("list.title") }),
+      exportButtons("tickets", () => query),
       canCreate(ctx.user) ? h("a", { href: "#/tickets/new", class: "btn btn-primary", text: `+ ${t("nav.new")}` }) : null),
     filters, box, results);
 

@@ -9,6 +9,7 @@ import * as api from "../api.js";
 import { queryEnum } from "../model.js";
 import { dataTable } from "./webhooks.js";
 import { instant, businessTime } from "./sla-admin.js";
+import { exportButtons } from "./exports.js";
 
 const REPORT = "/api/v1/reports/sla";
 const td = (key, ...c) => h("td", { dataset: { label: t(key) } }, ...c);
@@ -64,7 +65,8 @@ function slaSection(ctx, doc, q) {
     field(t("sla.col.target"), target, { name: "target" }),
     field(t("reports.created_from"), from, { name: "created_from" }),
     field(t("reports.created_to"), to, { name: "created_to" }),
-    h("div", { class: "filters-buttons" }, show));
+    h("div", { class: "filters-buttons" }, show, exportButtons("sla", () => ({ target: target.value,
+      created_from: instant(from.value), created_to: to.value ? instant(nextDay(to.value)) : undefined }))));
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     ctx.navigate("/reports", withQuery(q, { group_by: groupBy.value, target: target.value,
@@ -129,7 +131,8 @@ function timeSection(ctx, q) {
   const form = h("form", { class: "filters card report-filters", id: "time-report-form", novalidate: true },
     field(t("reports.from"), from, { name: "from" }),
     field(t("reports.to"), to, { name: "to" }),
-    h("div", { class: "filters-buttons" }, show));
+    h("div", { class: "filters-buttons" }, show, exportButtons("engineer_time", () => ({
+      from: instant(from.value), to: to.value ? instant(nextDay(to.value)) : undefined }))));
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     busy(show, true);
