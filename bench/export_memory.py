@@ -42,6 +42,14 @@ from tests.support.system import ADMIN_EMAIL, ADMIN_PASSWORD, ROOT, Api, System
 GOAL_MB = 64
 
 
+class PatientSystem(System):
+    """The system, given longer to come up: on a machine other runs keep busy, 20 processes
+    starting at once need more than the tests' minute."""
+
+    def wait_ready(self, services=None, timeout=600):
+        return super().wait_ready(*(() if services is None else (services,)), timeout=timeout)
+
+
 def status_kb(pid, field):
     with open(f"/proc/{pid}/status") as fh:
         for line in fh:
@@ -149,7 +157,7 @@ def naive(system, rows):
 
 def run(args, workdir, results):
     pg = PgCluster.create().start()
-    system = System(workdir, backend="postgresql", pg_port=pg.port)
+    system = PatientSystem(workdir, backend="postgresql", pg_port=pg.port)
     log(f"starting the system (PostgreSQL cluster {pg.name} on port {pg.port}) ...")
     try:
         system.start()

@@ -19,7 +19,7 @@ from sqlalchemy import or_, select, update
 from gongdan_common.errors import AppError
 from gongdan_common.events import utcnow
 
-from . import domain, handlers, writers
+from . import domain, events, handlers, writers
 from .models import Job
 
 log = logging.getLogger(__name__)
@@ -69,9 +69,21 @@ def _progress(uow, job, settings, **values):
 
 
 def _finish(uow, job, **values):
+    """The job's end, and its event in the same transaction (outbox)."""
     with uow:
         n = uow.session.execute(update(Job).where(_mine(job)).values(
             lease_until=None, finished_at=utcnow(), **values)).rowcount
+        if n:
+            row = uow.session.get(Job, job["id"])
+            data = {"job_id": row.id, "owner_id": row.owner_id, "kind": row.kind,
+                    "format": row.format, "file_name": row.file_name,
+                    "rows": row.rows_done if row.status == "done" else 0}
+            if row.status == "done":
+                uow.emit(events.EXPORT_FINISHED, dict(data, size=row.size,
+                                                      expires_at=row.expires_at),
+                         actor=job["actor"])
+            else:
+                uow.emit(events.EXPORT_FAILED, dict(data, error=row.error), actor=job["actor"])
         uow.commit()
     return n
 

@@ -5,6 +5,7 @@ import datetime as dt
 import zoneinfo
 
 import pytest
+from sqlalchemy import text
 
 from gongdan_common.db import Database
 from gongdan_common.errors import FORBIDDEN, AppError
@@ -94,6 +95,10 @@ def test_a_job_runs_as_its_requester_and_only_they_see_it(uow):
             call()
         assert err.value.status == 404
     assert handlers.download(ALICE, job["id"], uow(), store, SETTINGS)["url"].startswith("http")
+    assert [e["data"] for e in _events(uow, "export_finished")] == [{
+        "job_id": job["id"], "owner_id": "u-alice", "kind": "tickets", "format": "csv",
+        "file_name": job["file_name"], "rows": 5, "size": done["size"],
+        "expires_at": done["expires_at"]}]
     handlers.delete_export(ALICE, job["id"], uow(), store)
     assert store.objects == {}
 
@@ -144,6 +149,16 @@ def test_a_refusal_fails_and_an_absence_retries(uow):
         u.commit()
     assert runner.run_all(away, uow(), store, SETTINGS) == ["failed"]  # max_attempts 2
     assert handlers.get_export(ALICE, job["id"], uow())["error"]["code"] == "service_unavailable"
+    assert [e["data"]["error"]["code"] for e in _events(uow, "export_failed")] == [
+        "forbidden", "service_unavailable"]
+
+
+def _events(uow, kind):
+    import json
+    with uow() as u:
+        rows = u.session.execute(text("SELECT type, payload FROM outbox ORDER BY id")).all()
+    payloads = [p if isinstance(p, dict) else json.loads(p) for t, p in rows if t == kind]
+    return payloads
 
 
 def test_too_many_at_once_and_expiry(uow):
