@@ -81,8 +81,8 @@ export async function exportsView(root, ctx) {
       } }));
     const error = job.error ? h("p", { class: "small error-text", text: job.error[getLang()] || job.error.en }) : null;
     return h("tr", { class: "export-row", dataset: { id: job.id, status: job.status } },
-      td("exports.col.file", h("strong", { class: "export-file", text: job.file_name }),
-        job.expires_at && job.status === "done" ? h("div", { class: "muted small", text: t("exports.expires", { at: fmtTime(job.expires_at) }) }) : null),
+      td("exports.col.file", h("div", {}, h("strong", { class: "export-file", text: job.file_name }),
+        job.expires_at && job.status === "done" ? h("div", { class: "muted small", text: t("exports.expires", { at: fmtTime(job.expires_at) }) }) : null)),
       td("exports.col.kind", `${t(`exports.kind.${job.kind}`)} · ${job.format.toUpperCase()}`),
       td("exports.col.created", h("time", { datetime: job.created_at, text: fmtTime(job.created_at) })),
       td("exports.col.status", badge("export", job.status, t(`exports.status.${job.status}`)), error),
