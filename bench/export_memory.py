@@ -155,6 +155,54 @@ def naive(system, rows):
     return result
 
 
+class SyntheticOwner:
+    """Pages of ticket summaries shaped as intake's export_tickets answers them."""
+
+    def __init__(self, rows):
+        self.rows = rows
+
+    def page(self, kind, actor, filters, after, limit):
+        start = after or 0
+        n = min(limit, self.rows - start)
+        items = [{"id": f"{i:036d}", "number": f"TS20261207{i:07d}", "type": "defect",
+                  "title": f"无法登录系统，提示账号被锁定 #{i}", "product": "AS-8",
+                  "product_line": "anyshare", "category": "function", "priority": "P3",
+                  "status": "closed", "company_name": "杭州云启科技有限公司",
+                  "submitter_name": "程丽", "handler_name": "王伟",
+                  "created_at": "2026-12-01T02:00:00Z", "updated_at": "2026-12-02T03:00:00Z",
+                  "sla_due_at": None, "sla_breached": False} for i in range(start, start + n)]
+        out = {"items": items, "next": start + n if start + n < self.rows else None}
+        if after is None:
+            out["total"] = self.rows
+        return out
+
+
+def writer_only(rows, fmt):
+    """The exporting code path alone (pages in, cells, writer, spool file), in this process:
+    no RPC, no upload. -> growth of this process's VmHWM."""
+    import zoneinfo
+    from services.exports import runner
+
+    class NoDb:  # progress updates are one UPDATE each; not what is measured here
+        pass
+
+    runner._progress = lambda uow, job, settings, **values: None
+    job = {"id": "bench", "attempt": 1, "actor": {"id": "bench", "role": "admin"},
+           "kind": "tickets", "format": fmt, "lang": "zh", "filters": {}, "owner_id": "bench",
+           "columns": __import__("services.exports.domain", fromlist=["x"]).default_columns(
+               "tickets")}
+    settings = {"tz": zoneinfo.ZoneInfo("Asia/Shanghai"), "page_size": 1000, "page_pause": 0}
+    before = status_kb(os.getpid(), "VmRSS")
+    t0 = time.perf_counter()
+    with tempfile.TemporaryFile() as f:
+        runner._write(job, SyntheticOwner(rows), NoDb(), settings, f, lambda: False)
+        size = f.tell()
+    seconds = time.perf_counter() - t0
+    return {"format": fmt, "rows": rows, "seconds": round(seconds, 1),
+            "rows_per_s": round(rows / seconds), "file_mb": round(size / 2 ** 20, 1),
+            "peak_growth_mb": round((status_kb(os.getpid(), "VmHWM") - before) / 1024, 1)}
+
+
 def run(args, workdir, results):
     pg = PgCluster.create().start()
     system = PatientSystem(workdir, backend="postgresql", pg_port=pg.port)
@@ -211,6 +259,9 @@ def parse_args(argv=None):
     p.add_argument("--rows", type=int, default=1_000_000)
     p.add_argument("--formats", type=lambda s: s.split(","), default=["csv", "xlsx"])
     p.add_argument("--baseline-rows", type=int, default=200_000)
+    p.add_argument("--writer-only", action="store_true",
+                   help="only the exporting code path in this process (no system, no RPC, "
+                        "no upload): one fresh process per format")
     p.add_argument("--json", metavar="FILE")
     p.add_argument("--keep", action="store_true", help="keep the work directory (logs)")
     return p.parse_args(argv)
@@ -218,6 +269,14 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.writer_only:
+        for fmt in args.formats:
+            out = subprocess.run([sys.executable, "-c", "import json, sys; from bench import "
+                                  "export_memory as b; print(json.dumps(b.writer_only("
+                                  f"{args.rows}, {fmt!r})))"], cwd=ROOT, capture_output=True,
+                                 text=True, timeout=3600)
+            print(out.stdout.strip().splitlines()[-1] if out.returncode == 0 else out.stderr)
+        return
     exit_on_signals()
     workdir = tempfile.mkdtemp(prefix="gongdan-export-bench-")
     results = {"exports": [], "load": {}}
