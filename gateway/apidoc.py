@@ -173,6 +173,7 @@ TAGS = {
     "leftovers": "Leftover issues (遗留问题) recorded at closing: plan, owner, due date, progress",
     "sla": "SLA clocks, business calendars and policies",
     "reports": "Reports for staff (time spent, SLA compliance)",
+    "exports": "CSV / XLSX exports of the ticket list and reports, made in the background",
     "notifications": "The in-app inbox of notifications",
     "webhooks": "Webhooks: subscriptions of outside systems to ticket events",
     "kb": "Knowledge base: articles, search, suggestions while writing a ticket",

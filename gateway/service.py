@@ -25,6 +25,7 @@ from .http import RPC_TIMEOUT, api, call, json_body, query_dict
 from .models import metadata
 from .ratelimit import RateLimitProvider
 from .routes.channels import ChannelsRoutes
+from .routes.exports import ExportsRoutes
 from .routes.im import ImRoutes
 from .routes.kb import KbRoutes
 from .routes.recovery import RecoveryRoutes
@@ -36,7 +37,7 @@ from .routes.reports import ReportsRoutes
 from .routes.sla import SlaRoutes
 
 log = logging.getLogger(__name__)
-SERVICES = ("intake", "dispatch", "worklog", "sla", "notify", "kb", "channels")
+SERVICES = ("intake", "dispatch", "worklog", "sla", "notify", "kb", "channels", "exports")
 TICKET_ACTIONS = {"cancel": "cancel", "request-info": "request_info",
                   "provide-info": "provide_info", "start": "start", "suspend": "suspend",
                   "resume": "resume", "resolve": "resolve", "confirm": "confirm",
@@ -71,8 +72,9 @@ def build_settings(config):
     }
 
 
-class GatewayService(ChannelsRoutes, ImRoutes, KbRoutes, RecoveryRoutes, ListingRoutes,
-                     LeftoverRoutes, NotifyRoutes, ReportsRoutes, SlaRoutes, OpsRoutes):
+class GatewayService(ChannelsRoutes, ExportsRoutes, ImRoutes, KbRoutes, RecoveryRoutes,
+                     ListingRoutes, LeftoverRoutes, NotifyRoutes, ReportsRoutes, SlaRoutes,
+                     OpsRoutes):
     name = "gateway"
 
     correlation = Correlation()  # log context, one line per RPC/event, spans
@@ -88,6 +90,7 @@ class GatewayService(ChannelsRoutes, ImRoutes, KbRoutes, RecoveryRoutes, Listing
     notify = RpcProxy("notify", expiration=3000)
     kb = RpcProxy("kb", expiration=3000)
     channels = RpcProxy("channels", expiration=int(RPC_TIMEOUT * 1000))
+    exports = RpcProxy("exports", expiration=int(RPC_TIMEOUT * 1000))
 
     # ---- plumbing ---------------------------------------------------------------------
 

@@ -12,7 +12,8 @@ from alembic.config import Config
 
 from .config import load_config, repo_root, service_db_url
 
-SERVICES = ["gateway", "intake", "dispatch", "worklog", "sla", "notify", "kb", "channels"]
+SERVICES = ["gateway", "intake", "dispatch", "worklog", "sla", "notify", "kb", "channels",
+            "exports"]
 
 
 def migrations_dir(service):

@@ -38,7 +38,7 @@ CONFIGMAP = os.path.join(K8S, "01-config.yaml")
 COMPOSE = os.path.join(DEPLOY, "docker-compose.yml")
 ENV_EXAMPLE = os.path.join(DEPLOY, ".env.example")
 SCHEMAS = os.path.join(DEPLOY, "schemas")
-NAMEKO_SERVICES = ["intake", "dispatch", "worklog", "sla", "notify", "kb", "channels"]
+NAMEKO_SERVICES = ["intake", "dispatch", "worklog", "sla", "notify", "kb", "channels", "exports"]
 SERVICES = NAMEKO_SERVICES + ["gateway"]
 OPS_PORT = 9100
 # Kubernetes versions the manifests must be valid for: the oldest we claim and the newest the

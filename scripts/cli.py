@@ -37,6 +37,7 @@ SERVICES = {
     "notify": "services.notify.service:NotifyService",
     "kb": "services.kb.service:KbService",
     "channels": "services.channels.service:ChannelsService",
+    "exports": "services.exports.service:ExportsService",
     "gateway": "gateway.service:GatewayService",
 }
 DATABASES = list(MIGRATED_SERVICES)  # one list, owned by the migration tool

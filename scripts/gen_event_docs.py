@@ -16,7 +16,7 @@ from marshmallow import fields
 from gongdan_common.events import EnvelopeSchema
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PUBLISHERS = ["intake", "dispatch", "worklog", "sla", "notify", "kb", "channels", "gateway"]
+PUBLISHERS = ["intake", "dispatch", "worklog", "sla", "notify", "kb", "channels", "exports", "gateway"]
 TARGET = os.path.join(ROOT, "docs", "events.md")
 
 HEADER = """# Events

@@ -19,7 +19,7 @@ import urllib.request
 
 from scripts._proc import split_address
 
-NAMEKO_SERVICES = ["intake", "dispatch", "worklog", "sla", "notify", "kb", "channels"]
+NAMEKO_SERVICES = ["intake", "dispatch", "worklog", "sla", "notify", "kb", "channels", "exports"]
 GATEWAY = "gateway"
 DEFAULT_GATEWAY_ADDRESS = "127.0.0.1:8000"
 

@@ -353,6 +353,11 @@ NOT_TICKET_DERIVED = {
     "/api/v1/openapi.json": "the API description",
     "/api/v1/me": "the caller's own account",
     "/api/v1/me/preferences": "the caller's own notification settings",
+    # an export's rows are read as the requester from the list's / reports' own visibility
+    # (tests/test_exports.py checks a customer admin's file holds only their company's)
+    "/api/v1/exports": "the caller's own export jobs",
+    "/api/v1/exports/<job_id>": "the caller's own export job (anyone else: 404)",
+    "/api/v1/exports/<job_id>/download": "the caller's own export file (anyone else: 404)",
     "/api/v1/products": "the product catalogue",
     "/api/v1/root-causes": "the root-cause catalogue",
     "/api/v1/leftovers/owners": "accounts the caller may name as a leftover item's owner",

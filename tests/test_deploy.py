@@ -184,6 +184,7 @@ def test_keda_regexes_cover_exactly_each_services_queues(deploy_docs):
     from gateway.service import GatewayService
     from services.channels.service import ChannelsService
     from services.dispatch.service import DispatchService
+    from services.exports.service import ExportsService
     from services.intake.service import IntakeService
     from services.kb.service import KbService
     from services.notify.service import NotifyService
@@ -192,7 +193,8 @@ def test_keda_regexes_cover_exactly_each_services_queues(deploy_docs):
 
     classes = {"intake": IntakeService, "dispatch": DispatchService, "worklog": WorklogService,
                "sla": SlaService, "notify": NotifyService, "kb": KbService,
-               "channels": ChannelsService, "gateway": GatewayService}
+               "channels": ChannelsService, "exports": ExportsService,
+               "gateway": GatewayService}
     regexes = {}
     for name in check_deploy.NAMEKO_SERVICES:
         trigger, = _find(deploy_docs, "ScaledObject", name)["spec"]["triggers"]

@@ -7,3 +7,4 @@ CREATE DATABASE gongdan_sla;
 CREATE DATABASE gongdan_notify;
 CREATE DATABASE gongdan_kb;
 CREATE DATABASE gongdan_channels;
+CREATE DATABASE gongdan_exports;

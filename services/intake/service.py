@@ -13,7 +13,7 @@ from gongdan_common import logs
 from gongdan_common.logs import Correlation
 from gongdan_common.health import HealthMixin
 
-from . import (attachments, catalog, common, feedback, leftovers, lifecycle, listing,
+from . import (attachments, catalog, common, exports, feedback, leftovers, lifecycle, listing,
                projections, reports, tickets)
 from . import bulk, listprefs, tagging
 from .models import metadata
@@ -100,6 +100,14 @@ class IntakeService(HealthMixin):
     @rpc
     def bulk_finish(self, actor, request_key, result):
         return bulk.finish(actor, request_key, result, self.uow)
+
+    @rpc
+    def export_tickets(self, actor, query, after=None, limit=1000):
+        return exports.export_tickets(actor, query, after, limit, self.uow, self.settings)
+
+    @rpc
+    def export_ratings(self, actor, query, after=None, limit=1000):
+        return exports.export_ratings(actor, query, after, limit, self.uow, self.settings)
 
     @rpc
     def update_ticket(self, actor, ticket_id, patch):

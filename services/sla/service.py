@@ -10,7 +10,7 @@ from gongdan_common.entrypoints import rpc
 from gongdan_common.health import HealthMixin
 from gongdan_common.metrics import Sampler
 
-from . import clocks, handlers, policies
+from . import clocks, exports, handlers, policies
 from .models import metadata
 
 # How often each instance looks for due timers: a timer fires within this, plus the outbox
@@ -105,6 +105,10 @@ class SlaService(HealthMixin):
     @rpc
     def report(self, actor, query):
         return clocks.report(actor, query, self.uow, self.settings["tz"])
+
+    @rpc
+    def export_clocks(self, actor, query, after=None, limit=1000):
+        return exports.export_clocks(actor, query, after, limit, self.uow)
 
     @rpc
     def dry_run(self, actor, payload):

@@ -322,10 +322,9 @@ def ticket_time(actor, ticket_id, uow, ticket_state):
     return schemas.TicketTimeSchema().dump(out)
 
 
-def engineer_time(actor, query, uow):
-    """Time per engineer over [from, to) (by the entries' start), scoped by role: engineers
-    their own, provider admins their provider's, the desk everyone's; optional filters
-    engineer_id, provider_id and product_line (as the ticket was when the work was logged)."""
+def report_scope(actor, query):
+    """(query, filters, where clauses) of an engineer-time report over [from, to), scoped by
+    role (the report and its export, services/worklog/exports.py)."""
     _actor(actor)
     q = load(schemas.ReportQuerySchema(), query)
     try:
@@ -341,6 +340,14 @@ def engineer_time(actor, query, uow):
         where.append(Entry.provider_id == filters["provider_id"])
     if filters.get("product_line"):
         where.append(Entry.product_line == filters["product_line"])
+    return q, filters, where
+
+
+def engineer_time(actor, query, uow):
+    """Time per engineer over [from, to) (by the entries' start), scoped by role: engineers
+    their own, provider admins their provider's, the desk everyone's; optional filters
+    engineer_id, provider_id and product_line (as the ticket was when the work was logged)."""
+    q, filters, where = report_scope(actor, query)
     sums = select(
         Entry.handler_id.label("engineer_id"), func.max(Entry.handler_name).label("engineer_name"),
         Entry.product_line.label("product_line"),

@@ -10,7 +10,7 @@ from gongdan_common.logs import Correlation
 from gongdan_common.entrypoints import rpc
 from gongdan_common.health import HealthMixin
 
-from . import handlers
+from . import exports, handlers
 from .dependencies import TicketStates
 from .models import metadata
 
@@ -53,3 +53,7 @@ class WorklogService(HealthMixin):
     @rpc
     def engineer_time(self, actor, query):
         return handlers.engineer_time(actor, query, self.uow)
+
+    @rpc
+    def export_entries(self, actor, query, after=None, limit=1000):
+        return exports.export_entries(actor, query, after, limit, self.uow)

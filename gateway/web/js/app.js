@@ -22,6 +22,7 @@ import { engineersView } from "./views/engineers.js";
 import { slaAdminView } from "./views/sla-admin.js";
 import { reportsView } from "./views/reports.js";
 import { dashboardView, DASHBOARD_HOME_ROLES } from "./views/dashboard.js";
+import { exportsView } from "./views/exports.js";
 import { mailAdminView } from "./views/mail-admin.js";
 import { robotsView, ROBOT_ROLES } from "./views/im.js";
 import { leftoversView } from "./views/leftovers.js";
@@ -55,6 +56,7 @@ const ROUTES = [
   { re: /^\/admin\/mail$/, view: mailAdminView, nav: "mail-admin", roles: ["admin"] },
   { re: /^\/reports$/, view: reportsView, nav: "reports", roles: STAFF_ROLES },
   { re: /^\/dashboard$/, view: dashboardView, nav: "dashboard", roles: STAFF_ROLES },
+  { re: /^\/exports$/, view: exportsView, nav: "exports" },
   { re: /^\/robots$/, view: robotsView, nav: "robots", roles: ROBOT_ROLES },
   { re: /^\/leftovers$/, view: leftoversView, nav: "leftovers" },
 ];
@@ -124,6 +126,7 @@ function renderTopbar(active) {
       user.role === "admin" ? link("nav.sla_admin", "#/admin/sla", "sla-admin") : null,
       user.role === "admin" ? link("nav.mail_admin", "#/admin/mail", "mail-admin") : null,
       isStaff(user) ? link("nav.reports", "#/reports", "reports") : null,
+      user.role !== "system" ? link("nav.exports", "#/exports", "exports") : null,
       WEBHOOK_ROLES.includes(user.role) ? link("nav.webhooks", "#/webhooks", "webhooks") : null,
       ROBOT_ROLES.includes(user.role) ? link("nav.robots", "#/robots", "robots") : null);
     who = h("div", { class: "who" },

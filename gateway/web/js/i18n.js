@@ -15,8 +15,9 @@ import recovery from "./strings/recovery.js";
 import listview from "./strings/listview.js";
 import leftovers from "./strings/leftovers.js";
 import dashboard from "./strings/dashboard.js";
+import exportsStrings from "./strings/exports.js";
 
-const MODULES = [core, tickets, work, kb, sla, notify, admin, reports, recovery, listview, leftovers, dashboard];
+const MODULES = [core, tickets, work, kb, sla, notify, admin, reports, recovery, listview, leftovers, dashboard, exportsStrings];
 
 export const DICT = { zh: {}, en: {} };
 for (const m of MODULES) {

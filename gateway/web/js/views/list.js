@@ -11,6 +11,7 @@ import { COLUMNS, columnLabel, loadSettings, columnChooser } from "./list-column
 import { loadViews, viewBar, viewState } from "./list-views.js";
 import { bulkTools } from "./list-bulk.js";
 import { splitTags } from "./tags.js";
+import { exportButtons } from "./exports.js";
 
 const SORTS = ["-created_at", "created_at", "-updated_at", "updated_at", "priority", "-priority",
   "-number", "number", "sla_due_at", "-sla_due_at"];
@@ -89,6 +90,8 @@ export async function listView(root, ctx) {
     h("div", { class: "page-head" },
       h("h1", { text: t("list.title") }),
       h("div", { class: "page-head-actions" }, chooser.button,
+        // the export holds the list's filters and its visible columns, in their order
+        exportButtons("tickets", () => query, undefined, () => exportColumns(columns)),
         canCreate(ctx.user) ? h("a", { href: "#/tickets/new", class: "btn btn-primary", text: `+ ${t("nav.new")}` }) : null)),
     views_.bar, views_.form, chooser.panel, filters, activeChips(state, choices, go), box,
     bulk.enabled ? bulk.bar : null, bulk.enabled ? bulk.results : null, results);
@@ -171,4 +174,17 @@ export async function listView(root, ctx) {
   results.replaceChildren(
     h("div", { class: "table-wrap card" }, h("table", { class: "tickets", id: "ticket-table" }, thead, tbody)),
     pager);
+}
+
+// the list's columns as the export names them (tags are not exported: see docs/exports.md)
+const EXPORT_COLUMNS = {
+  number: ["number"], title: ["title"], status: ["status"], priority: ["priority"], type: ["type"],
+  product: ["product"], product_line: ["product_line"], company: ["company_name"],
+  submitter: ["submitter_name"], handler: ["handler_name"], device_sn: ["device_sn"],
+  created: ["created_at"], updated: ["updated_at"], sla_due: ["sla_due_at", "sla_breached"],
+};
+
+function exportColumns(columns) {
+  const out = columns.flatMap((key) => EXPORT_COLUMNS[key] || []);
+  return out.includes("number") ? out : ["number", ...out];
 }

@@ -10,6 +10,7 @@ import { queryEnum } from "../model.js";
 import { dataTable } from "./webhooks.js";
 import { instant, businessTime } from "./sla-admin.js";
 import { reportCharts } from "./dashboard.js";
+import { exportButtons } from "./exports.js";
 
 const REPORT = "/api/v1/reports/sla";
 const td = (key, ...c) => h("td", { dataset: { label: t(key) } }, ...c);
@@ -65,7 +66,8 @@ function slaSection(ctx, doc, q) {
     field(t("sla.col.target"), target, { name: "target" }),
     field(t("reports.created_from"), from, { name: "created_from" }),
     field(t("reports.created_to"), to, { name: "created_to" }),
-    h("div", { class: "filters-buttons" }, show));
+    h("div", { class: "filters-buttons" }, show, exportButtons("sla", () => ({ target: target.value,
+      created_from: instant(from.value), created_to: to.value ? instant(nextDay(to.value)) : undefined }))));
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     ctx.navigate("/reports", withQuery(q, { group_by: groupBy.value, target: target.value,
@@ -130,7 +132,8 @@ function timeSection(ctx, q) {
   const form = h("form", { class: "filters card report-filters", id: "time-report-form", novalidate: true },
     field(t("reports.from"), from, { name: "from" }),
     field(t("reports.to"), to, { name: "to" }),
-    h("div", { class: "filters-buttons" }, show));
+    h("div", { class: "filters-buttons" }, show, exportButtons("engineer_time", () => ({
+      from: instant(from.value), to: to.value ? instant(nextDay(to.value)) : undefined }))));
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     busy(show, true);
