@@ -29,6 +29,8 @@ from .routes.im import ImRoutes
 from .routes.kb import KbRoutes
 from .routes.notify import NotifyRoutes
 from .routes.ops import OpsRoutes
+from .routes.presence import PresenceRoutes
+from .routes.relations import RelationRoutes
 from .routes.sla import SlaRoutes
 
 log = logging.getLogger(__name__)
@@ -65,7 +67,8 @@ def build_settings(config):
     }
 
 
-class GatewayService(SlaRoutes, NotifyRoutes, KbRoutes, ImRoutes, ChannelsRoutes, OpsRoutes):
+class GatewayService(SlaRoutes, NotifyRoutes, KbRoutes, ImRoutes, ChannelsRoutes, OpsRoutes,
+                     RelationRoutes, PresenceRoutes):
     name = "gateway"
 
     correlation = Correlation()  # log context, one line per RPC/event, spans

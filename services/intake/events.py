@@ -126,6 +126,31 @@ class FollowUpData(Schema):
     status = fields.String(required=True)
 
 
+class OtherTicket(Schema):
+    id = fields.String(required=True)
+    number = fields.String(required=True)
+    title = fields.String(allow_none=True)
+
+
+class TicketMergedData(Schema):
+    ticket = fields.Nested(TicketRef, required=True, metadata={
+        "description": "the ticket this event is about (see side)"})
+    side = fields.String(required=True, metadata={
+        "description": "duplicate: this ticket was merged (closed) into `into`; target: "
+                       "`duplicate` was merged into this ticket. One event of each per merge."})
+    duplicate = fields.Nested(OtherTicket, required=True)
+    into = fields.Nested(OtherTicket, required=True)
+    reason = fields.String(allow_none=True)
+
+
+class TicketLinkedData(Schema):
+    ticket = fields.Nested(TicketRef, required=True)
+    link_id = fields.String(required=True)
+    kind = fields.String(required=True, metadata={
+        "description": "what `other` is to this ticket: related, parent or child"})
+    other = fields.Nested(OtherTicket, required=True)
+
+
 class TimerRequestData(Schema):
     key = fields.String(required=True)
     kind = fields.String(required=True)
@@ -173,6 +198,14 @@ FOLLOW_UP_CREATED = EventSpec(SOURCE, "follow_up_created", 1, FollowUpData,
                               "within 3 business days.")
 FOLLOW_UP_DUE = EventSpec(SOURCE, "follow_up_due", 1, FollowUpData,
                           "A follow-up visit reached its due time without being done.")
+TICKET_MERGED = EventSpec(SOURCE, "ticket_merged", 1, TicketMergedData,
+                          "A duplicate was merged into another ticket of the same company: the "
+                          "duplicate is closed (ticket_status_changed, action merge) and keeps "
+                          "its history. Published twice, once per ticket (side).")
+TICKET_LINKED = EventSpec(SOURCE, "ticket_linked", 1, TicketLinkedData,
+                          "Two tickets were linked (related, or parent and child).")
+TICKET_UNLINKED = EventSpec(SOURCE, "ticket_unlinked", 1, TicketLinkedData,
+                            "A link between two tickets was removed.")
 TIMER_REQUESTED = EventSpec(SOURCE, "timer_requested", 1, TimerRequestData,
                             "intake asks sla for a durable timer (auto-resume, auto-confirm, "
                             "follow-up due).")
@@ -182,4 +215,4 @@ TIMER_CANCELLED = EventSpec(SOURCE, "timer_cancelled", 1, TimerCancelData,
 ALL = [TICKET_CREATED, TICKET_UPDATED, TICKET_COMMENTED, TICKET_STATUS_CHANGED, ATTACHMENT_ADDED,
        TICKET_STARTED, TICKET_SUSPENDED, TICKET_RESUMED, TICKET_RESOLVED, TICKET_CONFIRMED,
        TICKET_REOPENED, TICKET_CLOSED, TICKET_RATED, FOLLOW_UP_CREATED, FOLLOW_UP_DUE,
-       TIMER_REQUESTED, TIMER_CANCELLED]
+       TIMER_REQUESTED, TIMER_CANCELLED, TICKET_MERGED, TICKET_LINKED, TICKET_UNLINKED]

@@ -11,7 +11,7 @@ from gongdan_common import visibility
 from gongdan_common.events import utcnow
 from gongdan_common.validation import load
 
-from . import domain, events, exceptions as exc, schemas
+from . import domain, events, exceptions as exc, merging, schemas
 from .catalog import _product_facts
 from .common import _comment, _get_visible, _record_status, _ref, _ticket_out, _view
 from .models import (Assignment, Attachment, ClosingReport, Comment, FollowUp, Product, Rating,
@@ -153,6 +153,7 @@ def get_ticket(actor, ticket_id, uow):
         out.update({k: v for k, v in related.items()})
         out["allowed_actions"] = allowed_actions(actor, ticket)
         out["timeline"] = _timeline(out)
+        merging.add_to_detail(uow, actor, ticket, out)  # links, merged_into
         if not internal_ok:
             out.pop("status_before", None)
         return out

@@ -22,6 +22,7 @@ import { slaAdminView } from "./views/sla-admin.js";
 import { reportsView } from "./views/reports.js";
 import { mailAdminView } from "./views/mail-admin.js";
 import { robotsView, ROBOT_ROLES } from "./views/im.js";
+import { cannedView } from "./views/canned.js";
 import { canCreate, isStaff, CREATOR_ROLES, WEBHOOK_ROLES, DESK_ROLES, OFFER_ROLES, REGISTRY_ROLES,
   STAFF_ROLES } from "./model.js";
 
@@ -49,6 +50,7 @@ const ROUTES = [
   { re: /^\/admin\/mail$/, view: mailAdminView, nav: "mail-admin", roles: ["admin"] },
   { re: /^\/reports$/, view: reportsView, nav: "reports", roles: STAFF_ROLES },
   { re: /^\/robots$/, view: robotsView, nav: "robots", roles: ROBOT_ROLES },
+  { re: /^\/canned$/, view: cannedView, nav: "canned", roles: STAFF_ROLES },
 ];
 
 const topbar = document.getElementById("topbar");
