@@ -80,7 +80,7 @@ class Listener:
     """One presence stream, read in a thread; `seen` is every presence payload so far."""
 
     def __init__(self, system, api, ticket_id):
-        self.seen = []
+        self.seen, self.done = [], threading.Event()
         self.response = requests.get(
             f"{system.base_url}/api/v1/tickets/{ticket_id}/presence",
             params={"access_token": api.token}, stream=True, timeout=30)
@@ -88,19 +88,19 @@ class Listener:
         if self.status == 200:
             threading.Thread(target=self._read, daemon=True).start()
 
-    def _read(self):
-        try:
+    def _read(self):  # closes the stream itself (at its next line) once told to stop
+        with self.response:
             for line in self.response.iter_lines(decode_unicode=True):
                 if line.startswith("data: "):
                     self.seen.append(json.loads(line[6:])["replying"])
-        except Exception:  # noqa: BLE001 - closed by the test
-            pass
+                if self.done.is_set():
+                    return
 
     def names(self):
         return {r["name"] for r in (self.seen[-1] if self.seen else [])}
 
     def close(self):
-        self.response.close()
+        self.done.set()
 
 
 def test_presence_reaches_only_people_who_may_open_the_ticket(system, make_user, new_ticket):

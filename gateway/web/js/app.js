@@ -1,6 +1,6 @@
 // The shell: top bar, hash router (#/tickets, #/tickets/new, #/tickets/<id>, #/admin/users,
 // #/kb, #/kb/suggestions, #/kb/dictionary, #/notifications, #/me/preferences, #/webhooks, #/admin/notifications, #/offers,
-// #/follow-ups, #/admin/routing-rules, #/engineers, #/admin/sla, #/admin/mail, #/reports, #/robots, #/login,
+// #/follow-ups, #/admin/routing-rules, #/engineers, #/admin/sla, #/admin/mail, #/reports, #/robots, #/canned, #/login,
 // #/register) and short notices.
 import { h, icon, messageBox, showMessage } from "./dom.js";
 import { t, getLang, setLang, onLangChange, LANGS, label } from "./i18n.js";
