@@ -20,7 +20,9 @@ def _open(open_page, user, lang, width, route):
 
 
 def _fits(page, width):
+    """Nothing wider than the screen, and no stray "null" printed for an absent part."""
     assert page.evaluate("document.documentElement.scrollWidth") <= width
+    assert "null" not in page.locator(".view").inner_text().split()
 
 
 @pytest.mark.parametrize("lang,width", [("zh", 1280), ("en", 390)])

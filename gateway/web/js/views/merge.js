@@ -11,7 +11,7 @@ const path = (tk, rest = "") => `/tickets/${encodeURIComponent(tk.id)}${rest}`;
 /** "Merged into TS…" at the top of a duplicate; a link when the reader may open it. */
 export function mergeBanner(tk) {
   const into = tk.merged_into;
-  if (!into || !into.number) return null;
+  if (!into || !into.number) return document.createDocumentFragment();  // replaceChildren would print "null"
   return h("div", { class: "card merge-banner", id: "merge-banner", role: "note" },
     h("p", { text: t("merge.banner", { number: into.number }) }),
     into.can_open && into.id
