@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 from gongdan_common import visibility
 from gongdan_common.validation import Schema, load
 from services.intake import domain as ticket_rules
+from services.intake import exceptions as intake_errors
 
 from ..apidoc import doc
 from ..http import api, call, json_body
@@ -60,8 +61,7 @@ def _may_open(self, actor, ticket_id):
     """The ticket's access facts if this actor may open it; 404 otherwise (from intake)."""
     state = call(self.intake, "ticket_state", ticket_id)
     if not visibility.may_see(actor, state):
-        from services.intake import exceptions as intake_exc
-        raise intake_exc.TICKET_NOT_FOUND()
+        raise intake_errors.TICKET_NOT_FOUND()  # as intake answers: ids cannot be probed
     return state
 
 
