@@ -13,7 +13,8 @@ from tests.test_notify import wait_until
 pytestmark = pytest.mark.integration
 
 
-def test_canned_replies_scopes_and_variables(system, make_user, new_ticket, make_field_service):
+def test_canned_replies_scopes_and_variables(system, admin, make_user, new_ticket,
+                                             make_field_service):
     agent, other_agent, customer = make_user("agent"), make_user("agent"), make_user()
     fs = make_field_service(lapsed=False)
     ticket = new_ticket(customer, title="打印机卡纸", contact_name="王五")
@@ -50,9 +51,16 @@ def test_canned_replies_scopes_and_variables(system, make_user, new_ticket, make
                                          "body_zh": "工程师 {engineer_name} 将上门。"})
     assert r.status_code == 201, r.text
     assert [c["title"] for c in fs.engineer.get("/canned-replies").json()["items"]] == ["上门"]
+    assert fs.boss.get("/canned-replies").json()["items"][0]["editable"] is True
+    assert fs.engineer.get("/canned-replies").json()["items"][0]["editable"] is False
     assert fs.engineer.post("/canned-replies", {"title": "x", "scope": "desk",
                                                 "body_zh": "y"}).status_code == 403
     assert customer.get("/canned-replies").status_code == 403
+    r = admin.post("/canned-replies", {"title": "x", "scope": "provider", "body_zh": "y"})
+    assert r.status_code == 400 and "provider_id" in r.json()["error"]["details"]["fields"]
+    r = admin.post("/canned-replies", {"title": "全体服务商", "scope": "provider", "body_zh": "y",
+                                       "provider_id": fs.company["id"]})
+    assert r.status_code == 201 and r.json()["provider_id"] == fs.company["id"]
     assert customer.post(f"/tickets/{ticket['id']}/canned-replies/{shared['id']}/render",
                          {}).status_code == 403
 
@@ -126,8 +134,12 @@ def test_presence_reaches_only_people_who_may_open_the_ticket(system, make_user,
         assert me not in watch_customer.names()
         assert watch_agent.seen[-1][0]["internal"] is True
         # a public reply: both see it, and "done" clears it
+        started = time.monotonic()
         agent.post(f"/tickets/{ticket['id']}/presence", {"replying": True, "internal": False})
         wait_until(lambda: me in watch_customer.names(), what="the customer told")
+        # the stream polls the store every second: shown within about that
+        print(f"presence shown after {time.monotonic() - started:.2f} s")
+        assert time.monotonic() - started < 5
         r = customer.post(f"/tickets/{ticket['id']}/presence", {"replying": True,
                                                                  "internal": True})
         assert r.status_code == 200 and [x["name"] for x in r.json()["replying"]] == [me]

@@ -3,13 +3,16 @@ when inserted. Scopes and who may use or change them: relations.canned_readable/
 from sqlalchemy import and_, false, or_, select
 
 from gongdan_common.events import utcnow
-from gongdan_common.validation import load
+from gongdan_common.i18n import bi
+from gongdan_common.validation import load, refuse
 
 from . import domain, exceptions as exc, relation_schemas as rs, relations
 from .common import _get_visible
 from .models import CannedReply
 
 _out = rs.CannedSchema()
+PROVIDER_REQUIRED = bi("Name the provider whose people share this reply.",
+                       "请指定共享此回复的服务商。")
 
 
 def _dict(reply):
@@ -69,6 +72,8 @@ def create_canned(actor, payload, uow):
     if data["scope"] == "provider":
         provider_id = data.get("provider_id") if actor["role"] == "admin" \
             else actor.get("provider_id")
+    if data["scope"] == "provider" and not provider_id and actor["role"] == "admin":
+        refuse({"provider_id": [PROVIDER_REQUIRED]})
     want = {"scope": data["scope"], "owner_id": actor.get("id"), "provider_id": provider_id}
     if not relations.canned_writable(actor, want):
         raise exc.CANNED_FORBIDDEN()
