@@ -143,7 +143,7 @@ SYNONYM_DELETE = doc("kb", "Remove a group from the search dictionary (admin)",
 def _group_id(value):
     """A dictionary group's id from the path; anything but a number is an id that does not
     exist (kb answers 404 in the one error shape)."""
-    return int(value) if value.isdigit() and len(value) < 10 else -1
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else -1
 
 
 class KbRoutes:
