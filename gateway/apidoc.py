@@ -177,6 +177,7 @@ TAGS = {
     "notifications": "The in-app inbox of notifications",
     "webhooks": "Webhooks: subscriptions of outside systems to ticket events",
     "kb": "Knowledge base: articles, search, suggestions while writing a ticket",
+    "canned": "Canned replies: staff's reply texts with {variables} filled per ticket",
     "channels": "IM bridges: signed inbound messages from WeCom/DingTalk/Feishu relays",
     "robots": "IM group robots (WeCom, DingTalk, Feishu) that post ticket notices",
     "admin": "Administration: users, companies, products, rules, templates, service tokens",

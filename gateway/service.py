@@ -34,6 +34,8 @@ from .routes.leftovers import LeftoverRoutes
 from .routes.notify import NotifyRoutes
 from .routes.ops import OpsRoutes
 from .routes.reports import ReportsRoutes
+from .routes.presence import PresenceRoutes
+from .routes.relations import RelationRoutes
 from .routes.sla import SlaRoutes
 
 log = logging.getLogger(__name__)
@@ -73,8 +75,8 @@ def build_settings(config):
 
 
 class GatewayService(ChannelsRoutes, ExportsRoutes, ImRoutes, KbRoutes, RecoveryRoutes,
-                     ListingRoutes, LeftoverRoutes, NotifyRoutes, ReportsRoutes, SlaRoutes,
-                     OpsRoutes):
+                     ListingRoutes, LeftoverRoutes, NotifyRoutes, ReportsRoutes, PresenceRoutes,
+                     RelationRoutes, SlaRoutes, OpsRoutes):
     name = "gateway"
 
     correlation = Correlation()  # log context, one line per RPC/event, spans

@@ -22,6 +22,7 @@ VOCABULARIES = {
         "suspend": ("挂起", "Suspend"), "resume": ("恢复处理", "Resume"),
         "resolve": ("解决", "Resolve"), "confirm": ("确认已解决", "Confirm solved"),
         "reopen": ("重新打开", "Reopen"), "close": ("关闭", "Close"),
+        "merge": ("合并", "Merge"),
     },
     "type": {
         "consult": ("使用咨询", "Usage question"), "defect": ("缺陷", "Defect"),

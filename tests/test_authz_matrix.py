@@ -216,6 +216,10 @@ def world(system, admin, make_company, make_user, new_ticket):
                                              "visibility": "public"}), 201)
     _ok(agent.post(f"/kb/articles/{public['id']}/publish"))
     _ok(agent.post(f"/tickets/{tickets['B']['id']}/kb/links", {"article_id": public["id"]}))
+    # A related to B and parent of A2: a reader of A or A2 is shown only the ends they may open
+    _ok(agent.post(f"/tickets/{tickets['A']['id']}/links", {"other": tickets["B"]["id"]}), 201)
+    _ok(agent.post(f"/tickets/{tickets['A2']['id']}/links", {"other": tickets["A"]["id"],
+                                                             "kind": "parent"}), 201)
     w.public = public["id"]
 
     def report_has_both():
@@ -283,6 +287,8 @@ ROWS = [
         lambda w, k: f"/tickets/{w.tickets[k]['id']}/worklogs", ALL_200),
     Row("/api/v1/leftovers/<item_id>", lambda w, k: f"/leftovers/{w.leftover[k]}", ALL_200,
         tickets=("A", "B")),
+    Row("/api/v1/tickets/<ticket_id>/links",
+        lambda w, k: f"/tickets/{w.tickets[k]['id']}/links", ALL_200),
     Row("/api/v1/worklogs/<entry_id>/history", lambda w, k: f"/worklogs/{w.entry[k]}/history",
         ALL_200, tickets=("A", "B")),
     Row("/api/v1/kb/articles/<article_id>", lambda w, k: f"/kb/articles/{w.draft}",
@@ -379,6 +385,11 @@ NOT_TICKET_DERIVED = {
     "/api/v1/engineers/<engineer_id>/certifications": "dispatch's registry",
     "/api/v1/qualified-engineers": "dispatch's registry",
     "/api/v1/kb/synonyms": "the search dictionary: vocabulary, no ticket or article data",
+    "/api/v1/canned-replies": "staff's reply texts (no ticket data; scoped per person, desk, "
+                              "provider: tests/test_canned.py)",
+    # a server-sent event stream never ends, so a row cannot read it; it is authorised like
+    # the ticket (404 for who may not open it): tests/test_canned.py
+    "/api/v1/tickets/<ticket_id>/presence": "a live stream, checked in tests/test_canned.py",
     # ticket-derived but reachable only by roles that see every ticket (checked first,
     # before any id is looked up), with the list form in ROWS
     "/api/v1/admin/deliveries/<delivery_id>": "admin only, like /admin/deliveries (a row)",
@@ -531,7 +542,11 @@ def _writes(w):
            ("tags", "POST", "/tickets/{t}/tags", {"tags": ["x"]}),
            ("leftovers-add", "POST", "/tickets/{t}/leftovers", {"items": [{
                "description": "x", "plan": "y", "owner_id": e1,
-               "due_date": (dt.date.today() + dt.timedelta(days=3)).isoformat()}]})]
+               "due_date": (dt.date.today() + dt.timedelta(days=3)).isoformat()}]}),
+           ("merge", "POST", "/tickets/{t}/merge", {"into": MISSING}),
+           ("link", "POST", "/tickets/{t}/links", {"other": MISSING}),
+           ("unlink", "DELETE", "/tickets/{t}/links/" + MISSING, None),
+           ("presence", "POST", "/tickets/{t}/presence", {"replying": True})]
     out += [(a, "POST", "/tickets/{t}/" + a, {"reason": "x"})
             for a in ("start", "cancel", "request-info", "provide-info", "resume", "confirm",
                       "reopen", "close")]

@@ -63,6 +63,10 @@ def test_every_shipped_template_renders_whole_from_real_events(
         t = new_ticket(customer, type="repair", title="存储设备无法启动",
                        product=field_service.product, impact="company", urgency="critical")
         tid = t["id"]
+        dup = new_ticket(customer, type="repair", title="存储设备无法启动（重复）",
+                         product=field_service.product)
+        assert agent.post(f"/tickets/{dup['id']}/merge", {"into": tid, "reason": "同一设备"}) \
+            .status_code == 200
         assert agent.post(f"/tickets/{tid}/comments", {"body": "请提供日志"}).status_code == 201
         assert agent.post(f"/tickets/{tid}/request-info", {"reason": "缺少设备 SN"}) \
             .status_code == 200

@@ -168,6 +168,29 @@ class LeftoverOverdueData(Schema):
         "description": "whole days past the due date (desk's time zone)"})
     reminder = fields.Integer(required=True, metadata={
         "description": "1 for the first reminder, 2 for the next ..."})
+class OtherTicket(Schema):
+    id = fields.String(required=True)
+    number = fields.String(required=True)
+    title = fields.String(allow_none=True)
+
+
+class TicketMergedData(Schema):
+    ticket = fields.Nested(TicketRef, required=True, metadata={
+        "description": "the ticket this event is about (see side)"})
+    side = fields.String(required=True, metadata={
+        "description": "duplicate: this ticket was merged (closed) into `into`; target: "
+                       "`duplicate` was merged into this ticket. One event of each per merge."})
+    duplicate = fields.Nested(OtherTicket, required=True)
+    into = fields.Nested(OtherTicket, required=True)
+    reason = fields.String(allow_none=True)
+
+
+class TicketLinkedData(Schema):
+    ticket = fields.Nested(TicketRef, required=True)
+    link_id = fields.String(required=True)
+    kind = fields.String(required=True, metadata={
+        "description": "what `other` is to this ticket: related, parent or child"})
+    other = fields.Nested(OtherTicket, required=True)
 
 
 class TimerRequestData(Schema):
@@ -236,6 +259,14 @@ LEFTOVER_ITEM_OVERDUE = EventSpec(
     SOURCE, "leftover_item_overdue", 1, LeftoverOverdueData,
     "A leftover issue passed its due date undone: once, then again every "
     "INTAKE.leftover_remind_days days while it stays open.")
+TICKET_MERGED = EventSpec(SOURCE, "ticket_merged", 1, TicketMergedData,
+                          "A duplicate was merged into another ticket of the same company: the "
+                          "duplicate is closed (ticket_status_changed, action merge) and keeps "
+                          "its history. Published twice, once per ticket (side).")
+TICKET_LINKED = EventSpec(SOURCE, "ticket_linked", 1, TicketLinkedData,
+                          "Two tickets were linked (related, or parent and child).")
+TICKET_UNLINKED = EventSpec(SOURCE, "ticket_unlinked", 1, TicketLinkedData,
+                            "A link between two tickets was removed.")
 TIMER_REQUESTED = EventSpec(SOURCE, "timer_requested", 1, TimerRequestData,
                             "intake asks sla for a durable timer (auto-resume, auto-confirm, "
                             "follow-up due).")
@@ -247,4 +278,5 @@ ALL = [TICKET_CREATED, TICKET_UPDATED, TICKET_COMMENTED, TICKET_STATUS_CHANGED, 
        TICKET_REOPENED, TICKET_CLOSED, TICKET_RATED, FOLLOW_UP_CREATED, FOLLOW_UP_DUE,
        TICKET_TAGS_CHANGED,
        LEFTOVER_ITEM_ADDED, LEFTOVER_ITEM_UPDATED, LEFTOVER_ITEM_DONE, LEFTOVER_ITEM_CANCELLED,
-       LEFTOVER_ITEM_OVERDUE, TIMER_REQUESTED, TIMER_CANCELLED]
+       LEFTOVER_ITEM_OVERDUE, TIMER_REQUESTED, TIMER_CANCELLED, TICKET_MERGED, TICKET_LINKED,
+       TICKET_UNLINKED]

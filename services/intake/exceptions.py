@@ -159,3 +159,47 @@ REPORTS_NOT_ALLOWED = ErrorSpec(
 REPORT_RANGE = ErrorSpec("report_range_invalid", 400,
                          "The report's period is not valid.",
                          "报表的时间范围无效。")
+# ---- merges, links, canned replies (services/intake/merging.py, links.py, canned.py) ----
+RELATION_ERRORS = {
+    "merge_role": ErrorSpec("forbidden", 403,
+                            "Only the support desk (agents, administrators) can merge tickets.",
+                            "只有支持人员（工单处理员、管理员）可以合并工单。"),
+    "merge_self": ErrorSpec("merge_invalid", 400, "A ticket cannot be merged into itself.",
+                            "工单不能合并到它自己。"),
+    "merge_source_finished": ErrorSpec(
+        "merge_invalid", 409,
+        "This ticket is “{status}”; only an open ticket can be merged into another.",
+        "该工单已处于“{status}”状态，只有未结束的工单才能合并到其他工单。"),
+    "merge_target_finished": ErrorSpec(
+        "merge_invalid", 409,
+        "The ticket to merge into is “{status}” (or was itself merged); choose an open ticket.",
+        "目标工单已处于“{status}”状态（或已被合并），请选择一个未结束的工单。"),
+    "merge_across_companies": ErrorSpec(
+        "merge_across_companies", 409,
+        "Tickets of different customer companies cannot be merged; link them as related "
+        "instead.",
+        "不同客户企业的工单不能合并，可以改为关联为相关工单。"),
+    "link_role": ErrorSpec("forbidden", 403, "Only support staff can link tickets.",
+                           "只有支持人员可以关联工单。"),
+    "link_self": ErrorSpec("link_invalid", 400, "A ticket cannot be linked to itself.",
+                           "工单不能关联到它自己。"),
+    "link_exists": ErrorSpec("link_exists", 409, "These two tickets are already linked.",
+                             "这两个工单已经关联。"),
+    "link_has_parent": ErrorSpec("link_invalid", 409,
+                                 "The child ticket already has a parent ticket; remove that "
+                                 "link first.",
+                                 "子工单已有父工单，请先移除原有的父子关联。"),
+    "link_cycle": ErrorSpec("link_invalid", 409,
+                            "That parent would make a loop (a ticket would be its own "
+                            "ancestor).",
+                            "该父子关联会形成循环（工单会成为自己的上级）。"),
+}
+LINK_NOT_FOUND = ErrorSpec("link_not_found", 404, "Link not found.", "关联不存在。")
+MERGE_LINK_FIXED = ErrorSpec("link_invalid", 409,
+                             "A merge cannot be undone by removing its link.",
+                             "合并关系不能通过移除关联来撤销。")
+CANNED_NOT_FOUND = ErrorSpec("canned_reply_not_found", 404, "Canned reply not found.",
+                             "快捷回复不存在。")
+CANNED_FORBIDDEN = ErrorSpec("forbidden", 403,
+                             "You may not keep canned replies of this scope.",
+                             "您无权管理此范围的快捷回复。")

@@ -81,6 +81,9 @@ class Ticket(Base):
     reopen_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     resolved_at: Mapped[dt.datetime | None] = mapped_column(TZ, index=True)  # volume chart
     closed_at: Mapped[dt.datetime | None] = mapped_column(TZ)
+    # closed as a duplicate of another ticket of the same company (services/intake/merging.py)
+    merged_into_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    merged_into_number: Mapped[str | None] = mapped_column(String(32))
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(TZ, index=True)
     updated_at: Mapped[dt.datetime] = mapped_column(TZ)
@@ -340,3 +343,31 @@ class LeftoverUpdate(Base):
     actor_role: Mapped[str] = mapped_column(String(32))
     actor_name: Mapped[str | None] = mapped_column(String(100))
     at: Mapped[dt.datetime] = mapped_column(TZ)
+class TicketLink(Base):
+    """A relation between two tickets: "related" (stored once, read from both ends) or
+    "parent" (ticket_id is the child, other_id its parent)."""
+    __tablename__ = "ticket_links"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), index=True)
+    other_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))              # related | parent
+    actor_id: Mapped[str | None] = mapped_column(String(36))
+    actor_name: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(TZ)
+
+    __table_args__ = (UniqueConstraint("ticket_id", "other_id", name="uq_ticket_links_pair"),)
+
+
+class CannedReply(Base):
+    """A reply text staff insert into the reply box, with {variables} filled per ticket."""
+    __tablename__ = "canned_replies"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    title: Mapped[str] = mapped_column(String(200))
+    body_zh: Mapped[str | None] = mapped_column(Text)
+    body_en: Mapped[str | None] = mapped_column(Text)
+    scope: Mapped[str] = mapped_column(String(16), index=True)     # personal | desk | provider
+    owner_id: Mapped[str] = mapped_column(String(36), index=True)
+    owner_name: Mapped[str | None] = mapped_column(String(100))
+    provider_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(TZ)
+    updated_at: Mapped[dt.datetime] = mapped_column(TZ)

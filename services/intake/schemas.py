@@ -295,6 +295,8 @@ class TicketSchema(TicketSummarySchema):
     reopen_count = fields.Integer()
     resolved_at = UTCDateTime(allow_none=True)
     closed_at = UTCDateTime(allow_none=True)
+    merged_into_number = fields.String(allow_none=True, metadata={
+        "description": "set when this ticket was closed as a duplicate of that one"})
 
 
 class StatusChangeSchema(Schema):

@@ -13,8 +13,8 @@ from gongdan_common import logs
 from gongdan_common.logs import Correlation
 from gongdan_common.health import HealthMixin
 
-from . import (attachments, catalog, common, exports, feedback, leftovers, lifecycle, listing,
-               projections, reports, tickets)
+from . import (attachments, canned, catalog, common, exports, feedback, leftovers, lifecycle,
+               listing, merging, projections, reports, tickets)
 from . import bulk, listprefs, tagging
 from .models import metadata
 
@@ -254,3 +254,41 @@ class IntakeService(HealthMixin):
     @rpc
     def update_product(self, actor, payload):
         return catalog.upsert_product(actor, payload, self.uow)
+
+    # ---- merges, links, canned replies (merging.py, canned.py) --------------------------
+
+    @rpc
+    def merge_ticket(self, actor, ticket_id, payload):
+        return merging.merge(actor, ticket_id, payload, self.uow)
+
+    @rpc
+    def list_links(self, actor, ticket_id):
+        return merging.list_links(actor, ticket_id, self.uow)
+
+    @rpc
+    def add_link(self, actor, ticket_id, payload):
+        return merging.add_link(actor, ticket_id, payload, self.uow)
+
+    @rpc
+    def remove_link(self, actor, ticket_id, link_id):
+        return merging.remove_link(actor, ticket_id, link_id, self.uow)
+
+    @rpc
+    def list_canned(self, actor, query):
+        return canned.list_canned(actor, query, self.uow)
+
+    @rpc
+    def create_canned(self, actor, payload):
+        return canned.create_canned(actor, payload, self.uow)
+
+    @rpc
+    def update_canned(self, actor, canned_id, payload):
+        return canned.update_canned(actor, canned_id, payload, self.uow)
+
+    @rpc
+    def delete_canned(self, actor, canned_id):
+        return canned.delete_canned(actor, canned_id, self.uow)
+
+    @rpc
+    def render_canned(self, actor, canned_id, ticket_id, payload):
+        return canned.render_canned(actor, canned_id, ticket_id, payload, self.uow)

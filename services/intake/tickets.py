@@ -11,7 +11,7 @@ from gongdan_common import visibility
 from gongdan_common.events import utcnow
 from gongdan_common.validation import load
 
-from . import domain, events, exceptions as exc, leftovers, schemas, tagging
+from . import domain, events, exceptions as exc, leftovers, merging, schemas, tagging
 from .catalog import _product_facts
 from .common import _comment, _get_visible, _record_status, _ref, _ticket_out, _view
 from .models import (Assignment, Attachment, ClosingReport, Comment, FollowUp, Product, Rating,
@@ -164,6 +164,7 @@ def get_ticket(actor, ticket_id, uow):
         if tagging.may_tag(actor):  # staff labels (services/intake/tagging.py)
             out["tags"] = tagging.tags_of(uow, [ticket.id]).get(ticket.id, [])
         out["timeline"] = _timeline(out)
+        merging.add_to_detail(uow, actor, ticket, out)  # links, merged_into
         if not internal_ok:
             out.pop("status_before", None)
         return out

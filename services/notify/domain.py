@@ -58,6 +58,11 @@ DEFAULT_RULES = [
     _rule("resolved", "intake.ticket_resolved", "resolved", ["submitter"], ["inbox", "email"]),
     _rule("closed", "intake.ticket_closed", "closed", ["submitter"], ["inbox", "email"],
           notify_actor=True),
+    # a merge tells both submitters (intake publishes ticket_merged once per ticket)
+    _rule("merged", "intake.ticket_merged", "merged", ["submitter"], ["inbox", "email"],
+          when={"side": "duplicate"}),
+    _rule("merged_into", "intake.ticket_merged", "merged_into", ["submitter"], ["inbox"],
+          when={"side": "target"}),
     _rule("follow_up_due", "intake.follow_up_due", "follow_up_due", ["agents"],
           ["inbox", "email"]),
     # leftover items (遗留问题): the owner hears of the item, and when it is overdue so do the

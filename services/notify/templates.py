@@ -244,6 +244,25 @@ DEFAULTS = {
         "en": _t("[{{ ticket.number }}] Ticket closed",
                  "Ticket {{ ticket.number }} \"{{ ticket.title }}\" is closed."),
     },
+    "merged": {
+        "zh": _t("[{{ ticket.number }}] 工单已合并到 {{ data.into.number }}",
+                 "您的工单 {{ ticket.number }}「{{ ticket.title }}」与工单 {{ data.into.number }}"
+                 "反映的是同一问题，已合并到该工单并关闭；后续处理在 {{ data.into.number }} 中进行。"
+                 "{% if data.reason %}\n说明：{{ data.reason }}{% endif %}"),
+        "en": _t("[{{ ticket.number }}] Merged into {{ data.into.number }}",
+                 "Your ticket {{ ticket.number }} \"{{ ticket.title }}\" reports the same problem "
+                 "as ticket {{ data.into.number }}: it was merged into that ticket and closed; the "
+                 "work continues there.{% if data.reason %}\nNote: {{ data.reason }}{% endif %}"),
+    },
+    "merged_into": {
+        "zh": _t("[{{ ticket.number }}] 工单 {{ data.duplicate.number }} 已合并到本工单",
+                 "工单 {{ data.duplicate.number }} 与您的工单 {{ ticket.number }}"
+                 "「{{ ticket.title }}」反映的是同一问题，已合并到本工单，将在这里一并处理。"),
+        "en": _t("[{{ ticket.number }}] Ticket {{ data.duplicate.number }} merged into this one",
+                 "Ticket {{ data.duplicate.number }} reports the same problem as your ticket "
+                 "{{ ticket.number }} \"{{ ticket.title }}\": it was merged into this ticket and "
+                 "is handled here."),
+    },
     "new_ticket": {
         "zh": _t("[{{ ticket.number }}] 新工单待处理：{{ ticket.title }}",
                  "新工单 {{ ticket.number }}（{{ ticket.priority }}）待分派：{{ ticket.title }}"),

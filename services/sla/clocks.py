@@ -48,7 +48,10 @@ def steps_from_event(envelope):
         return [("created:" + ticket["id"], _time(ticket["created_at"]), 0, "created",
                  ticket["priority"])]
     if kind == "ticket_status_changed":
-        return [(event_id, at, seq, "status", data["to_status"])]
+        # a duplicate merged into another ticket is closed but was not solved: its clocks
+        # stop as a cancelled ticket's do (neither met nor breached)
+        status = "cancelled" if data.get("action") == "merge" else data["to_status"]
+        return [(event_id, at, seq, "status", status)]
     if kind == "ticket_updated" and "priority" in (data.get("changes") or {}):
         return [(event_id, at, seq, "priority", data["changes"]["priority"][1])]
     if kind == "ticket_commented" and not data.get("internal") \

@@ -1,7 +1,7 @@
 // The shell: top bar, hash router (#/tickets, #/tickets/new, #/tickets/<id>, #/admin/users,
 // #/kb, #/kb/suggestions, #/kb/dictionary, #/notifications, #/me/preferences, #/webhooks, #/admin/notifications, #/offers,
-// #/follow-ups, #/admin/routing-rules, #/engineers, #/admin/sla, #/admin/mail, #/reports, #/robots, #/login,
-// #/register, #/forgot, #/reset/<token>) and short notices.
+// #/follow-ups, #/admin/routing-rules, #/engineers, #/admin/sla, #/admin/mail, #/reports, #/robots, #/canned,
+// #/dashboard, #/exports, #/leftovers, #/login, #/register, #/forgot, #/reset/<token>) and short notices.
 import { h, icon, messageBox, showMessage } from "./dom.js";
 import { t, getLang, setLang, onLangChange, LANGS, label } from "./i18n.js";
 import * as api from "./api.js";
@@ -26,6 +26,7 @@ import { exportsView } from "./views/exports.js";
 import { mailAdminView } from "./views/mail-admin.js";
 import { robotsView, ROBOT_ROLES } from "./views/im.js";
 import { leftoversView } from "./views/leftovers.js";
+import { cannedView } from "./views/canned.js";
 import { canCreate, isStaff, CREATOR_ROLES, WEBHOOK_ROLES, DESK_ROLES, OFFER_ROLES, REGISTRY_ROLES,
   STAFF_ROLES } from "./model.js";
 
@@ -59,6 +60,7 @@ const ROUTES = [
   { re: /^\/exports$/, view: exportsView, nav: "exports" },
   { re: /^\/robots$/, view: robotsView, nav: "robots", roles: ROBOT_ROLES },
   { re: /^\/leftovers$/, view: leftoversView, nav: "leftovers" },
+  { re: /^\/canned$/, view: cannedView, nav: "canned", roles: STAFF_ROLES },
 ];
 
 const topbar = document.getElementById("topbar");

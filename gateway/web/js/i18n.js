@@ -16,8 +16,9 @@ import listview from "./strings/listview.js";
 import leftovers from "./strings/leftovers.js";
 import dashboard from "./strings/dashboard.js";
 import exportsStrings from "./strings/exports.js";
+import merge from "./strings/merge.js";
 
-const MODULES = [core, tickets, work, kb, sla, notify, admin, reports, recovery, listview, leftovers, dashboard, exportsStrings];
+const MODULES = [core, tickets, work, kb, sla, notify, admin, reports, recovery, listview, leftovers, dashboard, exportsStrings, merge];
 
 export const DICT = { zh: {}, en: {} };
 for (const m of MODULES) {

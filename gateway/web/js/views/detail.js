@@ -11,6 +11,9 @@ import { slaCard } from "./sla.js";
 import { providerNames } from "./dispatch.js";
 import { tagEditor } from "./tags.js";
 import { leftoverCard } from "./leftovers.js";
+import { mergeBanner, linksCard } from "./merge.js";
+import { cannedPicker } from "./canned.js";
+import { presenceLine } from "./presence.js";
 
 const FINISHED = new Set(["closed", "cancelled"]);
 
@@ -44,11 +47,12 @@ export async function detailView(root, ctx) {
       h("div", { class: "page-head" },
         h("a", { href: "#/tickets", class: "back-link", text: `‹ ${t("detail.back")}` })),
       header(tk),
+      mergeBanner(tk),
       h("div", { class: "detail-grid" },
         h("div", { class: "detail-main" }, descriptionCard(tk), ratingCard(tk, env), closingCard(tk),
           leftoverCard(tk, env), timelineCard(tk), worklogCard(tk, env), conversationCard(tk)),
         h("aside", { class: "detail-side" }, factsCard(tk, product), slaCard(tk), assignCard(tk, env),
-          attachmentsCard(tk), ticketKbCard(tk, user))));
+          linksCard(tk, env), attachmentsCard(tk), ticketKbCard(tk, user))));
   }
 
   // ---- header and actions
@@ -158,7 +162,9 @@ export async function detailView(root, ctx) {
       field(t("detail.reply"), body, { name: "body" }),
       h("div", { class: "reply-bar" },
         internal ? h("label", { class: "check" }, internal, " ", t("detail.internal_checkbox")) : h("span"),
-        send));
+        staff ? cannedPicker(tk, body) : null,
+        send),
+      presenceLine(tk, body, internal));
     if (internal) {
       internal.addEventListener("change", () => {
         form.classList.toggle("reply-internal", internal.checked);

@@ -1,14 +1,14 @@
 """leftover items (遗留问题) and their progress history
 
 Revision ID: 0009_leftover_items
-Revises: 0007_tags_views
+Revises: 0008_links_merge_canned
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0009_leftover_items'
-down_revision = '0007_tags_views'
+down_revision = '0008_links_merge_canned'
 branch_labels = None
 depends_on = None
 
