@@ -22,6 +22,8 @@ import { slaAdminView } from "./views/sla-admin.js";
 import { reportsView } from "./views/reports.js";
 import { mailAdminView } from "./views/mail-admin.js";
 import { robotsView, ROBOT_ROLES } from "./views/im.js";
+import { navMenu } from "./views/nav-menu.js";
+import "./date-fields.js"; // every date input as yyyy-mm-dd text in the page language
 import { canCreate, isStaff, CREATOR_ROLES, WEBHOOK_ROLES, DESK_ROLES, OFFER_ROLES, REGISTRY_ROLES,
   STAFF_ROLES } from "./model.js";
 
@@ -105,11 +107,12 @@ function renderTopbar(active) {
       OFFER_ROLES.includes(user.role) ? link("nav.offers", "#/offers", "offers") : null,
       DESK_ROLES.includes(user.role) ? link("nav.follow_ups", "#/follow-ups", "follow-ups") : null,
       REGISTRY_ROLES.includes(user.role) ? link("nav.engineers", "#/engineers", "engineers") : null,
-      user.role === "admin" ? link("nav.routing_rules", "#/admin/routing-rules", "routing-rules") : null,
-      user.role === "admin" ? link("nav.admin", "#/admin/users", "admin") : null,
-      user.role === "admin" ? link("nav.notify_admin", "#/admin/notifications", "notify-admin") : null,
-      user.role === "admin" ? link("nav.sla_admin", "#/admin/sla", "sla-admin") : null,
-      user.role === "admin" ? link("nav.mail_admin", "#/admin/mail", "mail-admin") : null,
+      user.role === "admin" ? navMenu(t("nav.manage"), [ // the admin's pages under one entry
+        link("nav.admin", "#/admin/users", "admin"),
+        link("nav.routing_rules", "#/admin/routing-rules", "routing-rules"),
+        link("nav.notify_admin", "#/admin/notifications", "notify-admin"),
+        link("nav.sla_admin", "#/admin/sla", "sla-admin"),
+        link("nav.mail_admin", "#/admin/mail", "mail-admin")], { id: "admin-menu" }) : null,
       isStaff(user) ? link("nav.reports", "#/reports", "reports") : null,
       WEBHOOK_ROLES.includes(user.role) ? link("nav.webhooks", "#/webhooks", "webhooks") : null,
       ROBOT_ROLES.includes(user.role) ? link("nav.robots", "#/robots", "robots") : null);
