@@ -202,3 +202,37 @@ def test_screenshot_pasted_into_the_reply_box(system, open_page, make_user, new_
     assert [a for a in listed if a["filename"] == name] == []
     stored = agent.get(f"/tickets/{ticket['id']}").json()["attachments"]
     assert [(a["filename"], a["size"], a["internal"]) for a in stored] == [(name, len(PNG), True)]
+
+
+def test_knowledge_base_files_dropped_and_pasted_into_the_editor(system, open_page, make_user):
+    agent = make_user("agent")
+    r = agent.post("/kb/articles", {"title": unique_title("知识库附件 kb files"), "visibility": "public",
+                                    "body": "## 步骤\n\n见截图。"})
+    assert r.status_code == 201, r.text
+    aid = r.json()["id"]
+    page = open_page("zh-CN", width=1280)
+    sign_in(page, agent.phone, agent.password)
+    page.goto(system.base_url + f"/#/kb/{aid}")
+    files = page.locator("#kb-files")
+    expect(files).to_be_hidden()  # only while editing
+    page.click("#kb-edit")
+    expect(files.locator(".drop-zone")).to_be_visible()
+    editor = page.locator("textarea.kb-editor")
+    editor.press("End")
+    _paste(page, "textarea.kb-editor", [("image.png", "image/png", PNG)])
+    _drop(page, "#kb-files .drop-zone", [("手册.pdf", "application/pdf", b"%PDF-1.4\n%test\n"),
+                                         ("tool.exe", "application/octet-stream", EXE)])
+    items = files.locator("li.up-item")
+    expect(items).to_have_count(3)
+    shot = items.first.get_attribute("data-file")
+    assert re.fullmatch(r"screenshot-\d{8}-\d{6}\.png", shot), shot
+    expect(files.locator("li.up-item[data-file='手册.pdf'] .up-state")).to_contain_text("已上传")
+    expect(files.locator("li.up-item[data-file='tool.exe'] p.up-error")).to_contain_text(REFUSED["zh"])
+    expect(items.first.locator(".up-state")).to_contain_text("已上传")
+    stored = {f["filename"]: f["id"] for f in agent.get(f"/kb/articles/{aid}").json()["files"]}
+    assert sorted(stored) == sorted([shot, "手册.pdf"]), stored
+    # each one is linked into the Markdown: the image embedded, the document as a link
+    text = editor.input_value()
+    assert f"![{shot}](/api/v1/kb/files/{stored[shot]}?redirect=1)" in text, text
+    assert f"[手册.pdf](/api/v1/kb/files/{stored['手册.pdf']}?redirect=1)" in text, text
+    page.screenshot(path="/tmp/gongdan-uploads-kb-zh-1280.png", full_page=True)

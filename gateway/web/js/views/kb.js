@@ -12,6 +12,7 @@ import * as api from "../api.js";
 import { isStaff, isDesk } from "../model.js";
 import { dataTable, actButton } from "./webhooks.js";
 import { td } from "./notify-admin.js";
+import { kbFiles } from "./uploads.js";
 
 // who may write an article (the API: engineers and the desk)
 const WRITER_ROLES = ["engineer", "agent", "admin"];
@@ -143,9 +144,11 @@ export async function kbArticleView(root, ctx) {
         ctx.navigate(`/kb/${a.id}`);
       } catch (err) { busy(save, false); showMessage(box, err.message); }
     } });
+  const files = editable ? kbFiles(a, editor) : null; // shown with the editor
   if (editable) {
+    files.hidden = true;
     actions.push(h("button", { type: "button", class: "btn", id: "kb-edit", text: t("kb.edit"),
-      onClick: () => { editor.hidden = false; save.hidden = false; } }));
+      onClick: () => { editor.hidden = false; save.hidden = false; files.hidden = false; } }));
   }
   root.classList.add("page-medium");
   root.append(
@@ -156,7 +159,7 @@ export async function kbArticleView(root, ctx) {
       t("kb.version", { version: a.version }), a.author && a.author.name, fmtTime(a.updated_at)]
       .filter(Boolean).join(" · ")),
     actions.length ? h("div", { class: "form-actions" }, actions) : null,
-    editor, save,
+    editor, files, save,
     h("article", { class: "card kb-body", id: "kb-body" }, fromHtml(a.body_html)),
     a.tickets && a.tickets.length ? h("p", { class: "muted" }, t("kb.tickets"), " ",
       a.tickets.map((x) => h("a", { href: `#/tickets/${encodeURIComponent(x.ticket_id)}`, text: x.ticket_number || x.ticket_id }))) : null,

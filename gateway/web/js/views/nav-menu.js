@@ -28,8 +28,9 @@ document.addEventListener("click", (e) => {
 document.addEventListener("keydown", (e) => { if (e.key === "Escape" && openMenu) close(openMenu, true); });
 window.addEventListener("resize", () => close(openMenu));
 window.addEventListener("hashchange", () => close(openMenu));
-// the menu row scrolls sideways on a phone (scroll events do not bubble: caught on the way down)
-document.addEventListener("scroll", (e) => { if (openMenu && !openMenu.panel.contains(e.target)) close(openMenu); }, true);
+// the menu row scrolls sideways on a phone: the panel follows its button (scroll events do not
+// bubble, so they are caught on the way down)
+document.addEventListener("scroll", (e) => { if (openMenu && !openMenu.panel.contains(e.target)) place(openMenu); }, true);
 
 /**
  * navMenu(text, links, {active, id}) -> element; links: [a.nav-link, ...] (nulls skipped).
@@ -41,11 +42,11 @@ export function navMenu(text, links, { id } = {}) {
   const active = items.some((a) => a.classList.contains("active"));
   const panelId = `${id || "nav-menu"}-panel`;
   const button = h("button", { type: "button", class: ["nav-link", "nav-menu-button", active && "active"],
-    id, "aria-haspopup": "true", "aria-expanded": "false", "aria-controls": panelId },
+    id: `${id || "nav-menu"}-button`, "aria-haspopup": "true", "aria-expanded": "false", "aria-controls": panelId },
   h("span", { text }), icon("chevron", 14));
   const panel = h("div", { class: "nav-menu-panel", id: panelId, hidden: true },
     items.map((a) => { a.classList.add("nav-menu-item"); return a; }));
-  const root = h("div", { class: "nav-menu" }, button, panel);
+  const root = h("div", { class: "nav-menu", id }, button, panel);
   const menu = { root, button, panel };
   button.addEventListener("click", () => {
     if (!panel.hidden) { close(menu); return; }

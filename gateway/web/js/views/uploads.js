@@ -25,11 +25,12 @@ function refusedFor(err) {
 
 /**
  * uploadQueue(files, {send}) -> {list, run, add, items, onSettled}
- * send(file, {onProgress, signal}) uploads one file (default: to the ticket given to run()).
+ * send(file, {onProgress, signal}) uploads one file (default: to the ticket given to run());
+ * onUploaded(file, answer) after each success.
  * run(ticketId) uploads every file not yet up and not refused; resolves to {failed, retryable}.
  * A file's own retry sends only that file; queue.onSettled({failed, retryable}) follows it.
  */
-export function uploadQueue(files, { send } = {}) {
+export function uploadQueue(files, { send, onUploaded } = {}) {
   const items = [];
   const list = h("ul", { class: "up-list" });
   let target = null;
@@ -106,7 +107,7 @@ export function uploadQueue(files, { send } = {}) {
     item.bar.value = 0;
     set(item, "uploading", t("upload.uploading"));
     try {
-      await sendOne(item.file, {
+      const out = await sendOne(item.file, {
         signal: item.controller.signal,
         onProgress: (loaded, total) => {
           const pct = Math.min(100, Math.round((loaded / (total || 1)) * 100));
@@ -116,6 +117,7 @@ export function uploadQueue(files, { send } = {}) {
       });
       item.done = true;
       set(item, "done", `✓ ${t("upload.done")}`);
+      if (onUploaded) onUploaded(item.file, out);
     } catch (err) {
       if (err.code === "aborted") {
         item.held = true; // not sent again by the next run(), only by its own retry
@@ -234,48 +236,74 @@ export function ticketUploader(tk, onAllDone) {
   return h("div", { class: "uploader" }, zone, queue.list, go);
 }
 
+/** Text inserted at the cursor of a textarea (with a space before it when needed). */
+function insertAtCursor(textarea, text) {
+  const at = textarea.selectionStart ?? textarea.value.length;
+  const before = textarea.value.slice(0, at);
+  const sep = before && !/\s$/.test(before) ? " " : "";
+  textarea.value = `${before}${sep}${text} ${textarea.value.slice(at)}`;
+}
+
 /**
- * Pasted or dropped images/files on the reply box go up at once as attachments of the ticket
- * (internal when the reply is an internal note); a pasted screenshot is named
- * screenshot-YYYYMMDD-HHMMSS.png and its name is put into the reply text. Returns the list
- * of those uploads, to be shown under the box.
+ * Files pasted into or dropped on a textarea go to `upload(files)`; a pasted image (a
+ * screenshot has no name of its own, or a generic "image.png") is renamed
+ * screenshot-YYYYMMDD-HHMMSS.png. A paste of text is left to the browser.
  */
-export function replyAttachments(textarea, tk, { internal } = {}) {
-  const box = h("div", { class: "reply-uploads" });
-  let queue = null;
-  function upload(files) {
-    if (!queue) {
-      queue = uploadQueue([], {
-        send: (file, opts) => api.upload(tk.id, file, undefined,
-          { ...opts, internal: internal ? internal() : false }),
-      });
-      box.replaceChildren(queue.list);
-    }
-    queue.run(tk.id, queue.add(files));
-  }
-  function mention(names) {
-    const text = names.map((n) => `[${n}]`).join(" ");
-    const at = textarea.selectionStart ?? textarea.value.length;
-    const before = textarea.value.slice(0, at);
-    const sep = before && !/\s$/.test(before) ? " " : "";
-    textarea.value = `${before}${sep}${text} ${textarea.value.slice(at)}`;
-  }
+function takeFiles(textarea, upload) {
   textarea.addEventListener("paste", (e) => {
     const files = [...((e.clipboardData && e.clipboardData.files) || [])];
-    if (!files.length) return; // plain text pastes as usual
+    if (!files.length) return;
     e.preventDefault();
-    const now = new Date();
-    const named = files.map((f, i) => (f.type.startsWith("image/")
-      ? new File([f], screenshotName(new Date(now.getTime() + i * 1000), f.type), { type: f.type })
-      : f));
-    mention(named.map((f) => f.name));
-    upload(named);
+    const now = Date.now();
+    upload(files.map((f, i) => (f.type.startsWith("image/")
+      ? new File([f], screenshotName(new Date(now + i * 1000), f.type), { type: f.type })
+      : f)));
   });
-  dropTarget(textarea, (files) => { mention(files.map((f) => f.name)); upload(files); });
+  dropTarget(textarea, upload);
+}
+
+/**
+ * Pasted or dropped files on the reply box go up at once as attachments of the ticket
+ * (internal when the reply is an internal note), their names put into the reply text.
+ * Returns the hint and the list of those uploads, to be shown under the box.
+ */
+export function replyAttachments(textarea, tk, { internal } = {}) {
+  const queue = uploadQueue([], {
+    send: (file, opts) => api.upload(tk.id, file, undefined, { ...opts, internal: internal ? internal() : false }),
+  });
+  takeFiles(textarea, (files) => {
+    insertAtCursor(textarea, files.map((f) => `[${f.name}]`).join(" "));
+    queue.run(tk.id, queue.add(files));
+  });
   textarea.setAttribute("aria-describedby",
     [textarea.getAttribute("aria-describedby"), "reply-paste-hint"].filter(Boolean).join(" "));
-  return h("div", {},
-    h("p", { class: "field-hint", id: "reply-paste-hint", text: t("upload.paste_hint") }), box);
+  return h("div", { class: "reply-uploads" },
+    h("p", { class: "field-hint", id: "reply-paste-hint", text: t("upload.paste_hint") }), queue.list);
+}
+
+/**
+ * A knowledge-base article's files while its body is edited: chosen, dropped on the zone or
+ * the editor, or pasted into it; each one uploaded is linked into the Markdown at the cursor
+ * (an image embedded). The article's files already stored are listed with their link.
+ */
+export function kbFiles(article, editor) {
+  const link = (f) => `/api/v1/kb/files/${encodeURIComponent(f.id)}?redirect=1`;
+  const markdown = (f) => `${(f.content_type || "").startsWith("image/") ? "!" : ""}[${f.filename}](${link(f)})`;
+  const queue = uploadQueue([], {
+    send: (file, opts) => api.uploadTo(`/kb/articles/${encodeURIComponent(article.id)}/files`, file, opts),
+    onUploaded: (file, out) => { if (out) insertAtCursor(editor, markdown(out)); },
+  });
+  const upload = (files) => queue.run(null, queue.add(files));
+  takeFiles(editor, upload);
+  const { zone } = dropZone(upload);
+  const stored = (article.files || []).map((f) => h("li", {},
+    h("a", { href: link(f), target: "_blank", rel: "noopener", class: "up-name", text: f.filename }),
+    h("span", { class: "muted", text: fmtSize(f.size) }),
+    h("button", { type: "button", class: "btn btn-ghost btn-small", text: t("upload.insert"),
+      "aria-label": `${t("upload.insert")} ${f.filename}`, onClick: () => insertAtCursor(editor, markdown(f)) })));
+  return h("div", { class: "uploader kb-files", id: "kb-files" },
+    h("p", { class: "field-hint", text: t("upload.kb_hint") }), zone, queue.list,
+    stored.length ? h("ul", { class: "file-list" }, stored) : null);
 }
 
 /** onProgress for api.upload that writes "Uploading… 42%" into `el`. */
