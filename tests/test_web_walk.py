@@ -2,7 +2,7 @@
 phone (390 px) width, each as a role that may open it: nothing wider than the screen
 (document.scrollingElement.scrollWidth <= innerWidth), no i18n key shown instead of its text
 (every "group.name" word on the page checked against the dictionaries of gateway/web/js/i18n.js),
-no day/month or month/day date, no uncaught script error (the open_page fixture).
+no snake_case API value shown as plain text instead of its label, no day/month or month/day date, no uncaught script error (the open_page fixture).
 
 Screenshots: /tmp/gongdan-walk-<route>-<lang>-<width>.png (look at them after a UI change).
 """
@@ -34,6 +34,16 @@ PAGE_STATE = """() => {
     const words = text.match(/\\b[a-z][a-z0-9_]*(\\.[a-z0-9_]+)+\\b/g) || [];
     return { scroll: document.scrollingElement.scrollWidth, inner: window.innerWidth,
              keys: [...new Set(words)].filter((w) => window.__i18nKeys.has(w)),
+             codes: (() => {  // snake_case words outside code-styled text: an API value unlabelled
+                 const out = new Set();
+                 const w = document.createTreeWalker(document.querySelector('main'), NodeFilter.SHOW_TEXT);
+                 for (let n = w.nextNode(); n; n = w.nextNode()) {
+                     const s = n.data.trim();
+                     if (/^[a-z][a-z0-9]*(_[a-z0-9]+)+$/.test(s) && n.parentElement.offsetParent !== null
+                         && !n.parentElement.closest('.mono, code, pre')) out.add(s);
+                 }
+                 return [...out];
+             })(),
              slashed: text.match(/\\b\\d{1,2}\\/\\d{1,2}\\/\\d{2,4}\\b/g) || [],
              wide: [...document.querySelectorAll('main *')].filter((el) => {
                  const r = el.getBoundingClientRect();
@@ -70,6 +80,8 @@ def _visit(page, route, name, lang, width, problems):
         problems.append(f"{where}: page {state['scroll']} px wide in {state['inner']} ({state['wide']})")
     if state["keys"]:
         problems.append(f"{where}: i18n keys shown {state['keys']}")
+    if state["codes"]:
+        problems.append(f"{where}: codes instead of labels {state['codes']}")
     if state["slashed"]:
         problems.append(f"{where}: slashed dates {state['slashed']}")
 

@@ -11,9 +11,9 @@ import sla from "./strings/sla.js";
 import notify from "./strings/notify.js";
 import admin from "./strings/admin.js";
 import reports from "./strings/reports.js";
-import uploads from "./strings/uploads.js";
+import polish from "./strings/polish.js";
 
-const MODULES = [core, tickets, work, kb, sla, notify, admin, reports, uploads];
+const MODULES = [core, tickets, work, kb, sla, notify, admin, reports, polish];
 
 export const DICT = { zh: {}, en: {} };
 for (const m of MODULES) {

@@ -1,5 +1,6 @@
 // Uploads (progress, drop zone, pasted screenshots), the administrator's menu, date fields
-// as text in the page's language, and the IM platforms of a binding.
+// as text in the page's language, the IM binding's platform choice, and labels the walk
+// through every page (tests/test_web_walk.py) found missing.
 export default {
   zh: {
     "upload.progress": "上传进度",
@@ -25,6 +26,9 @@ export default {
     "time.invalid": "请按 时:分 填写（24 小时制），例如 08:30。",
 
     "im.platform_pick": "请选择平台",
+
+    "notifykind.account_locked": "账号已被锁定",
+    "selector.account_owner": "账号本人",
     "im.no_channels": "暂无可绑定的平台（请联系管理员开通）",
   },
   en: {
@@ -51,6 +55,9 @@ export default {
     "time.invalid": "Enter the time as hh:mm (24-hour), e.g. 08:30.",
 
     "im.platform_pick": "Choose a platform",
+
+    "notifykind.account_locked": "Account locked",
+    "selector.account_owner": "The account's owner",
     "im.no_channels": "No platform to bind yet (ask your administrator)",
   },
 };
