@@ -2,7 +2,8 @@
 phone (390 px) width, each as a role that may open it: nothing wider than the screen
 (document.scrollingElement.scrollWidth <= innerWidth), no i18n key shown instead of its text
 (every "group.name" word on the page checked against the dictionaries of gateway/web/js/i18n.js),
-no snake_case API value shown as plain text instead of its label, no day/month or month/day date, no uncaught script error (the open_page fixture).
+no snake_case API value shown as plain text instead of its label, no "null" / "undefined"
+written for an absent value, no day/month or month/day date, no uncaught script error (the open_page fixture).
 
 Screenshots: /tmp/gongdan-walk-<route>-<lang>-<width>.png (look at them after a UI change).
 """
@@ -23,8 +24,8 @@ SLASHED = re.compile(r"\b\d{1,2}/\d{1,2}/\d{2,4}\b")
 # route -> who opens it ("{ticket}" and "{article}" filled in below)
 CUSTOMER_ROUTES = ["/tickets", "/tickets/new", "/tickets/{ticket}", "/kb", "/kb/{article}",
                    "/notifications", "/me/preferences"]
-AGENT_ROUTES = ["/tickets", "/tickets/{ticket}", "/kb/suggestions", "/kb/dictionary", "/offers",
-                "/follow-ups", "/reports"]
+AGENT_ROUTES = ["/tickets", "/tickets/{ticket}", "/kb/{article}", "/kb/suggestions",
+                "/kb/dictionary", "/offers", "/follow-ups", "/reports"]
 ADMIN_ROUTES = ["/admin/users", "/admin/routing-rules", "/admin/notifications", "/admin/sla",
                 "/admin/mail", "/webhooks", "/engineers", "/robots"]
 PUBLIC_ROUTES = ["/login", "/register"]
@@ -44,6 +45,7 @@ PAGE_STATE = """() => {
                  }
                  return [...out];
              })(),
+             absent: text.match(/\b(null|undefined|NaN)\b|\\[object Object\\]/g) || [],
              slashed: text.match(/\\b\\d{1,2}\\/\\d{1,2}\\/\\d{2,4}\\b/g) || [],
              wide: [...document.querySelectorAll('main *')].filter((el) => {
                  const r = el.getBoundingClientRect();
@@ -82,6 +84,8 @@ def _visit(page, route, name, lang, width, problems):
         problems.append(f"{where}: i18n keys shown {state['keys']}")
     if state["codes"]:
         problems.append(f"{where}: codes instead of labels {state['codes']}")
+    if state["absent"]:
+        problems.append(f"{where}: an absent value written out {state['absent']}")
     if state["slashed"]:
         problems.append(f"{where}: slashed dates {state['slashed']}")
 

@@ -6,7 +6,7 @@
 // They are still never assigned as innerHTML: DOMParser builds an inert document (no script
 // runs, nothing loads) and only allowed elements and attributes are copied out of it with
 // h(), so the page keeps its rule that markup is built, not parsed into place.
-import { h, messageBox, showMessage, busy, select, tabbed, badge } from "../dom.js";
+import { h, append, messageBox, showMessage, busy, select, tabbed, badge } from "../dom.js";
 import { t, label, fmtTime } from "../i18n.js";
 import * as api from "../api.js";
 import { isStaff, isDesk } from "../model.js";
@@ -151,7 +151,7 @@ export async function kbArticleView(root, ctx) {
       onClick: () => { editor.hidden = false; save.hidden = false; files.hidden = false; } }));
   }
   root.classList.add("page-medium");
-  root.append(
+  append(root, [ // append() of dom.js: the absent parts (null) are left out, not written "null"
     h("div", { class: "page-head" }, h("h1", { text: a.title }),
       h("a", { href: "#/kb", class: "btn btn-ghost", text: t("common.back") })),
     box,
@@ -166,7 +166,7 @@ export async function kbArticleView(root, ctx) {
     h("div", { class: "card kb-feedback" }, h("span", { text: t("kb.helpful") }),
       h("button", { type: "button", class: "btn btn-small", id: "kb-yes", text: t("common.yes"), onClick: vote(true) }),
       h("button", { type: "button", class: "btn btn-small", id: "kb-no", text: t("common.no"), onClick: vote(false) }),
-      thanks));
+      thanks)]);
 }
 
 const SUGGESTION_TABS = ["open", "covered", "written"].map((s) => [s, `kb.sugg.status.${s}`]);
