@@ -164,10 +164,12 @@ TAGS = {
     "me": "The signed-in user's own account, preferences and password",
     "tickets": "Tickets: submit, search, read, change, reply, status actions, ratings",
     "attachments": "Files attached to tickets (streamed to object storage)",
+    "lists": "The ticket list's tools: my columns, saved views, tags (staff)",
     "dispatch": "Assigning engineers, offers to service providers",
     "providers": "Service providers, their engineers and certifications",
     "worklogs": "Time logged on tickets",
     "follow-ups": "Follow-up visits after closing P1/P2 tickets",
+    "leftovers": "Leftover issues (遗留问题) recorded at closing: plan, owner, due date, progress",
     "sla": "SLA clocks, business calendars and policies",
     "reports": "Reports for staff (time spent, SLA compliance)",
     "notifications": "The in-app inbox of notifications",
@@ -462,11 +464,13 @@ _ACTION_DOCS = {
                 "planned end", intake.SuspendSchema),
     "resume": ("Resume a suspended ticket by hand", None),
     "resolve": ("File the closing report (root cause, description, times; the reports the type "
-                "demands must be attached first, ?kind=onsite_report ...)", intake.ResolveSchema),
+                "demands must be attached first, ?kind=onsite_report ...) with any leftover "
+                "items (遗留问题: what, plan, owner, due date)", intake.ResolveSchema),
     "confirm": ("The customer confirms it is solved: resolved -> closed", None),
     "reopen": ("The customer says it is not solved (reason required): back to in_progress",
                None),
-    "close": ("The desk closes a resolved ticket nobody confirms", None),
+    "close": ("The desk closes a resolved ticket nobody confirms, with any leftover items",
+              intake.CloseSchema),
 }
 
 

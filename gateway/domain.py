@@ -77,6 +77,9 @@ def national_id_problem(value):
     """A mainland resident identity number (居民身份证号码, GB 11643): 18 characters, the last
     the ISO 7064 MOD 11-2 check character (0-9 or X), or the older 15 digits. Returns None when
     valid, else "format" or "checksum". `value` is already stripped and upper-cased."""
+    # isdigit() alone also takes "²" or "١", which int() refuses: ASCII digits only
+    if not value.isascii():
+        return "format"
     if len(value) == 15:
         return None if value.isdigit() else "format"
     if len(value) != 18 or not value[:17].isdigit() or not (value[17].isdigit()

@@ -24,4 +24,18 @@ ACCOUNT_LOCKED = EventSpec(
     "An account was locked after too many wrong passwords; its owner is told (in case it was "
     "not them). Unknown logins lock too but publish nothing.")
 
-ALL: list[EventSpec] = [ACCOUNT_LOCKED]
+
+
+class PasswordResetRequestedData(Schema):
+    user_id = fields.String(required=True, metadata={"description": "whose account"})
+    link = fields.String(required=True, metadata={
+        "description": "the one-time link (PUBLIC_URL/#/reset/<token>); only its hash is kept"})
+    minutes = fields.Integer(required=True, metadata={"description": "how long the link works"})
+
+
+PASSWORD_RESET_REQUESTED = EventSpec(
+    SOURCE, "password_reset_requested", 1, PasswordResetRequestedData,
+    "Someone asked for a password reset link for an active account that has an email "
+    "address; notify mails the link to that address only (never to the inbox or webhooks).")
+
+ALL: list[EventSpec] = [ACCOUNT_LOCKED, PASSWORD_RESET_REQUESTED]

@@ -50,6 +50,11 @@ ROLE_REQUIRED = ErrorSpec("forbidden", 403, "This needs one of these roles: {rol
                           "此操作需要以下角色之一：{roles}。")
 SCOPE_REQUIRED = ErrorSpec("forbidden", 403, "This service token lacks the {scope} scope.",
                            "该服务令牌缺少 {scope} 权限。")
+RESET_LINK_INVALID = ErrorSpec(
+    "reset_link_invalid", 400,
+    "This password reset link is not valid: it was already used, has expired or was replaced "
+    "by a newer one. Ask for a new link.",
+    "该重置密码链接无效：已被使用、已过期或已有更新的链接。请重新申请。")
 WRONG_PASSWORD = ErrorSpec("wrong_password", 400, "The current password is wrong.",
                            "当前密码不正确。")
 TOKEN_NAME_EXISTS = ErrorSpec("service_token_exists", 409,

@@ -150,3 +150,16 @@ class ImMessage(Base):
     im_user_id: Mapped[str] = mapped_column(String(128))
     received_at: Mapped[dt.datetime] = mapped_column(TZ, index=True)
     result: Mapped[dict | None] = mapped_column(JSON)
+
+
+class PasswordReset(Base):
+    """A "forgot password" link: only the SHA-256 of its token is kept, it works once and for
+    GATEWAY.password_reset_minutes. Accounts made from mail (channels' `unknown_sender:
+    register`) have no password until their owner sets one this way."""
+    __tablename__ = "password_resets"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(TZ, index=True)
+    expires_at: Mapped[dt.datetime] = mapped_column(TZ)
+    used_at: Mapped[dt.datetime | None] = mapped_column(TZ)

@@ -36,6 +36,8 @@ DEFAULT_LIMITS = {
     "login_account": "10/minute",   # per normalised login (an account, known or not)
     "login_client": "30/minute",    # per client address
     "register": "10/hour",          # per client address
+    "password_reset_account": "5/hour",   # per login typed: reset mails to one mailbox
+    "password_reset_client": "30/hour",   # per client address
     "ticket_create": "30/minute",   # per actor
     "comment": "60/minute",         # per actor
     "upload": "30/minute",          # per actor

@@ -83,6 +83,22 @@ class PasswordChangeSchema(Strict):
     new_password = fields.String(required=True, validate=PASSWORD)
 
 
+class ResetRequestSchema(Strict):
+    login = Text(required=True, validate=validate.Length(min=1, max=254),
+                 metadata={"description": "the account's phone number or email address"})
+
+
+class ResetRequestedOut(Schema):
+    accepted = fields.Boolean(metadata={
+        "description": "always true: whether an account exists is not told"})
+
+
+class ResetConfirmSchema(Strict):
+    token = fields.String(required=True, validate=validate.Length(min=20, max=128),
+                          metadata={"description": "the token from the mailed link"})
+    new_password = fields.String(required=True, validate=PASSWORD, load_only=True)
+
+
 class MePatchSchema(Strict):
     name = Text(validate=validate.Length(min=1, max=100))
     position = fields.String(allow_none=True, validate=validate.Length(max=100))

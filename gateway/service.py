@@ -27,8 +27,12 @@ from .ratelimit import RateLimitProvider
 from .routes.channels import ChannelsRoutes
 from .routes.im import ImRoutes
 from .routes.kb import KbRoutes
+from .routes.recovery import RecoveryRoutes
+from .routes.listing import ListingRoutes
+from .routes.leftovers import LeftoverRoutes
 from .routes.notify import NotifyRoutes
 from .routes.ops import OpsRoutes
+from .routes.reports import ReportsRoutes
 from .routes.sla import SlaRoutes
 
 log = logging.getLogger(__name__)
@@ -51,6 +55,8 @@ def build_settings(config):
         "require_national_id": str(gw.get("require_national_id", "false")).lower()
         in ("1", "true", "yes", "on"),
         "lockout_minutes": int(gw.get("lockout_minutes", 15)),
+        "password_reset_minutes": int(gw.get("password_reset_minutes", 30)),
+        "public_url": str(gw.get("public_url") or "http://127.0.0.1:8000").rstrip("/"),
         "max_upload": int(gw.get("max_upload_bytes", 100 * 1024 * 1024)),
         # closing reports (现场服务报告 …) are capped lower, as the AISHU guide says
         "max_report": int(gw.get("max_report_bytes", 30 * 1024 * 1024)),
@@ -65,7 +71,8 @@ def build_settings(config):
     }
 
 
-class GatewayService(SlaRoutes, NotifyRoutes, KbRoutes, ImRoutes, ChannelsRoutes, OpsRoutes):
+class GatewayService(ChannelsRoutes, ImRoutes, KbRoutes, RecoveryRoutes, ListingRoutes,
+                     LeftoverRoutes, NotifyRoutes, ReportsRoutes, SlaRoutes, OpsRoutes):
     name = "gateway"
 
     correlation = Correlation()  # log context, one line per RPC/event, spans
@@ -216,7 +223,7 @@ class GatewayService(SlaRoutes, NotifyRoutes, KbRoutes, ImRoutes, ChannelsRoutes
     @api("GET", "/api/v1/tickets", doc=apidoc.TICKET_LIST)
     def list_tickets(self, request):
         actor = self._actor(request)
-        query = query_dict(request, list_fields=("status", "type", "priority"))
+        query = query_dict(request, list_fields=("status", "type", "priority", "tag"))
         return call(self.intake, "list_tickets", actor, query)
 
     @api("GET", "/api/v1/tickets/<ticket_id>", doc=apidoc.TICKET_GET)
@@ -346,8 +353,9 @@ class GatewayService(SlaRoutes, NotifyRoutes, KbRoutes, ImRoutes, ChannelsRoutes
     @api("POST", "/api/v1/tickets/<ticket_id>/<" + _ACTIONS_RULE + ":action>",
          doc=apidoc.ticket_actions(TICKET_ACTIONS))
     def ticket_action(self, request, ticket_id, action):
-        return call(self.intake, "transition", self._actor(request), ticket_id,
-                    TICKET_ACTIONS[action], json_body(request, required=False))
+        actor = self._actor(request)
+        body = self._leftover_owners(actor, action, json_body(request, required=False))
+        return call(self.intake, "transition", actor, ticket_id, TICKET_ACTIONS[action], body)
 
     @api("POST", "/api/v1/tickets/<ticket_id>/rating", doc=apidoc.RATING)
     def rate(self, request, ticket_id):

@@ -39,7 +39,7 @@ class AppError(Exception):
 
     def message(self, lang="en"):
         msg = self.payload.get("message") or {}
-        return msg.get(lang) or msg.get("en") or self.code
+        return _one(msg, lang) or self.code
 
     def __str__(self):
         return f"{self.code}: {self.message('en')}"
@@ -53,15 +53,25 @@ class AppError(Exception):
         return {"error": {"code": self.code, "message": self.message(lang), "details": details}}
 
 
+def _one(message, lang):
+    """A {en, zh} pair -> its text for `lang`; a plain string (a message some code wrote
+    without its pair) is shown as it is, translated where a known pair exists: a 400 with
+    an English-only line beats a 500."""
+    if isinstance(message, dict):
+        return message.get(lang) or message.get("en") or next(iter(message.values()), "")
+    text = str(message)
+    return translate(text) if lang == "zh" else text
+
+
 def _localise_fields(fields, lang):
     out = {}
     for name, msgs in fields.items():
         if isinstance(msgs, dict) and not {"en", "zh"} >= set(msgs):
             out[name] = _localise_fields(msgs, lang)  # nested schema
-        elif isinstance(msgs, dict):
-            out[name] = [msgs.get(lang) or msgs.get("en")]
+        elif isinstance(msgs, (dict, str)):
+            out[name] = [_one(msgs, lang)]
         else:
-            out[name] = [m.get(lang) or m.get("en") for m in msgs]
+            out[name] = [_one(m, lang) for m in msgs]
     return out
 
 

@@ -74,6 +74,14 @@ VOCABULARIES = {
         "environment": ("运行环境", "Environment"), "priority": ("优先级", "Priority"),
         "product_lines": ("产品线", "Product lines"), "active": ("启用状态", "Active"),
     },
+    "bulk_action": {  # POST /tickets/bulk (gateway/routes/listing.py)
+        "assign": ("指派", "assign"), "priority": ("修改优先级", "change priority"),
+        "tag": ("添加标签", "add tags"), "untag": ("移除标签", "remove tags"),
+        "close": ("关闭", "close"),
+    },
+    "leftover_status": {  # leftover items (遗留问题)
+        "open": ("处理中", "Open"), "done": ("已解决", "Done"), "cancelled": ("已取消", "Cancelled"),
+    },
     "company_kind": {
         "customer": ("客户企业", "customer"), "provider": ("服务商", "service provider"),
         "vendor": ("厂商", "vendor"),

@@ -74,6 +74,7 @@ class World:
     providers: dict = field(default_factory=dict)   # P1/P2 -> provider id
     engineers: dict = field(default_factory=dict)   # P1/P2 -> [engineer ids]
     tag: str = ""
+    leftover: dict = field(default_factory=dict)    # ticket key -> leftover item id
 
     def markers(self, actor):
         """What must not appear in a body this actor receives."""
@@ -188,7 +189,11 @@ def world(system, admin, make_company, make_user, new_ticket):
             "description": "查看日志"}), 201)["id"]
         _ok(api[eng].post(f"/tickets/{tid}/resolve", {
             "root_cause": "configuration", "description": f"{tag} 调整配置",
-            "completed_at": now()}))
+            "completed_at": now(), "leftover_items": [{
+                "description": f"{tag}-{key} 遗留", "plan": "下个版本修复",
+                "owner_id": api[eng].user["id"],
+                "due_date": (dt.date.today() + dt.timedelta(days=30)).isoformat()}]}))
+        w.leftover[key] = _ok(agent.get(f"/tickets/{tid}"))["leftover_items"][0]["id"]
     _wait(lambda: api["provider_admin_p1"].get(
         f"/tickets/{tickets['O']['id']}").status_code == 200, "P1 sees the offered ticket")
     for key in TICKETS:
@@ -276,6 +281,8 @@ ROWS = [
         ALL_200),
     Row("/api/v1/tickets/<ticket_id>/worklogs",
         lambda w, k: f"/tickets/{w.tickets[k]['id']}/worklogs", ALL_200),
+    Row("/api/v1/leftovers/<item_id>", lambda w, k: f"/leftovers/{w.leftover[k]}", ALL_200,
+        tickets=("A", "B")),
     Row("/api/v1/worklogs/<entry_id>/history", lambda w, k: f"/worklogs/{w.entry[k]}/history",
         ALL_200, tickets=("A", "B")),
     Row("/api/v1/kb/articles/<article_id>", lambda w, k: f"/kb/articles/{w.draft}",
@@ -295,6 +302,7 @@ ROWS = [
         params={"keyword": None, "page_size": 100}),
     Row("/api/v1/offers", lambda w: "/offers", dict(STAFF_200, engineer=403)),
     Row("/api/v1/follow-ups", lambda w: "/follow-ups", DESK_ONLY),
+    Row("/api/v1/leftovers", lambda w: "/leftovers", ALL_200, params={"page_size": 200}),
     Row("/api/v1/reports/sla", lambda w: "/reports/sla", dict(STAFF_200, system=403),
         params={"group_by": "provider"}),
     Row("/api/v1/reports/sla", lambda w: "/reports/sla", dict(STAFF_200, system=403),
@@ -304,6 +312,15 @@ ROWS = [
     Row("/api/v1/reports/engineer-time", lambda w: "/reports/engineer-time",
         dict(STAFF_200, system=403),
         params={"from": now(-86400 * 2), "to": now(86400)}),
+    # charts and satisfaction (issue 14): customer admins read their company's figures
+    Row("/api/v1/reports/volume", lambda w: "/reports/volume", dict(ALL_200, customer=403)),
+    Row("/api/v1/reports/backlog", lambda w: "/reports/backlog", dict(ALL_200, customer=403)),
+    Row("/api/v1/reports/satisfaction", lambda w: "/reports/satisfaction",
+        dict(ALL_200, customer=403), params={"group_by": "provider"}),
+    Row("/api/v1/reports/satisfaction", lambda w: "/reports/satisfaction",
+        dict(ALL_200, customer=403), params={"group_by": "engineer"}),
+    Row("/api/v1/reports/sla-trend", lambda w: "/reports/sla-trend", dict(STAFF_200, system=403)),
+    Row("/api/v1/reports/workload", lambda w: "/reports/workload", dict(STAFF_200, system=403)),
     Row("/api/v1/kb/writing-suggestions", lambda w: "/kb/writing-suggestions", STAFF_200,
         params={"status": "open", "page_size": 50}),
     Row("/api/v1/kb/writing-suggestions", lambda w: "/kb/writing-suggestions", STAFF_200,
@@ -327,6 +344,8 @@ ROWS = [
         params={"status": "all", "limit": 200}),
     Row("/api/v1/webhooks", lambda w: "/webhooks", dict(ADMIN_ONLY, system=200)),
     Row("/api/v1/robots", lambda w: "/robots", ROBOT_KEEPERS),
+    # tags in use with counts, over the tickets the caller sees (staff: tags are internal)
+    Row("/api/v1/tags", lambda w: "/tags", STAFF_200),
 ]
 
 # GET routes under /api/v1 that serve no ticket-derived data, and why
@@ -336,6 +355,7 @@ NOT_TICKET_DERIVED = {
     "/api/v1/me/preferences": "the caller's own notification settings",
     "/api/v1/products": "the product catalogue",
     "/api/v1/root-causes": "the root-cause catalogue",
+    "/api/v1/leftovers/owners": "accounts the caller may name as a leftover item's owner",
     "/api/v1/admin/products": "the product catalogue (desk)",
     "/api/v1/admin/companies": "accounts: companies (admin)",
     "/api/v1/admin/users": "accounts: users (admin; a company admin their company's)",
@@ -367,6 +387,8 @@ NOT_TICKET_DERIVED = {
     "/api/v1/robots/<robot_id>/deliveries": "as /robots/<robot_id>",
     "/api/v1/admin/im-bridges": "IM bridge configuration (admin)",
     "/api/v1/me/im-bindings": "the caller's own IM bindings",
+    "/api/v1/me/list-settings": "the caller's own ticket-list columns",
+    "/api/v1/views": "saved filters, not results: using one is a /tickets request (a row)",
     "/api/v1/notifications/stream": "the caller's own inbox as server-sent events: the "
                                     "same items as /notifications (a row)",
 }
@@ -500,7 +522,11 @@ def _writes(w):
            ("patch", "PATCH", "/tickets/{t}", {"title": "changed"}),
            ("rating", "POST", "/tickets/{t}/rating", {"product_score": 1, "service_score": 1}),
            ("kb-from-ticket", "POST", "/tickets/{t}/kb", {}),
-           ("kb-link", "POST", "/tickets/{t}/kb/links", {"article_id": w.public})]
+           ("kb-link", "POST", "/tickets/{t}/kb/links", {"article_id": w.public}),
+           ("tags", "POST", "/tickets/{t}/tags", {"tags": ["x"]}),
+           ("leftovers-add", "POST", "/tickets/{t}/leftovers", {"items": [{
+               "description": "x", "plan": "y", "owner_id": e1,
+               "due_date": (dt.date.today() + dt.timedelta(days=3)).isoformat()}]})]
     out += [(a, "POST", "/tickets/{t}/" + a, {"reason": "x"})
             for a in ("start", "cancel", "request-info", "provide-info", "resume", "confirm",
                       "reopen", "close")]
@@ -528,6 +554,7 @@ def test_writes_to_an_invisible_ticket_answer_as_for_a_missing_one(system, world
     requests change nothing (they are refused), but should one pass, it must not spoil the
     other rows."""
     w, api, problems = world, world.api[actor], []
+    e1 = w.api["engineer_p1"].user["id"]
     for key in sorted(ALL - VISIBLE[actor]):
         tid = w.tickets[key]["id"]
         for label, method, path, body in _writes(w):
@@ -544,6 +571,13 @@ def test_writes_to_an_invisible_ticket_answer_as_for_a_missing_one(system, world
                 missing = _shape(api.request(method, f"/worklogs/{MISSING}", json=body))
                 if got != missing or got[0] != 404:
                     problems.append(f"{actor} {method} work log of {key}: {got} vs {missing}")
+        if key in w.leftover:
+            for verb, body in (("updates", {"note": "x", "owner_id": e1}), ("done", {}),
+                               ("cancel", {"note": "x"})):
+                got = _shape(api.post(f"/leftovers/{w.leftover[key]}/{verb}", body))
+                missing = _shape(api.post(f"/leftovers/{MISSING}/{verb}", body))
+                if got != missing or got[0] != 404:
+                    problems.append(f"{actor} leftover {verb} of {key}: {got} vs {missing}")
     offers = w.api["agent"].get("/offers", params={"ticket_id": w.tickets["O"]["id"]}).json()
     if "O" not in VISIBLE[actor] or KIND[actor] != "provider_admin":
         for offer in offers["items"]:

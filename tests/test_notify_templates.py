@@ -92,6 +92,10 @@ def test_every_shipped_template_renders_whole_from_real_events(
         for _ in range(5):
             Api(system.base_url).post("/auth/login", {"login": locked.user["phone"],
                                                       "password": "wrong-password"})
+        # a forgotten password: the link is mailed
+        forgetful = make_user()
+        assert Api(system.base_url).post("/auth/password-reset", {
+            "login": forgetful.user["email"]}).status_code == 202
         wanted = set(templates.KINDS) - ELSEWHERE
         kinds = set()
 

@@ -23,12 +23,12 @@ SLASHED = re.compile(r"\b\d{1,2}/\d{1,2}/\d{2,4}\b")
 
 # route -> who opens it ("{ticket}" and "{article}" filled in below)
 CUSTOMER_ROUTES = ["/tickets", "/tickets/new", "/tickets/{ticket}", "/kb", "/kb/{article}",
-                   "/notifications", "/me/preferences"]
+                   "/notifications", "/me/preferences", "/leftovers"]
 AGENT_ROUTES = ["/tickets", "/tickets/{ticket}", "/kb/{article}", "/kb/suggestions",
-                "/kb/dictionary", "/offers", "/follow-ups", "/reports"]
+                "/kb/dictionary", "/offers", "/follow-ups", "/reports", "/dashboard", "/leftovers"]
 ADMIN_ROUTES = ["/admin/users", "/admin/routing-rules", "/admin/notifications", "/admin/sla",
                 "/admin/mail", "/webhooks", "/engineers", "/robots"]
-PUBLIC_ROUTES = ["/login", "/register"]
+PUBLIC_ROUTES = ["/login", "/register", "/forgot"]
 
 PAGE_STATE = """() => {
     const text = document.body.innerText;

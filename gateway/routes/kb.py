@@ -143,7 +143,8 @@ SYNONYM_DELETE = doc("kb", "Remove a group from the search dictionary (admin)",
 def _group_id(value):
     """A dictionary group's id from the path; anything but a number is an id that does not
     exist (kb answers 404 in the one error shape)."""
-    return int(value) if value.isdigit() and len(value) < 10 else -1
+    # isascii: "²".isdigit() is true and int("²") raises
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else -1
 
 
 class KbRoutes:
@@ -162,7 +163,8 @@ class KbRoutes:
     @api("GET", "/api/v1/kb/articles/<article_id>", doc=ARTICLE_GET)
     def kb_get_article(self, request, article_id):
         version = request.args.get("version")
-        version = int(version) if version and version.isdigit() else (
+        version = int(version) if version and version.isascii() and version.isdigit() \
+            and len(version) < 10 else (
             -1 if version else None)  # a non-number is a version that does not exist
         count = request.args.get("count_view", "true") not in ("0", "false")
         return call(self.kb, "get_article", self._actor(request), article_id, version, count)

@@ -103,7 +103,7 @@ def test_gateway_migrations_match_models(tmp_path):
     try:
         with engine.connect() as conn:
             ctx = MigrationContext.configure(conn, opts={"compare_type": True})
-            assert ctx.get_current_revision() == "0003_channels"
+            assert ctx.get_current_revision() == "0004_password_resets"
             assert compare_metadata(ctx, metadata) == []
     finally:
         engine.dispose()

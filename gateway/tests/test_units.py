@@ -176,3 +176,13 @@ def test_actor_cache_expires_forgets_and_never_keeps_a_stale_look_up():
     off = auth.ActorCache(0)
     off.put(("session", "s", "u"), zhang, off.generation)
     assert off.get(("session", "s", "u")) is None
+
+
+def test_digits_other_than_ascii_are_refused_not_a_500():
+    # "²".isdigit() and "١".isdigit() are true, int() refuses both (schemathesis found it)
+    from gateway.domain import national_id_problem
+    from gateway.routes.kb import _group_id
+    assert national_id_problem("١" * 15) == "format"
+    assert national_id_problem("²" * 17 + "X") == "format"
+    assert national_id_problem("11010519491231002X") is None
+    assert _group_id("²") == -1 and _group_id("١٢") == -1 and _group_id("12") == 12

@@ -87,4 +87,6 @@ def settings_from_config(config):
             "tz": zoneinfo.ZoneInfo(config.get("TIMEZONE", "Asia/Shanghai")),
             "auto_confirm_hours": float(intake.get("auto_confirm_hours", 72)),
             "search": _search_mode(intake.get("search") or "indexed"),
+            # overdue leftover items are reminded again every N days (0: only once)
+            "leftover_remind_days": float(intake.get("leftover_remind_days", 3)),
             "is_workday": is_workday}

@@ -116,6 +116,8 @@ class RatedData(Schema):
     round = fields.Integer(required=True)
     product_score = fields.Integer(required=True)
     service_score = fields.Integer(required=True)
+    lowest_score = fields.Integer(required=True, metadata={
+        "description": "the lower of the two scores (the low-score alert's condition)"})
     comment = fields.String(allow_none=True)
 
 
@@ -124,6 +126,48 @@ class FollowUpData(Schema):
     follow_up_id = fields.String(required=True)
     due_at = UTCDateTime(required=True)
     status = fields.String(required=True)
+
+
+class TagsChangedData(Schema):
+    ticket = fields.Nested(TicketRef, required=True)
+    added = fields.List(fields.String(), required=True)
+    removed = fields.List(fields.String(), required=True)
+    tags = fields.List(fields.String(), required=True, metadata={
+        "description": "the ticket's tags after the change (normalised: NFKC, lower case), "
+                       "sorted; a subscriber can keep this set as it is. Tags are the staff's "
+                       "labels: never show them to customers"})
+class LeftoverItemRef(Schema):
+    id = fields.String(required=True)
+    seq = fields.Integer(required=True)
+    description = fields.String(required=True)
+    plan = fields.String(required=True)
+    owner_id = fields.String(required=True)
+    owner_name = fields.String(allow_none=True)
+    due_date = fields.Date(required=True, metadata={
+        "description": "a plain date in the desk's time zone"})
+    status = fields.String(required=True, metadata={"enum": ["open", "done", "cancelled"]})
+    percent = fields.Integer(required=True)
+    reason = fields.String(allow_none=True)
+    reminders = fields.Integer(required=True)
+
+
+class LeftoverItemData(Schema):
+    ticket = fields.Nested(TicketRef, required=True)
+    item = fields.Nested(LeftoverItemRef, required=True)
+    note = fields.String(allow_none=True)
+    internal = fields.Boolean(required=True, metadata={
+        "description": "the note is for staff only: never show it to customers"})
+    changes = fields.Dict(required=True, metadata={
+        "description": "field -> [old, new] (plan, due_date, owner_id, percent, status)"})
+
+
+class LeftoverOverdueData(Schema):
+    ticket = fields.Nested(TicketRef, required=True)
+    item = fields.Nested(LeftoverItemRef, required=True)
+    days_overdue = fields.Integer(required=True, metadata={
+        "description": "whole days past the due date (desk's time zone)"})
+    reminder = fields.Integer(required=True, metadata={
+        "description": "1 for the first reminder, 2 for the next ..."})
 
 
 class TimerRequestData(Schema):
@@ -173,6 +217,25 @@ FOLLOW_UP_CREATED = EventSpec(SOURCE, "follow_up_created", 1, FollowUpData,
                               "within 3 business days.")
 FOLLOW_UP_DUE = EventSpec(SOURCE, "follow_up_due", 1, FollowUpData,
                           "A follow-up visit reached its due time without being done.")
+TICKET_TAGS_CHANGED = EventSpec(SOURCE, "ticket_tags_changed", 1, TagsChangedData,
+                                "Staff added or removed tags of a ticket (one event per ticket "
+                                "and request, also in a bulk action). The ticket's version is "
+                                "not changed by tags.")
+LEFTOVER_ITEM_ADDED = EventSpec(
+    SOURCE, "leftover_item_added", 1, LeftoverItemData,
+    "A leftover issue (遗留问题) was recorded on a resolved or closed ticket: what, plan, "
+    "owner, due date.")
+LEFTOVER_ITEM_UPDATED = EventSpec(
+    SOURCE, "leftover_item_updated", 1, LeftoverItemData,
+    "Progress on a leftover issue (a note, a percentage) or a new plan, due date or owner.")
+LEFTOVER_ITEM_DONE = EventSpec(SOURCE, "leftover_item_done", 1, LeftoverItemData,
+                               "A leftover issue is solved for good (status done).")
+LEFTOVER_ITEM_CANCELLED = EventSpec(SOURCE, "leftover_item_cancelled", 1, LeftoverItemData,
+                                    "A leftover issue was dropped, with the reason.")
+LEFTOVER_ITEM_OVERDUE = EventSpec(
+    SOURCE, "leftover_item_overdue", 1, LeftoverOverdueData,
+    "A leftover issue passed its due date undone: once, then again every "
+    "INTAKE.leftover_remind_days days while it stays open.")
 TIMER_REQUESTED = EventSpec(SOURCE, "timer_requested", 1, TimerRequestData,
                             "intake asks sla for a durable timer (auto-resume, auto-confirm, "
                             "follow-up due).")
@@ -182,4 +245,6 @@ TIMER_CANCELLED = EventSpec(SOURCE, "timer_cancelled", 1, TimerCancelData,
 ALL = [TICKET_CREATED, TICKET_UPDATED, TICKET_COMMENTED, TICKET_STATUS_CHANGED, ATTACHMENT_ADDED,
        TICKET_STARTED, TICKET_SUSPENDED, TICKET_RESUMED, TICKET_RESOLVED, TICKET_CONFIRMED,
        TICKET_REOPENED, TICKET_CLOSED, TICKET_RATED, FOLLOW_UP_CREATED, FOLLOW_UP_DUE,
-       TIMER_REQUESTED, TIMER_CANCELLED]
+       TICKET_TAGS_CHANGED,
+       LEFTOVER_ITEM_ADDED, LEFTOVER_ITEM_UPDATED, LEFTOVER_ITEM_DONE, LEFTOVER_ITEM_CANCELLED,
+       LEFTOVER_ITEM_OVERDUE, TIMER_REQUESTED, TIMER_CANCELLED]

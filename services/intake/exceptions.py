@@ -66,6 +66,39 @@ FOLLOW_UP_NOT_FOUND = ErrorSpec("follow_up_not_found", 404, "Follow-up not found
                                 "回访任务不存在。")
 ROOT_CAUSE_EXISTS = ErrorSpec("root_cause_exists", 409, "Root cause {code} already exists.",
                               "根本原因 {code} 已存在。")
+LEFTOVER_NOT_FOUND = ErrorSpec("leftover_item_not_found", 404, "Leftover item not found.",
+                               "遗留问题不存在。")
+LEFTOVER_ERRORS = {
+    "not_allowed": ErrorSpec("forbidden", 403,
+                             "Only the item's owner, the ticket's engineer or provider, or the "
+                             "support desk may do this to a leftover item.",
+                             "只有遗留问题的责任人、工单的处理工程师或服务商、或支持人员可以执行此操作。"),
+    "ticket_open": ErrorSpec("ticket_not_closed", 409,
+                             "Leftover items are recorded when a ticket is resolved or closed; "
+                             "this ticket is “{status}”.",
+                             "遗留问题在工单解决或关闭时登记；该工单当前状态为“{status}”。"),
+    "item_final": ErrorSpec("leftover_item_final", 409,
+                            "This leftover item is already “{status}”; it takes no more changes.",
+                            "该遗留问题已是“{status}”状态，不能再修改。",
+                            labels={"status": "leftover_status"}),
+    "due_in_past": ErrorSpec("due_date_in_past", 400,
+                             "The due date {due_date} has already passed; choose today or later.",
+                             "完成期限 {due_date} 已过，请选择今天或以后的日期。"),
+    "too_many": ErrorSpec("too_many_leftover_items", 400,
+                          "A ticket has at most {max} leftover items.",
+                          "一个工单最多登记 {max} 项遗留问题。"),
+    "nothing_to_update": ErrorSpec("nothing_to_update", 400,
+                                   "Nothing to update: give a note, a percentage, a plan, a due "
+                                   "date or an owner.",
+                                   "没有需要更新的内容：请填写进展说明、进度、解决计划、完成期限或责任人。"),
+    "reason_required": ErrorSpec("reason_required", 400,
+                                 "Say why the leftover item is cancelled.",
+                                 "取消遗留问题需要填写原因。"),
+    "owner_unknown": ErrorSpec("owner_not_allowed", 400,
+                               "The owner must be an active engineer, provider admin, agent or "
+                               "admin you may name.",
+                               "责任人必须是您可以指定的在职工程师、服务商管理员、支持人员或管理员。"),
+}
 
 TRANSITION_ERRORS = {
     "unknown_action": ErrorSpec("unknown_action", 400, "Unknown action: “{action}”.",
@@ -86,3 +119,43 @@ TRANSITION_ERRORS = {
                                  "A reason is required for “{action}”.",
                                  "执行“{action}”需要填写原因。"),
 }
+
+# ---- tags, list settings, saved views, bulk actions (issue 14) -----------------------------
+TAGS_STAFF_ONLY = ErrorSpec("tags_staff_only", 403,
+                            "Tags are the support staff's own labels; only staff can see, "
+                            "change or filter by them.",
+                            "标签是支持人员的内部标记，只有工作人员可以查看、修改或按标签筛选。")
+TOO_MANY_TAGS = ErrorSpec("too_many_tags", 409,
+                          "A ticket can carry at most {limit} tags; remove some first.",
+                          "每个工单最多 {limit} 个标签，请先移除一些。")
+VIEW_NOT_FOUND = ErrorSpec("view_not_found", 404, "Saved view not found.", "保存的视图不存在。")
+VIEW_SHARE_FORBIDDEN = ErrorSpec("view_share_forbidden", 403,
+                                 "Only the support desk (agents and administrators) can share "
+                                 "a view with the desk.",
+                                 "只有支持台（工单处理员和管理员）可以共享视图。")
+VIEW_NOT_OWNER = ErrorSpec("view_not_owner", 403,
+                           "Only whoever created this view can change or delete it.",
+                           "只有视图的创建者可以修改或删除它。")
+TOO_MANY_VIEWS = ErrorSpec("too_many_views", 409,
+                           "You already have {limit} saved views; delete one first.",
+                           "您已保存 {limit} 个视图，请先删除一个。")
+BULK_ACTION_FORBIDDEN = ErrorSpec("bulk_action_forbidden", 403,
+                                  "Your role may not do this in bulk: “{action}”.",
+                                  "您的角色无权批量执行“{action}”。",
+                                  labels={"action": "bulk_action"})
+BULK_TICKETS_REFUSED = ErrorSpec(
+    "bulk_tickets_refused", 403,
+    "Nothing was changed: you cannot act on these tickets (not found, or not yours): "
+    "{tickets}.",
+    "未做任何修改：以下工单不存在或您无权操作：{tickets}。")
+BULK_IN_PROGRESS = ErrorSpec("bulk_in_progress", 409,
+                             "A bulk action with this Idempotency-Key is still running; ask "
+                             "again in a moment for its results.",
+                             "使用该 Idempotency-Key 的批量操作仍在进行中，请稍后再查询结果。")
+REPORTS_NOT_ALLOWED = ErrorSpec(
+    "reports_forbidden", 403,
+    "Reports are for support staff, providers and company administrators.",
+    "报表仅供支持人员、服务商和企业管理员查看。")
+REPORT_RANGE = ErrorSpec("report_range_invalid", 400,
+                         "The report's period is not valid.",
+                         "报表的时间范围无效。")

@@ -28,7 +28,9 @@ def rate(actor, ticket_id, payload, uow):
             uow.flush()
         except IntegrityError:  # two raters at once: one wins
             raise exc.ALREADY_RATED() from None
-        uow.emit(events.TICKET_RATED, dict(data, ticket=_ref(ticket), round=rating.round),
+        uow.emit(events.TICKET_RATED, dict(data, ticket=_ref(ticket), round=rating.round,
+                                           lowest_score=min(data["product_score"],
+                                                            data["service_score"])),
                  actor=actor, ticket_id=ticket.id, ticket_number=ticket.number)
         uow.commit()
         return schemas.RatingOutSchema().dump(rating)

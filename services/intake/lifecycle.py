@@ -8,12 +8,13 @@ from sqlalchemy.orm.exc import StaleDataError
 from gongdan_common.events import utcnow
 from gongdan_common.validation import load
 
-from . import domain, events, exceptions as exc, schemas
+from . import domain, events, exceptions as exc, leftovers, schemas
 from .common import (_cancel_timer, _comment, _get_visible, _record_status, _ref, _request_timer,
                      _ticket_out, _view)
 from .models import Attachment, ClosingReport, FollowUp, RootCause, Suspension
 
-_ACTION_SCHEMAS = {"suspend": schemas.SuspendSchema, "resolve": schemas.ResolveSchema}
+_ACTION_SCHEMAS = {"suspend": schemas.SuspendSchema, "resolve": schemas.ResolveSchema,
+                   "close": schemas.CloseSchema}
 
 
 def transition(actor, ticket_id, action, payload, uow, settings=None):
@@ -55,6 +56,9 @@ def _apply(uow, ticket, actor, action, data, settings, automatic=False):
         spec, extra = step
         uow.emit(spec, dict(extra, ticket=_ref(ticket), reason=data.get("reason")),
                  actor=actor, ticket_id=ticket.id, ticket_number=ticket.number)
+    # leftover items (遗留问题) filed with the closing report or the desk's close: in this
+    # unit of work, so a refused item refuses the close too
+    leftovers.file_items(uow, ticket, actor, data.get("leftover_items"), now, settings)
     return _ticket_out.dump(ticket)
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import asc, desc, select
 
 from gongdan_common.validation import load
 
-from . import domain, schemas, search
+from . import domain, exceptions as exc, schemas, search, tagging
 from .models import Ticket
 
 _summary_out = schemas.TicketSummarySchema()
@@ -41,6 +41,8 @@ def list_query(actor, q, dialect, indexed=True):
         stmt = stmt.where(Ticket.sla_due_at < q["sla_due_before"])
     if q.get("sla_breached") is not None:
         stmt = stmt.where(Ticket.sla_breached.is_(q["sla_breached"]))
+    if q.get("tag"):
+        stmt = stmt.where(tagging.tag_clause(q["tag"], q.get("tag_mode", "any")))
     term = search.clean(q.get("keyword") or "")
     if term:
         stmt = stmt.where(search.keyword_clause(Ticket, term, dialect, indexed))
@@ -62,6 +64,8 @@ def list_tickets(actor, query, uow, settings=None):
     settings["search"] == "scan", the path before issue 15 (ILIKE over the columns, exact
     count): the benchmark's baseline."""
     q = load(schemas.ListQuerySchema(), query)
+    if q.get("tag") and not tagging.may_tag(actor):
+        raise exc.TAGS_STAFF_ONLY()
     indexed = (settings or {}).get("search", "indexed") != "scan"
     offset = (q["page"] - 1) * q["page_size"]
     with uow:
@@ -70,7 +74,12 @@ def list_tickets(actor, query, uow, settings=None):
         rows = uow.session.scalars(_page(stmt, q)).all()
         total, exact = search.page_total(uow.session, stmt, dialect, offset, rows,
                                          q["page_size"], exact=not indexed)
-        return {"items": _summary_out.dump(rows, many=True), "total": total,
+        items = _summary_out.dump(rows, many=True)
+        if tagging.may_tag(actor):  # staff labels, never shown to customers
+            tags = tagging.tags_of(uow, [r.id for r in rows])
+            for item in items:
+                item["tags"] = tags.get(item["id"], [])
+        return {"items": items, "total": total,
                 "total_exact": exact, "page": q["page"], "page_size": q["page_size"]}
 
 

@@ -2,7 +2,7 @@
 import datetime as dt
 import uuid
 
-from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Index, Integer, String,
+from sqlalchemy import (JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String,
                         Text, UniqueConstraint, event, inspect)
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -79,7 +79,7 @@ class Ticket(Base):
     suspension_id: Mapped[str | None] = mapped_column(String(36))   # the open suspension
     resolution_round: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     reopen_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    resolved_at: Mapped[dt.datetime | None] = mapped_column(TZ)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(TZ, index=True)  # volume chart
     closed_at: Mapped[dt.datetime | None] = mapped_column(TZ)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(TZ, index=True)
@@ -98,6 +98,7 @@ class Ticket(Base):
         # a retried create (same submitter, same Idempotency-Key) returns the first ticket
         UniqueConstraint("submitter_id", "request_key", name="uq_tickets_request_key"),
         Index("ix_tickets_company_created", "company_id", "created_at"),
+        Index("ix_tickets_status_priority", "status", "priority"),  # the backlog chart
     )
     __mapper_args__ = {"version_id_col": version}
 
@@ -232,7 +233,7 @@ class Rating(Base):
     rater_id: Mapped[str] = mapped_column(String(36))
     rater_role: Mapped[str] = mapped_column(String(32))
     rater_name: Mapped[str | None] = mapped_column(String(100))
-    created_at: Mapped[dt.datetime] = mapped_column(TZ)
+    created_at: Mapped[dt.datetime] = mapped_column(TZ, index=True)  # satisfaction by period
     __table_args__ = (UniqueConstraint("ticket_id", "round", name="uq_ticket_ratings_round"),)
 
 
@@ -249,3 +250,93 @@ class FollowUp(Base):
     done_at: Mapped[dt.datetime | None] = mapped_column(TZ)
     created_at: Mapped[dt.datetime] = mapped_column(TZ)
     __table_args__ = (UniqueConstraint("ticket_id", "round", name="uq_follow_ups_round"),)
+
+
+# ---- the desk's working tools (issue 14): tags, list settings, saved views, bulk ----------
+
+class TicketTag(Base):
+    """A label on a ticket (normalised by services/intake/tagging.py); staff only."""
+    __tablename__ = "ticket_tags"
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(32), primary_key=True)
+    created_by: Mapped[str | None] = mapped_column(String(36))
+    created_at: Mapped[dt.datetime] = mapped_column(TZ)
+    # the tag filter looks tickets up by tag
+    __table_args__ = (Index("ix_ticket_tags_tag", "tag", "ticket_id"),)
+
+
+class ListSetting(Base):
+    """One user's ticket-list columns (shown, in order), applied on any device."""
+    __tablename__ = "list_settings"
+    user_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    columns: Mapped[list] = mapped_column(JSON, default=list)
+    updated_at: Mapped[dt.datetime] = mapped_column(TZ)
+
+
+class SavedView(Base):
+    """A named list filter (+ columns and sort): personal, or shared with the desk."""
+    __tablename__ = "saved_views"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    owner_id: Mapped[str] = mapped_column(String(36), index=True)
+    owner_name: Mapped[str | None] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(100))
+    shared: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    filters: Mapped[dict] = mapped_column(JSON, default=dict)
+    columns: Mapped[list | None] = mapped_column(JSON)
+    sort: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(TZ)
+    updated_at: Mapped[dt.datetime] = mapped_column(TZ)
+
+
+class BulkRequest(Base):
+    """A bulk action's per-ticket results under its Idempotency-Key: a retry answers them
+    again instead of acting twice."""
+    __tablename__ = "bulk_requests"
+    actor_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    request_key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    action: Mapped[str] = mapped_column(String(16))
+    result: Mapped[dict | None] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(TZ)
+class LeftoverItem(Base):
+    """遗留问题: what could not be solved at closing, its plan, owner and due date (a plain date
+    in the desk's time zone; `due_at` is the instant it becomes overdue). `remind_at` is when
+    the overdue sweep reminds next (None once done or cancelled, or when reminded for good)."""
+    __tablename__ = "leftover_items"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)                      # 1, 2 ... per ticket
+    description: Mapped[str] = mapped_column(Text)
+    plan: Mapped[str] = mapped_column(Text)
+    owner_id: Mapped[str] = mapped_column(String(36), index=True)
+    owner_name: Mapped[str | None] = mapped_column(String(100))
+    owner_role: Mapped[str | None] = mapped_column(String(32))
+    due_date: Mapped[dt.date] = mapped_column(Date)
+    due_at: Mapped[dt.datetime] = mapped_column(TZ, index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)    # open | done | cancelled
+    percent: Mapped[int] = mapped_column(Integer, default=0)
+    reason: Mapped[str | None] = mapped_column(Text)               # why cancelled / how done
+    remind_at: Mapped[dt.datetime | None] = mapped_column(TZ, index=True)
+    reminders: Mapped[int] = mapped_column(Integer, default=0)
+    created_by_id: Mapped[str | None] = mapped_column(String(36))
+    created_by_name: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(TZ)
+    updated_at: Mapped[dt.datetime] = mapped_column(TZ)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(TZ)
+    __table_args__ = (UniqueConstraint("ticket_id", "seq", name="uq_leftover_items_seq"),)
+
+
+class LeftoverUpdate(Base):
+    """The item's history: created, progress (note, percent), plan / due date / owner
+    changes, done, cancelled. Internal notes are for staff only."""
+    __tablename__ = "leftover_updates"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    item_id: Mapped[str] = mapped_column(ForeignKey("leftover_items.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))   # created | progress | done | cancelled
+    note: Mapped[str | None] = mapped_column(Text)
+    percent: Mapped[int | None] = mapped_column(Integer)
+    changes: Mapped[dict] = mapped_column(JSON, default=dict)      # field -> [old, new]
+    internal: Mapped[bool] = mapped_column(Boolean, default=False)
+    actor_id: Mapped[str | None] = mapped_column(String(36))
+    actor_role: Mapped[str] = mapped_column(String(32))
+    actor_name: Mapped[str | None] = mapped_column(String(100))
+    at: Mapped[dt.datetime] = mapped_column(TZ)

@@ -6,6 +6,8 @@ from gongdan_common.i18n import bi
 from gongdan_common.validation import Schema
 
 from . import domain
+from .desk_schemas import TagField
+from .leftover_schemas import LEFTOVER_ITEMS
 
 PHONE = validate.Regexp(r"^\+?[0-9][0-9 \-]{4,19}$", error=bi(
     "Enter a phone number of 5 to 20 digits (spaces, dashes and a leading + allowed).",
@@ -102,6 +104,11 @@ class TransitionSchema(Schema):
     comment = fields.String(allow_none=True, validate=validate.Length(max=20000))
 
 
+class CloseSchema(TransitionSchema):
+    """The desk closes a resolved ticket, with leftover items (遗留问题) if any."""
+    leftover_items = LEFTOVER_ITEMS
+
+
 class SuspendSchema(Schema):
     """挂起: planned start and end, and why."""
     class Meta:
@@ -130,6 +137,7 @@ class ResolveSchema(Schema):
     visited_at = UTCDateTime(allow_none=True)
     comment = fields.String(allow_none=True, validate=validate.Length(max=20000),
                             metadata={"description": "a public reply to the customer"})
+    leftover_items = LEFTOVER_ITEMS
 
     @validates_schema
     def visit_before_completion(self, data, **kwargs):
@@ -197,6 +205,9 @@ class ListQuerySchema(Schema):
     sla_due_before = UTCDateTime(metadata={
         "description": "only tickets whose nearest SLA due time is before this instant"})
     sla_breached = fields.Boolean(metadata={"description": "true: a clock breached its target"})
+    tag = fields.List(TagField(), validate=validate.Length(max=20), metadata={
+        "description": "staff only: tickets with these tags (tag_mode any, the default, or all)"})
+    tag_mode = fields.String(load_default="any", validate=validate.OneOf(["any", "all"]))
     sort = fields.String(load_default="-created_at", validate=validate.OneOf(
         ["created_at", "-created_at", "updated_at", "-updated_at", "priority", "-priority",
          "number", "-number", "sla_due_at", "-sla_due_at"]), metadata={
@@ -263,6 +274,8 @@ class TicketSummarySchema(Schema):
     sla_due_at = UTCDateTime(allow_none=True, metadata={
         "description": "nearest due time of a running SLA clock (from sla)"})
     sla_breached = fields.Boolean()
+    tags = fields.List(fields.String(), metadata={
+        "description": "staff only: the ticket's tags (absent for customers)"})
 
 
 class TicketSchema(TicketSummarySchema):

@@ -1,5 +1,8 @@
 """Nameko entrypoints of the intake service: translate, delegate to handlers, return dicts."""
+import os
+
 import eventlet.semaphore
+from nameko.timer import timer
 from gongdan_common.amqp import event_handler
 
 from gongdan_common.entrypoints import rpc
@@ -10,8 +13,14 @@ from gongdan_common import logs
 from gongdan_common.logs import Correlation
 from gongdan_common.health import HealthMixin
 
-from . import attachments, catalog, common, feedback, lifecycle, listing, projections, tickets
+from . import (attachments, catalog, common, feedback, leftovers, lifecycle, listing,
+               projections, reports, tickets)
+from . import bulk, listprefs, tagging
 from .models import metadata
+
+# how often each instance looks for overdue leftover items (the claim makes extra passes and
+# extra instances harmless; reminders are days apart, so minutes of delay do not matter)
+LEFTOVER_SWEEP_SECONDS = float(os.environ.get("LEFTOVER_SWEEP_SECONDS") or 300)
 
 
 class IntakeService(HealthMixin):
@@ -42,6 +51,56 @@ class IntakeService(HealthMixin):
     def list_tickets(self, actor, query):
         return listing.list_tickets(actor, query, self.uow, self.settings)
 
+    # ---- the desk's list tools: tags, columns, saved views, bulk (issue 14) --------------
+
+    @rpc
+    def add_tags(self, actor, ticket_id, payload):
+        return tagging.change_tags(actor, ticket_id, payload, self.uow, add=True)
+
+    @rpc
+    def remove_tags(self, actor, ticket_id, payload):
+        return tagging.change_tags(actor, ticket_id, payload, self.uow, add=False)
+
+    @rpc
+    def list_tags(self, actor):
+        return tagging.list_tags(actor, self.uow)
+
+    @rpc
+    def get_list_settings(self, actor):
+        return listprefs.get_list_settings(actor, self.uow)
+
+    @rpc
+    def put_list_settings(self, actor, payload):
+        return listprefs.put_list_settings(actor, payload, self.uow)
+
+    @rpc
+    def reset_list_settings(self, actor):
+        return listprefs.reset_list_settings(actor, self.uow)
+
+    @rpc
+    def list_views(self, actor):
+        return listprefs.list_views(actor, self.uow)
+
+    @rpc
+    def create_view(self, actor, payload):
+        return listprefs.create_view(actor, payload, self.uow)
+
+    @rpc
+    def update_view(self, actor, view_id, payload):
+        return listprefs.update_view(actor, view_id, payload, self.uow)
+
+    @rpc
+    def delete_view(self, actor, view_id):
+        return listprefs.delete_view(actor, view_id, self.uow)
+
+    @rpc
+    def bulk_prepare(self, actor, payload):
+        return bulk.prepare(actor, payload, self.uow)
+
+    @rpc
+    def bulk_finish(self, actor, request_key, result):
+        return bulk.finish(actor, request_key, result, self.uow)
+
     @rpc
     def update_ticket(self, actor, ticket_id, patch):
         return tickets.update_ticket(actor, ticket_id, patch, self.uow)
@@ -59,6 +118,22 @@ class IntakeService(HealthMixin):
         return feedback.rate(actor, ticket_id, payload, self.uow)
 
     @rpc
+    def report_volume(self, actor, query):
+        return reports.volume(actor, query, self.uow, self.settings)
+
+    @rpc
+    def report_backlog(self, actor, query):
+        return reports.backlog(actor, query, self.uow)
+
+    @rpc
+    def report_satisfaction(self, actor, query):
+        return reports.satisfaction(actor, query, self.uow, self.settings)
+
+    @rpc
+    def report_workload(self, actor):
+        return reports.workload(actor, self.uow)
+
+    @rpc
     def list_follow_ups(self, actor, query):
         return feedback.list_follow_ups(actor, query, self.uow)
 
@@ -73,6 +148,36 @@ class IntakeService(HealthMixin):
     @rpc
     def put_root_cause(self, actor, payload):
         return catalog.put_root_cause(actor, payload, self.uow)
+
+    # ---- leftover items (遗留问题) ----
+
+    @rpc
+    def list_leftovers(self, actor, query):
+        return leftovers.list_items(actor, query, self.uow, self.settings)
+
+    @rpc
+    def get_leftover(self, actor, item_id):
+        return leftovers.get_item(actor, item_id, self.uow, self.settings)
+
+    @rpc
+    def add_leftovers(self, actor, ticket_id, payload):
+        return leftovers.add_items(actor, ticket_id, payload, self.uow, self.settings)
+
+    @rpc
+    def update_leftover(self, actor, item_id, payload):
+        return leftovers.update_item(actor, item_id, payload, self.uow, self.settings)
+
+    @rpc
+    def finish_leftover(self, actor, item_id, status, payload):
+        return leftovers.finish_item(actor, item_id, status, payload, self.uow, self.settings)
+
+    @rpc
+    def sweep_leftovers(self, actor):
+        return leftovers.sweep(actor, self.uow, self.settings)
+
+    @timer(interval=LEFTOVER_SWEEP_SECONDS)
+    def leftover_sweep(self):
+        leftovers.sweep_overdue(self.uow, self.settings)
 
     @event_handler("dispatch", "ticket_assigned")
     def on_ticket_assigned(self, envelope):

@@ -11,7 +11,7 @@ from gongdan_common import visibility
 from gongdan_common.events import utcnow
 from gongdan_common.validation import load
 
-from . import domain, events, exceptions as exc, schemas
+from . import domain, events, exceptions as exc, leftovers, schemas, tagging
 from .catalog import _product_facts
 from .common import _comment, _get_visible, _record_status, _ref, _ticket_out, _view
 from .models import (Assignment, Attachment, ClosingReport, Comment, FollowUp, Product, Rating,
@@ -151,7 +151,10 @@ def get_ticket(actor, ticket_id, uow):
         out["history"] = schemas.StatusChangeSchema(many=True).dump(history)
         related = _related(uow, ticket.id)
         out.update({k: v for k, v in related.items()})
+        out["leftover_items"] = leftovers.ticket_items(uow, actor, ticket)
         out["allowed_actions"] = allowed_actions(actor, ticket)
+        if tagging.may_tag(actor):  # staff labels (services/intake/tagging.py)
+            out["tags"] = tagging.tags_of(uow, [ticket.id]).get(ticket.id, [])
         out["timeline"] = _timeline(out)
         if not internal_ok:
             out.pop("status_before", None)

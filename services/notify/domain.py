@@ -14,7 +14,8 @@ from gongdan_common import signing
 
 CHANNELS = ("inbox", "email", "sms")          # what a person can receive
 SELECTORS = ("assignee", "previous_assignee", "submitter", "company_admins",
-             "provider_admins", "agents", "admins", "escalation", "account_owner")
+             "provider_admins", "agents", "admins", "escalation", "account_owner",
+             "item_owner")
 # events about a person's account: for that person, never forwarded to webhooks
 PRIVATE_SOURCES = ("gateway",)
 # "escalation": whom an SLA policy's escalation names (sla_warning / sla_breached carry
@@ -59,6 +60,12 @@ DEFAULT_RULES = [
           notify_actor=True),
     _rule("follow_up_due", "intake.follow_up_due", "follow_up_due", ["agents"],
           ["inbox", "email"]),
+    # leftover items (遗留问题): the owner hears of the item, and when it is overdue so do the
+    # ticket's provider and the desk
+    _rule("leftover_assigned", "intake.leftover_item_added", "leftover_assigned",
+          ["item_owner"], ["inbox", "email"]),
+    _rule("leftover_overdue", "intake.leftover_item_overdue", "leftover_overdue",
+          ["item_owner", "provider_admins", "agents"], ["inbox", "email"]),
     _rule("sla_warning", "sla.sla_warning", "sla_warning", ["escalation"],
           ["inbox", "email"], sms_on_p1=True),
     _rule("sla_breached", "sla.sla_breached", "sla_breached", ["escalation"],
@@ -67,8 +74,15 @@ DEFAULT_RULES = [
           ["inbox"]),
     _rule("offer_exhausted", "dispatch.offer_exhausted", "dispatch_failed", ["agents"],
           ["inbox"]),
+    # a low score (either kind of star <= 2) alerts the desk and the ticket's provider, so
+    # somebody calls the customer back; admins change the threshold on the rule
+    _rule("low_rating", "intake.ticket_rated", "low_rating", ["agents", "provider_admins"],
+          ["inbox", "email"], when={"lowest_score_max": 2}),
     _rule("account_locked", "gateway.account_locked", "account_locked", ["account_owner"],
           ["inbox", "email"]),
+    # mail only: the link is for the mailbox's owner, and whoever asked may not be signed in
+    _rule("password_reset", "gateway.password_reset_requested", "password_reset",
+          ["account_owner"], ["email"], notify_actor=True),
 ]
 DEFAULT_IDS = {r["id"] for r in DEFAULT_RULES}
 
@@ -100,13 +114,25 @@ def matching_rules(envelope, rules):
 
 
 def condition_holds(when, data):
+    """{field: value} equals, {field_in: [..]} one of, {field_max: n} / {field_min: n} a
+    number at most / at least n (a missing or non-numeric field fails)."""
     for name, want in when.items():
         if name.endswith("_in"):
             if data.get(name[:-3]) not in want:
                 return False
+        elif name.endswith(("_max", "_min")) and name not in data:
+            have = data.get(name[:-4])
+            if not _number(have) or not _number(want):
+                return False
+            if (have > want) if name.endswith("_max") else (have < want):
+                return False
         elif data.get(name) != want:
             return False
     return True
+
+
+def _number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def ticket_of(envelope):
@@ -177,16 +203,25 @@ def selector_query(selector, envelope):
         return ("role", "agent", None)
     if selector == "admins":
         return ("role", "admin", None)
+    if selector == "item_owner":
+        uid = (data.get("item") or {}).get("owner_id")
+        return ("id", uid) if uid else None
     if selector == "account_owner" and envelope.get("source") in PRIVATE_SOURCES:
         uid = data.get("user_id")
         return ("id", uid) if uid else None
     return None
 
 
+# asked for by the person this minute: no preference turns them off, no quiet hours hold them
+ALWAYS_SENT = frozenset({"password_reset"})
+
+
 def channels_for(rule, preference, priority):
     """The rule's channels (plus SMS for P1 where the rule says so), narrowed or widened
     by the person's preference for this kind of message."""
     channels = list(rule["channels"])
+    if rule["kind"] in ALWAYS_SENT:
+        return [c for c in CHANNELS if c in channels]
     if rule.get("sms_on_p1") and priority == P1 and "sms" not in channels:
         channels.append("sms")
     chosen = (preference or {}).get("channels", {}).get(rule["kind"])

@@ -141,7 +141,8 @@ def _plan_for_person(uow, envelope, rule, user, pref, ticket, settings, now, cou
             user_id=user["id"], title=msg["subject"], body=msg["text"].strip(), link=link,
             priority=priority, ticket_number=number, created_at=now, **common))
         counts["inbox"] += 1
-    quiet_until = domain.in_quiet_hours(pref, now, priority)
+    quiet_until = None if rule["kind"] in domain.ALWAYS_SENT else \
+        domain.in_quiet_hours(pref, now, priority)
     for channel, address in (("email", user.get("email")), ("sms", user.get("phone"))):
         if channel not in channels or not address:
             continue

@@ -8,7 +8,7 @@ from .models import DigestItem, Preference
 
 
 def _pref_out(d, now=None):
-    out = dict(d, kinds=list(templates.KINDS), available_channels=list(domain.CHANNELS))
+    out = dict(d, kinds=[k for k in templates.KINDS if k not in domain.ALWAYS_SENT], available_channels=list(domain.CHANNELS))
     dig = d.get("digest") or {}
     if dig.get("enabled"):
         now = now or utcnow()

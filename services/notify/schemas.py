@@ -143,7 +143,9 @@ class RuleSchema(Schema):
                              required=True, validate=validate.Length(min=1))
     channels = ChannelList(required=True)
     when = fields.Dict(load_default=dict, metadata={
-        "description": "conditions on the event's data: {field: value} or {field_in: [..]}"})
+        "description": "conditions on the event's data: {field: value}, {field_in: [..]}, "
+                       "{field_max: n} (at most n) or {field_min: n} (at least n)",
+        "example": {"lowest_score_max": 2}})
     sms_on_p1 = fields.Boolean(load_default=False)
     enabled = fields.Boolean(load_default=True)
     notify_actor = fields.Boolean(load_default=False, metadata={

@@ -261,6 +261,39 @@ DEFAULTS = {
         "en": _t("[{{ ticket.number }}] Follow-up due",
                  "The follow-up visit for ticket {{ ticket.number }} is due."),
     },
+    "low_rating": {
+        "zh": _t("[{{ ticket.number }}] 客户差评：产品 {{ data.product_score }} 星，服务 {{ data.service_score }} 星",
+                 "工单 {{ ticket.number }}「{{ ticket.title }}」收到低分评价：产品满意度 "
+                 "{{ data.product_score }} 星，服务满意度 {{ data.service_score }} 星。"
+                 "{% if data.comment %}\n客户意见：{{ data.comment }}{% endif %}\n请尽快回访客户。"),
+        "en": _t("[{{ ticket.number }}] Low rating: product {{ data.product_score }}, "
+                 "service {{ data.service_score }} stars",
+                 "Ticket {{ ticket.number }} \"{{ ticket.title }}\" was rated low: product "
+                 "{{ data.product_score }} stars, service {{ data.service_score }} stars."
+                 "{% if data.comment %}\nThe customer said: {{ data.comment }}{% endif %}\n"
+                 "Please follow up with the customer."),
+    },
+    "leftover_assigned": {
+        "zh": _t("[{{ ticket.number }}] 您是遗留问题的责任人",
+                 "工单 {{ ticket.number }}「{{ ticket.title }}」的遗留问题 #{{ data.item.seq }} 由您负责，"
+                 "请在 {{ data.item.due_date }} 前解决：\n{{ data.item.description }}\n"
+                 "解决计划：{{ data.item.plan }}"),
+        "en": _t("[{{ ticket.number }}] You own a leftover issue",
+                 "Leftover issue #{{ data.item.seq }} of ticket {{ ticket.number }} "
+                 "\"{{ ticket.title }}\" is yours, due {{ data.item.due_date }}:\n"
+                 "{{ data.item.description }}\nPlan: {{ data.item.plan }}"),
+    },
+    "leftover_overdue": {
+        "zh": _t("[{{ ticket.number }}] 遗留问题已逾期",
+                 "工单 {{ ticket.number }} 的遗留问题 #{{ data.item.seq }}（责任人 "
+                 "{{ data.item.owner_name }}）已超过完成期限 {{ data.item.due_date }}"
+                 "（逾期 {{ data.days_overdue }} 天），尚未解决：\n{{ data.item.description }}"),
+        "en": _t("[{{ ticket.number }}] Leftover issue overdue",
+                 "Leftover issue #{{ data.item.seq }} of ticket {{ ticket.number }} (owner "
+                 "{{ data.item.owner_name }}) passed its due date {{ data.item.due_date }} "
+                 "({{ data.days_overdue }} days ago) and is not done:\n"
+                 "{{ data.item.description }}"),
+    },
     "sla_warning": {
         "zh": _t("[{{ ticket.number }}] SLA 即将超时", "工单 {{ ticket.number }}（{{ ticket.priority }}）"
                  "的 SLA 即将超时。"),
@@ -314,6 +347,17 @@ DEFAULTS = {
                  "After {{ data.attempts }} wrong passwords in a row your account is locked "
                  "until {{ data.until_local }}, then unlocks by itself. If this was not you, "
                  "tell your administrator and change your password."),
+    },
+    "password_reset": {
+        "zh": _t("重置您的密码",
+                 "有人（希望是您本人）申请重置您的账号密码。请在 {{ data.minutes }} 分钟内打开下面的链接"
+                 "设置新密码，链接只能使用一次：\n{{ data.link }}\n如果不是您本人申请，请忽略本邮件，"
+                 "您的密码不会改变。"),
+        "en": _t("Reset your password",
+                 "Someone (hopefully you) asked to reset the password of your account. Open this "
+                 "link within {{ data.minutes }} minutes to choose a new one; it works once:\n"
+                 "{{ data.link }}\nIf it was not you, ignore this mail: your password stays "
+                 "as it is."),
     },
     "webhook_disabled": {
         "zh": _t("Webhook 已停用", "您的 Webhook {{ data.url }} 连续 {{ data.failures }} 次投递失败，"

@@ -1,11 +1,12 @@
 // The shell: top bar, hash router (#/tickets, #/tickets/new, #/tickets/<id>, #/admin/users,
 // #/kb, #/kb/suggestions, #/kb/dictionary, #/notifications, #/me/preferences, #/webhooks, #/admin/notifications, #/offers,
 // #/follow-ups, #/admin/routing-rules, #/engineers, #/admin/sla, #/admin/mail, #/reports, #/robots, #/login,
-// #/register) and short notices.
+// #/register, #/forgot, #/reset/<token>) and short notices.
 import { h, icon, messageBox, showMessage } from "./dom.js";
 import { t, getLang, setLang, onLangChange, LANGS, label } from "./i18n.js";
 import * as api from "./api.js";
 import { loginView, registerView } from "./views/auth.js";
+import { forgotView, resetView } from "./views/recovery.js";
 import { listView } from "./views/list.js";
 import { newTicketView } from "./views/new-ticket.js";
 import { detailView } from "./views/detail.js";
@@ -20,8 +21,10 @@ import { offersView, followUpsView, routingRulesView } from "./views/dispatch.js
 import { engineersView } from "./views/engineers.js";
 import { slaAdminView } from "./views/sla-admin.js";
 import { reportsView } from "./views/reports.js";
+import { dashboardView, DASHBOARD_HOME_ROLES } from "./views/dashboard.js";
 import { mailAdminView } from "./views/mail-admin.js";
 import { robotsView, ROBOT_ROLES } from "./views/im.js";
+import { leftoversView } from "./views/leftovers.js";
 import { navMenu } from "./views/nav-menu.js";
 import "./date-fields.js"; // every date input as yyyy-mm-dd text in the page language
 import { canCreate, isStaff, CREATOR_ROLES, WEBHOOK_ROLES, DESK_ROLES, OFFER_ROLES, REGISTRY_ROLES,
@@ -30,6 +33,9 @@ import { canCreate, isStaff, CREATOR_ROLES, WEBHOOK_ROLES, DESK_ROLES, OFFER_ROL
 const ROUTES = [
   { re: /^\/login$/, view: loginView, public: true },
   { re: /^\/register$/, view: registerView, public: true },
+  { re: /^\/forgot$/, view: forgotView, public: true },
+  // a reset link works whoever is signed in on this browser
+  { re: /^\/reset\/([A-Za-z0-9_-]{20,128})$/, view: resetView, public: true, anyone: true },
   { re: /^\/tickets$/, view: listView, nav: "tickets" },
   { re: /^\/tickets\/new$/, view: newTicketView, nav: "new", roles: CREATOR_ROLES },
   { re: /^\/tickets\/([^/]+)$/, view: detailView, nav: "tickets" },
@@ -50,7 +56,9 @@ const ROUTES = [
   { re: /^\/admin\/sla$/, view: slaAdminView, nav: "sla-admin", roles: ["admin"] },
   { re: /^\/admin\/mail$/, view: mailAdminView, nav: "mail-admin", roles: ["admin"] },
   { re: /^\/reports$/, view: reportsView, nav: "reports", roles: STAFF_ROLES },
+  { re: /^\/dashboard$/, view: dashboardView, nav: "dashboard", roles: STAFF_ROLES },
   { re: /^\/robots$/, view: robotsView, nav: "robots", roles: ROBOT_ROLES },
+  { re: /^\/leftovers$/, view: leftoversView, nav: "leftovers" },
 ];
 
 const topbar = document.getElementById("topbar");
@@ -59,10 +67,13 @@ const notice = document.getElementById("notice");
 let pendingNotice = null;
 let noticeTimer = null;
 
+// the home page: the dashboard for the desk and provider admins, the ticket list for others
+const home = () => (DASHBOARD_HOME_ROLES.includes((api.currentUser() || {}).role) ? "/dashboard" : "/tickets");
+
 function parseHash() {
-  const raw = location.hash.replace(/^#/, "") || "/tickets";
+  const raw = location.hash.replace(/^#/, "") || "/";
   const [path, qs] = raw.split("?");
-  return { raw, path: path || "/tickets", query: new URLSearchParams(qs || "") };
+  return { raw, path: path && path !== "/" ? path : home(), query: new URLSearchParams(qs || "") };
 }
 
 export function navigate(path, query) {
@@ -90,7 +101,7 @@ function renderTopbar(active) {
     id: "lang-switch", class: "lang-switch", "aria-label": t("lang.label"),
     onChange: (e) => setLang(e.target.value),
   }, LANGS.map(([v, text]) => h("option", { value: v, text, selected: v === getLang() })));
-  const brand = h("a", { class: "brand", href: user ? "#/tickets" : "#/login" },
+  const brand = h("a", { class: "brand", href: user ? `#${home()}` : "#/login" },
     h("img", { src: "/web/icon.svg", alt: "", width: "22", height: "22" }),
     h("span", { text: t("app.name") }));
   let nav = null;
@@ -107,11 +118,13 @@ function renderTopbar(active) {
     const webhooks = WEBHOOK_ROLES.includes(user.role) ? link("nav.webhooks", "#/webhooks", "webhooks") : null;
     const robots = ROBOT_ROLES.includes(user.role) ? link("nav.robots", "#/robots", "robots") : null;
     nav = h("nav", { class: "nav", "aria-label": t("nav.main") },
+      ["agent", "provider_admin"].includes(user.role) ? link("nav.dashboard", "#/dashboard", "dashboard") : null,
       link("nav.tickets", "#/tickets", "tickets"),
       canCreate(user) ? link("nav.new", "#/tickets/new", "new") : null,
       link("nav.kb", "#/kb", "kb"),
       OFFER_ROLES.includes(user.role) ? link("nav.offers", "#/offers", "offers") : null,
       DESK_ROLES.includes(user.role) ? link("nav.follow_ups", "#/follow-ups", "follow-ups") : null,
+      user.role !== "system" ? link("nav.leftovers", "#/leftovers", "leftovers") : null,
       admin ? null : engineers,
       isStaff(user) ? link("nav.reports", "#/reports", "reports") : null,
       admin ? null : webhooks,
@@ -141,6 +154,7 @@ let renderSeq = 0;
 export async function render() {
   const seq = ++renderSeq;
   const { raw, path, query } = parseHash();
+  if (raw === "/" && api.signedIn()) { location.replace(`#${home()}`); return; }  // the role's home
   const route = ROUTES.find((r) => r.re.test(path));
   const user = api.currentUser();
   document.title = t("app.title");
@@ -148,8 +162,8 @@ export async function render() {
     navigate("/login", { next: raw });
     return;
   }
-  if (route && route.public && api.signedIn()) {
-    navigate("/tickets");
+  if (route && route.public && !route.anyone && api.signedIn()) {
+    navigate(home());
     return;
   }
   renderTopbar(route && route.nav);

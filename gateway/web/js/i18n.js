@@ -11,9 +11,14 @@ import sla from "./strings/sla.js";
 import notify from "./strings/notify.js";
 import admin from "./strings/admin.js";
 import reports from "./strings/reports.js";
+import recovery from "./strings/recovery.js";
+import listview from "./strings/listview.js";
+import leftovers from "./strings/leftovers.js";
+import dashboard from "./strings/dashboard.js";
 import polish from "./strings/polish.js";
 
-const MODULES = [core, tickets, work, kb, sla, notify, admin, reports, polish];
+const MODULES = [core, tickets, work, kb, sla, notify, admin, reports, recovery, listview, leftovers, dashboard,
+  polish];
 
 export const DICT = { zh: {}, en: {} };
 for (const m of MODULES) {

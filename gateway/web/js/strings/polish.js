@@ -27,7 +27,6 @@ export default {
 
     "im.platform_pick": "请选择平台",
 
-    "notifykind.account_locked": "账号已被锁定",
     "selector.account_owner": "账号本人",
     "im.no_channels": "暂无可绑定的平台（请联系管理员开通）",
   },
@@ -56,7 +55,6 @@ export default {
 
     "im.platform_pick": "Choose a platform",
 
-    "notifykind.account_locked": "Account locked",
     "selector.account_owner": "The account's owner",
     "im.no_channels": "No platform to bind yet (ask your administrator)",
   },

@@ -21,7 +21,7 @@ export async function loginView(root, ctx) {
       await api.login(loginInput.value.trim(), password.value);
       api.forgetCaches();
       const next = ctx.query.get("next") || "";
-      const safe = /^\/(tickets|admin)\b/.test(next) ? next : "/tickets";
+      const safe = /^\/(tickets|admin)\b/.test(next) ? next : "/";  // "/": the role's home
       location.hash = `#${safe}`;
     } catch (err) {
       busy(submit, false);
@@ -34,6 +34,7 @@ export async function loginView(root, ctx) {
     h("h1", { text: t("login.title") }),
     h("p", { class: "muted", text: t("login.subtitle") }),
     form,
+    h("p", { class: "auth-switch" }, h("a", { href: "#/forgot", id: "forgot-link", text: t("recovery.forgot") })),
     h("p", { class: "auth-switch" }, t("login.no_account"), " ",
       h("a", { href: "#/register", text: t("login.register") }))));
   loginInput.focus();

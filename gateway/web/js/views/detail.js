@@ -9,6 +9,8 @@ import { actionFields, ratingCard, worklogCard, assignCard, closingCard, timelin
 import { ticketKbCard } from "./kb.js";
 import { slaCard } from "./sla.js";
 import { providerNames } from "./dispatch.js";
+import { tagEditor } from "./tags.js";
+import { leftoverCard } from "./leftovers.js";
 
 const FINISHED = new Set(["closed", "cancelled"]);
 
@@ -44,7 +46,7 @@ export async function detailView(root, ctx) {
       header(tk),
       h("div", { class: "detail-grid" },
         h("div", { class: "detail-main" }, descriptionCard(tk), ratingCard(tk, env), closingCard(tk),
-          timelineCard(tk), worklogCard(tk, env), conversationCard(tk)),
+          leftoverCard(tk, env), timelineCard(tk), worklogCard(tk, env), conversationCard(tk)),
         h("aside", { class: "detail-side" }, factsCard(tk, product), slaCard(tk), assignCard(tk, env),
           attachmentsCard(tk), ticketKbCard(tk, user))));
   }
@@ -66,6 +68,7 @@ export async function detailView(root, ctx) {
         tk.priority ? badge("prio", tk.priority, tk.priority) : null,
         h("span", { class: "chip", text: label("type", tk.type) })),
       h("h1", { class: "ticket-title", text: tk.title }),
+      staff ? tagEditor(tk) : null,
       h("p", { class: "muted ticket-meta" },
         tk.submitter_name ? [h("span", { class: "meta-item", text: tk.submitter_name }), " · "] : null,
         h("span", { class: "meta-item" }, t("field.created_at"), " ",

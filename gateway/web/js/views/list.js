@@ -1,14 +1,20 @@
 // The ticket queue: filters, sortable columns and paging, all kept in the URL
 // (#/tickets?status=new&sort=-updated_at&page=2) so back/forward and reload keep the view.
-import { h, select, field, messageBox, showMessage, badge } from "../dom.js";
-import { t, label, fmtTime } from "../i18n.js";
+// Issue 14's tools live in their own modules: more filters and chips (list-filters.js), the
+// column chooser (list-columns.js), saved views (list-views.js), bulk actions (list-bulk.js).
+import { h, select, field, messageBox, showMessage } from "../dom.js";
+import { t, label } from "../i18n.js";
 import * as api from "../api.js";
 import { queryEnum, canCreate } from "../model.js";
+import { FILTERS, MORE, loadChoices, moreFilters, activeChips } from "./list-filters.js";
+import { COLUMNS, columnLabel, loadSettings, columnChooser } from "./list-columns.js";
+import { loadViews, viewBar, viewState } from "./list-views.js";
+import { bulkTools } from "./list-bulk.js";
+import { splitTags } from "./tags.js";
 
 const SORTS = ["-created_at", "created_at", "-updated_at", "updated_at", "priority", "-priority",
-  "-number", "number"];
+  "-number", "number", "sla_due_at", "-sla_due_at"];
 const PAGE_SIZES = ["10", "20", "50", "100"];
-const FILTERS = ["keyword", "status", "type", "priority", "created_from", "created_to"];
 
 function localMidnightIso(date, plusDays = 0) {
   const [y, m, d] = date.split("-").map(Number);
@@ -19,16 +25,19 @@ function localMidnightIso(date, plusDays = 0) {
 export async function listView(root, ctx) {
   const q = ctx.query;
   const state = {
-    keyword: q.get("keyword") || "", status: q.get("status") || "", type: q.get("type") || "",
-    priority: q.get("priority") || "", created_from: q.get("created_from") || "",
-    created_to: q.get("created_to") || "",
+    ...Object.fromEntries(FILTERS.map((k) => [k, q.get(k) || ""])), view: q.get("view") || "",
     sort: SORTS.includes(q.get("sort")) ? q.get("sort") : "-created_at",
     page: Math.max(1, parseInt(q.get("page"), 10) || 1),
     page_size: PAGE_SIZES.includes(q.get("page_size")) ? q.get("page_size") : "20",
   };
   const go = (changes) => ctx.navigate("/tickets", { ...state, ...changes });
 
-  const doc = await api.schema();
+  const [doc, choices, settings, views] = await Promise.all([api.schema(), loadChoices(ctx.user),
+    loadSettings(), loadViews()]);
+  const view = views.find((v) => v.id === state.view);
+  // a view's own columns win over the user's (those the user may still see)
+  const columns = (view && view.columns ? view.columns.filter((c) => settings.available.includes(c)) : null)
+    || settings.columns;
   const STATUS = queryEnum(doc, "/api/v1/tickets", "status");
   const TYPES = queryEnum(doc, "/api/v1/tickets", "type");
   const PRIOS = queryEnum(doc, "/api/v1/tickets", "priority");
@@ -43,6 +52,8 @@ export async function listView(root, ctx) {
     created_to: h("input", { type: "date", name: "created_to", value: state.created_to }),
     sort: select(SORTS.map((s) => [s, t(`sort.${s}`)]), { name: "sort", value: state.sort }),
   };
+  const more = moreFilters(state, choices, ctx.user);
+  Object.assign(c, more.controls);
   const filters = h("form", { class: "filters card", id: "filters", role: "search" },
     field(t("list.keyword"), c.keyword, { name: "keyword" }),
     field(t("list.status"), c.status, { name: "status" }),
@@ -54,11 +65,14 @@ export async function listView(root, ctx) {
     h("div", { class: "filters-buttons" },
       h("button", { type: "submit", class: "btn btn-primary", text: t("list.apply") }),
       h("button", { type: "button", class: "btn btn-ghost", text: t("common.reset"),
-        onClick: () => ctx.navigate("/tickets", { page_size: state.page_size }) })));
+        onClick: () => ctx.navigate("/tickets", { page_size: state.page_size }) }),
+      more.toggle),
+    more.fold);
   filters.addEventListener("submit", (e) => {
     e.preventDefault();
-    const next = { page: 1 };
-    for (const k of [...FILTERS, "sort"]) next[k] = c[k].value.trim();
+    const next = { page: 1, view: "" };
+    for (const k of [...FILTERS, "sort"]) next[k] = c[k] ? c[k].value.trim() : state[k];
+    if (!next.tag) next.tag_mode = "";
     go(next);
   });
   c.sort.addEventListener("change", () => go({ sort: c.sort.value, page: 1 }));
@@ -66,14 +80,26 @@ export async function listView(root, ctx) {
   const box = messageBox("error");
   const results = h("div", { class: "results", "aria-live": "polite" },
     h("p", { class: "muted loading", text: t("common.loading") }));
+  const chooser = columnChooser(settings, () => { ctx.flash(t("lv.columns_saved")); go({}); });
+  const views_ = viewBar(views, state.view, { ...state, columns }, ctx.user,
+    (v) => ctx.navigate("/tickets", v ? { ...viewState(v), view: v.id, page_size: state.page_size }
+      : { page_size: state.page_size }), ctx.flash);
+  const bulk = bulkTools(ctx.user, choices, () => go({}));
   root.append(
     h("div", { class: "page-head" },
       h("h1", { text: t("list.title") }),
-      canCreate(ctx.user) ? h("a", { href: "#/tickets/new", class: "btn btn-primary", text: `+ ${t("nav.new")}` }) : null),
-    filters, box, results);
+      h("div", { class: "page-head-actions" }, chooser.button,
+        canCreate(ctx.user) ? h("a", { href: "#/tickets/new", class: "btn btn-primary", text: `+ ${t("nav.new")}` }) : null)),
+    views_.bar, views_.form, chooser.panel, filters, activeChips(state, choices, go), box,
+    bulk.enabled ? bulk.bar : null, bulk.enabled ? bulk.results : null, results);
 
   // ---- data
   const query = {
+    ...Object.fromEntries(MORE.map((k) => [k, state[k] || undefined])),
+    tag: state.tag ? splitTags(state.tag) : undefined,
+    tag_mode: state.tag ? state.tag_mode || undefined : undefined,
+    // "due by" a day: before the end of that day, like created_to
+    sla_due_before: state.sla_due_before ? localMidnightIso(state.sla_due_before, 1) : undefined,
     keyword: state.keyword || undefined,
     status: state.status || undefined,
     type: state.type || undefined,
@@ -83,19 +109,15 @@ export async function listView(root, ctx) {
     sort: state.sort, page: state.page, page_size: state.page_size,
   };
   let page;
-  let products = [];
   try {
-    [page, products] = await Promise.all([
-      api.get("/tickets", query),
-      api.productList().catch(() => []),
-    ]);
+    page = await api.get("/tickets", query);
   } catch (err) {
     results.replaceChildren();
     showMessage(box, err.message);
     return;
   }
   if (!ctx.current()) return;
-  const productName = Object.fromEntries(products.map((p) => [p.code, p.name]));
+  const productName = Object.fromEntries(choices.products.map((p) => [p.code, p.name]));
 
   if (!page.items.length) {
     results.replaceChildren(h("div", { class: "card empty" }, h("p", { text: t("list.empty") })));
@@ -114,30 +136,18 @@ export async function listView(root, ctx) {
       t(column), h("span", { class: "sort-mark", "aria-hidden": "true", text: active ? (desc ? " ▼" : " ▲") : "" })));
   };
   const thead = h("thead", {}, h("tr", {},
-    sortHeader("number", "col.number"),
-    h("th", { scope: "col", text: t("col.title") }),
-    h("th", { scope: "col", text: t("col.status") }),
-    sortHeader("priority", "col.priority"),
-    h("th", { scope: "col", text: t("col.type") }),
-    h("th", { scope: "col", text: t("col.product") }),
-    h("th", { scope: "col", text: t("col.company") }),
-    h("th", { scope: "col", text: t("col.handler") }),
-    sortHeader("updated_at", "col.updated")));
-  const td = (col, ...content) => h("td", { dataset: { label: t(col) }, class: `c-${col.slice(4)}` }, ...content);
+    bulk.enabled ? bulk.headCell() : null,
+    columns.map((key) => (COLUMNS[key][1] ? sortHeader(COLUMNS[key][1], COLUMNS[key][0])
+      : h("th", { scope: "col", class: `c-${key}`, text: columnLabel(key) })))));
+  const env = { productName, href: (tk) => `#/tickets/${encodeURIComponent(tk.id)}` };
   const tbody = h("tbody", {}, page.items.map((tk) => {
-    const href = `#/tickets/${encodeURIComponent(tk.id)}`;
+    const href = env.href(tk);
     const row = h("tr", { class: "ticket-row", dataset: { number: tk.number } },
-      td("col.number", h("span", { class: "mono", text: tk.number })),
-      td("col.title", h("a", { href, class: "ticket-link", text: tk.title })),
-      td("col.status", badge("status", tk.status, label("status", tk.status))),
-      td("col.priority", badge("prio", tk.priority, tk.priority || t("common.none"))),
-      td("col.type", label("type", tk.type)),
-      td("col.product", productName[tk.product] || tk.product || t("common.none")),
-      td("col.company", tk.company_name || t("common.none")),
-      td("col.handler", tk.handler_name || h("span", { class: "muted", text: t("list.unassigned") })),
-      td("col.updated", h("time", { datetime: tk.updated_at, text: fmtTime(tk.updated_at) })));
+      bulk.enabled ? bulk.rowCell(tk) : null,
+      columns.map((key) => h("td", { dataset: { label: columnLabel(key) }, class: `c-${key}` },
+        COLUMNS[key][2](tk, env))));
     row.addEventListener("click", (e) => {
-      if (e.target.closest("a, button")) return;
+      if (e.target.closest("a, button, input, label, .c-select")) return;
       location.hash = href;
     });
     return row;

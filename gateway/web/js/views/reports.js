@@ -9,6 +9,7 @@ import * as api from "../api.js";
 import { queryEnum } from "../model.js";
 import { dataTable } from "./webhooks.js";
 import { instant, businessTime } from "./sla-admin.js";
+import { reportCharts } from "./dashboard.js";
 
 const REPORT = "/api/v1/reports/sla";
 const td = (key, ...c) => h("td", { dataset: { label: t(key) } }, ...c);
@@ -16,7 +17,7 @@ const num = (key, v, extra) => h("td", { class: "num", dataset: { label: t(key),
 const dayText = (d) => d.toISOString().slice(0, 10);
 
 /** The names of providers and engineers, where this user may read them (else the ids). */
-async function names(groupBy) {
+export async function names(groupBy) {
   if (groupBy === "provider") {
     const list = await api.get("/providers").then((d) => d.items).catch(() => []);
     return Object.fromEntries(list.map((x) => [x.id, x.name]));
@@ -40,7 +41,7 @@ export async function reportsView(root, ctx) {
   const q = ctx.query;
   root.append(h("div", { class: "page-head" }, h("h1", { text: t("reports.title") }),
     ctx.user.role === "admin" ? h("a", { href: "#/admin/sla", class: "btn btn-ghost", text: t("nav.sla_admin") }) : null));
-  root.append(slaSection(ctx, doc, q), timeSection(ctx, q));
+  root.append(...reportCharts(ctx), slaSection(ctx, doc, q), timeSection(ctx, q));
 }
 
 /** The current filters with `changes` over them, for navigate(). */

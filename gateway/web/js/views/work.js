@@ -5,6 +5,7 @@ import { h, field, messageBox, showMessage, showErrors, clearErrors, busy, selec
 import { t, label, fmtTime, getLang } from "../i18n.js";
 import * as api from "../api.js";
 import { isDesk } from "../model.js";
+import { withLeftovers } from "./leftovers.js";
 import { dropTarget, progressInto } from "./uploads.js";
 
 export const FIELD_TYPES = new Set(["repair", "inspection", "installation"]);
@@ -40,7 +41,9 @@ function when(value, name) {
 /** Fields and a body builder for actions whose payload is more than reason + comment. */
 export function actionFields(action, tk, form) {
   if (action === "suspend") return suspendFields();
-  if (action === "resolve") return resolveFields(tk, form);
+  // the closing report and the desk's close may carry leftover items (遗留问题)
+  if (action === "resolve") return withLeftovers(resolveFields(tk, form));
+  if (action === "close") return withLeftovers(null);
   return null;
 }
 
