@@ -1,6 +1,7 @@
 """A walk through every page of the web client in Chinese and English, at desktop (1280 px) and
 phone (390 px) width, each as a role that may open it: nothing wider than the screen
-(document.scrollingElement.scrollWidth <= innerWidth), no i18n key shown instead of its text
+(document.scrollingElement.scrollWidth <= innerWidth), the top menu not cut off at desktop
+width, no i18n key shown instead of its text
 (every "group.name" word on the page checked against the dictionaries of gateway/web/js/i18n.js),
 no snake_case API value shown as plain text instead of its label, no "null" / "undefined"
 written for an absent value, no day/month or month/day date, no uncaught script error (the open_page fixture).
@@ -33,7 +34,9 @@ PUBLIC_ROUTES = ["/login", "/register", "/forgot"]
 PAGE_STATE = """() => {
     const text = document.body.innerText;
     const words = text.match(/\\b[a-z][a-z0-9_]*(\\.[a-z0-9_]+)+\\b/g) || [];
+    const nav = document.querySelector('nav.nav');
     return { scroll: document.scrollingElement.scrollWidth, inner: window.innerWidth,
+             navCut: nav && window.innerWidth > 760 ? nav.scrollWidth - nav.clientWidth : 0,
              keys: [...new Set(words)].filter((w) => window.__i18nKeys.has(w)),
              codes: (() => {  // snake_case words outside code-styled text: an API value unlabelled
                  const out = new Set();
@@ -80,6 +83,8 @@ def _visit(page, route, name, lang, width, problems):
     where = f"{name} {lang} {width}"
     if state["scroll"] > state["inner"]:
         problems.append(f"{where}: page {state['scroll']} px wide in {state['inner']} ({state['wide']})")
+    if state["navCut"] > 0:  # a desktop menu scrolls on a phone only
+        problems.append(f"{where}: the menu is cut off by {state['navCut']} px")
     if state["keys"]:
         problems.append(f"{where}: i18n keys shown {state['keys']}")
     if state["codes"]:
