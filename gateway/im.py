@@ -117,6 +117,14 @@ def list_bindings(actor, uow):
         return [schemas.ImBindingOut().dump(r) for r in rows]
 
 
+def bindable_channels(actor, uow):
+    """The active bridges' channel names, for the binding form's choice (no settings leak)."""
+    _person(actor)
+    with uow:
+        return [{"channel": c} for c in uow.session.scalars(
+            select(ImBridge.channel).where(ImBridge.active.is_(True)).order_by(ImBridge.channel))]
+
+
 def start_binding(actor, payload, uow):
     """A pending binding and its one-time code (shown once; the IM user sends it)."""
     user_id = _person(actor)

@@ -14,7 +14,7 @@ import requests
 from playwright.sync_api import expect
 
 from tests.support.system import ADMIN_EMAIL, ADMIN_PASSWORD, Api
-from tests.support.web import WEB_ROOT, needs_chromium, sign_in, unique_title
+from tests.support.web import WEB_ROOT, go_admin, needs_chromium, sign_in, unique_title
 
 pytestmark = [pytest.mark.integration, needs_chromium]
 
@@ -121,7 +121,7 @@ def test_registration_approval_rejection_and_unlock(system, open_page, make_user
 
     admin_page = open_page("zh-CN")
     sign_in(admin_page, ADMIN_EMAIL, ADMIN_PASSWORD)
-    admin_page.click("nav.nav a[href='#/admin/users']")
+    go_admin(admin_page, "/admin/users")
     card = admin_page.locator("form.pending-card", has_text=name)
     expect(card).to_contain_text(company["name"])
     expect(card.locator("select[name=role]")).to_have_value("customer")

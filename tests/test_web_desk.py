@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 
 from tests.support.system import ADMIN_EMAIL, ADMIN_PASSWORD
 from tests.support.web import (answer_confirm, confirmed, field_service,  # noqa: F401 - a fixture
-                               sign_in, unique_title)
+                               go_admin, sign_in, unique_title)
 
 pytestmark = pytest.mark.integration
 
@@ -165,7 +165,7 @@ def test_admin_keeps_routing_rules(system, open_page, admin, field_service):  # 
     name = unique_title("Storage line")
     page = open_page("en-US")
     sign_in(page, ADMIN_EMAIL, ADMIN_PASSWORD)
-    page.click("nav.nav a[href='#/admin/routing-rules']")
+    go_admin(page, "/admin/routing-rules")
     page.click("#rule-new")
     form = page.locator("#rule-create")
     form.locator("input[name=name]").fill(name)
@@ -203,7 +203,7 @@ def test_admin_keeps_routing_rules(system, open_page, admin, field_service):  # 
     assert rule["id"] not in [r["id"] for r in admin.get("/admin/routing-rules").json()["items"]]
 
     # an administrator picks the provider on the engineers page
-    page.click("nav.nav a[href='#/engineers']")
+    go_admin(page, "/engineers")
     page.locator("select[name=provider]").select_option(company["id"])
     expect(page.locator(f"#engineer-table tr[data-engineer-id='{field_service.engineer.user['id']}']")) \
         .to_contain_text(line)

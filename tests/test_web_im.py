@@ -56,8 +56,9 @@ def test_company_admin_keeps_robots_on_the_page(open_page, make_user, receiver):
 
 def test_customer_binds_an_im_account_on_the_preferences_page(system, open_page, admin,  # noqa: F811
                                                               make_user):
-    channel = unique("feishu-").lower()
+    channel, gone = unique("feishu-").lower(), unique("wecom-").lower()
     secret = admin.put(f"/admin/im-bridges/{channel}", {}).json()["secret"]
+    admin.put(f"/admin/im-bridges/{gone}", {})
     customer = make_user()
     page = open_page(locale="zh-CN")
     sign_in(page, customer.phone, customer.password)
@@ -65,11 +66,15 @@ def test_customer_binds_an_im_account_on_the_preferences_page(system, open_page,
     page.click("#prefs-link")
     section = page.locator("#im-section")
     expect(section.locator("#im-bindings-none")).to_be_visible()
-    section.locator("#im-channel").fill("no-such-channel")
+    # the channel is a choice of the active bridges, labelled by platform
+    expect(section.locator(f"#im-channel option[value='{channel}']")).to_have_text(f"飞书 · {channel}")
+    # a bridge switched off after the page loaded: refused in words
+    assert admin.delete(f"/admin/im-bridges/{gone}").status_code == 204
+    section.locator("#im-channel").select_option(gone)
     section.locator("#im-user-id").fill("ou_123")
     section.locator("#im-bind").click()
-    expect(section.locator(".msg-error")).to_contain_text("no-such-channel")
-    section.locator("#im-channel").fill(channel)
+    expect(section.locator(".msg-error")).to_contain_text(gone)
+    section.locator("#im-channel").select_option(channel)
     section.locator("#im-bind").click()
     code = section.locator("#im-code code")
     expect(code).to_contain_text("bind ")

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from tests.conftest import unique
 from tests.support.system import ADMIN_EMAIL, ADMIN_PASSWORD
 from tests.test_mail_in import lmtp_send, mailrig  # noqa: F401 - fixture
-from tests.support.web import answer_confirm, confirmed, sign_in
+from tests.support.web import answer_confirm, confirmed, go_admin, sign_in
 
 pytestmark = pytest.mark.integration
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.integration
 def test_admin_tests_a_mailbox_and_clears_a_held_mail(open_page, mailrig, admin):  # noqa: F811
     page = open_page(locale="en-US")
     sign_in(page, ADMIN_EMAIL, ADMIN_PASSWORD)
-    page.click("nav.nav a[href='#/admin/mail']")
+    go_admin(page, "/admin/mail")
     row = page.locator(f"tr[data-mailbox-id='{mailrig['box']['id']}']")
     expect(row).to_contain_text("support@gongdan.test")
     row.locator("button[data-act=test]").click()

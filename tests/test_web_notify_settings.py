@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 from tests.conftest import unique
 from tests.support.system import ADMIN_EMAIL, ADMIN_PASSWORD
 from tests.test_notify import rig, wait_until  # noqa: F401 - fixture
-from tests.support.web import answer_confirm, confirmed, sign_in
+from tests.support.web import answer_confirm, confirmed, go_admin, sign_in
 
 pytestmark = pytest.mark.integration
 
@@ -139,7 +139,7 @@ def test_admin_switches_rules_and_edits_templates(open_page, admin,  # noqa: F81
     restore_notify_settings["templates"].append(("resolved", "en"))
     page = open_page(locale="en-US")
     sign_in(page, ADMIN_EMAIL, ADMIN_PASSWORD)
-    page.click("nav.nav a[href='#/admin/notifications']")
+    go_admin(page, "/admin/notifications")
 
     # switch a shipped rule off: it is now an override, and off
     row = page.locator("#rule-table tr[data-rule-id=resolved]")
@@ -211,7 +211,7 @@ def test_admin_webhook_ping_log_and_replay(open_page, admin, rig):  # noqa: F811
     path = "/ui-" + unique("hook")
     page = open_page(locale="en-US")
     sign_in(page, ADMIN_EMAIL, ADMIN_PASSWORD)
-    page.click("nav.nav a[href='#/webhooks']")
+    go_admin(page, "/webhooks")
     page.click("#hook-new")
     form = page.locator("#hook-create")
     form.locator("input[name=url]").fill("http://10.1.2.3/private")  # the SSRF policy says no
@@ -274,7 +274,7 @@ def test_admin_webhook_ping_log_and_replay(open_page, admin, rig):  # noqa: F811
     page.screenshot(path="/tmp/gongdan-webhook-log.png", full_page=True)
 
     # the same deliveries in the administrators' log of all deliveries, filtered
-    page.click("nav.nav a[href='#/admin/notifications']")
+    go_admin(page, "/admin/notifications")
     page.click("#tab-deliveries")
     log = page.locator("#delivery-log")
     log.locator("select[name=channel]").select_option("webhook")
@@ -283,7 +283,7 @@ def test_admin_webhook_ping_log_and_replay(open_page, admin, rig):  # noqa: F811
     expect(log.locator("#delivery-table tbody tr[data-status=pending]")).to_have_count(0)
 
     # deleted: gone from the list
-    page.click("nav.nav a[href='#/webhooks']")
+    go_admin(page, "/webhooks")
     answer_confirm(page)
     page.locator("#hook-table tr", has_text=path).locator("button[data-act=delete]").click()
     assert confirmed(page)  # the page asked first

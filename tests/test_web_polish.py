@@ -2,8 +2,8 @@
 and phone (390 px) width: the ticket page's cards (knowledge base without stray "null", SLA
 table inside its card and not wrapped one character per line, one timeline entry per
 assignment, labelled attachment entries), one date format everywhere, icons drawn as SVG (no
-emoji that needs an emoji font), the administrator's menu on one row at 1280 px and date
-filters wide enough for their placeholder.
+emoji that needs an emoji font), the administrator's pages under one drop-down so the menu
+fits one row at 1280 px, and date filters as yyyy-mm-dd text in the page's language.
 
 Browser fixtures from tests/support/web.py. Screenshots: /tmp/gongdan-polish-*.png.
 """
@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.support.system import ADMIN_EMAIL, ADMIN_PASSWORD
-from tests.support.web import field_service, sign_in  # noqa: F401 - fixture
+from tests.support.web import field_service, go_admin, sign_in  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.integration
 
@@ -136,31 +136,48 @@ def test_ticket_page_cards_timeline_dates_and_icons(system, open_page, make_user
 
 
 def test_admin_menu_one_row_and_date_filters_not_clipped(system, open_page):  # noqa: F811
+    """The admin's pages sit under one "管理 / Admin" drop-down, so the menu fits one row at
+    1280 px without anything cut off; at 390 px the menu row scrolls and the drop-down opens
+    inside the screen. Date filters are yyyy-mm-dd text in the page's language (Chromium's
+    own date input follows the operating system's locale, not the page)."""
+    top_level = "nav.nav > a.nav-link, nav.nav > .nav-menu > .nav-menu-button"
     for lang in ("zh", "en"):
         for width in WIDTHS:
             page = open_page(locale=LOCALES[lang], width=width)
             sign_in(page, ADMIN_EMAIL, ADMIN_PASSWORD)
             expect(page.locator("html")).to_have_attribute("lang", re.compile(f"^{lang}"))
-            links = page.locator("nav.nav a.nav-link")
-            expect(links.first).to_be_visible()
-            tops = page.evaluate("""() => [...document.querySelectorAll('nav.nav a.nav-link')]
+            expect(page.locator("#admin-menu button")).to_have_text({"zh": "管理", "en": "Admin"}[lang])
+            tops = page.evaluate(f"""() => [...document.querySelectorAll('{top_level}')]
                 .map((a) => Math.round(a.getBoundingClientRect().top))""")
-            page.screenshot(path=f"/tmp/gongdan-polish-menu-{lang}-{width}.png")
             if width == 1280:
-                assert len(set(tops)) == 1, tops  # every admin link on one row
+                assert len(set(tops)) == 1, tops  # every entry on one row
                 bar = page.evaluate("document.querySelector('.topbar').getBoundingClientRect().height")
                 assert bar < 70, bar  # the top bar itself one row high
-            # every link reachable: the last one scrolls into view and opens its page
-            links.last.click()
-            expect(links.last).to_have_attribute("aria-current", "page")
+                nav = page.evaluate("(() => { const n = document.querySelector('nav.nav');"
+                                    " return [n.scrollWidth, n.clientWidth]; })()")
+                assert nav[0] <= nav[1], nav  # nothing cut off at the end ("Not…")
+            # the drop-down opens within the screen and each admin page is one click away
+            page.click("#admin-menu button")
+            panel = page.locator("#admin-menu .nav-menu-panel")
+            expect(panel).to_be_visible()
+            box = panel.bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= width, box
+            expect(panel.locator("a")).to_have_count(8)  # settings, engineers, webhooks, robots
+            page.screenshot(path=f"/tmp/gongdan-polish-menu-{lang}-{width}.png")
+            page.keyboard.press("Escape")
+            expect(panel).to_be_hidden()
+            go_admin(page, "/admin/mail")
+            expect(page.locator("#admin-menu button")).to_have_class(re.compile(r"\bactive\b"))
             _icons_ok(page)
 
-            # the date filters of the ticket list and the reports: wide enough for their text
-            for route, selector in (("/tickets", "#filters input[type=date]"),
-                                    ("/reports", "input[type=date]")):
+            # the date filters of the ticket list and the reports: yyyy-mm-dd text, not clipped
+            for route, selector in (("/tickets", "#filters input.date-text"),
+                                    ("/reports", "input.date-text")):
                 page.goto(page.url.split("#")[0] + "#" + route)
                 inputs = page.locator(selector)
                 expect(inputs.first).to_be_visible()
+                expect(inputs.first).to_have_attribute(
+                    "placeholder", {"zh": "年-月-日", "en": "yyyy-mm-dd"}[lang])
                 widths = page.evaluate(f"""() => [...document.querySelectorAll('{selector}')]
                     .map((i) => ({{ name: i.name, scroll: i.scrollWidth, client: i.clientWidth }}))""")
                 assert widths, route
@@ -169,3 +186,30 @@ def test_admin_menu_one_row_and_date_filters_not_clipped(system, open_page):  # 
                 _dates_ok(page, lang)
                 page.screenshot(path=f"/tmp/gongdan-polish-{route.strip('/')}-{lang}-{width}.png",
                                 full_page=True)
+
+
+def test_date_filter_typed_and_picked(system, open_page, make_user):  # noqa: F811
+    """A date typed loosely is tidied to yyyy-mm-dd; one picked in the browser's calendar lands
+    in the text; the list filters by it."""
+    agent = make_user("agent")
+    page = _open(open_page, agent, "zh", 1280, "/tickets")
+    start = page.locator("#filters input[name=created_from]")
+    start.fill("2026/1/5")
+    start.press("Tab")
+    expect(start).to_have_value("2026-01-05")
+    # the picker: the hidden native date input beside the text gets the browser's choice
+    page.evaluate("""() => {
+        const native = document.querySelector('#filters input[name=created_to] ~ input.date-native');
+        native.value = '2026-02-01';
+        native.dispatchEvent(new Event('change'));
+    }""")
+    expect(page.locator("#filters input[name=created_to]")).to_have_value("2026-02-01")
+    page.locator("#filters button[type=submit]").click()
+    expect(page).to_have_url(re.compile(r"created_from=2026-01-05.*created_to=2026-02-01|"
+                                        r"created_to=2026-02-01.*created_from=2026-01-05"))
+    expect(page.locator("#filters input[name=created_from]")).to_have_value("2026-01-05")
+    start = page.locator("#filters input[name=created_from]")
+    start.fill("5.1.2026")  # not a date the field understands: said so, in the page's language
+    start.press("Tab")
+    assert page.evaluate("document.querySelector('#filters input[name=created_from]')"
+                         ".validationMessage") == "请按 年-月-日 填写日期，例如 2026-12-07。"

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from tests.conftest import unique
 from tests.support.system import ADMIN_EMAIL, ADMIN_PASSWORD
-from tests.support.web import answer_confirm, confirmed, sign_in
+from tests.support.web import answer_confirm, confirmed, go_admin, sign_in
 
 pytestmark = pytest.mark.integration
 
@@ -66,7 +66,7 @@ def test_admin_keeps_calendars_and_policies(open_page, admin, make_company,  # n
     cal_name, pol_name = unique("cal-"), unique("pol-")
     page = open_page(locale="en-US")
     sign_in(page, ADMIN_EMAIL, ADMIN_PASSWORD)
-    page.click("nav.nav a[href='#/admin/sla']")
+    go_admin(page, "/admin/sla")
 
     # an unknown time zone: the API's message under the time zone field
     form = _new_calendar(page, cal_name, "Mars/Olympus_Mons")

@@ -60,7 +60,9 @@ def test_customer_and_agent_work_a_ticket_through_the_page(system, open_page, ma
     expect(bad.locator(".up-state")).to_contain_text("415")
     expect(bad.locator("p.up-error")).to_contain_text("setup.png")
     expect(panel.locator(".msg-warn")).to_be_visible()  # the ticket is kept all the same
-    expect(panel.locator("button", has_text="重试")).to_be_hidden()  # a refused file stays refused
+    # a refused file stays refused: no retry, neither its own nor the panel's
+    expect(bad.locator("button.up-retry")).to_be_hidden()
+    expect(panel.locator(".form-actions button", has_text="重试")).to_be_hidden()
     panel.locator("#open-ticket").click()
     expect(page.locator("h1.ticket-title")).to_have_text(title)
     expect(status_badge(page)).to_have_text("新建")
@@ -164,7 +166,7 @@ def test_upload_errors_are_shown_per_file_and_the_ticket_survives(system, open_p
         expect(huge.locator("p.up-error")).to_contain_text("MB")
     finally:
         system.start_s3()
-    panel.locator("button", has_text="Retry").click()
+    panel.locator(".form-actions button", has_text="Retry").click()  # every failed file again
     expect(log.locator(".up-state")).to_contain_text("Uploaded")
     expect(huge.locator(".up-state")).to_contain_text("413")
     panel.locator("#open-ticket").click()

@@ -20,6 +20,15 @@ class ImBindingList(Schema):
     items = fields.List(fields.Nested(schemas.ImBindingOut))
 
 
+class ImChannel(Schema):
+    channel = fields.String(metadata={"description": "an active IM bridge's channel; wecom, "
+                                                     "dingtalk and feishu have zh/en labels"})
+
+
+class ImChannelList(Schema):
+    items = fields.List(fields.Nested(ImChannel))
+
+
 IM_MESSAGE = doc(
     "channels", "An IM bridge relays a message (signed with the channel's bridge secret)",
     body=schemas.ImMessageIn, response=schemas.ImReply, auth=False,
@@ -45,6 +54,8 @@ BINDING_START = doc(
     "(`bind <code>`); until then the binding is pending and can do nothing",
     body=schemas.ImBindingIn, response=schemas.ImBindingStarted, status=201,
     errors=(400, 401, 403, 404, 409))
+IM_CHANNELS = doc("me", "The IM channels one can bind an account on (the active bridges)",
+                  response=ImChannelList, errors=(401, 403))
 BINDING_DELETE = doc("me", "Remove an IM binding", status=204, errors=(401, 403, 404))
 
 ROBOTS = doc("robots", "IM group robots (admin: all; a customer company's or provider's admin: "
@@ -132,6 +143,10 @@ class ImRoutes:
     @api("GET", "/api/v1/me/im-bindings", doc=BINDINGS)
     def list_im_bindings(self, request):
         return {"items": im.list_bindings(self._actor(request), self.uow)}
+
+    @api("GET", "/api/v1/me/im-channels", doc=IM_CHANNELS)
+    def list_im_channels(self, request):
+        return {"items": im.bindable_channels(self._actor(request), self.uow)}
 
     @api("POST", "/api/v1/me/im-bindings", doc=BINDING_START)
     def start_im_binding(self, request):

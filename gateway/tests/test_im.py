@@ -196,3 +196,17 @@ def test_the_portal_rate_limits_apply_to_im_users(uow, settings):
     out = im.receive("wecom", msg("补充 TS20261206001", user="wx-1"), "P", uow, intake, "TS",
                      limit)
     assert out["action"] == "replied" and asked[-1] == ("comment", "u-1")
+
+
+def test_bindable_channels_are_the_active_bridges_for_people_only(uow, settings):
+    add_people(uow)
+    admin = {"id": "a", "role": "admin"}
+    assert im.bindable_channels(ME, uow) == []
+    for channel in ("wecom", "feishu-hq", "dingtalk"):
+        im.put_bridge(admin, channel, {}, uow, settings)
+    im.put_bridge(admin, "dingtalk", {"active": False}, uow, settings)
+    # only names: no default product, secret or dates of the bridges
+    assert im.bindable_channels(ME, uow) == [{"channel": "feishu-hq"}, {"channel": "wecom"}]
+    with pytest.raises(AppError) as err:  # a service token binds no IM account
+        im.bindable_channels({"id": "svc:1", "role": "system"}, uow)
+    assert err.value.status == 403

@@ -112,6 +112,16 @@ def sign_in(page, login, password):
 
 
 
+def go_admin(page, route):
+    """Open an administrator's page from the top bar's "管理 / Admin" drop-down
+    (route: "/admin/users", "/admin/mail", ...)."""
+    page.click("#admin-menu button.nav-menu-button")
+    link = page.locator(f"#admin-menu a[href='#{route}']")
+    expect(link).to_be_visible()
+    link.click()
+    expect(link).to_have_attribute("aria-current", "page")
+
+
 def answer_confirm(page, accept=True):
     """Answer the page's next `confirm()` without a native dialog; `confirmed(page)` then
     tells what it asked. (Playwright's "dialog" event calls back into its sync API from its

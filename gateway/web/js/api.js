@@ -62,6 +62,7 @@ async function send(method, path, opts) {
   if (opts.auth !== false && session && session.access_token) {
     headers.Authorization = `Bearer ${session.access_token}`;
   }
+  if (opts.onProgress || opts.signal) return sendXhr(method, url(path, opts.query), headers, body, opts);
   let res;
   try {
     res = await fetch(url(path, opts.query), { method, headers, body, credentials: "omit" });
@@ -74,13 +75,45 @@ async function send(method, path, opts) {
   if (type.includes("json")) {
     try { data = await res.json(); } catch (e) { data = null; }
   }
-  if (!res.ok) {
-    const e = data && data.error;
-    throw e && e.message
-      ? new ApiError(res.status, e.code, e.message, e.details)
-      : new ApiError(res.status, "http_error", t("error.http", { status: res.status }));
-  }
+  if (!res.ok) throw apiError(res.status, data);
   return { res, data };
+}
+
+function apiError(status, data) {
+  const e = data && data.error;
+  return e && e.message
+    ? new ApiError(status, e.code, e.message, e.details)
+    : new ApiError(status, "http_error", t("error.http", { status }));
+}
+
+/**
+ * The same request by XMLHttpRequest, for uploads: fetch() reports no upload progress.
+ * opts.onProgress(loaded, total) as the body goes out; opts.signal (an AbortSignal) cancels.
+ */
+function sendXhr(method, target, headers, body, opts) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open(method, target);
+    for (const [k, v] of Object.entries(headers)) xhr.setRequestHeader(k, v);
+    if (opts.onProgress) {
+      xhr.upload.addEventListener("progress", (e) => {
+        if (e.lengthComputable) opts.onProgress(e.loaded, e.total);
+      });
+    }
+    xhr.addEventListener("load", () => {
+      let data = null;
+      try { data = xhr.responseText ? JSON.parse(xhr.responseText) : null; } catch (e) { data = null; }
+      if (xhr.status >= 200 && xhr.status < 300) resolve({ res: null, data });
+      else reject(apiError(xhr.status, data));
+    });
+    xhr.addEventListener("error", () => reject(new ApiError(0, "network", t("error.network"))));
+    xhr.addEventListener("abort", () => reject(new ApiError(0, "aborted", t("upload.cancelled"))));
+    if (opts.signal) {
+      if (opts.signal.aborted) { reject(new ApiError(0, "aborted", t("upload.cancelled"))); return; }
+      opts.signal.addEventListener("abort", () => xhr.abort());
+    }
+    xhr.send(body === undefined ? null : body);
+  });
 }
 
 let refreshing = null;
@@ -142,11 +175,20 @@ export async function logout() {
   }
 }
 
-export function upload(ticketId, file, kind) {
+/**
+ * One file to a ticket (kind: a closing report's kind; opts.internal, opts.onProgress,
+ * opts.signal) or, with uploadTo, to any upload endpoint (a knowledge-base article's files).
+ */
+export function upload(ticketId, file, kind, opts = {}) {
+  const query = { kind, internal: opts.internal ? "1" : undefined };
+  return uploadTo(`/tickets/${encodeURIComponent(ticketId)}/attachments`, file, { ...opts, query });
+}
+
+export function uploadTo(path, file, opts = {}) {
   const form = new FormData();
   form.append("file", file, file.name);
-  return request("POST", `/tickets/${encodeURIComponent(ticketId)}/attachments`,
-    { form, query: kind ? { kind } : undefined });
+  return request("POST", path, { form, query: opts.query,
+    onProgress: opts.onProgress, signal: opts.signal });
 }
 
 let openapi = null;

@@ -27,6 +27,8 @@ import { mailAdminView } from "./views/mail-admin.js";
 import { robotsView, ROBOT_ROLES } from "./views/im.js";
 import { leftoversView } from "./views/leftovers.js";
 import { cannedView } from "./views/canned.js";
+import { navMenu } from "./views/nav-menu.js";
+import "./date-fields.js"; // every date input as yyyy-mm-dd text in the page language
 import { canCreate, isStaff, CREATOR_ROLES, WEBHOOK_ROLES, DESK_ROLES, OFFER_ROLES, REGISTRY_ROLES,
   STAFF_ROLES } from "./model.js";
 
@@ -113,6 +115,12 @@ function renderTopbar(active) {
       href, class: ["nav-link", active === name && "active"],
       "aria-current": active === name ? "page" : null, text: t(key),
     });
+    // an administrator's settings pages sit under one "管理 / Admin" drop-down, so that the
+    // menu fits one row at 1280 px in English too; other roles keep theirs as links
+    const admin = user.role === "admin";
+    const engineers = REGISTRY_ROLES.includes(user.role) ? link("nav.engineers", "#/engineers", "engineers") : null;
+    const webhooks = WEBHOOK_ROLES.includes(user.role) ? link("nav.webhooks", "#/webhooks", "webhooks") : null;
+    const robots = ROBOT_ROLES.includes(user.role) ? link("nav.robots", "#/robots", "robots") : null;
     nav = h("nav", { class: "nav", "aria-label": t("nav.main") },
       ["agent", "provider_admin"].includes(user.role) ? link("nav.dashboard", "#/dashboard", "dashboard") : null,
       link("nav.tickets", "#/tickets", "tickets"),
@@ -121,16 +129,19 @@ function renderTopbar(active) {
       OFFER_ROLES.includes(user.role) ? link("nav.offers", "#/offers", "offers") : null,
       DESK_ROLES.includes(user.role) ? link("nav.follow_ups", "#/follow-ups", "follow-ups") : null,
       user.role !== "system" ? link("nav.leftovers", "#/leftovers", "leftovers") : null,
-      REGISTRY_ROLES.includes(user.role) ? link("nav.engineers", "#/engineers", "engineers") : null,
-      user.role === "admin" ? link("nav.routing_rules", "#/admin/routing-rules", "routing-rules") : null,
-      user.role === "admin" ? link("nav.admin", "#/admin/users", "admin") : null,
-      user.role === "admin" ? link("nav.notify_admin", "#/admin/notifications", "notify-admin") : null,
-      user.role === "admin" ? link("nav.sla_admin", "#/admin/sla", "sla-admin") : null,
-      user.role === "admin" ? link("nav.mail_admin", "#/admin/mail", "mail-admin") : null,
+      admin ? null : engineers,
       isStaff(user) ? link("nav.reports", "#/reports", "reports") : null,
-      user.role !== "system" ? link("nav.exports", "#/exports", "exports") : null,
-      WEBHOOK_ROLES.includes(user.role) ? link("nav.webhooks", "#/webhooks", "webhooks") : null,
-      ROBOT_ROLES.includes(user.role) ? link("nav.robots", "#/robots", "robots") : null);
+      !admin && user.role !== "system" ? link("nav.exports", "#/exports", "exports") : null,
+      admin ? null : webhooks,
+      admin ? null : robots,
+      admin ? navMenu(t("nav.manage"), [
+        link("nav.admin", "#/admin/users", "admin"),
+        link("nav.routing_rules", "#/admin/routing-rules", "routing-rules"),
+        link("nav.notify_admin", "#/admin/notifications", "notify-admin"),
+        link("nav.sla_admin", "#/admin/sla", "sla-admin"),
+        link("nav.mail_admin", "#/admin/mail", "mail-admin"),
+        engineers, webhooks, robots,
+        link("nav.exports", "#/exports", "exports")], { id: "admin-menu" }) : null);
     who = h("div", { class: "who" },
       user.role !== "system" ? bell() : null,
       user.role !== "system" ? h("a", { href: "#/me/preferences", id: "prefs-link", title: t("nav.prefs"),

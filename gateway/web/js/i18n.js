@@ -17,8 +17,9 @@ import leftovers from "./strings/leftovers.js";
 import dashboard from "./strings/dashboard.js";
 import exportsStrings from "./strings/exports.js";
 import merge from "./strings/merge.js";
+import polish from "./strings/polish.js";
 
-const MODULES = [core, tickets, work, kb, sla, notify, admin, reports, recovery, listview, leftovers, dashboard, exportsStrings, merge];
+const MODULES = [core, tickets, work, kb, sla, notify, admin, reports, recovery, listview, leftovers, dashboard, exportsStrings, merge, polish];
 
 export const DICT = { zh: {}, en: {} };
 for (const m of MODULES) {

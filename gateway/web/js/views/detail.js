@@ -4,7 +4,7 @@ import { h, field, messageBox, showMessage, showErrors, clearErrors, busy, badge
 import { t, label, fmtTime, fmtSize } from "../i18n.js";
 import * as api from "../api.js";
 import { isStaff, actionPath, REASON_REQUIRED, STAFF_ROLES, OFFER_ROLES } from "../model.js";
-import { filePicker, uploadQueue } from "./uploads.js";
+import { ticketUploader, replyAttachments } from "./uploads.js";
 import { actionFields, ratingCard, worklogCard, assignCard, closingCard, timelineCard } from "./work.js";
 import { ticketKbCard } from "./kb.js";
 import { slaCard } from "./sla.js";
@@ -160,6 +160,7 @@ export async function detailView(root, ctx) {
     const form = h("form", { class: "reply", id: "reply-form", novalidate: true },
       box,
       field(t("detail.reply"), body, { name: "body" }),
+      replyAttachments(body, tk, { internal: () => Boolean(internal && internal.checked) }),
       h("div", { class: "reply-bar" },
         internal ? h("label", { class: "check" }, internal, " ", t("detail.internal_checkbox")) : h("span"),
         staff ? cannedPicker(tk, body) : null,
@@ -232,25 +233,7 @@ export async function detailView(root, ctx) {
       h("button", { type: "button", class: "btn btn-small", text: t("detail.download"),
         "aria-label": `${t("detail.download")} ${a.filename}`,
         onClick: (e) => download(tk, a, e.currentTarget, box) })));
-    let uploader = null;
-    if (!FINISHED.has(tk.status)) {
-      const picker = filePicker();
-      const go = h("button", { type: "button", class: "btn btn-small btn-primary", hidden: true, text: t("detail.add_attachment") });
-      const results = h("div", { class: "upload-results" });
-      picker.input.addEventListener("change", () => { go.hidden = !picker.files.length; });
-      picker.list.addEventListener("click", () => { go.hidden = !picker.files.length; });
-      go.addEventListener("click", async () => {
-        const queue = uploadQueue(picker.files.splice(0));
-        picker.list.replaceChildren();
-        go.hidden = true;
-        results.replaceChildren(queue.list);
-        const { failed } = await queue.run(tk.id);
-        if (!failed) await reload(t("upload.done"));
-      });
-      uploader = h("div", { class: "uploader" },
-        h("label", { class: "btn btn-small file-button" }, `+ ${t("new.attach_add")}`, picker.input),
-        picker.list, go, results);
-    }
+    const uploader = FINISHED.has(tk.status) ? null : ticketUploader(tk, () => reload(t("upload.done")));
     return h("section", { class: "card attachments" },
       h("h2", {}, t("detail.attachments"), h("span", { class: "count", text: String(items.length) })),
       box,

@@ -151,17 +151,27 @@ export async function robotsView(root, ctx) {
   await load();
 }
 
+/** A bridge's channel for people: "wecom" -> 企业微信; "feishu-hq" -> 飞书 · feishu-hq. */
+export function channelLabel(channel) {
+  if (PLATFORMS.includes(channel)) return label("platform", channel);
+  const p = PLATFORMS.find((x) => channel.startsWith(`${x}-`) || channel.startsWith(`${x}_`));
+  return p ? `${label("platform", p)} · ${channel}` : channel;
+}
+
 /** The IM bindings part of #/me/preferences (a form of its own, outside the preferences form). */
 export function imBindingsSection(ctx) {
   const box = messageBox("error");
   const listSlot = h("div", {});
   const codeSlot = h("div", {});
-  const channel = h("input", { type: "text", name: "channel", id: "im-channel", maxLength: 32, placeholder: "wecom",
-    list: "im-channels" });
+  const channel = select([], { name: "channel", id: "im-channel", placeholder: t("im.platform_pick") });
+  api.get("/me/im-channels").then(({ items }) => {
+    channel.append(...items.map((c) => h("option", { value: c.channel, text: channelLabel(c.channel) })));
+    if (!items.length) channel.firstChild.textContent = t("im.no_channels");
+    if (items.length === 1) channel.value = items[0].channel;
+  }).catch((err) => showMessage(box, err.message));
   const imUser = h("input", { type: "text", name: "im_user_id", id: "im-user-id", maxLength: 128 });
   const start = h("button", { type: "submit", class: "btn", id: "im-bind", text: t("im.bind") });
   const form = h("form", { id: "im-bind-form", novalidate: true },
-    h("datalist", { id: "im-channels" }, ["wecom", "dingtalk", "feishu"].map((c) => h("option", { value: c }))),
     h("div", { class: "grid grid-3" },
       field(t("im.channel"), channel, { name: "channel", required: true }),
       field(t("im.user_id"), imUser, { name: "im_user_id", required: true, hint: t("im.user_id_hint") })),
@@ -182,7 +192,7 @@ export function imBindingsSection(ctx) {
     const { items } = await api.get("/me/im-bindings");
     listSlot.replaceChildren(items.length ? h("ul", { class: "plain-list", id: "im-bindings" }, items.map((b) =>
       h("li", { dataset: { bindingId: b.id, status: b.status } },
-        h("span", { class: "mono", text: `${b.channel}: ${b.im_user_id} ` }),
+        h("span", { text: `${channelLabel(b.channel)}: ` }), h("span", { class: "mono", text: `${b.im_user_id} ` }),
         badge("binding", b.status, t(`im.status.${b.status}`)), " ",
         actButton("unbind", t("im.unbind"), async () => {
           await api.request("DELETE", `/me/im-bindings/${encodeURIComponent(b.id)}`);

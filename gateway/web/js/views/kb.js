@@ -6,12 +6,13 @@
 // They are still never assigned as innerHTML: DOMParser builds an inert document (no script
 // runs, nothing loads) and only allowed elements and attributes are copied out of it with
 // h(), so the page keeps its rule that markup is built, not parsed into place.
-import { h, messageBox, showMessage, busy, select, tabbed, badge } from "../dom.js";
+import { h, append, messageBox, showMessage, busy, select, tabbed, badge } from "../dom.js";
 import { t, label, fmtTime } from "../i18n.js";
 import * as api from "../api.js";
 import { isStaff, isDesk } from "../model.js";
 import { dataTable, actButton } from "./webhooks.js";
 import { td } from "./notify-admin.js";
+import { kbFiles } from "./uploads.js";
 
 // who may write an article (the API: engineers and the desk)
 const WRITER_ROLES = ["engineer", "agent", "admin"];
@@ -143,12 +144,14 @@ export async function kbArticleView(root, ctx) {
         ctx.navigate(`/kb/${a.id}`);
       } catch (err) { busy(save, false); showMessage(box, err.message); }
     } });
+  const files = editable ? kbFiles(a, editor) : null; // shown with the editor
   if (editable) {
+    files.hidden = true;
     actions.push(h("button", { type: "button", class: "btn", id: "kb-edit", text: t("kb.edit"),
-      onClick: () => { editor.hidden = false; save.hidden = false; } }));
+      onClick: () => { editor.hidden = false; save.hidden = false; files.hidden = false; } }));
   }
   root.classList.add("page-medium");
-  root.append(
+  append(root, [ // append() of dom.js: the absent parts (null) are left out, not written "null"
     h("div", { class: "page-head" }, h("h1", { text: a.title }),
       h("a", { href: "#/kb", class: "btn btn-ghost", text: t("common.back") })),
     box,
@@ -156,14 +159,14 @@ export async function kbArticleView(root, ctx) {
       t("kb.version", { version: a.version }), a.author && a.author.name, fmtTime(a.updated_at)]
       .filter(Boolean).join(" · ")),
     actions.length ? h("div", { class: "form-actions" }, actions) : null,
-    editor, save,
+    editor, files, save,
     h("article", { class: "card kb-body", id: "kb-body" }, fromHtml(a.body_html)),
     a.tickets && a.tickets.length ? h("p", { class: "muted" }, t("kb.tickets"), " ",
       a.tickets.map((x) => h("a", { href: `#/tickets/${encodeURIComponent(x.ticket_id)}`, text: x.ticket_number || x.ticket_id }))) : null,
     h("div", { class: "card kb-feedback" }, h("span", { text: t("kb.helpful") }),
       h("button", { type: "button", class: "btn btn-small", id: "kb-yes", text: t("common.yes"), onClick: vote(true) }),
       h("button", { type: "button", class: "btn btn-small", id: "kb-no", text: t("common.no"), onClick: vote(false) }),
-      thanks));
+      thanks)]);
 }
 
 const SUGGESTION_TABS = ["open", "covered", "written"].map((s) => [s, `kb.sugg.status.${s}`]);

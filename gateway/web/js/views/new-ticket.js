@@ -82,8 +82,7 @@ export async function newTicketView(root, ctx) {
     h("fieldset", { class: "card form-section" },
       h("legend", { text: t("new.section.attachments") }),
       h("p", { class: "field-hint", text: t("new.attach_hint") }),
-      h("label", { class: "btn file-button" }, t("new.attach_add"), picker.input),
-      picker.list),
+      picker.zone, picker.list),
     h("div", { class: "form-actions" }, submit));
 
   // the chosen product's versions as suggestions
@@ -145,10 +144,7 @@ export async function newTicketView(root, ctx) {
     root.replaceChildren(h("section", { class: "card upload-panel", id: "upload-panel" },
       h("h1", { text: t("new.created", { number: ticket.number }) }),
       status, queue.list, note, h("div", { class: "form-actions" }, retry, openLink)));
-    const runAll = async () => {
-      retry.hidden = true;
-      status.hidden = false;
-      const { failed, retryable } = await queue.run(ticket.id);
+    const settled = ({ failed, retryable }) => {
       status.hidden = true;
       if (!failed) {
         ctx.flash(t("new.created", { number: ticket.number }), "ok", true);
@@ -157,6 +153,12 @@ export async function newTicketView(root, ctx) {
       }
       note.hidden = false;
       retry.hidden = !retryable;
+    };
+    queue.onSettled = settled; // one file's own retry or removal
+    const runAll = async () => {
+      retry.hidden = true;
+      status.hidden = false;
+      settled(await queue.run(ticket.id));
     };
     retry.addEventListener("click", runAll);
     await runAll();

@@ -6,6 +6,7 @@ import { t, label, fmtTime, getLang } from "../i18n.js";
 import * as api from "../api.js";
 import { isDesk } from "../model.js";
 import { withLeftovers } from "./leftovers.js";
+import { dropTarget, progressInto } from "./uploads.js";
 
 export const FIELD_TYPES = new Set(["repair", "inspection", "installation"]);
 export const REQUIRED_REPORTS = {
@@ -113,13 +114,11 @@ function reportChecklist(tk) {
     const input = h("input", { type: "file", name: kind, id: uid("report"), class: "report-file" });
     const state = h("span", { class: ["report-state", done ? "report-done" : "report-missing"],
       text: t(done ? "work.report_uploaded" : "work.report_missing") });
-    input.addEventListener("change", async () => {
-      const file = input.files && input.files[0];
-      if (!file) return;
+    const send = async (file) => {
       showMessage(box, "");
       state.textContent = t("upload.uploading");
       try {
-        await api.upload(tk.id, file, kind);
+        await api.upload(tk.id, file, kind, { onProgress: progressInto(state) });
         state.textContent = t("work.report_uploaded");
         state.className = "report-state report-done";
         item.classList.add("report-ok");
@@ -128,13 +127,15 @@ function reportChecklist(tk) {
         state.textContent = t(done ? "work.report_uploaded" : "work.report_missing");
         showMessage(box, err.message);
       }
-    });
+    };
+    input.addEventListener("change", () => { if (input.files && input.files[0]) send(input.files[0]); });
     const item = h("li", { class: ["report-item", done && "report-ok"], dataset: { kind } },
       h("span", { class: "report-check", "aria-hidden": "true", text: done ? "☑" : "☐" }),
       h("span", { class: "report-name", text: label("report", kind) }),
       state,
       h("label", { class: "btn btn-small file-button", htmlFor: input.id }, t("work.report_upload"), input),
       box);
+    dropTarget(item, (files) => send(files[0])); // a report dropped on its line
     return item;
   });
   return h("div", { class: "report-checklist" },
