@@ -131,7 +131,6 @@ function renderTopbar(active) {
       user.role !== "system" ? link("nav.leftovers", "#/leftovers", "leftovers") : null,
       admin ? null : engineers,
       isStaff(user) ? link("nav.reports", "#/reports", "reports") : null,
-      !admin && user.role !== "system" ? link("nav.exports", "#/exports", "exports") : null,
       admin ? null : webhooks,
       admin ? null : robots,
       admin ? navMenu(t("nav.manage"), [
@@ -140,10 +139,12 @@ function renderTopbar(active) {
         link("nav.notify_admin", "#/admin/notifications", "notify-admin"),
         link("nav.sla_admin", "#/admin/sla", "sla-admin"),
         link("nav.mail_admin", "#/admin/mail", "mail-admin"),
-        engineers, webhooks, robots,
-        link("nav.exports", "#/exports", "exports")], { id: "admin-menu" }) : null);
+        engineers, webhooks, robots], { id: "admin-menu" }) : null);
     who = h("div", { class: "who" },
       user.role !== "system" ? bell() : null,
+      // exports as an icon beside the bell: one more word would push the menu past 1280 px
+      user.role !== "system" ? h("a", { href: "#/exports", id: "exports-link", title: t("nav.exports"),
+        "aria-label": t("nav.exports"), class: ["prefs-link", active === "exports" && "active"] }, icon("download")) : null,
       user.role !== "system" ? h("a", { href: "#/me/preferences", id: "prefs-link", title: t("nav.prefs"),
         "aria-label": t("nav.prefs"), class: ["prefs-link", active === "prefs" && "active"] }, icon("settings")) : null,
       h("span", { class: "who-name", text: user.name || "" }),
