@@ -49,7 +49,7 @@ def test_engineer_files_a_leftover_item_and_the_customer_follows_it(
     sign_in(page, engineer.phone, engineer.password)
     _goto(page, f"/tickets/{ticket['id']}")
     form = run_action(page, "resolve")
-    form.locator(f"select[name=root_cause] option[value=configuration]").wait_for(state="attached")
+    form.locator("select[name=root_cause] option[value=configuration]").wait_for(state="attached")
     form.locator("select[name=root_cause]").select_option("configuration")
     form.locator("textarea[name=description]").fill("调整了导出任务的并发数")
     form.locator("#add-leftover").click()
