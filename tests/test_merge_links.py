@@ -12,7 +12,8 @@ pytestmark = pytest.mark.integration
 
 
 def outbox_events(system, ticket_id, *types):
-    rows = system.sql("intake", "SELECT type, payload FROM outbox WHERE type IN (%s)"
+    # in the order they were written (PostgreSQL returns rows in any order without one)
+    rows = system.sql("intake", "SELECT type, payload FROM outbox WHERE type IN (%s) ORDER BY id"
                       % ",".join("'%s'" % t for t in types))
     out = []
     for type_, payload in rows:
