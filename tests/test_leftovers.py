@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from tests.support.templates import render_for
 from tests.test_events import OutsideConsumer
 from tests.test_flows import field_service, now, wait_for  # noqa: F401 (a fixture)
 
@@ -133,6 +134,8 @@ def test_close_with_leftover_items_followed_by_the_customer_until_done(
     assert [e["type"] for e in of(got, tid)] == want
     assert of(got, tid)[3]["data"]["internal"] is True
     assert of(got, tid)[0]["data"]["item"]["owner_id"] == engineer.user["id"]
+    # the owner's message renders whole from the real event, zh and en (issue 17)
+    assert render_for(of(got, tid)[0]) == {"leftover_assigned"}
 
 
 def test_overdue_reminder_once_across_concurrent_sweeps_and_told_to_the_owner(
@@ -174,6 +177,7 @@ def test_overdue_reminder_once_across_concurrent_sweeps_and_told_to_the_owner(
     got = consumer.drain(until=lambda got: len(of(got, tid, "leftover_item_overdue")) >= 2,
                          seconds=20)
     overdue = of(got, tid, "leftover_item_overdue")
+    assert render_for(overdue[0]) == {"leftover_overdue"}  # renders whole, zh and en
     assert len(overdue) == 2 and {e["data"]["item"]["seq"] for e in overdue} == {1, 2}
     assert {e["data"]["reminder"] for e in overdue} == {1}
     assert all(e["data"]["days_overdue"] >= 2 for e in overdue)

@@ -1,7 +1,8 @@
 """Every shipped notification template, rendered against the real events the running
 services publish, in zh and en, shows no empty or missing value (issue 17: "工单 TS…（）已指派
 给您。标题：\\n产品："). sla_warning / sla_breached are checked on the real events in
-tests/test_sla.py; the digest and webhook_disabled messages in tests/test_notify.py."""
+tests/test_sla.py; the digest and webhook_disabled messages in tests/test_notify.py; the leftover
+messages in tests/test_leftovers.py."""
 import time
 import uuid
 
@@ -16,7 +17,8 @@ from tests.test_flows import PDF, field_service, now, wait_for  # noqa: F401 - a
 pytestmark = pytest.mark.integration
 
 SOURCES = ("intake", "dispatch", "gateway")
-ELSEWHERE = {"sla_warning", "sla_breached", "digest", "webhook_disabled", "follow_up_due"}
+ELSEWHERE = {"sla_warning", "sla_breached", "digest", "webhook_disabled", "follow_up_due",
+             "leftover_assigned", "leftover_overdue"}  # tests/test_leftovers.py
 
 
 class Tap:
@@ -86,6 +88,9 @@ def test_every_shipped_template_renders_whole_from_real_events(
             "root_cause": "hardware_failure", "description": "更换电源模块", "completed_at": now(),
             "visited_at": t["created_at"]}).status_code == 200
         assert agent.post(f"/tickets/{tid}/close", {}).status_code == 200
+        # one star: the low-rating alert
+        assert customer.post(f"/tickets/{tid}/rating", {
+            "product_score": 4, "service_score": 1, "comment": "响应太慢"}).status_code == 201
         # an installation on a product line nobody is certified for: automatic dispatch fails
         lonely = "X-" + uuid.uuid4().hex[:8]
         assert admin.post("/admin/products", {"code": lonely, "name": "无人认证的设备",
