@@ -174,7 +174,7 @@ def test_non_admins_do_not_get_the_admin_page(system, open_page, make_user):
     page = open_page("en-US")
     sign_in(page, engineer.phone, engineer.password)
     # staff read the reports (the API scopes them to the engineer's own work)
-    expect(page.locator("nav.nav a")).to_have_text(["Tickets", "Knowledge base", "Reports"])
+    expect(page.locator("nav.nav a")).to_have_text(["Tickets", "Knowledge base", "Leftovers", "Reports"])
     page.goto(system.base_url + "/#/tickets/new")
     expect(page.locator(".view")).to_contain_text("You do not have access to this page.")
 

@@ -92,7 +92,7 @@ def test_customer_and_agent_work_a_ticket_through_the_page(system, open_page, ma
     # the agent (English browser) sees the reply, writes an internal note, asks for info
     desk = open_page("en-US")
     sign_in(desk, agent.phone, agent.password)
-    expect(desk.locator("nav.nav a").first).to_have_text("Tickets")
+    expect(desk.locator("nav.nav a").first).to_have_text("Dashboard")  # the desk's home
     open_ticket_from_list(desk, title)
     expect(desk.locator(".comments")).to_contain_text("已重启打印机，问题仍在。")
     desk.check("#reply-internal")
