@@ -403,6 +403,8 @@ NOT_TICKET_DERIVED = {
     "/api/v1/robots/<robot_id>/deliveries": "as /robots/<robot_id>",
     "/api/v1/admin/im-bridges": "IM bridge configuration (admin)",
     "/api/v1/me/im-bindings": "the caller's own IM bindings",
+    "/api/v1/me/im-channels": "which IM platforms are active (channel and platform names, no "
+                              "secrets, no ticket data)",
     "/api/v1/me/list-settings": "the caller's own ticket-list columns",
     "/api/v1/views": "saved filters, not results: using one is a /tickets request (a row)",
     "/api/v1/notifications/stream": "the caller's own inbox as server-sent events: the "
