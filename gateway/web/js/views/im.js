@@ -111,7 +111,7 @@ export async function robotsView(root, ctx) {
     const logRow = h("tr", { class: "robot-log-row", hidden: true }, h("td", { colSpan: 5 }));
     const main = h("tr", { dataset: { robotId: robot.id, platform: robot.platform } },
       h("td", {}, h("strong", { text: robot.name }), h("div", { class: "muted small", text: label("platform", robot.platform) })),
-      h("td", {}, h("div", { class: "mono small", text: robot.url }),
+      h("td", {}, h("div", { class: "mono small robot-url", text: robot.url }),
         ctx.user.role === "admin" ? h("div", { class: "muted small",
           text: `${names[robot.owner_id] || robot.owner_id} (${label("companykind", robot.owner_kind)})` }) : null),
       h("td", {}, robot.event_types.map((e) => h("span", { class: "chip", text: label("robotevent", e) }))),
