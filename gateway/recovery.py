@@ -12,7 +12,7 @@ from sqlalchemy import delete, select, update
 from gongdan_common.validation import load
 
 from . import auth, domain, events, exceptions as exc, schemas
-from .handlers import PRUNE_ONE_IN, _find_by_login
+from .handlers import PRUNE_ONE_IN, _aware, _find_by_login
 from .models import PasswordReset, Session, User
 
 
@@ -69,7 +69,3 @@ def confirm_reset(payload, uow):
         user_id = user.id
     auth.forget_actors(user_id)
     return None
-
-
-def _aware(value):
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
