@@ -133,7 +133,7 @@ class CpuMeter:
         self.t0, self.before = time.monotonic(), cpu_snapshot()
 
     def stop(self):
-        wall = time.monotonic() - self.t0
+        wall = self.last_wall = time.monotonic() - self.t0
         after = cpu_snapshot()
         used, other = collections.Counter(), collections.Counter()
         for pid, (comm, cpu) in after.items():
@@ -292,6 +292,56 @@ class DbCounts:
                 per["statements"][label] = round((st - st0) / n, 2)
                 per["transactions"][label] = round((tx - tx0) / n, 2)
         return per
+
+
+class Backlog:
+    """What a point's requests left to do when the load stopped: unpublished outbox rows of
+    the services a ticket reaches, and notify's deliveries due now (the "accepted" mails).
+    `settle` waits until that is worked off and the system's processes are near idle, so
+    each point's CPU per request counts the work its requests caused, wherever it ran, and
+    not the previous point's."""
+
+    SERVICES = ("intake", "dispatch", "sla", "notify")
+    IDLE_CORES = 0.3
+
+    def __init__(self, system):
+        self.system, self.conns = system, {}
+
+    def _rows(self, service, query):
+        if self.system.backend == "sqlite":
+            return self.system.sql(service, query)
+        if service not in self.conns:  # one connection each for the run: no backend forks
+            self.conns[service] = pg_connect(self.system.db_urls[service].rsplit("/", 1)[1])
+        with self.conns[service].cursor() as cur:
+            cur.execute(query)
+            return cur.fetchall()
+
+    def left(self):
+        n = sum(self._rows(svc, "SELECT count(*) FROM outbox WHERE published_at IS NULL")[0][0]
+                for svc in self.SERVICES)
+        now = "datetime('now')" if self.system.backend == "sqlite" else "now()"
+        return n + self._rows("notify", "SELECT count(*) FROM deliveries WHERE status = "
+                                        f"'pending' AND next_attempt_at <= {now}")[0][0]
+
+    def settle(self, meter, limit_s=120):
+        """Wait until nothing is left and the system's processes use < IDLE_CORES; returns
+        the seconds waited."""
+        t0 = time.monotonic()
+        probe = CpuMeter(meter.named, meter.databases)
+        while time.monotonic() - t0 < limit_s:
+            probe.start()
+            time.sleep(0.5)
+            used = probe.stop()
+            busy = sum(v for g, v in used.items() if g not in ("load generator", "other",
+                                                                "py-spy"))
+            if busy < self.IDLE_CORES and not self.left():
+                break
+        return round(time.monotonic() - t0, 1)
+
+    def close(self):
+        for conn in self.conns.values():
+            conn.close()
+        self.conns = {}
 
 
 # ---- load generators ------------------------------------------------------------------------
@@ -563,6 +613,17 @@ def _short(frame):
     return where.split(marker, 1)[1] if marker in where else where
 
 
+def cpu_per_request(p):
+    """{group: core-ms per request}: the window's CPU plus what was metered while the
+    window's backlog was worked off (`Backlog`), over the window's requests."""
+    if not p.get("rate") or not p.get("requests"):
+        return {}
+    window = p.get("window_s") or p["requests"] / p["rate"]
+    total = collections.Counter({g: v * window for g, v in p.get("cpu_cores", {}).items()})
+    total.update(p.get("cpu_drain_core_s") or {})
+    return {g: v * 1000 / p["requests"] for g, v in total.items()}
+
+
 # ---- the run --------------------------------------------------------------------------------
 
 def wait_quiet(meter, limit_s, threshold=0.25):
@@ -579,13 +640,15 @@ def wait_quiet(meter, limit_s, threshold=0.25):
         log(f"other processes use {outside:.2f} cores ({meter.last_other}); waiting")
 
 
-def measure(label, conc, args, meter, run, pg=None, db=None):
+def measure(label, conc, args, meter, run, pg=None, db=None, backlog=None):
     if args.wait_quiet:
         outside = wait_quiet(meter, args.wait_quiet)
         if outside >= 0.25:
             log(f"still {outside:.2f} cores used outside the benchmark; measuring anyway")
     log(f"{label}: c={conc}, warm-up {args.warmup}s")
     run(conc, args.warmup)
+    if backlog:  # the warm-up's mails and events are not the window's
+        log(f"{label}: warm-up worked off in {backlog.settle(meter)} s")
     log(f"{label}: c={conc}, measuring {args.duration}s")
     if db:
         db.start()  # (its pause falls before the measured window and CPU meter)
@@ -594,12 +657,20 @@ def measure(label, conc, args, meter, run, pg=None, db=None):
         pg.start()
     result = run(conc, args.duration)
     result["cpu_cores"] = meter.stop()
-    if db:
-        # counted from 1 s after the warm-up (its events worked off) to 1 s after the
-        # window (the window's events worked off), divided by the window's requests
-        result["db_per_request"] = db.stop(result["requests"], pg)
+    result["window_s"] = round(meter.last_wall, 2)
     if pg:
         result["intake_db_connections"] = pg.stop()
+    if backlog:
+        # what the window's requests left queued is theirs: metered until worked off
+        meter.start()
+        result["drain_s"] = backlog.settle(meter)
+        drained = meter.stop()
+        result["cpu_drain_core_s"] = {g: round(v * meter.last_wall, 3)
+                                      for g, v in drained.items()}
+    if db:
+        # counted from after the warm-up (its events worked off) to after the window (the
+        # window's events worked off), divided by the window's requests
+        result["db_per_request"] = db.stop(result["requests"], pg)
     result["cpu_other_by_command"] = meter.last_other
     log(f"{label}: c={conc}: {result['rate']:.1f}/s p50 {result['p50_ms']:.1f} ms "
         f"p99 {result['p99_ms']:.1f} ms errors {result['errors']}")
@@ -673,6 +744,7 @@ def run_system(args, workdir, results):
         if args.backend == "postgresql":
             pg = PgActivity(system.db_urls["intake"].rsplit("/", 1)[1])
         db = DbCounts(system)
+        backlog = Backlog(system)
         wenv = {"BENCH_BODY_FILE": body_file, "BENCH_TOKEN": token}
         top = max(args.concurrency)
         for conc in args.concurrency:
@@ -681,7 +753,7 @@ def run_system(args, workdir, results):
                 spy = start_py_spy(args.py_spy, named_only(pids), args.warmup + args.duration)
             results["create"][conc] = measure(
                 "create", conc, args, meter,
-                lambda c, s: wrk(create_url, "post_json.lua", c, s, wenv), pg, db)
+                lambda c, s: wrk(create_url, "post_json.lua", c, s, wenv), pg, db, backlog)
             if spy:
                 results["profile"] = finish_py_spy(spy)
         if not args.no_attachments:
@@ -700,16 +772,17 @@ def run_system(args, workdir, results):
                 results["upload"][conc] = measure(
                     "upload 1MB", conc, args, meter,
                     lambda c, s: wrk(system.base_url + "/", "upload.lua", c, s, uenv),
-                    db=db)
+                    db=db, backlog=backlog)
                 if spy:
                     results["profile_upload"] = finish_py_spy(spy)
             for conc in args.concurrency:
                 results["create_upload"][conc] = measure(
                     "create+upload 1MB", conc, args, meter,
                     lambda c, s: sequence_load(system.base_url, token, ticket_json, upload_body,
-                                               boundary, c, s, 0), pg, db)
+                                               boundary, c, s, 0), pg, db, backlog)
         results["memory"]["after"] = {n: memory(pids[n]) for n in ("gateway", "intake")}
         db.close()
+        backlog.close()
         if pg:
             pg.close()
         results["tickets_in_db"] = system.sql("intake", "SELECT count(*) FROM tickets")[0][0]
@@ -814,14 +887,16 @@ def report(args, results):
     out("")
     for kind in ("baseline", "create", "upload", "create_upload"):
         for c, p in results[kind].items():
-            cpu = p.get("cpu_cores", {})
-            spent = sum(v for g, v in cpu.items()
-                        if g not in ("load generator", "other", "py-spy"))
-            if p.get("rate"):
-                out(f"- {kind} c={c}: {spent * 1000 / p['rate']:.1f} ms "
-                    + ", ".join(f"({g} {cpu[g] * 1000 / p['rate']:.1f})" for g in groups
-                                if cpu.get(g, 0) >= 0.005 and g not in ("load generator",
-                                                                        "other")))
+            per = cpu_per_request(p)
+            if per:
+                spent = sum(v for g, v in per.items()
+                            if g not in ("load generator", "other", "py-spy"))
+                drain = f" (+ {p['drain_s']} s worked off after the window)" \
+                    if p.get("drain_s") is not None else ""
+                out(f"- {kind} c={c}: {spent:.1f} ms{drain} "
+                    + ", ".join(f"({g} {per[g]:.1f})" for g in groups
+                                if per.get(g, 0) >= 0.05 and g not in ("load generator",
+                                                                       "other")))
     out("")
     if any(p.get("db_per_request") for k in ("create", "upload", "create_upload")
            for p in results[k].values()):

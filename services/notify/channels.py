@@ -35,11 +35,48 @@ class Sender(Protocol):
 
 
 class SmtpEmail:
+    """Sessions are kept open and reused (connect, TLS, login and QUIT once per session, not
+    per mail): at most MAX_IDLE idle ones, each for MAX_MESSAGES mails. One idle for more
+    than CHECK_AFTER seconds is checked with NOOP first, and one idle for IDLE_SECONDS is
+    closed, so a session the server dropped is replaced before a mail is given to it.
+    Any error closes the session."""
+    MAX_IDLE, MAX_MESSAGES, CHECK_AFTER, IDLE_SECONDS = 8, 100, 1.0, 30.0
+
     def __init__(self, host, port, security="none", username=None, password=None,
                  sender="Gongdan <noreply@gongdan.local>", timeout=10):
         self.host, self.port, self.security = host, int(port), security
         self.username, self.password = username or None, password or None
         self.sender, self.timeout = sender, float(timeout)
+        self._idle = []  # [client, sent, idle since], the most recent last
+        self.connects = 0  # sessions opened (for tests and the curious)
+
+    def _session(self):
+        while self._idle:
+            session = self._idle.pop()
+            idle = time.monotonic() - session[2]
+            try:
+                if idle < self.CHECK_AFTER or (idle < self.IDLE_SECONDS
+                                               and session[0].noop()[0] == 250):
+                    return session
+            except (smtplib.SMTPException, OSError):
+                pass
+            _close(session[0])
+        client = mail.connect(self.host, self.port, self.security, self.username,
+                              self.password, self.timeout)
+        self.connects += 1
+        return [client, 0, 0.0]
+
+    def _release(self, session):
+        session[1] += 1
+        if session[1] >= self.MAX_MESSAGES or len(self._idle) >= self.MAX_IDLE:
+            _close(session[0], quit=True)
+        else:
+            session[2] = time.monotonic()
+            self._idle.append(session)
+
+    def close(self):
+        while self._idle:
+            _close(self._idle.pop()[0], quit=True)
 
     def message(self, delivery):
         msg = EmailMessage()
@@ -70,10 +107,12 @@ class SmtpEmail:
         return msg
 
     def send(self, delivery):
+        session = None
         try:
-            with mail.connect(self.host, self.port, self.security, self.username,
-                              self.password, self.timeout) as client:
-                refused = client.send_message(self.message(delivery))
+            session = self._session()
+            refused = session[0].send_message(self.message(delivery))
+            self._release(session)
+            session = None
             if refused:
                 return Outcome(False, error=f"refused: {refused}", retryable=False)
             return Outcome(True, status_code=250)
@@ -81,6 +120,19 @@ class SmtpEmail:
             return Outcome(False, error=f"recipient refused: {err.recipients}", retryable=False)
         except (smtplib.SMTPException, OSError) as err:
             return Outcome(False, error=f"{type(err).__name__}: {err}"[:500])
+        finally:
+            if session is not None:  # a failed session is not reused
+                _close(session[0])
+
+
+def _close(client, quit=False):
+    try:
+        if quit:
+            client.quit()
+        else:
+            client.close()
+    except (smtplib.SMTPException, OSError):
+        client.close()
 
 
 class SmsProvider(Protocol):

@@ -41,7 +41,7 @@ def claim_due(uow, settings, limit=100, now=None, in_flight=None):
             if len(out) >= limit or in_flight.get(d.recipient, 0) >= cap:
                 continue  # not leased: the next pass takes it
             in_flight[d.recipient] = in_flight.get(d.recipient, 0) + 1
-            item = _delivery_dict(d)
+            item = delivery_dict(d)
             if d.channel == "webhook":
                 hook = uow.session.get(Webhook, d.recipient)
                 if hook is None or not hook.active:
@@ -56,7 +56,7 @@ def claim_due(uow, settings, limit=100, now=None, in_flight=None):
         return out
 
 
-def _delivery_dict(d):
+def delivery_dict(d):
     return {k: getattr(d, k) for k in ("id", "event_id", "event_type", "channel", "recipient",
                                        "address", "language", "subject", "body_text",
                                        "body_html", "payload", "attempts", "ticket_id")}

@@ -8,7 +8,9 @@
   share the work) and sends each in its own green thread from a bounded pool, so a slow or
   dead receiver holds one slot for at most its timeout and never the others. It wakes
   right after an event planned something, and polls every NOTIFY.poll_interval_seconds
-  for retries that became due.
+  for retries that became due. An event handler that plans emails or SMS may hand them
+  over directly (`free()` slots, `hand_off(items)`): they were written leased, so the
+  loop's claim transaction is skipped for them (planning.py).
 - `SettingTimer`: nameko's timer entrypoint with its interval read from the config at
   setup (the daily digest's pass: NOTIFY.digest.interval_seconds; 0 turns it off).
 """
@@ -114,6 +116,7 @@ class DeliveryLoop(DependencyProvider):
         self._running = False
         self.poke()
         self.pool.waitall()
+        self.senders["email"].close()  # the SMTP sessions kept open
 
     def kill(self):
         self._running = False
@@ -124,7 +127,24 @@ class DeliveryLoop(DependencyProvider):
             self._wake.send(True)
 
     def get_dependency(self, worker_ctx):
-        return self.poke
+        return _Sender(self)
+
+    def free(self):
+        """Send slots free now (0 when sending is off): how many new deliveries a planner
+        may write leased and hand over."""
+        if not self._running:
+            return 0
+        return self.pool.free()
+
+    def hand_off(self, items):
+        """Send deliveries written leased by this process (planning's `handed`) now.
+        The recipient cap is not applied: these are people's emails and SMS, not the slow
+        webhooks it is for."""
+        database = self._database()
+        for item in items:
+            self.in_flight[item["recipient"]] += 1
+            # takes a slot at once; waits for one if the loop took them meanwhile
+            self.pool.spawn_n(self._send, database, item)
 
     def _loop(self):
         database = self._database()
@@ -175,6 +195,18 @@ class DeliveryLoop(DependencyProvider):
                 if self.in_flight[item["recipient"]] <= 0:
                     del self.in_flight[item["recipient"]]
             self.poke()  # slots are free: due rows held back by the cap may go now
+
+
+class _Sender:
+    """A worker's handle on the delivery loop: call it to wake the loop; `free` and
+    `hand_off` for deliveries planned leased."""
+
+    def __init__(self, loop):
+        self._loop = loop
+        self.free, self.hand_off = loop.free, loop.hand_off
+
+    def __call__(self):
+        self._loop.poke()
 
 
 class SettingTimer(Timer):

@@ -1,7 +1,15 @@
 """Planning (`ingest`): an event arrives; the rules say who hears it over which channel; the
 inbox rows are written and every outgoing message (email, SMS, webhook) is written as a
 `deliveries` row, all in one transaction with the processed-event record, so a redelivered
-event plans nothing twice (and the unique constraints say so as well)."""
+event plans nothing twice (and the unique constraints say so as well).
+
+Hand-off: the caller may offer free send slots (`hand_off`). Up to that many emails and SMS
+due now are then written already leased, and handed back (`handed`, after the commit) to
+be sent at once: the delivery loop's claim transaction is skipped for them. A process that
+dies before sending leaves leased rows, which the loop claims when the lease runs out, as
+it does for any send cut short."""
+import datetime as dt
+
 from sqlalchemy import select
 
 from gongdan_common.events import utcnow
@@ -11,7 +19,8 @@ from . import domain, robots, templates
 from .common import _add_to_inbox, _pref_dict, _rule_overrides, template_for
 from .daily_digest import record_digest_items
 from .digest import item_of as digest_item_of
-from .models import Delivery, Notification, Preference, TemplateOverride, Webhook
+from .delivery import delivery_dict
+from .models import Delivery, Notification, Preference, TemplateOverride, Webhook, new_id
 
 CONSUMER = "notify.ingest"
 
@@ -49,16 +58,19 @@ def directory_queries(envelope, rules, queries=None):
     return queries
 
 
-def ingest(envelope, uow, directory, settings, now=None, config=None):
+def ingest(envelope, uow, directory, settings, now=None, config=None, hand_off=0,
+           handed=None):
     """Plan everything one event causes. Returns counts (for logs and tests)."""
-    return ingest_many([envelope], uow, directory, settings, now, config)
+    return ingest_many([envelope], uow, directory, settings, now, config, hand_off, handed)
 
 
-def ingest_many(envelopes, uow, directory, settings, now=None, config=None):
+def ingest_many(envelopes, uow, directory, settings, now=None, config=None, hand_off=0,
+                handed=None):
     """Plan everything a batch of events causes, in one transaction: one directory call
     (cached), one processed-events INSERT, one preferences SELECT, and the inbox rows,
     deliveries and outbox rows written together at commit. Events handled before (a
-    redelivery) plan nothing. Returns counts (for logs and tests)."""
+    redelivery) plan nothing. Returns counts (for logs and tests); with `hand_off` > 0
+    and a list `handed`, appends the deliveries written leased (see the module's doc)."""
     config = config or configuration(uow)
     counts = {"inbox": 0, "email": 0, "sms": 0, "webhook": 0, "robot": 0}
     # an event no rule can address to anyone, no webhook, robot or digest wants
@@ -76,6 +88,7 @@ def ingest_many(envelopes, uow, directory, settings, now=None, config=None):
         directory_queries(envelope, rules, queries)
     people = directory(queries) if queries else {}
     now = now or utcnow()
+    leased = _HandOff(hand_off if handed is not None else 0, now, settings)
     with uow:
         fresh = {e["event_id"] for e in consume_many(uow, envelopes, CONSUMER)}
         if not fresh:
@@ -90,12 +103,30 @@ def ingest_many(envelopes, uow, directory, settings, now=None, config=None):
             if envelope["event_id"] in fresh:
                 fresh.discard(envelope["event_id"])  # the same event twice in one batch
                 _plan_event(uow, envelope, rules, hooks, overridden, people, prefs,
-                            settings, now, counts)
+                            settings, now, counts, leased)
         uow.commit()
+    if handed is not None:
+        handed.extend(leased.items)
     return counts
 
 
-def _plan_event(uow, envelope, rules, hooks, overridden, people, prefs, settings, now, counts):
+class _HandOff:
+    """Which new deliveries are written leased for the caller's free send slots."""
+
+    def __init__(self, slots, now, settings):
+        self.slots, self.now, self.items = slots, now, []
+        self.lease = now + dt.timedelta(seconds=settings["lease_seconds"])
+
+    def take(self, row):
+        """Lease `row` (an email or SMS not yet flushed) if a slot is left and it is due."""
+        if len(self.items) >= self.slots or row.next_attempt_at != self.now:
+            return
+        row.id, row.lease_until = new_id(), self.lease
+        self.items.append(delivery_dict(row))
+
+
+def _plan_event(uow, envelope, rules, hooks, overridden, people, prefs, settings, now, counts,
+                leased=None):
     actor_id = (envelope.get("actor") or {}).get("id")
     done = set()
     ticket = domain.ticket_of(envelope)
@@ -108,7 +139,7 @@ def _plan_event(uow, envelope, rules, hooks, overridden, people, prefs, settings
                     continue  # nobody is told twice, nor (mostly) of their own action
                 done.add(user["id"])
                 _plan_for_person(uow, envelope, rule, user, prefs.get(user["id"]), ticket,
-                                 settings, now, counts, overridden)
+                                 settings, now, counts, overridden, leased)
     for hook_id, url in hooks:
         uow.session.add(Delivery(
             event_id=envelope["event_id"], event_type=domain.event_key(envelope),
@@ -119,7 +150,7 @@ def _plan_event(uow, envelope, rules, hooks, overridden, people, prefs, settings
 
 
 def _plan_for_person(uow, envelope, rule, user, pref, ticket, settings, now, counts,
-                     overridden):
+                     overridden, leased=None):
     priority = ticket.get("priority")
     channels = domain.channels_for(rule, pref, priority)
     if not channels:
@@ -147,9 +178,12 @@ def _plan_for_person(uow, envelope, rule, user, pref, ticket, settings, now, cou
         if channel not in channels or not address:
             continue
         text = msg["text"] if channel == "email" else f"{msg['subject']} {link}"
-        uow.session.add(Delivery(
+        row = Delivery(
             channel=channel, recipient=user["id"], address=address, language=language,
             subject=msg["subject"], body_text=text,
             body_html=msg["html"] if channel == "email" else None, status="pending",
-            attempts=0, next_attempt_at=quiet_until or now, created_at=now, **common))
+            attempts=0, next_attempt_at=quiet_until or now, created_at=now, **common)
+        if leased is not None:
+            leased.take(row)
+        uow.session.add(row)
         counts[channel] += 1

@@ -41,14 +41,19 @@ class NotifyService(HealthMixin):
         return self.directory.lookup(self.gateway, queries)
 
     def _ingest(self, envelopes):
+        handed = []  # emails and SMS written leased for free send slots: sent at once
         try:
             counts = planning.ingest_many(envelopes, self.uow, self._lookup, self.settings,
-                                          config=self.directory.configuration(self.uow))
+                                          config=self.directory.configuration(self.uow),
+                                          hand_off=self.wake_sender.free(), handed=handed)
         except Exception:  # the batch is retried event by event; a failing one is requeued
             log.exception("planning %d event(s) (first %s/%s) failed", len(envelopes),
                           envelopes[0].get("source"), envelopes[0].get("type"))
             raise
-        if counts["email"] or counts["sms"] or counts["webhook"] or counts.get("robot"):
+        if handed:
+            self.wake_sender.hand_off(handed)
+        outgoing = counts["email"] + counts["sms"] + counts["webhook"] + counts.get("robot", 0)
+        if outgoing > len(handed):
             self.wake_sender()
 
     # ---- events ---------------------------------------------------------------------------

@@ -28,3 +28,30 @@ def test_mail_about_a_ticket_threads_and_carries_the_reply_marker():
     plain = smtp.message(_delivery("d-2"))  # not about a ticket (an account mail): no thread
     assert plain["References"] is None
     assert not plain.get_body(("plain",)).get_content().startswith(REPLY_MARKER)
+
+
+def test_smtp_sessions_are_reused_and_a_dropped_one_is_replaced(tmp_path):
+    """Three mails, one SMTP session; the server restarts (every session dropped): the
+    idle session fails its NOOP and a new one carries the next mail; nothing is lost."""
+    from tests.test_notify import SmtpServer
+    server = SmtpServer(str(tmp_path))
+    server.start()
+    smtp = SmtpEmail("127.0.0.1", server.port, "none", None, None, "Gongdan <noreply@x>", 5)
+    try:
+        for n in range(3):
+            assert smtp.send(_delivery(f"d-{n}")).ok
+        assert smtp.connects == 1 and len(server.messages()) == 3
+        server.stop()
+        server.start()
+        smtp.CHECK_AFTER = 0  # idle "long enough" to be checked before use
+        outcome = smtp.send(_delivery("d-3"))
+        assert outcome.ok, outcome.error
+        assert smtp.connects == 2
+        assert sorted(m["Message-ID"] for m in server.messages()) == [
+            f"<d-{n}@gongdan.notify>" for n in range(4)]
+        server.stop()  # down for good: a failed attempt, and the session is not kept
+        failed = smtp.send(_delivery("d-4"))
+        assert not failed.ok and failed.retryable and smtp._idle == []
+    finally:
+        smtp.close()
+        server.stop()

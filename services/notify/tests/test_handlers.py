@@ -291,3 +291,37 @@ def test_a_bounce_marks_the_sent_email_failed_once(uow_factory, settings):
     stranger = dict(bounce, event_id="33333333-3333-3333-3333-333333333333",
                     data=dict(bounce["data"], delivery_id="not-ours"))
     assert delivery.record_bounce(uow_factory(), stranger) is None
+
+
+def test_deliveries_handed_to_free_send_slots_are_written_leased(uow_factory, settings):
+    """With free send slots, planning writes an email due now already leased and hands it
+    back: the loop's claim does not see it (no second send), the outcome records it as
+    any other; if the process died before sending, the loop takes it when the lease ends.
+    Without slots (or held by quiet hours) nothing is handed and the loop claims it."""
+    handed = []
+    counts = planning.ingest(assigned(), uow_factory(), directory, settings, NOW,
+                             hand_off=5, handed=handed)
+    assert counts["email"] == 1 and [h["address"] for h in handed] == ["eve@x.test"]
+    with uow_factory() as uow:
+        row = uow.session.get(Delivery, handed[0]["id"])
+        assert row.status == "pending" and row.lease_until is not None
+    assert delivery.claim_due(uow_factory(), settings, now=NOW) == []  # leased at birth
+    later = NOW + dt.timedelta(seconds=settings["lease_seconds"] + 1)
+    [again] = delivery.claim_due(uow_factory(), settings, now=later)  # a crash: taken later
+    assert again["id"] == handed[0]["id"]
+    assert delivery.record_outcomes(uow_factory(), [(handed[0]["id"], Outcome(True), 1)],
+                                    settings, NOW) == ["sent"]
+
+    none = []
+    planning.ingest(assigned("44444444-4444-4444-4444-444444444444"), uow_factory(),
+                    directory, settings, NOW, hand_off=0, handed=none)
+    assert none == []
+    [claimed] = delivery.claim_due(uow_factory(), settings, now=NOW)
+    assert claimed["event_id"].startswith("4")
+
+    preferences.put_preferences({"id": "u-e"}, {"quiet_start": "11:00", "quiet_end": "13:00",
+                                               "timezone": "Asia/Shanghai"}, uow_factory())
+    quiet = []
+    planning.ingest(assigned("55555555-5555-5555-5555-555555555555"), uow_factory(),
+                    directory, settings, NOW, hand_off=5, handed=quiet)
+    assert quiet == []  # held by quiet hours: not due, not handed
