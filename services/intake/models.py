@@ -85,7 +85,7 @@ class Ticket(Base):
     merged_into_id: Mapped[str | None] = mapped_column(String(36), index=True)
     merged_into_number: Mapped[str | None] = mapped_column(String(32))
     version: Mapped[int] = mapped_column(Integer, default=1)
-    created_at: Mapped[dt.datetime] = mapped_column(TZ, index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(TZ)  # ix_tickets_created_id: the order
     updated_at: Mapped[dt.datetime] = mapped_column(TZ)
     # sla's projection (event sla_clock_updated): the nearest due time of a running clock,
     # whether a clock breached, and the evaluation time that orders those events
@@ -101,6 +101,8 @@ class Ticket(Base):
         # a retried create (same submitter, same Idempotency-Key) returns the first ticket
         UniqueConstraint("submitter_id", "request_key", name="uq_tickets_request_key"),
         Index("ix_tickets_company_created", "company_id", "created_at"),
+        # every list's order (created_at, ties by id) read from the index itself (0012)
+        Index("ix_tickets_created_id", "created_at", "id"),
         Index("ix_tickets_status_priority", "status", "priority"),  # the backlog chart
     )
     __mapper_args__ = {"version_id_col": version}

@@ -85,6 +85,17 @@ def match_clause(ticket, term):
         .ilike(like_pattern(term), escape="\\")
 
 
+def filter_clause(ticket, term):
+    """The deciding condition as a plain row filter (a walk, where no index is used): for a
+    term without letter case (Chinese, digits, punctuation) `strpos`, the same match as the
+    ILIKE without lower-casing every ticket's text first (at 1,000,000 tickets about a
+    third of a walk's time); otherwise the ILIKE."""
+    if term.lower() == term.upper():
+        return func.strpos(func.ticket_search_text(*(getattr(ticket, f) for f in FIELDS)),
+                           term) > 0
+    return match_clause(ticket, term)
+
+
 def keyword_clause(ticket, term, dialect, indexed=True):
     """The WHERE condition for a keyword on this dialect. `indexed=False` is the plain
     ILIKE scan over the columns (SQLite always; on PostgreSQL the benchmark's baseline)."""

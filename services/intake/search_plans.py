@@ -165,7 +165,7 @@ def walk_statement(base, term, order, offset, limit, skip, rows_walked):
     inner = base.add_columns(walked).order_by(*order(Ticket)).offset(skip) \
         .limit(rows_walked - skip).subquery()
     row = aliased(Ticket, inner)
-    return select(row, inner.c.walked).where(search.match_clause(row, term)) \
+    return select(row, inner.c.walked).where(search.filter_clause(row, term)) \
         .order_by(*order(row)).offset(offset).limit(limit)
 
 

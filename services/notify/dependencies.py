@@ -99,6 +99,7 @@ class DeliveryLoop(DependencyProvider):
         # pooled connections, nor make 50 commits
         self.db_slots = Semaphore(1)
         self._finished = []  # (item, outcome, ms) sent, not yet recorded
+        self._more = False  # the last claim may have left due rows behind
         self._wake = Event()
         self._running = False
 
@@ -161,7 +162,12 @@ class DeliveryLoop(DependencyProvider):
                         claimed += 1
             except Exception:  # database away: log, back off, try again
                 log.exception("claiming deliveries failed; will retry")
-            if claimed and self.pool.free():
+            # due rows may have been left behind only when the pool filled up or a
+            # recipient reached its cap: then a finished send wakes the loop (`_record`),
+            # otherwise it sleeps until an event plans more or the poll interval ends
+            cap = self.settings["max_in_flight"]
+            self._more = claimed >= free or any(n >= cap for n in self.in_flight.values())
+            if claimed and claimed >= free and self.pool.free():
                 continue  # more may be due right now
             with eventlet.Timeout(self.settings["poll_interval"], False):
                 self._wake.wait()
@@ -194,7 +200,8 @@ class DeliveryLoop(DependencyProvider):
                 self.in_flight[item["recipient"]] -= 1
                 if self.in_flight[item["recipient"]] <= 0:
                     del self.in_flight[item["recipient"]]
-            self.poke()  # slots are free: due rows held back by the cap may go now
+            if self._more:  # slots are free: due rows held back may go now
+                self.poke()
 
 
 class _Sender:

@@ -50,7 +50,10 @@ def running(prefix, backend="sqlite", **kwargs):
         yield system
     finally:
         system.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
+        if os.environ.get("GONGDAN_TEST_KEEP"):  # logs and data for a failure's post-mortem
+            print(f"kept the system's folder {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 class System:

@@ -38,9 +38,16 @@ def test_smtp_sessions_are_reused_and_a_dropped_one_is_replaced(tmp_path):
     server.start()
     smtp = SmtpEmail("127.0.0.1", server.port, "none", None, None, "Gongdan <noreply@x>", 5)
     try:
-        for n in range(3):
-            assert smtp.send(_delivery(f"d-{n}")).ok
+        for n in range(3):  # the first long: a real mail's lines, not one line of it all
+            long = {"body_text": "您的工单已受理。\n" * 300} if n == 0 else {}
+            outcome = smtp.send(dict(_delivery(f"d-{n}"), **long))
+            assert outcome.ok, outcome.error
         assert smtp.connects == 1 and len(server.messages()) == 3
+        got = next(m for m in server.messages() if m["Message-ID"] == "<d-1@gongdan.notify>")
+        assert got["Subject"] == "[TS20261122001] 已受理" and got["To"] == "c@example.com"
+        assert got["From"].addresses[0].addr_spec == "noreply@x" and got["Date"]
+        assert got.get_body(("plain",)).get_content().strip() == "您的工单已受理"
+        assert got.get_body(("html",)).get_content().strip() == "<p>您的工单已受理</p>"
         server.stop()
         server.start()
         smtp.CHECK_AFTER = 0  # idle "long enough" to be checked before use
@@ -55,3 +62,13 @@ def test_smtp_sessions_are_reused_and_a_dropped_one_is_replaced(tmp_path):
     finally:
         smtp.close()
         server.stop()
+
+
+def test_chinese_sender_name_and_an_address_with_chinese_characters():
+    smtp = SmtpEmail("127.0.0.1", 25, "none", None, None, "工单系统 <noreply@x>", 5)
+    msg = smtp.message(_delivery("d-1"))
+    assert str(msg["From"]) == "工单系统 <noreply@x>"
+    assert msg.get_body(("plain",)).get_content().strip() == "您的工单已受理"
+    utf8 = smtp.message(dict(_delivery("d-2"), address="张三@例子.中国"))
+    assert utf8["To"] == "张三@例子.中国" and utf8["Subject"] == "[TS20261122001] 已受理"
+    assert utf8["Message-ID"] == "<d-2@gongdan.notify>"
