@@ -50,7 +50,6 @@ import time
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, text
-from sqlalchemy.orm import aliased
 
 from . import search
 from .models import Ticket
@@ -160,13 +159,22 @@ def ordering(sort):
 def walk_statement(base, term, order, offset, limit, skip, rows_walked):
     """The filtered tickets in sort order, numbered, those from `skip` up to `rows_walked`
     (a LIMIT in a subquery: the planner can neither push the keyword into it nor pick the
-    bitmap), then those containing the keyword: rows (Ticket, rows walked up to it)."""
-    walked = func.row_number().over(order_by=order(Ticket)).label("walked")
-    inner = base.add_columns(walked).order_by(*order(Ticket)).offset(skip) \
-        .limit(rows_walked - skip).subquery()
-    row = aliased(Ticket, inner)
-    return select(row, inner.c.walked).where(search.filter_clause(row, term)) \
-        .order_by(*order(row)).offset(offset).limit(limit)
+    bitmap), then those containing the keyword: rows (Ticket, rows walked up to it).
+
+    The walk is kept narrow — the id, the sort keys, whether the row matches and its number
+    — and only the page's tickets are read whole, by id: numbering (a window) thousands of
+    whole tickets copied each one (at 1,000,000 tickets half of a 4,000-row walk's time)."""
+    keys = [c.element if hasattr(c, "element") else c for c in order(Ticket)]
+    inner = base.with_only_columns(
+        Ticket.id, *(k for k in keys if getattr(k, "key", None) != "id"),
+        search.filter_clause(Ticket, term).label("hit"),
+        func.row_number().over(order_by=order(Ticket)).label("walked"),
+        maintain_column_froms=True) \
+        .order_by(*order(Ticket)).offset(skip).limit(rows_walked - skip).subquery()
+    page = select(inner.c.id, inner.c.walked).where(inner.c.hit) \
+        .order_by(*order(inner.c)).offset(offset).limit(limit).subquery()
+    return select(Ticket, page.c.walked).join(page, page.c.id == Ticket.id) \
+        .order_by(*order(Ticket))
 
 
 def walk_total(session, base, term, wanted, walked, filtered):
