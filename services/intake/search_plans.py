@@ -18,9 +18,11 @@ condition (2 rows expected for 24,433), and reads frequent keywords by their bit
 1. a keyword with CJK characters has an upper bound b on its hit rate: the frequency of its
    rarest character pair (or character) among the grams, which ANALYZE keeps in
    `pg_stats.most_common_elems` of `search_grams` (read once every STATS_TTL seconds). The
-   bitmap reads at most b x F rows (F: the filtered rows), the walk at least page / b: when
-   the first is the smaller (b <= sqrt(page / F), 0.45 % for a first page at 1,000,000
-   tickets), **bitmap**;
+   bitmap reads at most b x F rows (F: the filtered rows), each a random heap page and a
+   recheck, BITMAP_ROW_COST (5) times what a walked row costs; the walk reads about page / b
+   rows in the index's order: when the first is the cheaper (b <= sqrt(page / (5 F)), 0.2 %
+   for a first page at 1,000,000 tickets), **bitmap** — as a keyword whose grams are all rarer
+   than the statistics list (a person's name) usually is;
 2. otherwise the **walk**: first a probe of PROBE_ROWS_PER_ROW rows per row wanted (500
    for a first page of 20), then, if the probe's hits say it can, a budget of
    WALK_ROWS_PER_ROW (10,000 for a first page). A keyword in more than 1/500 of the tickets
@@ -59,6 +61,10 @@ from .models import Ticket
 WALK_ROWS_PER_ROW = 500     # the walk gives up below a hit rate of 1/500 (0.2 %)
 PROBE_ROWS_PER_ROW = 25     # the first, short walk: a hit rate of 4 % fills the page
 WALK_MAX_ROWS = 25_000      # deep pages: past this the bitmap (which sorts) is cheaper
+# a row of the bitmap (a random heap page, a recheck) against a walked row (the next index
+# entry, a strpos): at 1,000,000 tickets 52 ms for 4,421 rows against 5 ms for 4,230, on a
+# small shared_buffers; 5 is the middle ground for a server that holds more of the table
+BITMAP_ROW_COST = 5
 WALKABLE = ("created_at", "number")  # sort columns whose btree serves the order
 MODES = ("indexed", "planner", "scan")
 _IDENTIFIER = re.compile(r"\d{8}")
@@ -116,8 +122,9 @@ def read_page(session, base, term, sort, offset, limit, mode="indexed"):
         else search.estimate(session, base)
     bound = match_bound(stats, term)
     wanted = offset + limit
-    # the bitmap reads at most bound x filtered rows, the walk at least wanted / bound
-    if bound is None or bound * bound * filtered > wanted:
+    # the bitmap reads at most bound x filtered rows, the walk about wanted / bound, each
+    # of the bitmap's rows BITMAP_ROW_COST times the walk's
+    if bound is None or bound * bound * filtered * BITMAP_ROW_COST > wanted:
         # (rows that pass the filters: those a filter drops cost a heap fetch, no ILIKE)
         most, rows, skip = budget(wanted), [], 0
         # a probe cannot fill the page when the bound says the rate is under its 1/25
