@@ -58,6 +58,9 @@ INDEXES = {
     "ix_tickets_search_trgm": "tickets USING gin (ticket_search_text(number, title, description, "
                               "submitter_name, company_name, contact_name) gin_trgm_ops)",
     "ix_tickets_search_grams": "tickets USING gin (search_grams)",
+    "ix_tickets_search_digits": "tickets USING gin (ticket_digit_windows(ticket_search_text("
+                                "number, title, description, submitter_name, company_name, "
+                                "contact_name)))",
 }
 KINDS = ("zh word", "zh 2 chars", "zh 1 char", "en word", "number prefix", "customer name",
          "company name", "zh word + status", "status filter", "company filter", "no filter")

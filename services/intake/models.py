@@ -13,8 +13,9 @@ from . import search
 
 metadata = service_metadata()
 # PostgreSQL-only GIN indexes of keyword search, one over an expression: built by migration
-# 0005 (CONCURRENTLY), not declared here, where autogenerate cannot compare them
-metadata.info["unmanaged_indexes"] = {"ix_tickets_search_trgm", "ix_tickets_search_grams"}
+# 0005 and 0013 (CONCURRENTLY), not declared here, where autogenerate cannot compare them
+metadata.info["unmanaged_indexes"] = {"ix_tickets_search_trgm", "ix_tickets_search_grams",
+                                      "ix_tickets_search_digits"}
 
 
 class Base(DeclarativeBase):

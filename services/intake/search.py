@@ -9,6 +9,9 @@ On PostgreSQL two GIN indexes keep that off a sequential scan (migration 0005):
 
 - `ix_tickets_search_trgm`: pg_trgm over `ticket_search_text(...)`, the six fields joined
   by U+001F; answers any keyword with a run of >= 3 letters, digits or CJK characters.
+- `ix_tickets_search_digits` (0013): the 8-digit windows of every run of 8+ digits in the
+  same text, for keywords with such a run (ticket and serial numbers), whose trigrams occur
+  in nearly every ticket's number.
 - `ix_tickets_search_grams`: the distinct CJK characters and CJK character pairs of the
   same fields (`search_grams`, a text[] written with the ticket); answers the 1- and
   2-character Chinese keywords pg_trgm cannot (it needs three characters in a row); used
@@ -32,6 +35,9 @@ from sqlalchemy.dialects import postgresql
 _CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]+")
 # a run pg_trgm extracts a trigram from (\w: letters, digits, CJK)
 _TRIGRAM = re.compile(r"\w{3}")
+# a run of eight or more ASCII digits (a ticket number, a serial number): looked up by its
+# 8-digit windows (ticket_digit_windows, migration 0013) instead of its trigrams
+_DIGITS = re.compile(r"[0-9]{8,}")
 SEPARATOR = "\x1f"  # joins the fields in ticket_search_text; never part of a keyword
 COUNT_CAP = 1000
 # the fields a keyword is looked for in, in ticket_search_text's argument order
@@ -96,6 +102,13 @@ def filter_clause(ticket, term):
     return match_clause(ticket, term)
 
 
+def digit_windows(term):
+    """The distinct 8-digit windows of the term's runs of 8+ ASCII digits (what
+    ticket_digit_windows gives for a ticket's text), sorted; empty without such a run."""
+    return sorted({run[i:i + 8] for run in _DIGITS.findall(term)
+                   for i in range(len(run) - 7)})
+
+
 def keyword_clause(ticket, term, dialect, indexed=True):
     """The WHERE condition for a keyword on this dialect. `indexed=False` is the plain
     ILIKE scan over the columns (SQLite always; on PostgreSQL the benchmark's baseline)."""
@@ -103,6 +116,11 @@ def keyword_clause(ticket, term, dialect, indexed=True):
     if dialect != "postgresql" or not indexed:
         return or_(*(getattr(ticket, f).ilike(pattern, escape="\\") for f in FIELDS))
     condition = match_clause(ticket, term)
+    windows = digit_windows(term)
+    if windows:  # every digit trigram is in nearly every ticket's number: not those
+        text = func.ticket_search_text(*(getattr(ticket, f) for f in FIELDS))
+        return func.ticket_digit_windows(text).op("@>")(
+            bindparam(None, windows, type_=postgresql.ARRAY(Text))) & condition
     needed = query_grams(term) if not _TRIGRAM.search(term) else ()
     if needed:  # pg_trgm has nothing to look up; with both, estimates multiply into nonsense
         condition = ticket.search_grams.op("@>")(

@@ -88,6 +88,27 @@ def test_keyword_semantics(db):
     number = db.numbers["打印机卡纸"]
     assert titles(db, ADMIN, keyword=number) == ["打印机卡纸"]
     assert "打印机卡纸" in titles(db, ADMIN, keyword=number[:-1].lower())  # a number prefix
+    digits = number.lstrip("TS")
+    assert titles(db, ADMIN, keyword=digits[-8:]) == ["打印机卡纸"]  # 8 digits inside it
+    assert "打印机卡纸" in titles(db, ADMIN, keyword=digits[:8])       # the day's tickets
+    assert titles(db, ADMIN, keyword=digits[-8:] + "x") == []
+
+
+def test_digit_windows_in_python_and_in_the_database(db):
+    """The keyword's windows (Python) must be a subset of the ticket text's windows
+    (ticket_digit_windows, the index's expression) whenever the text contains it."""
+    from sqlalchemy import text
+    samples = ["TS20261126001", "SN 123456789 and 20261126", "1234567", "",
+               "电话 13800138000，工单 TS20261101012"]
+    for sample in samples:
+        expected = search.digit_windows(sample)
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.connect() as conn:
+                got = conn.execute(text("SELECT ticket_digit_windows(:t)"), {"t": sample}).scalar()
+            assert sorted(got) == expected, sample
+    assert search.digit_windows("TS20261126001") == ["02611260", "20261126", "26112600",
+                                                     "61126001"]
+    assert search.digit_windows("1234567") == [] and search.digit_windows("") == []
 
 
 def test_keyword_with_filters_and_visibility(db):
@@ -171,7 +192,7 @@ def test_migration_fills_search_grams_of_existing_tickets(service_database):
         if engine.dialect.name == "postgresql":
             assert conn.execute(text(
                 "SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-                "WHERE c.relname LIKE 'ix_tickets_search_%' AND i.indisvalid")).scalar() == 2
+                "WHERE c.relname LIKE 'ix_tickets_search_%' AND i.indisvalid")).scalar() == 3
     engine.dispose()
     grams = json.loads(grams) if isinstance(grams, str) else grams  # SQLite: JSON text
     assert "登录" in grams and "程丽" in grams and "云启" in grams
