@@ -68,6 +68,21 @@ def run_env(metadata):
             context.run_migrations()
 
 
+def create_index_concurrently(op, name, definition):
+    """In a migration on PostgreSQL: CREATE INDEX CONCURRENTLY `name` ON `definition`
+    (outside the migration's transaction, so a running system keeps writing while it
+    builds). A build that was interrupted left an INVALID index of that name: it is dropped
+    and built again, so running the migration again repairs it."""
+    bind = op.get_bind()
+    with op.get_context().autocommit_block():
+        invalid = bind.exec_driver_sql(
+            "SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "WHERE c.relname = %(n)s AND NOT i.indisvalid", {"n": name}).first()
+        if invalid:
+            op.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
+        op.execute(f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON {definition}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Migrate Gongdan service databases")
     parser.add_argument("--config", default=os.path.join(repo_root(), "config", "gongdan.yaml"))

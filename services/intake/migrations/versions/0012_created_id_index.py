@@ -15,6 +15,8 @@ drops and builds again.
 """
 from alembic import op
 
+from gongdan_common.migrate import create_index_concurrently
+
 
 revision = '0012'
 down_revision = '0011'
@@ -30,13 +32,8 @@ def upgrade():
         op.create_index(NEW, "tickets", ["created_at", "id"])
         op.drop_index(OLD, table_name="tickets")
         return
+    create_index_concurrently(op, NEW, "tickets (created_at, id)")
     with op.get_context().autocommit_block():
-        invalid = bind.exec_driver_sql(
-            "SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-            "WHERE c.relname = %(n)s AND NOT i.indisvalid", {"n": NEW}).first()
-        if invalid:
-            op.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {NEW}")
-        op.execute(f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {NEW} ON tickets (created_at, id)")
         op.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {OLD}")
 
 

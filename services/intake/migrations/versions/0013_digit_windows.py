@@ -20,6 +20,8 @@ rerun drops and builds again.
 """
 from alembic import op
 
+from gongdan_common.migrate import create_index_concurrently
+
 
 revision = '0013'
 down_revision = '0012'
@@ -44,13 +46,7 @@ def upgrade():
     if bind.dialect.name != "postgresql":
         return
     op.execute(DIGIT_WINDOWS)
-    with op.get_context().autocommit_block():
-        invalid = bind.exec_driver_sql(
-            "SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-            "WHERE c.relname = %(n)s AND NOT i.indisvalid", {"n": NAME}).first()
-        if invalid:
-            op.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {NAME}")
-        op.execute(f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {NAME} ON {DEFINITION}")
+    create_index_concurrently(op, NAME, DEFINITION)
 
 
 def downgrade():
