@@ -4,6 +4,7 @@ exponential backoff from the database, so a restart loses nothing."""
 import datetime as dt
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import load_only
 
 from gongdan_common import metrics
 from gongdan_common.events import utcnow
@@ -62,6 +63,12 @@ def delivery_dict(d):
                                        "body_html", "payload", "attempts", "ticket_id")}
 
 
+_OUTCOME_COLUMNS = (Delivery.id, Delivery.status, Delivery.attempts, Delivery.channel,
+                    Delivery.recipient, Delivery.event_id, Delivery.event_type,
+                    Delivery.lease_until, Delivery.next_attempt_at, Delivery.last_error,
+                    Delivery.sent_at)
+
+
 def record_outcome(uow, delivery_id, outcome, settings, duration_ms, now=None):
     """Record one attempt (see record_outcomes); returns the delivery's status."""
     return record_outcomes(uow, [(delivery_id, outcome, duration_ms)], settings, now)[0]
@@ -75,8 +82,10 @@ def record_outcomes(uow, results, settings, now=None):
     statuses, failed = [], []
     with uow:
         ids = sorted({delivery_id for delivery_id, _, _ in results})
+        # what an outcome changes or names, not the bodies and payloads (kilobytes each)
         rows = {d.id: d for d in uow.session.scalars(
-            select(Delivery).where(Delivery.id.in_(ids)).order_by(Delivery.id))}
+            select(Delivery).options(load_only(*_OUTCOME_COLUMNS))
+            .where(Delivery.id.in_(ids)).order_by(Delivery.id))}
         for delivery_id, outcome, duration_ms in results:
             d = rows.get(delivery_id)
             if d is None or d.status != "pending":
