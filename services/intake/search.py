@@ -5,7 +5,7 @@ A keyword matches a ticket when it is a substring (case-insensitive) of its numb
 description, the submitter's or contact's name or the company's name: Chinese has no spaces
 between words, so substring semantics is what finds 登录 inside 无法登录系统.
 
-On PostgreSQL two GIN indexes keep that off a sequential scan (migration 0005):
+On PostgreSQL GIN indexes keep that off a sequential scan (migrations 0005, 0013):
 
 - `ix_tickets_search_trgm`: pg_trgm over `ticket_search_text(...)`, the six fields joined
   by U+001F; answers any keyword with a run of >= 3 letters, digits or CJK characters.
