@@ -249,6 +249,77 @@ def run_point(system, token, paths, conc, args, workdir):
     return wrk(system.base_url + "/", "get_paths.lua", conc, args.duration, env, timeout=60)
 
 
+def trace_point(system, token, paths, seconds):
+    """One client, one keep-alive connection, the kind's paths in turn for `seconds`: every
+    request's own record (path, the gateway's X-Request-ID, the client's latency), which
+    wrk's summary cannot give — to place a rare slow request (see `trace_report`)."""
+    import http.client
+
+    url = urllib.parse.urlsplit(system.base_url)
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+    headers = {"Authorization": f"Bearer {token}"}
+    records, i = [], 0
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        path = paths[i % len(paths)]
+        i += 1
+        t0 = time.perf_counter()
+        conn.request("GET", path, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        records.append({"path": path, "ms": (time.perf_counter() - t0) * 1000,
+                        "status": response.status, "at": time.time(),
+                        "request_id": response.getheader("X-Request-ID")})
+    conn.close()
+    return records
+
+
+def trace_report(system, traces, slowest=8):
+    """Per traced kind: the client's p50/p99, each path's median and worst, and the slowest
+    requests beside what the gateway (request line) and intake (RPC line) logged for them."""
+    import statistics
+
+    durations = {}  # request id -> {"gateway": ms, "intake": ms}
+    for name in ("gateway", "intake"):
+        try:
+            with open(system.log_path(name), encoding="utf-8", errors="replace") as fh:
+                for line in fh:
+                    if not line.startswith("{"):
+                        continue
+                    try:
+                        rec = json.loads(line)
+                    except ValueError:
+                        continue
+                    rid, ms = rec.get("request_id"), rec.get("duration_ms")
+                    if rid and ms is not None and (name == "gateway" or str(
+                            rec.get("entrypoint", "")).endswith("list_tickets")):
+                        durations.setdefault(rid, {})[name] = ms
+        except OSError:
+            pass
+    out = []
+    for label, records in traces.items():
+        ms = sorted(r["ms"] for r in records)
+        if not ms:
+            continue
+        p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))]
+        out.append(f"trace {label}: n={len(ms)} p50 {statistics.median(ms):.1f} "
+                   f"p99 {p99:.1f} max {ms[-1]:.1f} ms")
+        by_path = {}
+        for r in records:
+            by_path.setdefault(r["path"], []).append(r["ms"])
+        for path, values in sorted(by_path.items(), key=lambda kv: -max(kv[1]))[:5]:
+            kw = urllib.parse.unquote(path.split("keyword=")[-1]) if "keyword=" in path else path
+            out.append(f"  {kw}: n={len(values)} median {statistics.median(values):.1f} "
+                       f"max {max(values):.1f} ms")
+        for r in sorted(records, key=lambda r: -r["ms"])[:slowest]:
+            d = durations.get(r["request_id"], {})
+            kw = urllib.parse.unquote(r["path"].split("keyword=")[-1])
+            out.append(f"  slow {r['ms']:.1f} ms at {time.strftime('%H:%M:%S', time.gmtime(r['at']))}"
+                       f" {kw}: gateway {d.get('gateway', '?')} ms, intake "
+                       f"{d.get('intake', '?')} ms, status {r['status']}")
+    return "\n".join(out)
+
+
 def restart_intake(system, mode):
     system.stop_service("intake")
     system.start_service("intake", INTAKE_SEARCH=mode)
@@ -274,7 +345,9 @@ def run(args, workdir, results):
     # outage test does): a shared server full of other clients ("too many clients") must
     # neither stop the run nor share its CPU cache with it
     pg = PgCluster.create().start()
-    system = System(workdir, backend="postgresql", pg_port=pg.port)
+    # JSON logs when tracing: the request lines are joined to the traced requests by id
+    system = System(workdir, backend="postgresql", pg_port=pg.port,
+                    env={"LOG_FORMAT": "json"} if args.trace else None)
     log(f"starting the system (PostgreSQL cluster {pg.name} on port {pg.port}) ...")
     try:
         try:
@@ -321,8 +394,13 @@ def run(args, workdir, results):
                         log(f"{size} {mode} {kind} c={conc}: n={p['requests']} "
                             f"p50 {p['p50_ms']:.1f} p99 {p['p99_ms']:.1f} ms "
                             f"errors {p['errors']}")
+                    if kind in args.trace:
+                        results["traces"][f"{size} {mode} {kind}"] = trace_point(
+                            system, admin.token, paths[kind], args.duration)
             restart_intake(system, "indexed")
             log(f"load average {os.getloadavg()}")
+        if results["traces"]:
+            results["trace_report"] = trace_report(system, results["traces"])
     finally:
         if db is not None and db._engine is not None:
             db._engine.dispose()
@@ -409,6 +487,11 @@ def parse_args(argv=None):
     p.add_argument("--plans", metavar="FILE", help="write the plans here instead of stdout")
     p.add_argument("--json", metavar="FILE")
     p.add_argument("--keep", action="store_true", help="keep the work directory (logs)")
+    p.add_argument("--trace", type=lambda v: [k.strip() for k in v.split(",") if k.strip()],
+                   default=[], metavar="KINDS",
+                   help="after these kinds' points (comma-separated, e.g. 'zh 2 chars'), one "
+                        "client for --duration s recording every request: the slowest with "
+                        "the gateway's and intake's logged durations")
     return p.parse_args(argv)
 
 
@@ -416,12 +499,15 @@ def main(argv=None):
     from bench.ticket_create import source_revision
 
     args = parse_args(argv)
+    unknown = [k for k in args.trace if k not in KINDS]
+    if unknown:
+        sys.exit(f"--trace: unknown kinds {unknown}; the kinds are {', '.join(KINDS)}")
     if not shutil.which("wrk"):
         sys.exit("wrk not found: apt-get install -y wrk")
     exit_on_signals()
     workdir = tempfile.mkdtemp(prefix="gongdan-search-bench-")
     results = {"revision": source_revision(), "load": {}, "create": {}, "points": {},
-               "plans": {}, "paths": {}}
+               "plans": {}, "paths": {}, "traces": {}}
     try:
         run(args, workdir, results)
     finally:
@@ -440,6 +526,9 @@ def main(argv=None):
         print(plans)
     print()
     print(report(args, results), flush=True)
+    if results.get("trace_report"):
+        print()
+        print(results["trace_report"], flush=True)
 
 
 if __name__ == "__main__":
