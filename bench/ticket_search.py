@@ -279,7 +279,10 @@ def trace_report(system, traces, slowest=8):
     requests beside what the gateway (request line) and intake (RPC line) logged for them."""
     import statistics
 
+    import datetime
+
     durations = {}  # request id -> {"gateway": ms, "intake": ms}
+    pauses = []  # (end as epoch seconds, process, ms): the collections each process logged
     for name in ("gateway", "intake"):
         try:
             with open(system.log_path(name), encoding="utf-8", errors="replace") as fh:
@@ -291,6 +294,10 @@ def trace_report(system, traces, slowest=8):
                     except ValueError:
                         continue
                     rid, ms = rec.get("request_id"), rec.get("duration_ms")
+                    if str(rec.get("message", "")).startswith("garbage collection"):
+                        at = datetime.datetime.fromisoformat(rec["time"].replace("Z", "+00:00"))
+                        pauses.append((at.timestamp(), name, ms))
+                        continue
                     if rid and ms is not None and (name == "gateway" or str(
                             rec.get("entrypoint", "")).endswith("list_tickets")):
                         durations.setdefault(rid, {})[name] = ms
@@ -314,9 +321,16 @@ def trace_report(system, traces, slowest=8):
         for r in sorted(records, key=lambda r: -r["ms"])[:slowest]:
             d = durations.get(r["request_id"], {})
             kw = urllib.parse.unquote(r["path"].split("keyword=")[-1])
+            met = [f"{name} {ms:.0f} ms" for end, name, ms in pauses
+                   if r["at"] - r["ms"] / 1000 - 0.005 <= end <= r["at"] + 0.005]
             out.append(f"  slow {r['ms']:.1f} ms at {time.strftime('%H:%M:%S', time.gmtime(r['at']))}"
                        f" {kw}: gateway {d.get('gateway', '?')} ms, intake "
-                       f"{d.get('intake', '?')} ms, status {r['status']}")
+                       f"{d.get('intake', '?')} ms, status {r['status']}"
+                       + (f"; collections logged meanwhile: {', '.join(met)}" if met else ""))
+    if pauses:
+        out.append(f"collections of {min(p[2] for p in pauses):.0f} ms or more logged: "
+                   + ", ".join(f"{n} {sum(1 for p in pauses if p[1] == n)}"
+                               for n in ("gateway", "intake")))
     return "\n".join(out)
 
 

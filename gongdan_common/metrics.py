@@ -83,6 +83,11 @@ DB_TRANSACTIONS = Counter("gongdan_db_transactions_total",
 HUB_LAG = Gauge("gongdan_hub_lag_seconds",
                 "Worst lateness of the hub monitor's 1 s sleep since the previous scrape", ["service"],
                 registry=REGISTRY)
+GC_PAUSE = Histogram("gongdan_gc_pause_seconds",
+                     "Python garbage collections, by generation: each stops the process's "
+                     "eventlet hub while it runs", ["service", "generation"],
+                     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0),
+                     registry=REGISTRY)
 
 _state = {"enabled": True, "service": "unknown"}
 _samplers = []  # called before each scrape: refresh state gauges

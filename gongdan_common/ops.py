@@ -56,6 +56,36 @@ def freeze_startup_heap():
     return gc.get_freeze_count()
 
 
+_gc_watch = {"installed": False, "log_seconds": 0.05, "started": 0.0}
+
+
+def watch_gc_pauses(log_ms=50):
+    """Once per process: every collection's pause into `gongdan_gc_pause_seconds`, and a
+    log line for one of `log_ms` or more — a collection stops the hub, so a pause is a
+    delay of every request the process holds at that moment (docs/operations.md)."""
+    _gc_watch["log_seconds"] = max(0.0, float(log_ms)) / 1000
+    if not _gc_watch["installed"]:
+        gc.callbacks.append(_on_gc)
+        _gc_watch["installed"] = True
+
+
+def _on_gc(phase, info):
+    if phase == "start":
+        _gc_watch["started"] = time.perf_counter()
+        return
+    pause = time.perf_counter() - _gc_watch["started"]
+    generation = info.get("generation", 2)
+    try:
+        if metrics.enabled():
+            metrics.GC_PAUSE.labels(metrics.service(), str(generation)).observe(pause)
+        if _gc_watch["log_seconds"] and pause >= _gc_watch["log_seconds"]:
+            log.info("garbage collection (generation %d) paused the process %.0f ms; "
+                     "%d objects collected", generation, pause * 1000,
+                     info.get("collected", 0), extra={"duration_ms": round(pause * 1000, 2)})
+    except Exception:  # noqa: BLE001 - a callback must never raise into the collector
+        pass
+
+
 class OpsServer(DependencyProvider):
     """Declared on HealthMixin (every service) and on the gateway; the worker gets the
     server itself (`liveness()`, `readiness()`), which the gateway's own routes use."""
@@ -81,6 +111,7 @@ class OpsServer(DependencyProvider):
         freeze = (self.container.config.get("OPS") or {}).get("gc_freeze", True)
         if str(freeze).strip().lower() not in ("false", "0", "no", "off"):
             freeze_startup_heap()
+        watch_gc_pauses((self.container.config.get("OPS") or {}).get("gc_log_ms", 50))
         self._last_tick = time.monotonic()
         self.container.spawn_managed_thread(self._watch_hub, identifier="ops-hub-monitor")
         if self.address is None:

@@ -1,5 +1,7 @@
 """The ops server and the metrics provider, without a broker: a stand-in container, a real
 SQLite database, real HTTP on the ops port, the real eventlet hub."""
+import gc
+import logging
 import shutil
 
 import eventlet
@@ -222,3 +224,23 @@ def test_the_startup_heap_is_frozen_once_per_process():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
+
+
+def test_gc_pauses_are_counted_and_a_long_one_is_logged(ops, caplog):
+    """Every collection lands in gongdan_gc_pause_seconds by generation; one at or above
+    OPS.gc_log_ms is logged (0 ms here: every full collection is)."""
+    from gongdan_common.ops import watch_gc_pauses
+    before = sample("gongdan_gc_pause_seconds_count", service="opstest", generation="2") or 0
+    watch_gc_pauses(log_ms=0.0001)
+    try:
+        with caplog.at_level(logging.INFO, logger="gongdan_common.ops"):
+            gc.collect()
+            gc.collect(0)
+    finally:
+        watch_gc_pauses(log_ms=50)
+    assert sample("gongdan_gc_pause_seconds_count", service="opstest",
+                  generation="2") == before + 1
+    assert sample("gongdan_gc_pause_seconds_count", service="opstest", generation="0") >= 1
+    lines = [r.getMessage() for r in caplog.records if "garbage collection" in r.getMessage()]
+    assert any(m.startswith("garbage collection (generation 2) paused the process")
+               for m in lines), lines
