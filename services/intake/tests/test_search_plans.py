@@ -102,6 +102,40 @@ def test_plan_per_keyword(db, monkeypatch):
     assert plan("TS20261101") == "planner"  # a number to the day: a few tickets
 
 
+def test_walk_stages():
+    assert search_plans.stages(20) == (500, 2_500, 10_000)
+    assert search_plans.stages(1_000) == (25_000,)  # the probe is the budget: one stage
+
+
+def test_a_lucky_hit_in_the_probe_costs_one_stage_not_the_budget(db, monkeypatch):
+    """One match among the newest tickets and no other: the probe finds it, the next stage
+    finds nothing more and the walk hands over to the bitmap there, without walking the
+    rest of the budget."""
+    with db.unit_of_work() as uow:
+        uow.session.add(Ticket(
+            number="TS20261201001", type="defect", title="独一无二 Zyxwv", product="P1",
+            product_line="line", category="function", description="-", environment={},
+            impact="individual", urgency="low", priority="P4", contact_phone="138",
+            status="new", submitter_id="u9", submitter_name="Zed", company_id="c1",
+            company_name="云启", created_at=T0 + dt.timedelta(days=30), updated_at=T0))
+        uow.commit()
+    if db.engine.dialect.name != "postgresql":  # no walk: one LIKE scan finds it
+        assert read(db, "zyxwv") == ("scan", ["TS20261201001"], 1, True)
+        return
+    walked = []
+    real = search_plans.walk_statement
+    monkeypatch.setattr(search_plans, "walk_statement", lambda *a: walked.append(a[-1])
+                        or real(*a))
+    monkeypatch.setattr(search_plans, "match_bound", lambda stats, term: None)
+    monkeypatch.setattr(search_plans, "PROBE_ROWS_PER_ROW", 1)   # probe: 5 rows
+    monkeypatch.setattr(search_plans, "STAGE_GROWTH", 3)         # then 15, 45
+    monkeypatch.setattr(search_plans, "WALK_ROWS_PER_ROW", 12)   # budget: 60
+    assert search_plans.stages(5) == (5, 15, 45, 60)
+    plan, numbers, total, exact = read(db, "zyxwv")
+    assert (plan, numbers, total, exact) == ("bitmap", ["TS20261201001"], 1, True)
+    assert walked == [5, 15]  # (before the stages: 5, then the whole 60)
+
+
 PLANS = {  # how each plan is forced (PostgreSQL)
     "walk": {"match_bound": lambda stats, term: None},
     "bitmap": {"match_bound": lambda stats, term: 0.0},
