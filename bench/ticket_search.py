@@ -255,6 +255,25 @@ def trace_point(system, token, paths, seconds):
     wrk's summary cannot give — to place a rare slow request (see `trace_report`)."""
     import http.client
 
+    import threading
+
+    from bench.ticket_create import cpu_snapshot
+
+    names = {p.pid: name for name, p in system.procs.items()}
+    samples, sampling = [], [True]
+
+    def sample():  # every process's CPU every 50 ms: who ran while a request was slow
+        while sampling[0]:
+            snap = cpu_snapshot()
+            with open("/proc/meminfo") as fh:  # the kernel writing back a bulk load?
+                mem = {k: v for k, v in (line.split(":") for line in fh)
+                       if k in ("Dirty", "Writeback")}
+            snap[-1] = ("dirty+writeback MiB", sum(int(v.split()[0]) for v in mem.values())
+                        / 1024)
+            samples.append((time.time(), snap))
+            time.sleep(0.05)
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     url = urllib.parse.urlsplit(system.base_url)
     conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
     headers = {"Authorization": f"Bearer {token}"}
@@ -271,6 +290,23 @@ def trace_point(system, token, paths, seconds):
                         "status": response.status, "at": time.time(),
                         "request_id": response.getheader("X-Request-ID")})
     conn.close()
+    sampling[0] = False
+    sampler.join()
+    for r in sorted(records, key=lambda r: -r["ms"])[:8]:
+        start = r["at"] - r["ms"] / 1000
+        window = [snap for at, snap in samples if start - 0.05 <= at <= r["at"] + 0.05]
+        if len(window) >= 2:
+            used = {}
+            r["dirty_mib"] = round(max(w[-1][1] for w in window))
+            for pid, (comm, cpu) in window[-1].items():
+                if pid < 0:
+                    continue
+                before = window[0].get(pid)
+                if before and cpu > before[1]:
+                    name = names.get(pid) or comm
+                    used[name] = used.get(name, 0.0) + cpu - before[1]
+            r["cpu_ms"] = {k: round(v * 1000) for k, v in
+                           sorted(used.items(), key=lambda kv: -kv[1])[:5] if v >= 0.005}
     return records
 
 
@@ -326,7 +362,9 @@ def trace_report(system, traces, slowest=8):
             out.append(f"  slow {r['ms']:.1f} ms at {time.strftime('%H:%M:%S', time.gmtime(r['at']))}"
                        f" {kw}: gateway {d.get('gateway', '?')} ms, intake "
                        f"{d.get('intake', '?')} ms, status {r['status']}"
-                       + (f"; collections logged meanwhile: {', '.join(met)}" if met else ""))
+                       + (f"; collections logged meanwhile: {', '.join(met)}" if met else "")
+                       + (f"; CPU ms meanwhile: {r['cpu_ms']}, dirty+writeback "
+                          f"{r['dirty_mib']} MiB" if r.get("cpu_ms") is not None else ""))
     if pauses:
         out.append(f"collections of {min(p[2] for p in pauses):.0f} ms or more logged: "
                    + ", ".join(f"{n} {sum(1 for p in pauses if p[1] == n)}"
