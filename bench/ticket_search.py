@@ -18,7 +18,8 @@ What one run does (PostgreSQL only: SQLite keeps the scan, docs/performance.md):
    function), then builds the indexes (timed: what migration 0005 costs an existing
    database of that size) and ANALYZEs;
    at the first size it also measures ticket creation (POST /tickets as a customer, c=1 and
-   c=10) before and after the indexes exist: what they cost the write path;
+   c=10) before and after the indexes exist: what they cost the write path; then a
+   CHECKPOINT and the kernel's writeback of the load, so it does not land in the points;
 3. measures, as an admin through the gateway with `wrk` (closed loop, each point `--warmup`
    s unmeasured + `--duration` s measured, rotating through ~20 requests per query kind):
    keyword zh word (3-4 characters), zh substring (2 characters), zh 1 character, en word,
@@ -163,6 +164,31 @@ class IntakeDb:
             rows = [r[0] for r in cur.fetchall() if r[0]]
         conn.close()
         return rng.sample(rows, min(n, len(rows)))
+
+
+def settle_disk(db, patience=300):
+    """CHECKPOINT, then sync and wait until the kernel holds under 64 MiB of dirty pages.
+    A bulk load leaves gigabytes of them (the cluster runs with fsync off), and the kernel
+    writes them back ~30 s later, in the middle of the first points: a process writing its
+    log line meanwhile waited up to 0.3 s (seen with --trace: 1.1-1.3 GiB dirty or under
+    writeback, the kernel's flush threads busy, the request's time outside intake).
+    Returns the seconds it took."""
+    t0 = time.perf_counter()
+    conn = db.connect()
+    try:
+        with conn.cursor() as cur:
+            cur.execute("CHECKPOINT")
+    finally:
+        conn.close()
+    deadline = time.monotonic() + patience
+    while True:
+        os.sync()
+        with open("/proc/meminfo") as fh:
+            dirty = sum(int(line.split()[1]) for line in fh
+                        if line.startswith(("Dirty:", "Writeback:"))) / 1024
+        if dirty < 64 or time.monotonic() > deadline:
+            return round(time.perf_counter() - t0, 1)
+        time.sleep(1)
 
 
 def query_paths(db, rng, per_kind=20):
@@ -425,6 +451,7 @@ def run(args, workdir, results):
                 measure_creates(system, args, workdir, f"{size} without search indexes", results)
                 load.update(db.build_indexes())
                 measure_creates(system, args, workdir, f"{size} with search indexes", results)
+            load["writeback_s"] = settle_disk(db)
             log(f"  loaded: {load}")
             paths = query_paths(db, rng)
             results["paths"][size] = {k: v[:3] for k, v in paths.items()}
@@ -474,7 +501,8 @@ def report(args, results):
             f"{load['ix_tickets_search_trgm_s']} s ({load['ix_tickets_search_trgm_size']}); "
             f"grams index {load['ix_tickets_search_grams_s']} s "
             f"({load['ix_tickets_search_grams_size']}); VACUUM ANALYZE "
-            f"{load['vacuum_analyze_s']} s; table {load['table_size']}")
+            f"{load['vacuum_analyze_s']} s; table {load['table_size']}; CHECKPOINT and the "
+            f"kernel's writeback before measuring {load.get('writeback_s', '?')} s")
     out("")
     cols = [(size, c) for size in args.sizes for c in args.concurrency]
     out("| query | " + " | ".join(f"{s // 1000}k c={c} {m} p50/p99" for s, c in cols

@@ -6,7 +6,7 @@ import uuid
 from sqlalchemy import func, or_, select, update
 
 from gongdan_common.events import utcnow
-from gongdan_common.outbox import consume_many, consume_once
+from gongdan_common.outbox import consume_once
 
 from . import domain, events
 from .common import _ref
@@ -139,12 +139,15 @@ def apply_sla_clocks(envelopes, uow):
     """sla_clock_updated, a batch in one transaction: keep each ticket's nearest due time and
     breach flag, for filtering and sorting lists. An older evaluation than the one kept is
     ignored (events of one ticket may arrive out of order): the UPDATE's condition says so,
-    without reading the ticket first. One INSERT records the batch's event ids (redeliveries
-    change nothing), then one UPDATE per ticket, in ticket order (rows locked in one order).
-    Not a change of the ticket: no version, no event."""
+    without reading the ticket first. One UPDATE per ticket, in ticket order (rows locked in
+    one order). Not a change of the ticket: no version, no event.
+
+    No processed-events record: the condition already makes a redelivery harmless (the same
+    evaluation writes the same values again, an older one writes nothing), so the INSERT
+    that records event ids would only cost a statement and a row per event."""
     with uow:
         latest = {}  # ticket -> (evaluated, data) of the newest evaluation in the batch
-        for envelope in consume_many(uow, envelopes, "intake.sla_clock"):
+        for envelope in envelopes:
             data = envelope["data"]
             evaluated = _aware(_parse_time(data["evaluated_at"]))
             kept = latest.get(data["ticket_id"])

@@ -4,7 +4,7 @@ import zoneinfo
 
 import eventlet
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from gongdan_common.db import Database
 from gongdan_common.errors import AppError
@@ -138,8 +138,9 @@ def test_sla_projection_keeps_the_newest_evaluation_and_breach_raises_priority(d
             "ticket_id": t["id"], "next_due_at": due, "breached": breached,
             "evaluated_at": at, "clocks": []}}
 
-    projections.apply_sla_clock(clock("2026-01-01T10:00:00Z", "2026-01-01T11:00:00Z", True),
-                             db.unit_of_work())
+    newest = clock("2026-01-01T10:00:00Z", "2026-01-01T11:00:00Z", True)
+    projections.apply_sla_clock(newest, db.unit_of_work())
+    projections.apply_sla_clock(newest, db.unit_of_work())  # redelivered: the same values
     # an older evaluation arriving late changes nothing
     projections.apply_sla_clock(clock("2026-01-01T09:00:00Z", None, False), db.unit_of_work())
     # a batch: the newest evaluation in it wins, whatever its place; an older one than the
@@ -153,6 +154,10 @@ def test_sla_projection_keeps_the_newest_evaluation_and_breach_raises_priority(d
                                  db.unit_of_work())
     assert [i["id"] for i in page["items"]] == [t["id"]]
     assert page["items"][0]["sla_due_at"] == "2026-01-01T11:00:00Z"
+    with db.unit_of_work() as uow:  # the guarded UPDATE is the idempotence: no event ids kept
+        assert uow.session.execute(text(
+            "SELECT count(*) FROM processed_events WHERE consumer = 'intake.sla_clock'"
+        )).scalar() == 0
     assert listing.list_tickets(ADMIN, {"sla_due_before": "2026-01-01T10:30:00Z"},
                                  db.unit_of_work())["total"] == 0
 
