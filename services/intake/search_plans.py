@@ -182,29 +182,20 @@ def ordering(sort):
 
 
 def walk_statement(base, term, order, offset, limit, skip, rows_walked):
-    """The filtered tickets in sort order, numbered, the first `rows_walked` of them (a
-    LIMIT in a subquery: the planner can neither push the keyword into it nor pick the
-    bitmap); of those past `skip`, the ones containing the keyword: rows (Ticket, rows
-    walked up to it).
+    """The filtered tickets in sort order, numbered, those from `skip` up to `rows_walked`
+    (a LIMIT in a subquery: the planner can neither push the keyword into it nor pick the
+    bitmap), then those containing the keyword: rows (Ticket, rows walked up to it).
 
     The walk is kept narrow — the id, the sort keys, whether the row matches and its number
     — and only the page's tickets are read whole, by id: numbering (a window) thousands of
-    whole tickets copied each one (at 1,000,000 tickets half of a 4,000-row walk's time).
-    The match is tested one level above the numbering, after `walked > skip`: a later stage
-    of the walk reads the rows of the earlier ones again (to number them) but does not
-    match them again (an OFFSET would have: the window's output is computed for every row,
-    skipped or not)."""
+    whole tickets copied each one (at 1,000,000 tickets half of a 4,000-row walk's time)."""
     keys = [c.element if hasattr(c, "element") else c for c in order(Ticket)]
-    names = ["id"] + [k.key for k in keys if k.key != "id"]
-    names += [f for f in search.FIELDS if f not in names]
-    numbered = base.with_only_columns(
-        *(getattr(Ticket, n) for n in names),
+    inner = base.with_only_columns(
+        Ticket.id, *(k for k in keys if getattr(k, "key", None) != "id"),
+        search.filter_clause(Ticket, term).label("hit"),
         func.row_number().over(order_by=order(Ticket)).label("walked"),
         maintain_column_froms=True) \
-        .order_by(*order(Ticket)).limit(rows_walked).subquery()
-    inner = select(numbered.c.id, *(numbered.c[k.key] for k in keys if k.key != "id"),
-                   search.filter_clause(numbered.c, term).label("hit"), numbered.c.walked) \
-        .where(numbered.c.walked > skip).subquery()
+        .order_by(*order(Ticket)).offset(skip).limit(rows_walked - skip).subquery()
     page = select(inner.c.id, inner.c.walked).where(inner.c.hit) \
         .order_by(*order(inner.c)).offset(offset).limit(limit).subquery()
     return select(Ticket, page.c.walked).join(page, page.c.id == Ticket.id) \
