@@ -15,6 +15,7 @@ Config `OPS.address` (env OPS_ADDRESS, default 127.0.0.1:0: any free port, logge
 The server is an eventlet.wsgi green thread: it never blocks the hub, and a hub that is
 truly stuck cannot answer at all, which the kubelet's probe timeout then counts as a failure.
 """
+import collections
 import gc
 import json
 import logging
@@ -57,12 +58,18 @@ def freeze_startup_heap():
 
 
 _gc_watch = {"installed": False, "log_seconds": 0.05, "started": 0.0}
+# (generation, pause seconds, objects collected) recorded by the collector's callback and
+# reported later (`report_gc_pauses`): the callback itself takes no lock — a collection can
+# start inside any allocation, also one made while a metric's or a log handler's lock is
+# held, and taking that lock again from the callback would deadlock the process
+_gc_pauses = collections.deque(maxlen=10000)
 
 
 def watch_gc_pauses(log_ms=50):
     """Once per process: every collection's pause into `gongdan_gc_pause_seconds`, and a
     log line for one of `log_ms` or more — a collection stops the hub, so a pause is a
-    delay of every request the process holds at that moment (docs/operations.md)."""
+    delay of every request the process holds at that moment (docs/operations.md). Reported
+    each second by the hub monitor and before each scrape."""
     _gc_watch["log_seconds"] = max(0.0, float(log_ms)) / 1000
     if not _gc_watch["installed"]:
         gc.callbacks.append(_on_gc)
@@ -70,20 +77,27 @@ def watch_gc_pauses(log_ms=50):
 
 
 def _on_gc(phase, info):
+    # nothing here may lock or log (see _gc_pauses): a clock read and a deque append
     if phase == "start":
         _gc_watch["started"] = time.perf_counter()
-        return
-    pause = time.perf_counter() - _gc_watch["started"]
-    generation = info.get("generation", 2)
-    try:
+    else:
+        _gc_pauses.append((info.get("generation", 2), time.perf_counter() - _gc_watch["started"],
+                           info.get("collected", 0)))
+
+
+def report_gc_pauses():
+    """The pauses recorded since the last call: observed, and logged when long."""
+    while _gc_pauses:
+        try:
+            generation, pause, collected = _gc_pauses.popleft()
+        except IndexError:
+            return
         if metrics.enabled():
             metrics.GC_PAUSE.labels(metrics.service(), str(generation)).observe(pause)
         if _gc_watch["log_seconds"] and pause >= _gc_watch["log_seconds"]:
             log.info("garbage collection (generation %d) paused the process %.0f ms; "
-                     "%d objects collected", generation, pause * 1000,
-                     info.get("collected", 0), extra={"duration_ms": round(pause * 1000, 2)})
-    except Exception:  # noqa: BLE001 - a callback must never raise into the collector
-        pass
+                     "%d objects collected", generation, pause * 1000, collected,
+                     extra={"duration_ms": round(pause * 1000, 2)})
 
 
 class OpsServer(DependencyProvider):
@@ -148,6 +162,7 @@ class OpsServer(DependencyProvider):
             start = time.monotonic()
             eventlet.sleep(TICK)
             self._last_tick = time.monotonic()
+            report_gc_pauses()
             lag = max(0.0, self._last_tick - start - TICK)
             self._worst_lag = max(self._worst_lag, lag)
             if lag > self.stall_seconds:
@@ -196,6 +211,7 @@ class OpsServer(DependencyProvider):
         return ok, {"database": "ok" if ok else "unreachable"}
 
     def _sample(self):
+        report_gc_pauses()
         name = self.container.service_name
         worst, self._worst_lag = self._worst_lag, 0.0
         metrics.HUB_LAG.labels(name).set(max(worst, self.hub_stalled_for()))

@@ -229,13 +229,15 @@ def test_the_startup_heap_is_frozen_once_per_process():
 def test_gc_pauses_are_counted_and_a_long_one_is_logged(ops, caplog):
     """Every collection lands in gongdan_gc_pause_seconds by generation; one at or above
     OPS.gc_log_ms is logged (0 ms here: every full collection is)."""
-    from gongdan_common.ops import watch_gc_pauses
+    from gongdan_common.ops import report_gc_pauses, watch_gc_pauses
+    report_gc_pauses()
     before = sample("gongdan_gc_pause_seconds_count", service="opstest", generation="2") or 0
     watch_gc_pauses(log_ms=0.0001)
     try:
         with caplog.at_level(logging.INFO, logger="gongdan_common.ops"):
             gc.collect()
             gc.collect(0)
+            report_gc_pauses()  # (the hub monitor does this every second; a scrape too)
     finally:
         watch_gc_pauses(log_ms=50)
     assert sample("gongdan_gc_pause_seconds_count", service="opstest",
@@ -244,3 +246,23 @@ def test_gc_pauses_are_counted_and_a_long_one_is_logged(ops, caplog):
     lines = [r.getMessage() for r in caplog.records if "garbage collection" in r.getMessage()]
     assert any(m.startswith("garbage collection (generation 2) paused the process")
                for m in lines), lines
+
+
+def test_a_collection_inside_a_metric_lock_does_not_deadlock():
+    """The collector's callback takes no lock: a collection that starts while this thread
+    holds the GC histogram's own lock (as one may inside any allocation) must not wait
+    for that lock. (The first version observed the histogram from the callback and hung
+    a whole system under load.)"""
+    import threading
+    from gongdan_common.ops import report_gc_pauses, watch_gc_pauses
+    watch_gc_pauses()
+    done = threading.Event()
+
+    def inside_the_lock():
+        with metrics.GC_PAUSE._lock:  # what labels() holds while it creates a child
+            gc.collect()
+        done.set()
+    worker = threading.Thread(target=inside_the_lock, daemon=True)
+    worker.start()
+    assert done.wait(10), "a collection inside the metric's lock deadlocked"
+    report_gc_pauses()
