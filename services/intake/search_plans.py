@@ -26,8 +26,7 @@ condition (2 rows expected for 24,433), and reads frequent keywords by their bit
 2. otherwise the **walk**: first a probe of PROBE_ROWS_PER_ROW rows per row wanted (500
    for a first page of 20), then, while the hits so far say it can, stages STAGE_GROWTH
    times longer (2,500) up to a budget of WALK_ROWS_PER_ROW (10,000 for a first page),
-   each starting after the last row the one before walked (keyset: nothing is read twice).
-   A keyword in more than 1/500 of the tickets
+   each going on where the last stopped. A keyword in more than 1/500 of the tickets
    fills the page within it; one that does not has few matches, and the **bitmap** reads
    them (forced: with index and sequential scans off, the planner has only bitmap scans).
    When the bound already says the rate is under 4 %, the probe is skipped. A keyword with
