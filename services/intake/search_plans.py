@@ -52,7 +52,7 @@ import re
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import and_, false, func, or_, select, text, true, union_all
+from sqlalchemy import func, select, text
 
 from . import search
 from .models import Ticket
@@ -143,30 +143,27 @@ def read_page(session, base, term, sort, offset, limit, mode="indexed"):
     # of the bitmap's rows BITMAP_ROW_COST times the walk's
     if bound is None or bound * bound * filtered * BITMAP_ROW_COST > wanted:
         # (rows that pass the filters: those a filter drops cost a heap fetch, no ILIKE)
-        most, rows, walked, after = budget(wanted), [], 0, None
+        most, rows, skip = budget(wanted), [], 0
         # a probe cannot fill the page when the bound says the rate is under its 1/25
         walks = (most,) if bound is not None and bound * probe(wanted) < wanted \
             else stages(wanted)
         for rows_walked in walks:
-            # each stage goes on after the last row the one before walked (keyset)
+            # the budget's walk goes on after the probe's rows (read again without ILIKE)
             found = session.execute(walk_statement(
-                base, term, order, offset if after is None else 0, limit - len(rows),
-                walked, rows_walked - walked, edge_of(sort, after))).all()
-            rows += [(t, n) for t, n, hit in found if hit]
+                base, term, order, offset if skip == 0 else 0, limit - len(rows), skip,
+                rows_walked)).all()
+            rows += found
             if len(rows) == limit:
                 walked = rows[-1][1]
                 total, exact = walk_total(session, base, term, wanted, walked, filtered)
                 return Page([r[0] for r in rows], "walk", total, exact, walked)
-            last = [(t, n) for t, n, hit in found if not hit]
-            if not last or last[0][1] < rows_walked:
-                break  # every filtered row walked: the bitmap counts what the page lacks
-            walked, after = last[0][1], last[0][0]
             # the hit rate so far says the budget would not fill the page either (no hit
             # past the offset: how many before it is unknown, taken as none); checked after
             # each stage, so one lucky hit in the probe costs the next stage, not the budget
             hits = offset + len(rows) if rows else 0
             if rows_walked >= most or hits * most < wanted * rows_walked:
                 break
+            skip = rows_walked
     return bitmap_page(session, base, term, order, offset, limit)
 
 
@@ -184,45 +181,25 @@ def ordering(sort):
     return order
 
 
-def walk_statement(base, term, order, offset, limit, walked_before, rows, after=None):
-    """One stage of the walk: the next `rows` filtered tickets in sort order (after the
-    row `after`, the last one the stages before walked, (sort value, id); from the start
-    when None), numbered on from `walked_before` (a LIMIT in a CTE: the planner can neither
-    push the keyword into it nor pick the bitmap). Rows (Ticket, rows walked up to it, hit):
-    those containing the keyword, past `offset`, at most `limit` (hit true), and the
-    stage's last walked row (hit false), where the next stage starts.
+def walk_statement(base, term, order, offset, limit, skip, rows_walked):
+    """The filtered tickets in sort order, numbered, those from `skip` up to `rows_walked`
+    (a LIMIT in a subquery: the planner can neither push the keyword into it nor pick the
+    bitmap), then those containing the keyword: rows (Ticket, rows walked up to it).
 
     The walk is kept narrow — the id, the sort keys, whether the row matches and its number
     — and only the page's tickets are read whole, by id: numbering (a window) thousands of
-    whole tickets copied each one (at 1,000,000 tickets half of a 4,000-row walk's time).
-    A stage starts where the last one stopped, through the index: an OFFSET would number
-    and match the earlier stages' rows all over again."""
+    whole tickets copied each one (at 1,000,000 tickets half of a 4,000-row walk's time)."""
     keys = [c.element if hasattr(c, "element") else c for c in order(Ticket)]
-    stmt = base if after is None else base.where(after)
-    walk = stmt.with_only_columns(
+    inner = base.with_only_columns(
         Ticket.id, *(k for k in keys if getattr(k, "key", None) != "id"),
         search.filter_clause(Ticket, term).label("hit"),
-        (func.row_number().over(order_by=order(Ticket)) + walked_before).label("walked"),
+        func.row_number().over(order_by=order(Ticket)).label("walked"),
         maintain_column_froms=True) \
-        .order_by(*order(Ticket)).limit(rows).cte("walk")
-    hits = select(walk.c.id, walk.c.walked, true().label("hit")).where(walk.c.hit) \
-        .order_by(*order(walk.c)).offset(offset).limit(limit)
-    last = select(walk.c.id, walk.c.walked, false().label("hit")) \
-        .order_by(walk.c.walked.desc()).limit(1)
-    page = union_all(hits, last).subquery()
-    return select(Ticket, page.c.walked, page.c.hit).join(page, page.c.id == Ticket.id) \
+        .order_by(*order(Ticket)).offset(skip).limit(rows_walked - skip).subquery()
+    page = select(inner.c.id, inner.c.walked).where(inner.c.hit) \
+        .order_by(*order(inner.c)).offset(offset).limit(limit).subquery()
+    return select(Ticket, page.c.walked).join(page, page.c.id == Ticket.id) \
         .order_by(*order(Ticket))
-
-
-def edge_of(sort, ticket):
-    """The keyset condition "after this ticket" in the `sort` order (None: no ticket)."""
-    if ticket is None:
-        return None
-    column = sort.lstrip("-")
-    col, value = getattr(Ticket, column), getattr(ticket, column)
-    if sort.startswith("-"):  # `col <= value` first: a range the index answers
-        return and_(col <= value, or_(col < value, Ticket.id < ticket.id))
-    return and_(col >= value, or_(col > value, Ticket.id > ticket.id))
 
 
 def walk_total(session, base, term, wanted, walked, filtered):
@@ -318,11 +295,9 @@ def explain_statements(base, term, sort, offset, limit):
     prints their plans; the bitmap's with bitmap scans only, as read_page runs it)."""
     order = ordering(sort)
     wanted = offset + limit
-    first, later = probe(wanted), stages(wanted)[1:2] or (budget(wanted),)
-    return [(f"walk (probe: {first} rows)",
-             walk_statement(base, term, order, offset, limit, 0, first)),
-            (f"walk (next stage: {later[0] - first} rows; read_page starts it after the "
-             "probe's last row, here from the start)",
-             walk_statement(base, term, order, 0, limit, first, later[0] - first)),
+    return [(f"walk (probe: {probe(wanted)} rows)",
+             walk_statement(base, term, order, offset, limit, 0, probe(wanted))),
+            (f"walk (budget: {budget(wanted)} rows; the probe's read again without ILIKE)",
+             walk_statement(base, term, order, 0, limit, probe(wanted), budget(wanted))),
             ("bitmap (if the grams' bound says few, or the walk gives up; bitmap scans only)",
              bitmap_statement(base, term, order, offset, limit))]

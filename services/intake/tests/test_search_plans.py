@@ -124,8 +124,7 @@ def test_a_lucky_hit_in_the_probe_costs_one_stage_not_the_budget(db, monkeypatch
         return
     walked = []
     real = search_plans.walk_statement
-    # where each stage ends: rows walked before it + its rows
-    monkeypatch.setattr(search_plans, "walk_statement", lambda *a: walked.append(a[5] + a[6])
+    monkeypatch.setattr(search_plans, "walk_statement", lambda *a: walked.append(a[-1])
                         or real(*a))
     monkeypatch.setattr(search_plans, "match_bound", lambda stats, term: None)
     monkeypatch.setattr(search_plans, "PROBE_ROWS_PER_ROW", 1)   # probe: 5 rows
