@@ -166,6 +166,13 @@ class IntakeDb:
         return rng.sample(rows, min(n, len(rows)))
 
 
+def dirty_mib():
+    """The kernel's dirty pages and pages under writeback, in MiB."""
+    with open("/proc/meminfo") as fh:
+        return sum(int(line.split()[1]) for line in fh
+                   if line.startswith(("Dirty:", "Writeback:"))) / 1024
+
+
 def settle_disk(db, patience=300):
     """CHECKPOINT, then sync and wait until the kernel holds under 64 MiB of dirty pages.
     A bulk load leaves gigabytes of them (the cluster runs with fsync off), and the kernel
@@ -183,10 +190,7 @@ def settle_disk(db, patience=300):
     deadline = time.monotonic() + patience
     while True:
         os.sync()
-        with open("/proc/meminfo") as fh:
-            dirty = sum(int(line.split()[1]) for line in fh
-                        if line.startswith(("Dirty:", "Writeback:"))) / 1024
-        if dirty < 64 or time.monotonic() > deadline:
+        if dirty_mib() < 64 or time.monotonic() > deadline:
             return round(time.perf_counter() - t0, 1)
         time.sleep(1)
 
@@ -291,11 +295,7 @@ def trace_point(system, token, paths, seconds):
     def sample():  # every process's CPU every 50 ms: who ran while a request was slow
         while sampling[0]:
             snap = cpu_snapshot()
-            with open("/proc/meminfo") as fh:  # the kernel writing back a bulk load?
-                mem = {k: v for k, v in (line.split(":") for line in fh)
-                       if k in ("Dirty", "Writeback")}
-            snap[-1] = ("dirty+writeback MiB", sum(int(v.split()[0]) for v in mem.values())
-                        / 1024)
+            snap[-1] = ("dirty+writeback MiB", dirty_mib())  # writing back a bulk load?
             samples.append((time.time(), snap))
             time.sleep(0.05)
     sampler = threading.Thread(target=sample, daemon=True)
@@ -385,7 +385,8 @@ def trace_report(system, traces, slowest=8):
             kw = urllib.parse.unquote(r["path"].split("keyword=")[-1])
             met = [f"{name} {ms:.0f} ms" for end, name, ms in pauses
                    if r["at"] - r["ms"] / 1000 - 0.005 <= end <= r["at"] + 0.005]
-            out.append(f"  slow {r['ms']:.1f} ms at {time.strftime('%H:%M:%S', time.gmtime(r['at']))}"
+            at = time.strftime("%H:%M:%S", time.gmtime(r["at"]))
+            out.append(f"  slow {r['ms']:.1f} ms at {at}"
                        f" {kw}: gateway {d.get('gateway', '?')} ms, intake "
                        f"{d.get('intake', '?')} ms, status {r['status']}"
                        + (f"; collections logged meanwhile: {', '.join(met)}" if met else "")

@@ -148,7 +148,7 @@ def read_page(session, base, term, sort, offset, limit, mode="indexed"):
         walks = (most,) if bound is not None and bound * probe(wanted) < wanted \
             else stages(wanted)
         for rows_walked in walks:
-            # the budget's walk goes on after the probe's rows (read again without ILIKE)
+            # each stage goes on after the last one's rows (an OFFSET: numbered and matched again)
             found = session.execute(walk_statement(
                 base, term, order, offset if skip == 0 else 0, limit - len(rows), skip,
                 rows_walked)).all()
@@ -297,7 +297,8 @@ def explain_statements(base, term, sort, offset, limit):
     wanted = offset + limit
     return [(f"walk (probe: {probe(wanted)} rows)",
              walk_statement(base, term, order, offset, limit, 0, probe(wanted))),
-            (f"walk (budget: {budget(wanted)} rows; the probe's read again without ILIKE)",
+            (f"walk (budget: {budget(wanted)} rows; an OFFSET: the probe's rows are numbered "
+             "and matched again)",
              walk_statement(base, term, order, 0, limit, probe(wanted), budget(wanted))),
             ("bitmap (if the grams' bound says few, or the walk gives up; bitmap scans only)",
              bitmap_statement(base, term, order, offset, limit))]
