@@ -47,6 +47,11 @@ def list_query(actor, q, dialect, indexed=True, keyword=True):
     return stmt
 
 
+def split_of(q):
+    """The IN filter a keyword's walk may read value by value (search_plans.walk_statement)."""
+    return ("status", q["status"]) if q.get("status") else None
+
+
 def _page(stmt, q):
     return stmt.order_by(*search_plans.ordering(q["sort"])(Ticket)) \
         .offset((q["page"] - 1) * q["page_size"]).limit(q["page_size"])
@@ -67,7 +72,7 @@ def list_tickets(actor, query, uow, settings=None):
         dialect = uow.session.bind.dialect.name
         base = list_query(actor, q, dialect, keyword=False)
         page = search_plans.read_page(uow.session, base, search.clean(q.get("keyword") or ""),
-                                      q["sort"], offset, q["page_size"], mode)
+                                      q["sort"], offset, q["page_size"], mode, split_of(q))
         items = _summary_out.dump(page.rows, many=True)
         if tagging.may_tag(actor):  # staff labels, never shown to customers
             tags = tagging.tags_of(uow, [r.id for r in page.rows])
@@ -85,7 +90,8 @@ def explain_statements(actor, query, dialect, mode="indexed"):
     offset, limit = (q["page"] - 1) * q["page_size"], q["page_size"]
     if mode == "indexed" and search_plans.choose(dialect, mode, q["sort"], term) == "walk":
         base = list_query(actor, q, dialect, keyword=False)
-        return search_plans.explain_statements(base, term, q["sort"], offset, limit)
+        return search_plans.explain_statements(base, term, q["sort"], offset, limit,
+                                               split_of(q))
     stmt = list_query(actor, q, dialect, mode != "scan")
     label = "count" if mode == "scan" else \
         f"count (run only when the planner expects <= {search.COUNT_CAP} matches)"

@@ -66,7 +66,7 @@ class Ticket(Base):
     device_sn: Mapped[str | None] = mapped_column(String(64), index=True)
     contact_name: Mapped[str | None] = mapped_column(String(100))
     contact_phone: Mapped[str] = mapped_column(String(32))
-    status: Mapped[str] = mapped_column(String(16), index=True)
+    status: Mapped[str] = mapped_column(String(16))  # ix_tickets_status_created (0014)
     status_before: Mapped[str | None] = mapped_column(String(16))
     submitter_id: Mapped[str] = mapped_column(String(36), index=True)
     submitter_name: Mapped[str | None] = mapped_column(String(100))
@@ -105,6 +105,8 @@ class Ticket(Base):
         # every list's order (created_at, ties by id) read from the index itself (0012)
         Index("ix_tickets_created_id", "created_at", "id"),
         Index("ix_tickets_status_priority", "status", "priority"),  # the backlog chart
+        # a status filter's rows in the list's order: a keyword's walk merges them (0014)
+        Index("ix_tickets_status_created", "status", "created_at", "id"),
     )
     __mapper_args__ = {"version_id_col": version}
 

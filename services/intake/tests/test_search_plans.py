@@ -37,7 +37,7 @@ def db(service_database):
                 product="P1", product_line="line", category="function",
                 description=description, environment={}, impact="individual",
                 urgency="low", priority="P4", contact_phone="138",
-                status="new" if i % 3 else "closed", submitter_id=f"u{i % 4}",
+                status=("closed", "new", "in_progress")[i % 3], submitter_id=f"u{i % 4}",
                 submitter_name="程丽" if i % 4 == 0 else "Alice Chen",
                 company_id=f"c{i % 2}", company_name="杭州云启科技有限公司",
                 # pairs of tickets share a creation time: the id breaks the tie
@@ -59,7 +59,8 @@ def read(db, keyword, mode="indexed", **query):
     with db.unit_of_work() as uow:
         base = listing.list_query(ADMIN, q, uow.session.bind.dialect.name, keyword=False)
         page = search_plans.read_page(uow.session, base, keyword, q["sort"],
-                                      (q["page"] - 1) * q["page_size"], q["page_size"], mode)
+                                      (q["page"] - 1) * q["page_size"], q["page_size"], mode,
+                                      listing.split_of(q))
         return page.plan, [t.number for t in page.rows], page.total, page.exact
 
 
@@ -124,8 +125,9 @@ def test_a_lucky_hit_in_the_probe_costs_one_stage_not_the_budget(db, monkeypatch
         return
     walked = []
     real = search_plans.walk_statement
-    monkeypatch.setattr(search_plans, "walk_statement", lambda *a: walked.append(a[-1])
-                        or real(*a))
+    # each stage's end: the rows walked before it plus its own
+    monkeypatch.setattr(search_plans, "walk_statement",
+                        lambda *a: walked.append(a[5] + a[6]) or real(*a))
     monkeypatch.setattr(search_plans, "match_bound", lambda stats, term: None)
     monkeypatch.setattr(search_plans, "PROBE_ROWS_PER_ROW", 1)   # probe: 5 rows
     monkeypatch.setattr(search_plans, "STAGE_GROWTH", 3)         # then 15, 45
@@ -134,6 +136,26 @@ def test_a_lucky_hit_in_the_probe_costs_one_stage_not_the_budget(db, monkeypatch
     plan, numbers, total, exact = read(db, "zyxwv")
     assert (plan, numbers, total, exact) == ("bitmap", ["TS20261201001"], 1, True)
     assert walked == [5, 15]  # (before the stages: 5, then the whole 60)
+
+
+def test_a_walk_that_runs_out_of_rows_counts_its_matches_without_the_bitmap(db, monkeypatch):
+    """The budget is larger than the table: the last stage walks every ticket, so the page
+    and its total are complete without a bitmap; each stage starts after the last row the
+    one before walked (numbered on from it), not again from the first."""
+    if db.engine.dialect.name != "postgresql":
+        return
+    stages = []
+    real = search_plans.walk_statement
+    monkeypatch.setattr(search_plans, "walk_statement",
+                        lambda *a: stages.append((a[5], a[6], a[7] is not None)) or real(*a))
+    monkeypatch.setattr(search_plans, "match_bound", lambda stats, term: None)
+    monkeypatch.setattr(search_plans, "PROBE_ROWS_PER_ROW", 1)   # probe: 15 rows
+    monkeypatch.setattr(search_plans, "STAGE_GROWTH", 3)         # then 45
+    monkeypatch.setattr(search_plans, "WALK_ROWS_PER_ROW", 20)   # budget: 300 > N
+    scan = read(db, "锁定", "scan", page=3)
+    assert read(db, "锁定", page=3) == ("walk", *scan[1:]) and scan[2] == 13 and scan[1]
+    # (rows walked before, rows in the stage, after a keyset edge)
+    assert stages == [(0, 15, False), (15, 30, True), (45, 90, True)]  # ran out at N
 
 
 PLANS = {  # how each plan is forced (PostgreSQL)
@@ -150,7 +172,11 @@ PLANS = {  # how each plan is forced (PostgreSQL)
 def test_every_plan_answers_the_same(db, monkeypatch, keyword):
     postgres = db.engine.dialect.name == "postgresql"
     for query in ({}, {"page": 2}, {"sort": "number"}, {"sort": "created_at"},
-                  {"status": ["new"]}, {"company_id": "c1", "page": 2}):
+                  {"status": ["new"]}, {"company_id": "c1", "page": 2},
+                  # a walk merged from each status's rows (split), on to page 2
+                  {"status": ["new", "in_progress"]},
+                  {"status": ["in_progress", "closed", "new"], "page": 2},
+                  {"status": ["new", "closed"], "sort": "number"}):  # not split
         scan = read(db, keyword, "scan", **query)
         answers = {"scan": scan}
         if postgres:
@@ -168,6 +194,30 @@ def test_every_plan_answers_the_same(db, monkeypatch, keyword):
         rows = {name: a[1] for name, a in answers.items()}
         assert all(r == scan[1] for r in rows.values()), (keyword, query, rows)
         assert scan[1] or query.get("page") or keyword in ("打印机",), (keyword, query)
+
+
+def test_a_status_filter_is_walked_status_by_status_and_merged(db):
+    """With several statuses the walk reads each status's rows from the (status, created_at,
+    id) btree and merges them; one status, or a sort that btree does not serve, is not
+    split."""
+    order = search_plans.ordering("-created_at")
+    base = listing.list_query(ADMIN, {"status": ["new", "closed"]}, "postgresql",
+                              keyword=False)
+    split = search_plans.splittable(("status", ["new", "closed"]), "-created_at")
+    sql = str(search_plans.walk_statement(base, "登录", order, 0, 5, 0, 100, None, split)
+              .compile(dialect=db.engine.dialect))
+    assert split == ("status", ("new", "closed")) and sql.count("UNION ALL") == 1
+    assert search_plans.splittable(("status", ["new"]), "-created_at") is None
+    assert search_plans.splittable(("status", ["new", "closed"]), "number") is None
+    if db.engine.dialect.name != "postgresql":
+        return
+    with db.unit_of_work() as uow:
+        conn = uow.session.connection()
+        conn.exec_driver_sql("SET LOCAL enable_seqscan = off")  # (60 rows: a scan is cheaper)
+        compiled = search_plans.walk_statement(base, "登录", order, 0, 5, 0, 100, None, split) \
+            .compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True})
+        plan = "\n".join(conn.exec_driver_sql("EXPLAIN " + str(compiled)).scalars())
+    assert "Merge Append" in plan, plan  # (which index: the data's size decides; the bench shows it)
 
 
 def test_list_tickets_through_the_plans(db):
