@@ -96,9 +96,16 @@ def filter_clause(ticket, term):
     term without letter case (Chinese, digits, punctuation) `strpos`, the same match as the
     ILIKE without lower-casing every ticket's text first (at 1,000,000 tickets about a
     third of a walk's time); otherwise the ILIKE."""
+    joined = func.ticket_search_text(*(getattr(ticket, f) for f in FIELDS))
     if term.lower() == term.upper():
-        return func.strpos(func.ticket_search_text(*(getattr(ticket, f) for f in FIELDS)),
-                           term) > 0
+        return func.strpos(joined, term) > 0
+    if term.isascii():
+        # an ASCII keyword needs only ASCII letters folded: under the "C" collation ILIKE
+        # lower-cases byte by byte instead of converting every character to a wide char
+        # and back (at 1,000,000 tickets a 4,000-row walk for "crashes" 8.9 -> 4.8 ms).
+        # It differs from the default collation's ILIKE only where a non-ASCII letter
+        # lower-cases to an ASCII one (the Kelvin sign K, dotted İ)
+        return joined.collate("C").ilike(like_pattern(term), escape="\\")
     return match_clause(ticket, term)
 
 

@@ -168,7 +168,7 @@ PLANS = {  # how each plan is forced (PostgreSQL)
 
 @pytest.mark.parametrize("keyword", ["登录", "timeout", "锁定", "E4021", "4021", "TS20261101013",
                                      "20261101", "打印机", "程丽",
-                                     "alice", "云启"])
+                                     "alice", "ALICE chen", "export TO", "云启"])
 def test_every_plan_answers_the_same(db, monkeypatch, keyword):
     postgres = db.engine.dialect.name == "postgresql"
     for query in ({}, {"page": 2}, {"sort": "number"}, {"sort": "created_at"},
