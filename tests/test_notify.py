@@ -372,6 +372,64 @@ def test_webhooks_signed_retried_disabled_and_bad_input(system, rig, admin, make
     assert customer.get("/admin/notification-rules").status_code == 403
 
 
+def _bindings(system, queue):
+    """The routing keys `queue` is bound to on the system's vhost (rabbitmqctl)."""
+    from tests.support.system import _rabbitmqctl
+    out = _rabbitmqctl("list_bindings", "-p", system.vhost, "source_name", "destination_name",
+                       "routing_key")
+    assert out.returncode == 0, out.stderr
+    rows = [line.split("\t") for line in out.stdout.splitlines() if line.strip()]
+    return {r[2] for r in rows if len(r) == 3 and r[1] == queue and r[0]}
+
+
+SLA_QUEUE = "evt-sla-#--notify.on_sla_event"
+WORKLOG_QUEUE = "evt-worklog-#--notify.on_worklog_event"
+
+
+def test_event_queues_follow_rules_and_webhooks(system, rig, admin, make_user, new_ticket):
+    """notify's queues are bound to what its rules, robots, digest and webhooks use: a
+    created ticket's sla_clock_updated is not sent to notify until a webhook follows it;
+    saving the webhook binds it before the API answers, deleting it unbinds it; the old
+    catch-all `#` is removed."""
+    from kombu import Connection, Exchange
+    _, receiver = rig
+    bound = _bindings(system, SLA_QUEUE)
+    assert {"sla_warning", "sla_breached"} <= bound
+    assert "sla_clock_updated" not in bound and "#" not in bound, bound
+    assert _bindings(system, WORKLOG_QUEUE) == set()  # nothing shipped uses worklog's events
+    # a queue declared before bindings by type had `#`: the next change removes it
+    with Connection(system.amqp_uri) as conn:
+        channel = conn.channel()
+        Exchange("worklog.events", type="topic", durable=True)(channel).declare()
+        channel.queue_bind(WORKLOG_QUEUE, exchange="worklog.events", routing_key="#")
+    assert _bindings(system, WORKLOG_QUEUE) == {"#"}
+
+    path = "/hooks/" + unique("clock")
+    r = admin.post("/webhooks", {"url": receiver.url(path),
+                                 "event_types": ["sla.sla_clock_updated", "worklog.*"]})
+    assert r.status_code == 201, r.text
+    hook = r.json()
+    receiver.secret_of[path] = hook["secret"]
+    # bound when the API answered, and remembered for unbinding
+    assert "sla_clock_updated" in _bindings(system, SLA_QUEUE)
+    assert _bindings(system, WORKLOG_QUEUE) == {"#"}
+    assert sorted(system.sql("notify", "SELECT source, routing_key FROM event_bindings")) == \
+        [("sla", "sla_clock_updated"), ("worklog", "#")]
+    customer = make_user()
+    ticket = new_ticket(customer, title="clock 钟")
+    wait_until(lambda: [c for c in receiver.calls_to(path)
+                        if c["body"]["type"] == "sla_clock_updated"
+                        and c["body"]["data"]["ticket_id"] == ticket["id"]],
+               seconds=30, what="the ticket's sla_clock_updated at the webhook")
+
+    assert admin.delete(f"/webhooks/{hook['id']}").status_code == 200
+    assert "sla_clock_updated" not in _bindings(system, SLA_QUEUE)
+    assert _bindings(system, WORKLOG_QUEUE) == set()  # `#` went with the webhook
+    assert system.sql("notify", "SELECT source, routing_key FROM event_bindings") == []
+    # the shipped ones stay
+    assert {"sla_warning", "sla_breached"} <= _bindings(system, SLA_QUEUE)
+
+
 def test_daily_digest_for_a_company_admin(system, rig, admin, make_user, make_company,
                                           new_ticket):
     """A company admin opts in; a day of their company's tickets (and one of another

@@ -11,6 +11,9 @@
   for retries that became due. An event handler that plans emails or SMS may hand them
   over directly (`free()` slots, `hand_off(items)`): they were written leased, so the
   loop's claim transaction is skipped for them (planning.py).
+- `bound_batch_event_handler` and `EventBindings`: notify's event queues bound to the event
+  types something in notify can use, the shipped ones when a queue is declared, admins'
+  rules' and webhooks' at run time (bindings.py).
 - `SettingTimer`: nameko's timer entrypoint with its interval read from the config at
   setup (the daily digest's pass: NOTIFY.digest.interval_seconds; 0 turns it off).
 """
@@ -22,13 +25,18 @@ import eventlet
 from eventlet.event import Event
 from eventlet.greenpool import GreenPool
 from eventlet.semaphore import Semaphore
+from kombu import Connection, Queue, binding
+from nameko.constants import AMQP_URI_CONFIG_KEY
+from nameko.events import get_event_exchange
 from nameko.exceptions import UnknownService
 from nameko.extensions import DependencyProvider
 from nameko.timer import Timer
 
+from gongdan_common.batching import BatchEventHandler
 from gongdan_common.dependencies import UnitOfWorkProvider
+from gongdan_common.events import utcnow
 
-from . import channels, common, delivery, exceptions as exc, planning, robots
+from . import bindings, channels, common, delivery, exceptions as exc, planning, robots
 
 log = logging.getLogger(__name__)
 CONFIG_SECONDS = 1.0
@@ -239,3 +247,88 @@ class SettingTimer(Timer):
     def kill(self):
         if self.gt is not None:
             super().kill()
+
+
+class BoundBatchEventHandler(BatchEventHandler):
+    """`batch_event_handler(source, "#")` whose queue keeps its name (and the events waiting
+    in it) but is declared bound to the routing keys the shipped rules, the robots and the
+    digest use (`bindings.static()`), not to `#`; `EventBindings` adds the rest."""
+
+    def setup(self):
+        super().setup()
+        q = self.queue
+        exchange = get_event_exchange(self.source_service, self.container.config)
+        self.queue = Queue(
+            q.name, bindings=[binding(exchange, routing_key=key)
+                              for key in sorted(bindings.static()[self.source_service])],
+            durable=q.durable, auto_delete=q.auto_delete, exclusive=q.exclusive,
+            queue_arguments=q.queue_arguments)
+
+
+bound_batch_event_handler = BoundBatchEventHandler.decorator
+
+
+class EventBindings(DependencyProvider):
+    """Keeps the queues of `BoundBatchEventHandler`s bound to what admins' rules and the
+    webhooks want: on start, every NOTIFY.bindings_seconds, and at once (`reconcile()`)
+    after a rule or webhook changes."""
+
+    def setup(self):
+        self.amqp_uri = self.container.config[AMQP_URI_CONFIG_KEY]
+        cfg = self.container.config.get("NOTIFY") or {}
+        self.seconds = max(float(cfg.get("bindings_seconds", bindings.RECONCILE_SECONDS)), 1.0)
+        self._running = False
+        self._wake = Event()
+
+    def start(self):
+        self._running = True
+        self.container.spawn_managed_thread(self._loop, identifier="notify-bindings")
+
+    def stop(self):
+        self._running = False
+        if not self._wake.ready():
+            self._wake.send(True)
+
+    kill = stop
+
+    def get_dependency(self, worker_ctx):
+        return self
+
+    def _loop(self):
+        while self._running:
+            try:
+                self.reconcile()
+            except Exception:  # broker or database away: the next round tries again
+                log.exception("binding notify's event queues failed; will retry")
+            self._wake = Event()
+            with eventlet.Timeout(self.seconds, False):
+                self._wake.wait()
+
+    def reconcile(self):
+        provider = next(d for d in self.container.dependencies
+                        if isinstance(d, UnitOfWorkProvider))
+        return bindings.reconcile(provider.database.unit_of_work(), self._apply, utcnow())
+
+    def _apply(self, bind, unbind):
+        handlers = {e.source_service: e for e in self.container.entrypoints
+                    if isinstance(e, BoundBatchEventHandler)}
+        with Connection(self.amqp_uri, connect_timeout=5) as connection:
+            connection.ensure_connection(max_retries=len(connection.alt) or 1,
+                                         interval_start=0, interval_step=0.2,
+                                         interval_max=0.5)
+            channel = connection.channel()
+            for source in sorted({s for s, _ in bind + unbind if s in handlers}):
+                # the exchange and the queue may not be declared yet (a source nothing
+                # shipped listens to, whose publisher has not published; the consumer
+                # starts after this): declaring them the same way twice is harmless
+                get_event_exchange(source, self.container.config)(channel).declare()
+                handlers[source].queue(channel).declare()
+            for source, key in bind:
+                if source in handlers:
+                    channel.queue_bind(handlers[source].queue.name,
+                                       exchange=bindings.exchange_of(source), routing_key=key)
+            for source, key in unbind:
+                if source in handlers:
+                    channel.queue_unbind(handlers[source].queue.name,
+                                         exchange=bindings.exchange_of(source),
+                                         routing_key=key)

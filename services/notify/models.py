@@ -10,6 +10,7 @@
 - `webhooks`: registered receivers (URL, event types, secret, failure streak).
 - `robots`: IM group robots of customer companies and providers; their messages are
   `deliveries` rows (channel `robot`) sent and retried by the same loop.
+- `event_bindings`: the routing keys notify bound at run time for rules and webhooks.
 - `digest_items`: one compact line per (event, company admin who takes the daily digest),
   until a digest takes it (`digest_id`); `digests`: one row per (recipient, local date), the
   claim that makes each day's digest happen once however many notify replicas run.
@@ -221,3 +222,12 @@ class Digest(Base):
     __table_args__ = (
         UniqueConstraint("recipient", "digest_date", name="uq_digests_recipient_date"),
     )
+
+
+class EventBinding(Base):
+    """A routing key notify bound one of its event queues to at run time, for an admin's
+    rule or a webhook (bindings.py): kept so that it is unbound once nothing wants it."""
+    __tablename__ = "event_bindings"
+    source: Mapped[str] = mapped_column(String(16), primary_key=True)
+    routing_key: Mapped[str] = mapped_column(String(130), primary_key=True)
+    bound_at: Mapped[dt.datetime] = mapped_column(TZ)

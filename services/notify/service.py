@@ -1,7 +1,9 @@
 """Nameko entrypoints of the notify service: translate, delegate to handlers, return dicts.
 
-Events: one handler per publishing service, bound with routing key `#` (every event type on
-that exchange), so rules and webhooks can follow any event without a code change. Events
+Events: one handler per publishing service, its queue bound to the event types notify's
+rules, robots, digest and webhooks can use (bindings.py: the shipped ones when the queue is
+declared, admins' rules' and webhooks' at run time by `EventBindings`), so a rule or webhook
+can follow any event without a code change and notify is not sent the others. Events
 arrive in batches (`batch_event_handler`: up to EVENT_BATCH.size events or
 EVENT_BATCH.max_wait seconds, planned in one transaction). A failure while planning (e.g.
 the gateway's directory did not answer) retries the batch's events one by one and requeues
@@ -11,7 +13,6 @@ import logging
 
 from gongdan_common.amqp import RpcProxy, event_handler
 
-from gongdan_common.batching import batch_event_handler
 from gongdan_common.dependencies import Settings, UnitOfWorkProvider
 from gongdan_common.logs import Correlation
 from gongdan_common.entrypoints import rpc
@@ -20,7 +21,8 @@ from gongdan_common.metrics import Sampler
 
 from . import (common, daily_digest, delivery, inbox, planning, preferences, robots, rules,
                webhooks)
-from .dependencies import DeliveryLoop, DirectoryCache, SettingTimer
+from .dependencies import (DeliveryLoop, DirectoryCache, EventBindings, SettingTimer,
+                           bound_batch_event_handler)
 from .models import metadata
 
 log = logging.getLogger(__name__)
@@ -36,9 +38,20 @@ class NotifyService(HealthMixin):
     gateway = RpcProxy("gateway")
     directory = DirectoryCache()
     wake_sender = DeliveryLoop()
+    bindings = EventBindings()
 
     def _lookup(self, queries):
         return self.directory.lookup(self.gateway, queries)
+
+    def _configured(self):
+        """After a rule, template or webhook changed: this process re-reads them at once
+        (other replicas within a second) and the event queues follow what they want."""
+        self.directory.forget_configuration()
+        try:
+            self.bindings.reconcile()
+        except Exception:  # the change is saved; the next round binds it
+            log.exception("binding notify's event queues after a change failed; the next "
+                          "round (NOTIFY.bindings_seconds) retries")
 
     def _ingest(self, envelopes):
         handed = []  # emails and SMS written leased for free send slots: sent at once
@@ -58,27 +71,27 @@ class NotifyService(HealthMixin):
 
     # ---- events ---------------------------------------------------------------------------
 
-    @batch_event_handler("gateway", "#", requeue_on_error=True)
+    @bound_batch_event_handler("gateway", "#", requeue_on_error=True)
     def on_gateway_event(self, envelopes):  # account events (gateway/events.py)
         self._ingest(envelopes)
 
-    @batch_event_handler("intake", "#", requeue_on_error=True)
+    @bound_batch_event_handler("intake", "#", requeue_on_error=True)
     def on_intake_event(self, envelopes):  # the name names the queue: keep it
         self._ingest(envelopes)
 
-    @batch_event_handler("dispatch", "#", requeue_on_error=True)
+    @bound_batch_event_handler("dispatch", "#", requeue_on_error=True)
     def on_dispatch_event(self, envelopes):  # the name names the queue: keep it
         self._ingest(envelopes)
 
-    @batch_event_handler("worklog", "#", requeue_on_error=True)
+    @bound_batch_event_handler("worklog", "#", requeue_on_error=True)
     def on_worklog_event(self, envelopes):  # the name names the queue: keep it
         self._ingest(envelopes)
 
-    @batch_event_handler("sla", "#", requeue_on_error=True)
+    @bound_batch_event_handler("sla", "#", requeue_on_error=True)
     def on_sla_event(self, envelopes):  # the name names the queue: keep it
         self._ingest(envelopes)
 
-    @batch_event_handler("kb", "#", requeue_on_error=True)
+    @bound_batch_event_handler("kb", "#", requeue_on_error=True)
     def on_kb_event(self, envelopes):  # the name names the queue: keep it
         self._ingest(envelopes)
 
@@ -142,13 +155,13 @@ class NotifyService(HealthMixin):
     @rpc
     def put_rule(self, actor, rule_id, payload):
         out = rules.put_rule(actor, rule_id, payload, self.uow)
-        self.directory.forget_configuration()  # other replicas: within a second
+        self._configured()
         return out
 
     @rpc
     def delete_rule(self, actor, rule_id):
         out = rules.delete_rule(actor, rule_id, self.uow)
-        self.directory.forget_configuration()  # other replicas: within a second
+        self._configured()
         return out
 
     @rpc
@@ -176,7 +189,7 @@ class NotifyService(HealthMixin):
     @rpc
     def create_webhook(self, actor, payload):
         out = webhooks.create_webhook(actor, payload, self.uow, self.settings)
-        self.directory.forget_configuration()  # other replicas: within a second
+        self._configured()
         return out
 
     @rpc
@@ -186,13 +199,13 @@ class NotifyService(HealthMixin):
     @rpc
     def update_webhook(self, actor, webhook_id, payload):
         out = webhooks.update_webhook(actor, webhook_id, payload, self.uow, self.settings)
-        self.directory.forget_configuration()  # other replicas: within a second
+        self._configured()
         return out
 
     @rpc
     def delete_webhook(self, actor, webhook_id):
         out = webhooks.delete_webhook(actor, webhook_id, self.uow)
-        self.directory.forget_configuration()  # other replicas: within a second
+        self._configured()
         return out
 
     @rpc
