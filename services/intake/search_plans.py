@@ -174,8 +174,9 @@ def read_page(session, base, term, sort, offset, limit, mode="indexed", split=No
 def splittable(split, sort):
     """`split` if the walk can read it value by value from a btree (SPLIT_INDEXES), else
     None."""
-    if split and len(split[1]) > 1 and sort.lstrip("-") in SPLIT_INDEXES.get(split[0], ()):
-        return split[0], tuple(split[1])
+    values = tuple(dict.fromkeys(split[1])) if split else ()  # each once: no row twice
+    if len(values) > 1 and sort.lstrip("-") in SPLIT_INDEXES.get(split[0], ()):
+        return split[0], values
     return None
 
 

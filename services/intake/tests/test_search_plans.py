@@ -176,7 +176,8 @@ def test_every_plan_answers_the_same(db, monkeypatch, keyword):
                   # a walk merged from each status's rows (split), on to page 2
                   {"status": ["new", "in_progress"]},
                   {"status": ["in_progress", "closed", "new"], "page": 2},
-                  {"status": ["new", "closed"], "sort": "number"}):  # not split
+                  {"status": ["new", "closed"], "sort": "number"},  # not split
+                  {"status": ["new", "new", "in_progress"]}):  # each status once
         scan = read(db, keyword, "scan", **query)
         answers = {"scan": scan}
         if postgres:
@@ -208,6 +209,9 @@ def test_a_status_filter_is_walked_status_by_status_and_merged(db):
               .compile(dialect=db.engine.dialect))
     assert split == ("status", ("new", "closed")) and sql.count("UNION ALL") == 1
     assert search_plans.splittable(("status", ["new"]), "-created_at") is None
+    assert search_plans.splittable(("status", ["new", "new"]), "-created_at") is None
+    assert search_plans.splittable(("status", ["new", "closed", "new"]), "-created_at") == \
+        ("status", ("new", "closed"))
     assert search_plans.splittable(("status", ["new", "closed"]), "number") is None
     if db.engine.dialect.name != "postgresql":
         return
