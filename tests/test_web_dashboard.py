@@ -113,7 +113,9 @@ def test_a_provider_admin_on_a_phone_in_english(system, open_page, desk):
 
 
 def test_reports_page_charts_and_satisfaction(system, open_page, desk):
-    page = open_page("en-US")
+    # an agent at the desk (TIMEZONE Asia/Shanghai): the report's default period ends on the
+    # agent's today, which from 16:00 UTC is a day ahead of the machine's
+    page = open_page("en-US", timezone_id="Asia/Shanghai")
     foreign = _watch_origins(page, system.base_url)
     sign_in(page, desk["agent"].phone, desk["agent"].password)
     page.click("nav.nav a[href='#/reports']")

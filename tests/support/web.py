@@ -82,9 +82,11 @@ def open_page(browser, system):
     violation (no inline script or style slipped in)."""
     contexts, problems = [], []
 
-    def open_(locale="zh-CN", width=1280, height=900):
+    def open_(locale="zh-CN", width=1280, height=900, timezone_id=None):
+        # timezone_id: where the browser is (default: the machine's, UTC here)
         context = browser.new_context(locale=locale, viewport={"width": width, "height": height},
-                                      accept_downloads=True)
+                                      accept_downloads=True,
+                                      **({"timezone_id": timezone_id} if timezone_id else {}))
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(TIMEOUT_MS)

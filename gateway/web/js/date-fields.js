@@ -33,6 +33,13 @@ function timePart(hh, mm, ss) {
 }
 
 /** "2026/1/5", "2026.1.5", "20260105", "2026年1月5日" -> "2026-01-05"; else the text as typed. */
+/** The calendar day of `d` where the browser is (YYYY-MM-DD): the day a person picks in a
+ * date field. (`toISOString` gives the UTC day: east of UTC, yesterday's until 08:00.) */
+export function localDay(d) {
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
 export function normalizeDate(text) {
   const s = text.trim();
   const m = s.match(/^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$/) || s.match(/^(\d{4})(\d{2})(\d{2})$/);

@@ -6,6 +6,7 @@
 import { h, field, select, messageBox, showErrors, clearErrors, busy } from "../dom.js";
 import { t, label } from "../i18n.js";
 import * as api from "../api.js";
+import { localDay } from "../date-fields.js";
 import { queryEnum } from "../model.js";
 import { dataTable } from "./webhooks.js";
 import { instant, businessTime } from "./sla-admin.js";
@@ -15,7 +16,7 @@ import { exportButtons } from "./exports.js";
 const REPORT = "/api/v1/reports/sla";
 const td = (key, ...c) => h("td", { dataset: { label: t(key) } }, ...c);
 const num = (key, v, extra) => h("td", { class: "num", dataset: { label: t(key), col: extra }, text: v === null || v === undefined ? t("common.none") : String(v) });
-const dayText = (d) => d.toISOString().slice(0, 10);
+const dayText = localDay;
 
 /** The names of providers and engineers, where this user may read them (else the ids). */
 export async function names(groupBy) {

@@ -4,12 +4,13 @@
 import { h, field, select, messageBox, showErrors, clearErrors } from "../dom.js";
 import { t } from "../i18n.js";
 import * as api from "../api.js";
+import { localDay } from "../date-fields.js";
 import { chartCard, periodText, COLORS } from "./charts.js";
 import { names } from "./reports.js";
 
 const GROUPS = ["period", "product_line", "provider", "engineer"];
 const GRANULARITIES = ["day", "week", "month"];
-const dayText = (d) => d.toISOString().slice(0, 10);
+const dayText = localDay;
 const avg = (v) => (v === null || v === undefined ? t("common.none") : v.toFixed(2));
 const dist = (list) => list.join(" / ");
 
