@@ -4,8 +4,10 @@ them (internal notes left out), another company sees nothing, progress / done / 
 events an outside system receives, and the overdue reminder: once per item however many
 sweeps run at once, told to the owner by notify."""
 import datetime as dt
+import os
 import threading
 import time
+import zoneinfo
 
 import pytest
 
@@ -14,11 +16,16 @@ from tests.test_events import OutsideConsumer
 from tests.test_flows import field_service, now, wait_for  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.integration
-TODAY = dt.date.today()
-
 
 def day(offset):
-    return (TODAY + dt.timedelta(days=offset)).isoformat()
+    # the desk's date (TIMEZONE, Asia/Shanghai in the suite): after 16:00 UTC it is a day
+    # ahead of the machine's, and the service refuses a due date before the desk's today
+    return (desk_today() + dt.timedelta(days=offset)).isoformat()
+
+
+def desk_today():
+    return dt.datetime.now(zoneinfo.ZoneInfo(os.environ.get("GONGDAN_TIMEZONE",
+                                                            "Asia/Shanghai"))).date()
 
 
 @pytest.fixture
