@@ -175,7 +175,7 @@ def test_tags_add_remove_filter_and_events(system, scene):
     assert r.status_code == 409 and r.json()["error"]["code"] == "too_many_tags"
     assert tag in agent.get(f"/tickets/{t1['id']}").json()["tags"]  # nothing half-added
 
-    rows = system.sql("intake", "SELECT payload FROM outbox WHERE type = %s",
+    rows = system.sql("intake", "SELECT payload FROM outbox WHERE type = %s ORDER BY id",
                       "ticket_tags_changed")
     payloads = [p if isinstance(p, dict) else json.loads(p) for (p,) in rows]
     mine = [p["data"] for p in payloads if p.get("ticket_id") == t1["id"]]
