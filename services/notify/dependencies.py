@@ -268,6 +268,14 @@ class BoundBatchEventHandler(BatchEventHandler):
 bound_batch_event_handler = BoundBatchEventHandler.decorator
 
 
+BIND_TIMEOUT = 15.0  # seconds for one pass of binds and unbinds
+
+
+class BindTimeout(Exception):
+    def __init__(self):
+        super().__init__(f"the broker did not take the bindings within {BIND_TIMEOUT:g} s")
+
+
 class EventBindings(DependencyProvider):
     """Keeps the queues of `BoundBatchEventHandler`s bound to what admins' rules and the
     webhooks want: on start, every NOTIFY.bindings_seconds, and at once (`reconcile()`)
@@ -310,6 +318,12 @@ class EventBindings(DependencyProvider):
         return bindings.reconcile(provider.database.unit_of_work(), self._apply, utcnow())
 
     def _apply(self, bind, unbind):
+        # a broker node that stops answering without closing the socket must not hold this
+        # (and the database transaction around it) forever: the whole pass is capped
+        with eventlet.Timeout(BIND_TIMEOUT, BindTimeout()):
+            self._apply_now(bind, unbind)
+
+    def _apply_now(self, bind, unbind):
         handlers = {e.source_service: e for e in self.container.entrypoints
                     if isinstance(e, BoundBatchEventHandler)}
         with Connection(self.amqp_uri, connect_timeout=5) as connection:
