@@ -20,8 +20,6 @@ whenever nothing wants a whole source. A binding added after an event was publis
 not bring that event back: a new webhook follows events published after it was saved (the
 RPC that saves it returns once the binding is in place).
 """
-from gongdan_common.events import exchange_name
-
 from . import domain, schemas
 
 SOURCES = ("gateway", "intake", "dispatch", "worklog", "sla", "kb")
@@ -29,10 +27,6 @@ ALL = "#"
 DIGEST = ("intake.ticket_created", "intake.ticket_status_changed", "intake.ticket_commented",
           "sla.sla_warning", "sla.sla_breached")  # digest.item_of's kinds
 RECONCILE_SECONDS = 30.0
-
-
-def exchange_of(source):
-    return exchange_name(source)
 
 
 def _add(out, key):
@@ -108,7 +102,7 @@ def reconcile(uow, broker, now):
         broker(bind, unbind)
         shipped = static()
         dynamic = {(s, k) for s, k in bind if k not in shipped[s]}
-        gone = (have - dynamic)
+        gone = have - dynamic
         for source, key in gone:
             session.execute(delete(EventBinding).where(EventBinding.source == source,
                                                        EventBinding.routing_key == key))

@@ -34,7 +34,7 @@ from nameko.timer import Timer
 
 from gongdan_common.batching import BatchEventHandler
 from gongdan_common.dependencies import UnitOfWorkProvider
-from gongdan_common.events import utcnow
+from gongdan_common.events import exchange_name, utcnow
 
 from . import bindings, channels, common, delivery, exceptions as exc, planning, robots
 
@@ -340,9 +340,9 @@ class EventBindings(DependencyProvider):
             for source, key in bind:
                 if source in handlers:
                     channel.queue_bind(handlers[source].queue.name,
-                                       exchange=bindings.exchange_of(source), routing_key=key)
+                                       exchange=exchange_name(source), routing_key=key)
             for source, key in unbind:
                 if source in handlers:
                     channel.queue_unbind(handlers[source].queue.name,
-                                         exchange=bindings.exchange_of(source),
+                                         exchange=exchange_name(source),
                                          routing_key=key)
