@@ -12,10 +12,12 @@ On PostgreSQL GIN indexes keep that off a sequential scan (migrations 0005, 0013
 - `ix_tickets_search_digits` (0013): the 8-digit windows of every run of 8+ digits in the
   same text, for keywords with such a run (ticket and serial numbers), whose trigrams occur
   in nearly every ticket's number.
-- `ix_tickets_search_grams`: the distinct CJK characters and CJK character pairs of the
-  same fields (`search_grams`, a text[] written with the ticket); answers the 1- and
-  2-character Chinese keywords pg_trgm cannot (it needs three characters in a row); used
-  only for those.
+- `ix_tickets_search_keys` (0015): the distinct CJK characters and CJK character pairs of
+  the same fields (`search_grams`, a text[] written with the ticket) and the ticket's
+  creation month (`@202612`, UTC), through `ticket_search_keys(search_grams, created_at)`;
+  answers the 1- and 2-character Chinese keywords pg_trgm cannot (it needs three characters
+  in a row), and any Chinese keyword one month or a few at a time (search_plans.py,
+  "slices").
 
 Both only narrow the candidates: the ILIKE over `ticket_search_text` decides, so the result
 is exactly the substring match. SQLite keeps a plain LIKE over the same fields (a scan).
@@ -25,6 +27,7 @@ chosen per keyword in search_plans.py, not left to the planner's estimate.
 A page's total: when PostgreSQL's planner expects more than `COUNT_CAP` matches, its estimate
 (`total_exact` false); otherwise counted, stopping at COUNT_CAP + 1 (then not exact either).
 """
+import datetime as dt
 import json
 import re
 
@@ -68,6 +71,19 @@ def query_grams(term):
             out.add(run)
         out.update(run[i:i + 2] for i in range(len(run) - 1))
     return sorted(out)
+
+
+def month_key(moment):
+    """The key `ticket_search_keys` (migration 0015) adds for a ticket created at `moment`:
+    its month in UTC, `@YYYYMM` (never a CJK gram)."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.timezone.utc)
+    return f"@{moment.year:04d}{moment.month:02d}"
+
+
+def search_keys(ticket):
+    """The GIN-indexed keys of a ticket (ix_tickets_search_keys): its grams and month."""
+    return func.ticket_search_keys(ticket.search_grams, ticket.created_at)
 
 
 def clean(keyword):
@@ -130,9 +146,31 @@ def keyword_clause(ticket, term, dialect, indexed=True):
             bindparam(None, windows, type_=postgresql.ARRAY(Text))) & condition
     needed = query_grams(term) if not _TRIGRAM.search(term) else ()
     if needed:  # pg_trgm has nothing to look up; with both, estimates multiply into nonsense
-        condition = ticket.search_grams.op("@>")(
-            bindparam(None, needed, type_=postgresql.ARRAY(Text))) & condition
+        condition = keys_contain(ticket, needed) & condition
     return condition
+
+
+def keys_contain(ticket, keys):
+    """The ticket's search keys hold every one of `keys` (grams, months: the GIN index)."""
+    return search_keys(ticket).op("@>")(bindparam(None, list(keys),
+                                                  type_=postgresql.ARRAY(Text)))
+
+
+def keys_overlap(ticket, keys):
+    """The ticket's search keys hold one of `keys` at least (months: the GIN index)."""
+    return search_keys(ticket).op("&&")(bindparam(None, list(keys),
+                                                  type_=postgresql.ARRAY(Text)))
+
+
+def unindexed_clause(ticket, term):
+    """The deciding condition in a form no index answers (strpos over the joined fields,
+    lower-cased first for a term with letter case: what ILIKE does): where the GIN bitmap
+    of the search keys must be the only index read, so that the planner cannot AND in the
+    pg_trgm index on an estimate (search_plans.slice_page)."""
+    joined = func.ticket_search_text(*(getattr(ticket, f) for f in FIELDS))
+    if term.lower() == term.upper():
+        return func.strpos(joined, term) > 0
+    return func.strpos(func.lower(joined), func.lower(literal(term, Text))) > 0
 
 
 def count_statement(stmt, exact=False):

@@ -4,11 +4,11 @@ the same order, for frequent and rare, Chinese and English keywords."""
 import datetime as dt
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from gongdan_common.db import Database
 from gongdan_common.migrate import upgrade
-from services.intake import listing, search_plans
+from services.intake import listing, search, search_plans
 from services.intake.models import Ticket, metadata
 
 ADMIN = {"id": "adm", "role": "admin", "name": "Admin"}
@@ -163,6 +163,9 @@ PLANS = {  # how each plan is forced (PostgreSQL)
     "bitmap": {"match_bound": lambda stats, term: 0.0},
     # a probe of one row per row wanted: the budget's walk goes on after it
     "walk on": {"match_bound": lambda stats, term: None, "PROBE_ROWS_PER_ROW": 1},
+    # month by month from the search keys (a bound under the probe's, and no bitmap)
+    "slices": {"match_bound": lambda stats, term: 0.03, "BITMAP_ROW_COST": 1000,
+               "worth_slicing": lambda *a: True},
 }
 
 
@@ -187,6 +190,12 @@ def test_every_plan_answers_the_same(db, monkeypatch, keyword):
                     for attr, value in patches.items():
                         m.setattr(search_plans, attr, value)
                     answers[name] = read(db, keyword, **query)
+            if not search_plans.splittable(listing.split_of(query), "-created_at") \
+                    and query.get("sort", "-created_at") == "-created_at" \
+                    and search_plans.choose("postgresql", "indexed", "-created_at",
+                                            keyword) == "walk":
+                assert answers["slices"][0] == "slices" and answers["slices"][2:] == scan[2:], \
+                    (query, answers["slices"], scan)
             if answers["walk"][0] == "walk":  # a full page: its total is the rate's
                 assert answers["walk"][2] >= len(answers["walk"][1])
             # a ticket or serial number keeps one statement (the planner's: a few tickets)
@@ -233,3 +242,163 @@ def test_list_tickets_through_the_plans(db):
     page = listing.list_tickets(ADMIN, {"keyword": "登录", "page_size": 3, "page": 99},
                                 db.unit_of_work())
     assert page["items"] == [] and page["total_exact"] is True and page["total"] > 3
+
+
+# ---- slices: a Chinese keyword's matches month by month (migration 0015) ---------------------
+
+MONTHS = 9  # 2026-01 .. 2026-09
+
+
+@pytest.fixture
+def months_db(service_database):
+    """Tickets over nine months, the keyword 云启 in some of them and none in months 3-5:
+    4 in January, then 1, 2, 0, 0, 0, 6, 1, 3 (at the month's first and last second too)."""
+    url = service_database("intake")
+    upgrade("intake", url)
+    database = Database(url, metadata)
+    per_month = [4, 1, 2, 0, 0, 0, 6, 1, 3]
+    n = 0
+    with database.unit_of_work() as uow:
+        for month, hits in enumerate(per_month, start=1):
+            start = dt.datetime(2026, month, 1, tzinfo=dt.timezone.utc)
+            end = dt.datetime(2026, month + 1, 1, tzinfo=dt.timezone.utc) - \
+                dt.timedelta(seconds=1)
+            for i in range(8):
+                # hits at the edges of the month first (UTC: +08:00 is the next month)
+                at = (start, end)[i] if i < 2 else start + dt.timedelta(days=i * 3)
+                hit = i < hits
+                uow.session.add(Ticket(
+                    number=f"TS2026{month:02d}01{i:03d}", type="defect",
+                    title=("云启平台登录慢" if hit else "打印机卡纸") + f" #{n}",
+                    product="P1", product_line="line", category="function",
+                    description="-", environment={}, impact="individual", urgency="low",
+                    priority="P4", contact_phone="138", status=("new", "closed")[n % 2],
+                    submitter_id="u1", submitter_name="程丽", company_id=f"c{n % 2}",
+                    company_name="某公司", created_at=at, updated_at=at))
+                n += 1
+        uow.commit()
+    with database.engine.begin() as conn:
+        if database.engine.dialect.name == "postgresql":
+            conn.execute(text("ANALYZE tickets"))
+    search_plans._stats.clear()
+    yield database
+    search_plans._stats.clear()
+    database.dispose()
+
+
+def test_month_keys_and_spans():
+    """The key of a month is its UTC month, as ticket_search_keys computes it."""
+    shanghai = dt.timezone(dt.timedelta(hours=8))
+    assert search.month_key(dt.datetime(2026, 12, 1, 7, 59, tzinfo=shanghai)) == "@202611"
+    assert search.month_key(dt.datetime(2026, 12, 1, 8, 0, tzinfo=shanghai)) == "@202612"
+    spans = search_plans.month_spans(dt.datetime(2025, 11, 16, tzinfo=dt.timezone.utc),
+                                     dt.datetime(2026, 2, 2, tzinfo=dt.timezone.utc))
+    assert [k for k, _ in spans] == ["@202511", "@202512", "@202601", "@202602"]
+    assert [s / 86400 for _, s in spans] == [15, 31, 31, 1]
+
+
+def test_search_keys_in_the_database_are_the_month_keys(months_db):
+    if months_db.engine.dialect.name != "postgresql":
+        return
+    with months_db.engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT created_at, ticket_search_keys(search_grams, created_at) FROM tickets"))
+        for created_at, keys in rows:
+            assert search.month_key(created_at) in keys and \
+                [k for k in keys if k.startswith("@")] == [search.month_key(created_at)]
+            assert "云启" in keys or "打印" in keys
+
+
+def read_slices(db, monkeypatch, keyword, **query):
+    """read() with the plan forced to the slices; -> (its answer, statements)."""
+    chunks = []
+    real = search_plans.counted_page
+    with monkeypatch.context() as m:
+        m.setattr(search_plans, "match_bound", lambda stats, term: 0.03)
+        m.setattr(search_plans, "BITMAP_ROW_COST", 100_000)  # never the whole bitmap
+        m.setattr(search_plans, "worth_slicing", lambda *a: True)
+        m.setattr(search_plans, "counted_page", lambda *a: chunks.append(a) or real(*a))
+        return read(db, keyword, **query), len(chunks)
+
+
+@pytest.mark.parametrize("page_size", [1, 2, 3, 5, 20])
+def test_slices_answer_as_the_scan_on_every_page(months_db, monkeypatch, page_size):
+    """Pages that end inside a month, at its edge, past months without a match, in both
+    orders and with filters: the rows and the totals of the scan."""
+    if months_db.engine.dialect.name != "postgresql":
+        return
+    for query in ({}, {"sort": "created_at"}, {"status": ["new"]}, {"company_id": "c1"}):
+        pages = 17 // page_size + 2  # on past the last match
+        for page in range(1, pages + 1):
+            scan = read(months_db, "云启", "scan", page=page, page_size=page_size, **query)
+            (plan, *answer), _ = read_slices(months_db, monkeypatch, "云启", page=page,
+                                             page_size=page_size, **query)
+            assert plan == "slices" and answer[0] == scan[1], (query, page, answer, scan)
+            if answer[2]:  # exact: the scan's total
+                assert answer[1] == scan[2], (query, page)
+            else:  # an estimate, never below what was seen
+                assert answer[1] >= (page - 1) * page_size + len(answer[0])
+    assert read(months_db, "云启", "scan", page_size=100)[2] == 17
+
+
+def test_slices_read_as_many_months_as_the_rate_says(months_db, monkeypatch):
+    """Each statement asks for as many months as the rate says hold the rest of the page:
+    the bound first, then the matches seen a second; every month read, the total is
+    exact, else an estimate from the time read."""
+    if months_db.engine.dialect.name != "postgresql":
+        return
+    chunks = []
+    real = search.keys_overlap
+    monkeypatch.setattr(search_plans, "worth_slicing", lambda *a: True)
+    monkeypatch.setattr(search, "keys_overlap", lambda t, keys: chunks.append(
+        [k for k in keys]) or real(t, keys))
+
+    def page(bound, offset, limit, base=select(Ticket)):
+        chunks.clear()
+        with months_db.unit_of_work() as uow:
+            got = search_plans.slice_page(uow.session, base, "云启", "-created_at",
+                                          offset, limit, bound, 72)
+            return [t.number for t in got.rows], got.total, got.exact
+
+    # a bound of 5 says 40 a month: one month at a time; September holds 3, then the rate
+    # seen (3 a month) asks for one more month at a time: August 1, July 6
+    numbers, total, exact = page(5, 0, 5)
+    assert numbers == ["TS20260901001", "TS20260901002", "TS20260901000",
+                       "TS20260801000", "TS20260701001"]
+    # (and few, by the rate: the months not read are counted, so the total is exact)
+    rest = ["@202606", "@202605", "@202604", "@202603", "@202602", "@202601"]
+    assert chunks == [["@202609"], ["@202608"], ["@202607"], rest]
+    assert (total, exact) == (17, True)
+    # a bound that says 1 a month: three months for a page of 3
+    numbers, total, exact = page(0.125, 0, 3)
+    assert chunks == [["@202609", "@202608", "@202607"], rest] and len(numbers) == 3
+    # many, by the rate: an estimate from the time read, not counted
+    cap = search.COUNT_CAP
+    monkeypatch.setattr(search, "COUNT_CAP", 10)
+    numbers, total, exact = page(0.125, 0, 3)
+    assert chunks == [["@202609", "@202608", "@202607"]] and not exact and total >= 10
+    monkeypatch.setattr(search, "COUNT_CAP", cap)
+    # a bound far too low: every month at once, the total exact; past the last match the
+    # months are counted
+    assert page(0.001, 0, 3)[1:] == (17, True) and len(chunks) == 1 and len(chunks[0]) == 9
+    assert page(0.001, 18, 3) == ([], 17, True)
+    # nothing seen (a filter leaves the newest months empty): each next statement reaches
+    # four times as far as the rate said: 40 a month, 10, 2.5 (two months for 3)
+    numbers, total, exact = page(5, 0, 3, select(Ticket).where(
+        Ticket.created_at < dt.datetime(2026, 7, 1, tzinfo=dt.timezone.utc)))
+    assert chunks[:3] == [["@202609"], ["@202608"], ["@202607", "@202606"]]
+    assert numbers == ["TS20260301001", "TS20260301000", "TS20260201000"]
+
+
+def test_a_keyword_in_few_tickets_a_month_is_sliced_not_walked(months_db, monkeypatch):
+    """Unpatched: a bound that says ~0.5 % (a company's name) at a million tickets over
+    three years is sliced; one that says 3 % is walked; the walk's figures decide."""
+    if months_db.engine.dialect.name != "postgresql":
+        return
+    with months_db.unit_of_work() as uow:
+        stats = search_plans.table_stats(uow.session)
+        assert stats["oldest"] == dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+        stats = dict(stats, oldest=dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1000))
+        monkeypatch.setattr(search_plans, "table_stats", lambda session: stats)
+        worth = lambda bound: search_plans.worth_slicing(uow.session, bound, 1e6, 20)  # noqa
+        assert worth(0.005) and worth(0.001) and not worth(0.03)
