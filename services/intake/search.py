@@ -146,7 +146,9 @@ def keyword_clause(ticket, term, dialect, indexed=True):
             bindparam(None, windows, type_=postgresql.ARRAY(Text))) & condition
     needed = query_grams(term) if not _TRIGRAM.search(term) else ()
     if needed:  # pg_trgm has nothing to look up; with both, estimates multiply into nonsense
-        condition = keys_contain(ticket, needed) & condition
+        # (and the ILIKE deciding unindexed: in the one search index a pattern without a
+        # trigram would make its trigram column read every entry)
+        return keys_contain(ticket, needed) & unindexed_clause(ticket, term)
     return condition
 
 

@@ -160,11 +160,13 @@ def read_page(session, base, term, sort, offset, limit, mode="indexed", split=No
     if bound is None or bound * bound * filtered * BITMAP_ROW_COST > wanted:
         # (rows that pass the filters: those a filter drops cost a heap fetch, no ILIKE)
         most = budget(wanted)
+        # the matches of the newest months where they cost less than walking on (a sort
+        # the months follow; not a filter walked value by value)
+        sliceable = sort.lstrip("-") in SLICEABLE and not splittable(split, sort)
         # a probe cannot fill the page when the bound says the rate is under its 1/25
         if bound is not None and bound * probe(wanted) < wanted:
-            # the matches of the newest months, where that is cheaper (not value by value)
             page = slice_page(session, base, term, sort, offset, limit, bound, filtered) \
-                if sort.lstrip("-") in SLICEABLE and not splittable(split, sort) else None
+                if sliceable else None
             if page is not None:
                 return page
             walks = (most,)
@@ -180,6 +182,13 @@ def read_page(session, base, term, sort, offset, limit, mode="indexed", split=No
                 # every filtered row walked: the matches are all known
                 return Page([r[0] for r in walk.rows], "walk", walk.matched, True,
                             walk.walked)
+            if sliceable and end < most and bound is not None:
+                # the rate the stage saw (no hit: taken as one), where the grams' bound
+                # said too much (pairs frequent apart, rare together)
+                page = slice_page(session, base, term, sort, offset, limit,
+                                  max(walk.matched, 1) / walk.walked, filtered)
+                if page is not None:
+                    return page
             # the hit rate so far says the budget would not fill the page either; checked
             # after each stage, so one lucky hit in the probe costs the next stage, not the
             # budget
@@ -189,17 +198,17 @@ def read_page(session, base, term, sort, offset, limit, mode="indexed", split=No
 
 
 def slice_page(session, base, term, sort, offset, limit, bound, filtered):
-    """A Chinese keyword's page from the GIN index of its search keys, a few months at a
-    time in the sort's order (migration 0015), or None when walking is cheaper. Each
-    statement asks the index for the tickets holding the keyword's grams and one of the
-    chunk's months, intersected inside the index: it rechecks about the matches of those
-    months (random heap pages, BITMAP_ROW_COST each), nothing of the tickets between them
-    and nothing of the other months. Worth it when a month's matches cost less than the
-    walk to the page's last row: at 1,000,000 tickets over three years a company's name
-    (0.4 %, ~120 matches a month, against a 5,000-row walk), not a word in 2 % of them.
-    The chunk: as many months as the rate (the grams' bound, then the rate seen so far)
-    says hold the rest of the page. The deciding condition is the unindexed strpos, so the
-    planner cannot AND in pg_trgm's index on its estimate.
+    """A Chinese keyword's page from the search keys' index (migration 0015), a few months
+    at a time in the sort's order, or None when walking is cheaper. Each statement asks the
+    index for the tickets holding the keyword's grams and one of the chunk's months,
+    intersected inside one index scan: it rechecks about the matches of those months
+    (random heap pages, BITMAP_ROW_COST each), nothing of the tickets between them and
+    nothing of the other months. Worth it when a month's matches cost less than the walk
+    to the page's last row: at 1,000,000 tickets over three years a company's name (0.4 %,
+    ~120 matches a month, against a 5,000-row walk) or a person's, not a word in 2 % of
+    them. `bound`: the keyword's rate, an upper bound (the grams') or what a stage of the
+    walk saw. The chunk: as many months as that rate, then the rate seen so far, says hold
+    the rest of the page (slice_match: the condition).
     Total: every month read, exact; else the matches seen scaled by the time not read (an
     estimate: the filtered rows taken as even over time), counted up to COUNT_CAP when that
     says few."""
@@ -215,8 +224,7 @@ def slice_page(session, base, term, sort, offset, limit, bound, filtered):
         months.reverse()
     span = sum(seconds for _, seconds in months)
     order = ordering(sort)
-    match = search.keys_contain(Ticket, search.query_grams(term)) \
-        & search.unindexed_clause(Ticket, term)
+    match = slice_match(term)
     rate = bound * filtered / span  # matches a second, by the bound
     rows, seen, read, covered = [], 0, 0, 0.0
     while read < len(months) and len(rows) < limit:
@@ -251,6 +259,17 @@ def slice_page(session, base, term, sort, offset, limit, bound, filtered):
     if seen + rest <= search.COUNT_CAP:
         return Page(rows, "slices", seen + rest, True)
     return Page(rows, "slices", search.COUNT_CAP + 1, False)
+
+
+def slice_match(term):
+    """The keyword's condition in a slice: its grams in the search keys, and the strpos,
+    unindexed so that the planner cannot AND in pg_trgm's index on its estimate. (Not for
+    a keyword without CJK characters: pg_trgm's index has no months. Tried with one index
+    over the keys and the trigrams, an English name read two months in 3.7 ms instead of
+    the whole table in 16 ms, but its total, under COUNT_CAP, then cost a lookup of every
+    other month: 30-110 ms.)"""
+    return search.keys_contain(Ticket, search.query_grams(term)) \
+        & search.unindexed_clause(Ticket, term)
 
 
 def worth_slicing(session, bound, filtered, wanted):
@@ -520,14 +539,14 @@ def explain_statements(base, term, sort, offset, limit, split=None):
 
 
 def slice_statements(base, term, sort, offset, limit, split):
-    """[(label, statement)] of the slices' first statement for a keyword that has grams,
-    the current month's (read_page asks for as many months as the rate says)."""
+    """[(label, statement)] of the slices' first statement, the current month's (read_page
+    asks for as many months as the rate says)."""
     if not search.query_grams(term) or sort.lstrip("-") not in SLICEABLE \
             or splittable(split, sort):
         return []
     month = search.month_key(dt.datetime.now(dt.timezone.utc))
-    match = search.keys_contain(Ticket, search.query_grams(term)) \
-        & search.unindexed_clause(Ticket, term)
-    return [(f"slices (if the grams' bound says 0.05-1 %: {month}, bitmap scans only)",
+    match = slice_match(term)
+    return [(f"slices (if the grams' bound or a stage's rate says ~0.05-1 %: {month}, "
+             "bitmap scans only)",
              counted_page(base.where(search.keys_overlap(Ticket, [month])).where(match),
                           ordering(sort), offset, limit))]

@@ -269,7 +269,7 @@ def months_db(service_database):
                 hit = i < hits
                 uow.session.add(Ticket(
                     number=f"TS2026{month:02d}01{i:03d}", type="defect",
-                    title=("云启平台登录慢" if hit else "打印机卡纸") + f" #{n}",
+                    title=("云启平台登录慢 platform" if hit else "打印机卡纸") + f" #{n}",
                     product="P1", product_line="line", category="function",
                     description="-", environment={}, impact="individual", urgency="low",
                     priority="P4", contact_phone="138", status=("new", "closed")[n % 2],
@@ -402,3 +402,29 @@ def test_a_keyword_in_few_tickets_a_month_is_sliced_not_walked(months_db, monkey
         monkeypatch.setattr(search_plans, "table_stats", lambda session: stats)
         worth = lambda bound: search_plans.worth_slicing(uow.session, bound, 1e6, 20)  # noqa
         assert worth(0.005) and worth(0.001) and not worth(0.03)
+
+
+def test_a_probe_that_finds_few_hands_over_to_the_slices(months_db, monkeypatch):
+    """A Chinese keyword whose grams' bound is loose (pairs frequent apart, rare together)
+    walks its probe first; the rate the probe saw then decides, and the slices read the
+    page; an English keyword (no months in pg_trgm's index) goes on walking."""
+    if months_db.engine.dialect.name != "postgresql":
+        return
+    walked, rates = [], []
+    real_walk, real_slice = search_plans.walk_statement, search_plans.slice_page
+    monkeypatch.setattr(search_plans, "walk_statement",
+                        lambda *a: walked.append(a[6]) or real_walk(*a))
+    monkeypatch.setattr(search_plans, "slice_page",
+                        lambda *a: rates.append(a[6]) or real_slice(*a))
+    monkeypatch.setattr(search_plans, "match_bound", lambda stats, term: 0.5)
+    monkeypatch.setattr(search_plans, "PROBE_ROWS_PER_ROW", 2)   # a probe of 10 rows
+    monkeypatch.setattr(search_plans, "worth_slicing", lambda s, bound, *a: bound < 0.35)
+    scan = read(months_db, "云启", "scan")
+    assert read(months_db, "云启") == ("slices", *scan[1:])
+    # the probe's 10 newest rows (September's 8, August's last 2) hold September's 3
+    # matches: a rate of 0.3, not the bound's 0.5
+    assert walked == [10] and rates == [0.3]
+    walked.clear(), rates.clear()
+    monkeypatch.setattr(search_plans, "match_bound", lambda stats, term: None)
+    scan = read(months_db, "platform", "scan")
+    assert read(months_db, "platform")[1:] == scan[1:] and rates == [] and len(walked) > 1
