@@ -11,7 +11,11 @@ What nameko does by itself, and why it is not enough:
 - RPC reply queues are durable classic queues: in a cluster, once their node is down they
   cannot be redeclared elsewhere (404 "home node down"), and the gateway's consumer stalls.
 
-So here: publishes retry with backoff for up to `PUBLISH_RETRY_SECONDS`; an RPC reply that
+So here: publishes retry with backoff for up to `PUBLISH_RETRY_SECONDS`, each attempt capped at
+`PUBLISH_ATTEMPT_SECONDS` (nameko publishes through kombu's pools with no deadline: a node that
+keeps the socket open but stops answering held a publish forever waiting for its confirm, and
+an outer `eventlet.Timeout` did not help: the pool's cleanup then waited, with no deadline
+either, for the broker to acknowledge closing the channel); an RPC reply that
 still cannot be sent is logged and dropped (the caller times out and retries: ticket
 creation is idempotent on its Idempotency-Key); acks/requeues on dead channels are no-ops
 (the broker redelivers those messages; consumers are idempotent); reply queues are
@@ -23,14 +27,16 @@ durable queue gets the configured `AMQP_QUEUE_TYPE` (`classic` | `quorum`) as
 import logging
 import sys
 import time
+import warnings
+from contextlib import contextmanager
 from functools import partial
 
 import amqp.exceptions
 import eventlet
-from kombu import Queue
-from kombu.exceptions import OperationalError
+from kombu import Connection, Producer, Queue
+from kombu.exceptions import ChannelError, OperationalError
 from nameko import rpc as nameko_rpc
-from nameko.amqp.publish import Publisher
+from nameko.amqp.publish import Publisher, UndeliverableMessage
 from nameko.constants import (AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY, DEFAULT_SERIALIZER,
                               LOGIN_METHOD_CONFIG_KEY, SERIALIZER_CONFIG_KEY)
 from nameko.events import EventHandler
@@ -39,6 +45,9 @@ from nameko.messaging import QueueConsumer
 log = logging.getLogger(__name__)
 
 PUBLISH_RETRY_SECONDS = 30.0
+PUBLISH_ATTEMPT_SECONDS = 10.0  # one attempt: connect, open the channel, publish, confirm
+PUBLISH_CONNECT_SECONDS = 5.0   # one node's TCP connect + AMQP handshake
+IDLE_PUBLISH_CONNECTIONS = 10   # kept open per URI between publishes (kombu's pool limit)
 # errors that mean "the broker (or this connection to it) is away": retried, never fatal
 CONNECTION_ERRORS = (OSError, OperationalError, amqp.exceptions.ConnectionError,
                      amqp.exceptions.RecoverableChannelError, amqp.exceptions.MessageNacked)
@@ -67,21 +76,80 @@ def typed_queue(queue, config):
                  durable=True, auto_delete=False, exclusive=False, queue_arguments=arguments)
 
 
+class PublishTimeout(OperationalError):
+    """A publish attempt that ran out of time (retried like a connection error)."""
+
+    def __init__(self, seconds):
+        super().__init__(f"the broker did not take the message within {seconds:g} s")
+
+
+class PublishConnections:
+    """Open broker connections for publishing, one per publish under way, kept per URI
+    between publishes. A connection whose publish failed or ran out of time is dropped
+    without AMQP's closing handshake: a node that stopped answering never answers it, and
+    kombu's pools (which nameko's Publisher uses) wait for that answer with no deadline."""
+
+    def __init__(self, keep=IDLE_PUBLISH_CONNECTIONS):
+        self.keep = keep
+        self._idle = {}
+
+    @contextmanager
+    def producer(self, amqp_uri, confirms, ssl=None, login_method=None):
+        key = (amqp_uri, bool(confirms), repr(ssl), login_method)
+        idle = self._idle.setdefault(key, [])
+        connection = idle.pop() if idle else self._connect(amqp_uri, confirms, ssl,
+                                                            login_method)
+        try:
+            yield Producer(connection)
+        except BaseException:
+            drop(connection)
+            raise
+        if len(idle) < self.keep:
+            idle.append(connection)
+        else:
+            drop(connection)
+
+    @staticmethod
+    def _connect(amqp_uri, confirms, ssl, login_method):
+        connection = Connection(amqp_uri, ssl=ssl, login_method=login_method,
+                                connect_timeout=PUBLISH_CONNECT_SECONDS, transport_options={
+                                    "confirm_publish": bool(confirms), "interval_start": 0,
+                                    "interval_step": 0.2, "interval_max": 0.5})
+        # each node of a `;`-separated cluster URI once, no pause in between
+        connection.transport_options["max_retries"] = len(connection.alt) or 1
+        return connection
+
+
+def drop(connection):
+    """Forget a connection at once: its socket is closed, nothing is asked of the broker."""
+    try:
+        connection.collect()
+    except Exception:  # noqa: BLE001 - a broken connection is being thrown away
+        pass
+
+
+publish_connections = PublishConnections()
+
+
 class ResilientPublisher(Publisher):
-    """nameko's Publisher, retrying a publish that meets a connection error with backoff
-    for up to `retry_seconds` (each attempt lets kombu revive the pooled connection)."""
+    """nameko's Publisher with a deadline: each attempt (connect, publish, wait for the
+    broker's confirm) is capped at `attempt_seconds`; one that meets a connection error or
+    runs out of time is retried, on a new connection, with backoff for up to `retry_seconds`
+    in all, then the error is raised. Same arguments as nameko's `Publisher.publish`."""
 
     retry_seconds = PUBLISH_RETRY_SECONDS
-    retry_policy = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5,
-                    "interval_max": 0.5}
+    attempt_seconds = PUBLISH_ATTEMPT_SECONDS
+    connections = publish_connections
 
     def publish(self, payload, **kwargs):
         deadline = time.monotonic() + self.retry_seconds
         pause, failures = 0.25, 0
         while True:
+            seconds = max(min(self.attempt_seconds, deadline - time.monotonic()), 0.1)
             try:
-                result = super().publish(payload, **dict(kwargs))
-            except CONNECTION_ERRORS as exc:
+                with eventlet.Timeout(seconds, PublishTimeout(seconds)):
+                    result = self._publish_once(payload, dict(kwargs))
+            except CONNECTION_ERRORS + (PublishTimeout,) as exc:
                 failures += 1
                 if time.monotonic() + pause > deadline:
                     log.error("publish to %s failed for %.0f s, giving up: %r",
@@ -97,6 +165,37 @@ class ResilientPublisher(Publisher):
                 log.info("published to %s after %d failed attempt(s)",
                          kwargs.get("routing_key"), failures)
             return result
+
+    def _publish_once(self, payload, kwargs):
+        """nameko 2.14.1's `Publisher.publish`, on a connection of `self.connections` and
+        without kombu's own retries (`publish` retries, on a fresh connection)."""
+        publish_kwargs = self.publish_kwargs.copy()
+        headers = publish_kwargs.pop("headers", {}).copy()
+        headers.update(kwargs.pop("headers", {}))
+        headers.update(kwargs.pop("extra_headers", {}))
+        use_confirms = kwargs.pop("use_confirms", self.use_confirms)
+        kwargs.pop("transport_options", None)
+        kwargs.pop("retry", None)
+        kwargs.pop("retry_policy", None)
+        options = {name: kwargs.pop(name, getattr(self, name)) for name in (
+            "delivery_mode", "mandatory", "priority", "expiration", "serializer",
+            "compression")}
+        declare = self.declare[:]
+        declare.extend(kwargs.pop("declare", ()))
+        publish_kwargs.update(kwargs)
+
+        with self.connections.producer(self.amqp_uri, use_confirms, self.ssl,
+                                       self.login_method) as producer:
+            try:
+                producer.publish(payload, headers=headers, declare=declare, retry=False,
+                                 **options, **publish_kwargs)
+            except ChannelError as exc:
+                if "NO_ROUTE" in str(exc):
+                    raise UndeliverableMessage()
+                raise
+        if options["mandatory"] and not use_confirms:
+            warnings.warn("Mandatory delivery was requested, but unroutable messages cannot "
+                          "be detected without publish confirms enabled.")
 
 
 class ResilientQueueConsumer(QueueConsumer):

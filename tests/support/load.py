@@ -64,6 +64,7 @@ class Load:
         self.latencies = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._abort = threading.Event()  # join's deadline passed: every creator gives up
         self._issued = 0
         self._workers = []
 
@@ -74,7 +75,7 @@ class Load:
 
     def _next(self):
         with self._lock:
-            if self._stop.is_set() or (self.total is not None and self._issued >= self.total):
+            if self._stop.is_set() or self._abort.is_set() or (self.total is not None and self._issued >= self.total):
                 return None
             self._issued += 1
             return "fault-" + uuid.uuid4().hex
@@ -82,7 +83,7 @@ class Load:
     def _create(self, http, key):
         deadline = time.monotonic() + self.retry_for
         start = time.monotonic()
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and not self._abort.is_set():
             try:
                 r = http.post(self.api.base_url + "/api/v1/tickets", json=self.body(),
                               headers=self.api.headers({"Idempotency-Key": key}), timeout=45)
@@ -125,23 +126,50 @@ class Load:
             self._workers.append(t)
         return self
 
-    def stop(self):
+    def stop(self, within=None):
         """No new tickets; wait for the ones under way (they retry until acknowledged)."""
         self._stop.set()
-        self.join()
+        self.join(within)
 
-    def join(self):
+    def join(self, within=None):
+        """Wait for every creator to finish, `within` seconds in all (default: one create's
+        retries and a request's timeout). When time is up the creators give up and an
+        AssertionError says how far they got - a test never waits on them without end."""
+        within = self.retry_for + 60 if within is None else within
+        deadline = time.monotonic() + within
         for t in self._workers:
-            t.join(self.retry_for + 60)
+            t.join(max(0.0, deadline - time.monotonic()))
+        busy = sum(t.is_alive() for t in self._workers)
+        if busy:
+            self._abort.set()
+            raise AssertionError(
+                f"ticket creation did not finish within {within:.0f}s: {busy} of "
+                f"{len(self._workers)} creators still busy; {self.progress()}")
+
+    def progress(self):
+        with self._lock:
+            return (f"{len(self.created)} tickets acknowledged of {self._issued} started"
+                    f"{'' if self.total is None else f' ({self.total} to make)'}, "
+                    f"{len(self.gave_up)} given up; statuses {dict(self.statuses)}")
 
     def count(self):
         with self._lock:
             return len(self.created)
 
     def wait_count(self, n, timeout):
+        """Wait until `n` tickets were acknowledged or `timeout` seconds passed; returns the
+        count (callers assert on it)."""
         deadline = time.monotonic() + timeout
         while self.count() < n and time.monotonic() < deadline:
             time.sleep(0.1)
+        return self.count()
+
+    def require_count(self, n, timeout, what="tickets"):
+        """`wait_count`, failing with the load's progress when `n` is not reached in time."""
+        count = self.wait_count(n, timeout)
+        assert count >= n, f"{what}: {n} tickets wanted within {timeout:.0f}s; " \
+                           f"{self.progress()}"
+        return count
 
 
 def start_load(system, threads=4, total=None, first=0, within=60):
@@ -149,8 +177,7 @@ def start_load(system, threads=4, total=None, first=0, within=60):
     acknowledged (asserted; `within` seconds at most)."""
     api, product = customer(system)
     load = Load(api, product, threads=threads, total=total).start()
-    load.wait_count(first, within)
-    assert load.count() >= first, load.statuses
+    load.require_count(first, within, "the load's start")
     return load
 
 

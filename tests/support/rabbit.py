@@ -16,7 +16,9 @@ import os
 import pwd
 import secrets
 import shutil
+import signal
 import subprocess
+import sys
 import time
 
 from scripts._proc import free_port, port_open
@@ -82,8 +84,8 @@ class RabbitNode:
                 os.chown(os.path.join(root, f), uid, gid)
 
     def ctl(self, *args, timeout=60, check=True):
-        out = subprocess.run([CTL, "-q", "-n", self.nodename, *args], env=self._env(),
-                             capture_output=True, text=True, timeout=timeout)
+        out = run([CTL, "-q", "-n", self.nodename, *args], self._env(), timeout,
+                  f"rabbitmqctl {' '.join(args)} on {self.nodename}")
         if check and out.returncode != 0:
             raise RuntimeError(f"rabbitmqctl {' '.join(args)} on {self.nodename}: "
                                f"{out.stdout}{out.stderr}")
@@ -91,8 +93,10 @@ class RabbitNode:
 
     def start(self, timeout=90, wait=True):
         self._prepare()
-        subprocess.run([SERVER, "-detached"], env=self._env(), check=True, timeout=60,
-                       capture_output=True)
+        out = run([SERVER, "-detached"], self._env(), 60, f"starting {self.nodename}")
+        if out.returncode != 0:
+            raise RuntimeError(f"rabbitmq-server -detached for {self.nodename}: "
+                               f"{out.stdout}{out.stderr}")
         self.started = True
         if wait:
             self.wait_ready(timeout)
@@ -101,33 +105,61 @@ class RabbitNode:
     def wait_ready(self, timeout=90):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            out = subprocess.run([CTL, "-q", "-n", self.nodename, "await_startup",
-                                  "--timeout", "10"], env=self._env(), capture_output=True,
-                                 text=True, timeout=30)
-            if out.returncode == 0 and port_open("127.0.0.1", self.port):
+            try:
+                out = run([CTL, "-q", "-n", self.nodename, "await_startup", "--timeout", "10"],
+                          self._env(), 30, f"rabbitmqctl await_startup on {self.nodename}")
+            except RuntimeError:  # one rabbitmqctl that hung (killed): ask again
+                out = None
+            if out is not None and out.returncode == 0 and port_open("127.0.0.1", self.port):
                 return
             time.sleep(0.5)
-        raise RuntimeError(f"RabbitMQ node {self.nodename} did not start:\n{self.log_tail()}")
+        raise RuntimeError(f"RabbitMQ node {self.nodename} did not start within "
+                           f"{timeout}s:\n{self.log_tail()}")
 
-    def stop(self):
-        """Stop the Erlang node (as an operator's restart would)."""
+    def stop(self, timeout=90):
+        """Stop the Erlang node (as an operator's restart would) within `timeout` seconds:
+        one that does not (rabbitmqctl stop still running, or its port still open) is killed
+        and RuntimeError says so - never an endless wait."""
+        deadline = time.monotonic() + timeout
+        problem = None
         if self.started:
-            self.ctl("stop", timeout=90, check=False)
+            try:
+                self.ctl("stop", timeout=timeout, check=False)
+            except RuntimeError as exc:
+                problem = str(exc)
             self.started = False
-        deadline = time.monotonic() + 30
         while port_open("127.0.0.1", self.port) and time.monotonic() < deadline:
             time.sleep(0.2)
+        if problem is None and port_open("127.0.0.1", self.port):
+            problem = f"its AMQP port {self.port} was still open after {timeout}s"
+        if problem:
+            self.kill()
+            raise RuntimeError(f"RabbitMQ node {self.nodename} did not stop: {problem}; "
+                               f"killed\n{self.log_tail()}")
+
+    def kill(self):
+        """SIGKILL the node's Erlang VM (pid file, else the process naming the node)."""
+        pids = set()
+        try:
+            with open(os.path.join(self.dir, "pid")) as fh:
+                pids.add(int(fh.read().strip()))
+        except (OSError, ValueError):
+            pass
+        pids.update(_pids_with_arg(self.nodename.split("@")[0]))
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        self.started = False
 
     def destroy(self):
         try:
-            self.stop()
+            self.stop(timeout=30)
+        except RuntimeError:
+            pass  # killed
         finally:
-            pid_file = os.path.join(self.dir, "pid")
-            if os.path.exists(pid_file):  # a node that would not stop: no orphan beam
-                try:
-                    os.kill(int(open(pid_file).read().strip()), 9)
-                except (ValueError, OSError):
-                    pass
+            self.kill()  # no orphan beam, whatever happened
             shutil.rmtree(self.dir, ignore_errors=True)
 
     def log_tail(self, lines=40):
@@ -137,6 +169,74 @@ class RabbitNode:
             with open(os.path.join(logdir, name), errors="replace") as fh:
                 out.append(f"== {name}\n" + "".join(fh.readlines()[-lines:]))
         return "\n".join(out)
+
+
+def run(argv, env, timeout, what):
+    """subprocess.run with capture and a deadline that really holds: when it passes, the
+    whole process tree is killed (Debian's /usr/sbin wrapper runs the tool through `su`,
+    which starts a session of its own - killing the wrapper alone left the Erlang CLI
+    running and holding the pipes) and RuntimeError says what did not finish."""
+    proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except _timeout_errors():
+        _kill_tree(proc.pid)
+        try:
+            proc.communicate(timeout=10)
+        except _timeout_errors():
+            proc.kill()
+        raise RuntimeError(f"{what}: no answer within {timeout}s (killed)") from None
+    return subprocess.CompletedProcess(argv, proc.returncode, out, err)
+
+
+def _timeout_errors():
+    """Under eventlet's monkey patch (the test process) `communicate` raises the original
+    module's TimeoutExpired, which is not the patched module's `subprocess.TimeoutExpired`."""
+    original = sys.modules.get("__original_module_subprocess")
+    return (subprocess.TimeoutExpired,) + ((original.TimeoutExpired,) if original else ())
+
+
+def _children():
+    """{parent pid: [child pids]} of every process, from /proc."""
+    tree = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            tree.setdefault(ppid, []).append(int(entry))
+    return tree
+
+
+def _kill_tree(pid):
+    tree, todo, found = _children(), [pid], []
+    while todo:
+        p = todo.pop()
+        found.append(p)
+        todo.extend(tree.get(p, []))
+    for p in found:
+        try:
+            os.kill(p, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def _pids_with_arg(arg):
+    """Processes whose command line has `arg` as one of its words."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as fh:
+                    words = fh.read().split(b"\0")
+            except OSError:
+                continue
+            if any(w == arg.encode() or w.startswith(arg.encode() + b"@") for w in words):
+                pids.append(int(entry))
+    return pids
 
 
 def start_cluster(base_dir, size=3):
