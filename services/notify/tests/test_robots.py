@@ -12,7 +12,7 @@ from gongdan_common.errors import AppError
 from services.notify import common, delivery, planning, robots
 from services.notify.models import Delivery
 from services.notify.tests.robot_receiver import RobotReceiver
-from services.notify.tests.test_handlers import uow_factory  # noqa: F401 - fixture
+from services.notify.tests.test_handlers import database, uow_factory  # noqa: F401 - fixtures
 
 UTC = dt.timezone.utc
 NOW = dt.datetime(2026, 11, 22, 4, 0, tzinfo=UTC)
