@@ -86,6 +86,66 @@ def test_planning_is_idempotent_and_in_the_recipients_language(uow_factory, sett
     assert n.user_id == "u-e" and outbox == ["notification_created"]
 
 
+def test_a_batch_is_written_with_one_insert_per_table(database, settings):
+    """A batch's inbox rows and deliveries are written as rows, one INSERT per table (a
+    webhook's, which carries the event, in one of its own), with every column the ORM
+    wrote: the inbox row's link, priority and number, its event naming it; an email's
+    payload SQL NULL (not JSON null); the handed-over mail as the senders read it."""
+    uow_factory = database.unit_of_work
+    settings = dict(settings, allow_networks=["127.0.0.1/32"])
+    hook = webhooks.create_webhook(SYSTEM, {"url": "http://127.0.0.1:9/hook",
+                                            "event_types": ["dispatch.*"]},
+                                   uow_factory(), settings)
+    batch = [assigned(f"8888888{n}-8888-8888-8888-888888888888",
+                      priority="P1" if n == 0 else None) for n in range(3)]
+    statements = []
+
+    def seen(_conn, _cursor, statement, *_):
+        statements.append(" ".join(statement.split()).upper())
+
+    handed = []
+    event.listen(database.engine, "before_cursor_execute", seen)
+    try:
+        counts = planning.ingest_many(batch, uow_factory(), directory, settings, NOW,
+                                      hand_off=2, handed=handed)
+    finally:
+        event.remove(database.engine, "before_cursor_execute", seen)
+    assert counts == {"inbox": 3, "email": 3, "sms": 1, "webhook": 3, "robot": 0}
+    inserts = [s.split(" (")[0] for s in statements if s.startswith("INSERT")]
+    assert sorted(inserts) == sorted([
+        "INSERT INTO PROCESSED_EVENTS", "INSERT INTO NOTIFICATIONS", "INSERT INTO DELIVERIES",
+        "INSERT INTO DELIVERIES", "INSERT INTO OUTBOX"])
+    with uow_factory() as uow:
+        notes = {n.event_id: n for n in uow.session.scalars(select(Notification))}
+        rows = list(uow.session.scalars(select(Delivery)))
+        nulls = set(uow.session.scalars(select(Delivery.id).where(Delivery.payload.is_(None))))
+        created = [p["data"] for p in uow.session.execute(
+            select(metadata.tables["outbox"].c.payload)).scalars()
+            if p["type"] == "notification_created"]
+    first = notes[batch[0]["event_id"]]
+    assert (first.user_id, first.kind, first.event_type, first.ticket_id, first.ticket_number,
+            first.priority, first.link, first.read_at) == (
+        "u-e", "assigned", "dispatch.ticket_assigned", "t-1", "TS20261122001", "P1",
+        "http://gd.test/#/tickets/t-1", None)
+    assert first.title.startswith("[TS20261122001]") and "http://gd.test" in first.body
+    assert sorted(c["notification_id"] for c in created) == sorted(n.id for n in notes.values())
+    by_channel = {}
+    for r in rows:
+        by_channel.setdefault(r.channel, []).append(r)
+    assert {r.id for r in by_channel["email"] + by_channel["sms"]} <= nulls
+    assert all(r.payload["event_id"] == r.event_id and r.recipient == hook["id"]
+               and r.id not in nulls for r in by_channel["webhook"])
+    assert [r.kind for r in by_channel["email"]] == ["assigned"] * 3
+    assert all(r.status == "pending" and r.attempts == 0 for r in rows)
+    assert len(handed) == 2 and {h["channel"] for h in handed} <= {"email", "sms"}
+    written = {r.id: r for r in rows}
+    for item in handed:
+        row = written[item["id"]]
+        assert row.lease_until is not None
+        assert item == delivery.delivery_dict(row)
+    assert sum(1 for r in rows if r.lease_until is not None) == 2
+
+
 def test_an_event_that_concerns_nobody_opens_no_transaction(uow_factory, settings):
     """sla_clock_updated matches no rule, webhook or digest: planning it touches no
     database (a unit of work that is entered fails the test); in a batch beside an event
