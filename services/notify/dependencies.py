@@ -1,8 +1,8 @@
 """What notify's workers get besides the shared unit of work and settings.
 
 - `DirectoryCache`: who-is-who, asked from the gateway (which owns the accounts) over RPC
-  with a deadline, cached for NOTIFY.directory_cache_seconds per query; and the rules and
-  active webhooks, re-read at most once a second.
+  with a deadline, cached for NOTIFY.directory_cache_seconds per query; and the rules,
+  active webhooks and IM robots, re-read at most once a second.
 - `DeliveryLoop`: the sender. One managed green thread per process claims due deliveries
   (a lease committed before sending, `FOR UPDATE SKIP LOCKED` on PostgreSQL, so replicas
   share the work) and sends each in its own green thread from a bounded pool, so a slow or
@@ -52,7 +52,7 @@ class DirectoryCache(DependencyProvider):
         return self
 
     def configuration(self, uow):
-        """Rules and active webhooks, read at most once a second per process."""
+        """Rules, active webhooks and robots, read at most once a second per process."""
         now = time.monotonic()
         if self._config is None or self._config[0] < now:
             self._config = (now + CONFIG_SECONDS, planning.configuration(uow))

@@ -29,19 +29,20 @@ def _active_webhooks(uow):
 
 
 def configuration(uow):
-    """The rules in force, the active webhooks and which templates admins replaced (what
-    `ingest` needs besides people)."""
+    """The rules in force, the active webhooks, which templates admins replaced and the
+    active IM robots (what `ingest` needs besides people)."""
     with uow:
         return (domain.effective_rules(_rule_overrides(uow)),
                 [(h.id, h.url, list(h.event_types)) for h in _active_webhooks(uow)],
                 set(uow.session.execute(select(TemplateOverride.kind,
-                                               TemplateOverride.language)).tuples()))
+                                               TemplateOverride.language)).tuples()),
+                robots.active(uow))
 
 
 def plan_inputs(envelope, uow, config=None):
     """Matching rules and webhooks; `config` is a recent `configuration(uow)` when the caller
     keeps one (the service does, for a second: an admin's change applies within that)."""
-    rules, hooks, overridden = config or configuration(uow)
+    rules, hooks, overridden, _ = config or configuration(uow)
     return (domain.matching_rules(envelope, rules),
             [(hid, url) for hid, url, types in hooks if domain.webhook_matches(types, envelope)],
             overridden)
@@ -96,7 +97,7 @@ def ingest_many(envelopes, uow, directory, settings, now=None, config=None, hand
             return counts
         record_digest_items(uow, [e for e in envelopes if e["event_id"] in fresh], now)
         counts["robot"] = robots.plan(uow, [e for e in envelopes if e["event_id"] in fresh],
-                                      settings, now)
+                                      settings, now, robots=config[3])
         user_ids = {u["id"] for users in people.values() for u in users}
         prefs = {p.user_id: _pref_dict(p) for p in uow.session.scalars(
             select(Preference).where(Preference.user_id.in_(user_ids)))} if user_ids else {}
