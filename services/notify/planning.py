@@ -10,7 +10,7 @@ dies before sending leaves leased rows, which the loop claims when the lease run
 it does for any send cut short."""
 import datetime as dt
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 
 from gongdan_common.events import utcnow
 from gongdan_common.outbox import consume_many
@@ -100,7 +100,7 @@ def ingest_many(envelopes, uow, directory, settings, now=None, config=None, hand
                                       settings, now, robots=config[3])
         user_ids = {u["id"] for users in people.values() for u in users}
         prefs = {p.user_id: _pref_dict(p) for p in uow.session.scalars(
-            select(Preference).where(Preference.user_id.in_(user_ids)))} if user_ids else {}
+            _PREFERENCES, {"ids": sorted(user_ids)})} if user_ids else {}
         rows = _Rows()
         for envelope, rules, hooks, overridden in planned:
             if envelope["event_id"] in fresh:
@@ -133,6 +133,9 @@ class _HandOff:
 _HANDED = ("id", "event_id", "event_type", "channel", "recipient", "address", "language",
            "subject", "body_text", "body_html", "payload", "attempts", "ticket_id")
 _NOTIFICATIONS, _DELIVERIES = Notification.__table__, Delivery.__table__
+# built once: building and keying a statement costs about what running it does here
+_PREFERENCES = select(Preference).where(Preference.user_id.in_(bindparam("ids", expanding=True)))
+_ADD_NOTIFICATIONS, _ADD_DELIVERIES = insert(_NOTIFICATIONS), insert(_DELIVERIES)
 
 
 class _Rows:
@@ -158,12 +161,12 @@ class _Rows:
 
     def insert(self, uow):
         if self.notifications:
-            uow.session.execute(insert(_NOTIFICATIONS), self.notifications)
+            uow.session.execute(_ADD_NOTIFICATIONS, self.notifications)
         shapes = {}  # an INSERT's rows must name the same columns
         for row in self.deliveries:
             shapes.setdefault(tuple(sorted(row)), []).append(row)
         for same in shapes.values():
-            uow.session.execute(insert(_DELIVERIES), same)
+            uow.session.execute(_ADD_DELIVERIES, same)
 
 
 def _plan_event(uow, envelope, rules, hooks, overridden, people, prefs, settings, now, counts,
