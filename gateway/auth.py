@@ -14,6 +14,7 @@ import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from eventlet import tpool
+from eventlet.event import Event
 
 from . import exceptions as exc
 
@@ -104,8 +105,39 @@ class ActorCache:
         self.max_entries = max_entries
         self.clock = clock
         self._entries = {}     # key -> (expires, actor)
+        self._looking = {}     # key -> Event of the look-up under way
         self.generation = 0    # bumped by every forget: a look-up older than that is not kept
         _CACHES.add(self)
+
+    def fetch(self, key, look_up):
+        """The cached actor, or `look_up()`'s. Requests that miss while a look-up of the same
+        key is under way wait for it instead of each asking the database: when an entry
+        expires under load, every request in flight with that token missed at once (half
+        the creates of a loaded bench run made a look-up). A waiter takes the answer only
+        if nothing was forgotten since that look-up began (else the waiters ask again,
+        together); a refusal or an error is not shared (each asks for itself)."""
+        actor = self.get(key)
+        if actor is not None:
+            return actor
+        under_way = self._looking.get(key) if self.ttl > 0 else None
+        if under_way is not None:
+            generation, answer = under_way.wait()
+            if answer is None:  # refused or failed: ask for ourselves
+                return look_up()
+            if generation != self.generation:  # forgotten meanwhile: ask again, together
+                return self.fetch(key, look_up)
+            return _copy(answer)
+        done = Event()
+        self._looking[key] = done
+        generation, answer = self.generation, None
+        try:
+            answer = look_up()
+        finally:
+            if self._looking.get(key) is done:
+                del self._looking[key]
+            done.send((generation, None if answer is None else _copy(answer)))
+        self.put(key, answer, generation)
+        return answer
 
     def get(self, key):
         entry = self._entries.get(key)

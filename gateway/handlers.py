@@ -254,12 +254,7 @@ def authenticate(bearer, uow, settings):
         key = ("session", claims["sid"], claims["sub"])
     if cache is None:
         return _verify(bearer, key, uow, settings)
-    actor = cache.get(key)
-    if actor is None:
-        generation = cache.generation
-        actor = _verify(bearer, key, uow, settings)
-        cache.put(key, actor, generation)
-    return actor
+    return cache.fetch(key, lambda: _verify(bearer, key, uow, settings))
 
 
 def _verify(bearer, key, uow, settings):

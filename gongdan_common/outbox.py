@@ -93,23 +93,31 @@ def consume_once(uow, envelope, consumer):
 def consume_many(uow, envelopes, consumer):
     """`consume_once` for a batch: one INSERT; returns the envelopes not handled before
     (first occurrence of each event id, in order)."""
-    table = _table(uow.session, "processed_events")
     unique = list({str(e["event_id"]): e for e in envelopes}.items())
     if not unique:
         return []
-    dialect = uow.session.bind.dialect.name
-    if dialect not in ("postgresql", "sqlite"):
+    if uow.session.bind.dialect.name not in ("postgresql", "sqlite"):
         return [e for e in envelopes if consume_once(uow, e, consumer)]
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as upsert
-    now = utcnow()
-    stmt = (upsert(table).values([{"event_id": eid, "consumer": consumer, "processed_at": now}
-                                  for eid, _ in unique])
-            .on_conflict_do_nothing().returning(table.c.event_id))
-    fresh = set(uow.session.execute(stmt).scalars())
+    params = {f"e{n}": eid for n, (eid, _) in enumerate(unique)}
+    params.update(consumer=consumer, processed_at=utcnow())
+    fresh = set(uow.session.execute(_consume_rows(len(unique)), params).scalars())
     return [e for eid, e in unique if eid in fresh]
+
+
+_CONSUME_ROWS = {}
+
+
+def _consume_rows(n):
+    """`_CONSUME` for n events: one statement per batch size, compiled once (the dialect
+    upsert of n rows was built and compiled again for every batch: ~0.2 ms each)."""
+    stmt = _CONSUME_ROWS.get(n)
+    if stmt is None:
+        rows = ", ".join(f"(:e{i}, :consumer, :processed_at)" for i in range(n))
+        stmt = _CONSUME_ROWS[n] = text(
+            "INSERT INTO processed_events (event_id, consumer, processed_at) VALUES "
+            f"{rows} ON CONFLICT DO NOTHING RETURNING event_id"
+        ).bindparams(bindparam("processed_at", type_=DateTime(timezone=True)))
+    return stmt
 
 
 class OutboxRelay:

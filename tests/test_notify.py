@@ -297,8 +297,13 @@ def test_webhooks_signed_retried_disabled_and_bad_input(system, rig, admin, make
     body = calls[-1]["body"]
     assert body["type"] == "ticket_created" and body["ticket_number"] == ticket["number"]
     assert calls[-1]["event_id"] == body["event_id"]
-    log = admin.get(f"/webhooks/{hook['id']}/deliveries").json()
-    assert log["total"] == 1 and log["items"][0]["status"] == "sent"
+
+    def recorded():  # shortly after the answer (NOTIFY.record_linger_seconds)
+        page = admin.get(f"/webhooks/{hook['id']}/deliveries").json()
+        return page if page["items"] and page["items"][0]["status"] == "sent" else None
+
+    log = wait_until(recorded, what="the delivery recorded as sent")
+    assert log["total"] == 1
     assert log["items"][0]["attempts"] == 4
     detail = admin.get(f"/webhooks/{hook['id']}/deliveries/{log['items'][0]['id']}").json()
     assert [a["status_code"] for a in detail["log"]] == [500, 500, 500, 200]

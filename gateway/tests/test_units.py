@@ -6,6 +6,7 @@ import types
 import pytest
 
 from gateway import auth, domain
+from gateway import exceptions as exc
 from gongdan_common import filetypes, vault
 from gongdan_common.storage import HashingReader
 from gongdan_common.errors import AppError, ErrorSpec, validation_error
@@ -186,3 +187,47 @@ def test_digits_other_than_ascii_are_refused_not_a_500():
     assert national_id_problem("²" * 17 + "X") == "format"
     assert national_id_problem("11010519491231002X") is None
     assert _group_id("²") == -1 and _group_id("١٢") == -1 and _group_id("12") == 12
+
+
+def test_actor_cache_one_look_up_for_requests_that_miss_together():
+    """Requests that miss while a look-up of their key is under way wait for it: one
+    database look-up, each its own copy. After a forget during the look-up the waiters ask
+    again themselves; a refused look-up is not shared."""
+    import eventlet
+
+    cache = auth.ActorCache(5)
+    zhang = {"id": "u1", "role": "customer", "name": "张三", "scopes": ["a"]}
+    calls = []
+
+    def look_up(forget=False, refuse=False):
+        calls.append(1)
+        eventlet.sleep(0.01)
+        if forget and len(calls) == 1:
+            auth.forget_actors("u1")
+        if refuse:
+            raise exc.TOKEN_INVALID()
+        return dict(zhang, scopes=list(zhang["scopes"]))
+
+    def fetch(key, **kw):
+        return cache.fetch(key, lambda: look_up(**kw))
+
+    pool = eventlet.GreenPool()
+    got = list(pool.imap(lambda _: fetch(("session", "s1", "u1")), range(10)))
+    assert len(calls) == 1 and all(a == zhang for a in got)
+    assert len({id(a) for a in got}) == 10 and len({id(a["scopes"]) for a in got}) == 10
+    assert fetch(("session", "s1", "u1")) == zhang and len(calls) == 1  # kept
+
+    calls.clear()
+    got = list(pool.imap(lambda _: fetch(("session", "s2", "u1"), forget=True), range(4)))
+    assert len(calls) == 2 and all(a == zhang for a in got)  # the waiters asked again
+    assert cache.get(("session", "s2", "u1")) is not None  # a look-up after the forget: kept
+
+    calls.clear()
+
+    def refused(_):
+        try:
+            fetch(("session", "s3", "u1"), refuse=True)
+        except AppError as err:
+            return err.code
+    assert list(pool.imap(refused, range(3))) == ["token_invalid"] * 3
+    assert len(calls) == 3 and cache.get(("session", "s3", "u1")) is None

@@ -4,11 +4,13 @@ import secrets
 
 import pytest
 from marshmallow import Schema, fields
-from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, select, text
+from sqlalchemy import (Column, Integer, MetaData, String, Table, create_engine, event, select,
+                        text)
+from sqlalchemy.engine.interfaces import CacheStats
 
 from gongdan_common.db import Database
 from gongdan_common.events import EventSpec
-from gongdan_common.outbox import consume_many, define_outbox_tables
+from gongdan_common.outbox import _consume_rows, consume_many, define_outbox_tables
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -111,3 +113,19 @@ def test_consume_many_skips_events_seen_before_and_twice_in_a_batch(database):
         assert consume_many(uow, [a, c], "c1") == [c]
         assert consume_many(uow, [a], "c2") == [a]  # per consumer
         uow.commit()
+    # one statement per batch size, compiled once: the same size again hits the compiled cache
+    assert _consume_rows(2) is _consume_rows(2) and _consume_rows(2) is not _consume_rows(3)
+    hits = []
+    event.listen(db.engine, "before_cursor_execute",
+                 lambda _c, _cur, statement, _p, context, _m: hits.append(
+                     context.cache_hit) if "processed_events" in statement else None)
+    with db.unit_of_work() as uow:
+        assert consume_many(uow, [{"event_id": "e-d"}, a], "c1") == [{"event_id": "e-d"}]
+        assert consume_many(uow, [{"event_id": "e-e"}, a], "c1") == [{"event_id": "e-e"}]
+        rows = uow.session.execute(select(db.metadata.tables["processed_events"])
+                                   .where(db.metadata.tables["processed_events"]
+                                          .c.event_id == "e-e")).all()
+        uow.commit()
+    # batches of two were compiled above: both reuse it (no dialect upsert built each time)
+    assert hits[:2] == [CacheStats.CACHE_HIT] * 2
+    assert rows[0].processed_at is not None and rows[0].consumer == "c1"

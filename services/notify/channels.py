@@ -7,16 +7,16 @@ returns an `Outcome`; none raises for a failed send. Chosen by config (NOTIFY.*)
 - `WebhookSender`: signed POST, no redirects, the SSRF policy checked again at send time.
 All network calls are plain sockets, made cooperative by eventlet's monkey patching.
 """
+import base64
 import dataclasses
 import email
 import json
 import smtplib
 import time
+import uuid
 from email import policy
 from email.header import Header
 from email.message import EmailMessage
-from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
 from email.utils import formataddr, formatdate, parseaddr
 from typing import Protocol
 
@@ -38,9 +38,6 @@ class Outcome:
 
 class Sender(Protocol):
     def send(self, delivery: dict) -> Outcome: ...
-
-
-_CRLF = policy.compat32.clone(linesep="\r\n")
 
 
 class SmtpEmail:
@@ -90,10 +87,11 @@ class SmtpEmail:
             _close(self._idle.pop()[0], quit=True)
 
     def raw(self, delivery):
-        """The mail as bytes, built with the email package's legacy (compat32) classes:
-        several times cheaper than EmailMessage's header parsing and folding, which was a
-        third of notify's CPU per created ticket. A non-ASCII address keeps EmailMessage
-        (its SMTPUTF8 headers)."""
+        """The mail as CRLF bytes, written directly: the MIME the email package's compat32
+        classes wrote (multipart/alternative of base64 UTF-8 text and HTML, the same
+        headers), without their per-header parsing and folding and a regex compiled per
+        boundary (0.45 ms a mail, the largest share of sending it). A non-ASCII address
+        keeps EmailMessage (its SMTPUTF8 headers)."""
         text, html = delivery.get("body_text") or "", delivery.get("body_html")
         if delivery.get("ticket_id"):
             # the marker line on top tells the reader, and channels' quote stripping, where
@@ -105,19 +103,20 @@ class SmtpEmail:
         if not delivery["address"].isascii():
             return self._message_utf8(delivery, text, html).as_bytes(policy=policy.SMTPUTF8)
         if html:
-            msg = MIMEMultipart("alternative")
-            msg.attach(MIMEText(text, "plain", "utf-8"))
-            msg.attach(MIMEText(html, "html", "utf-8"))
+            # "=_" never occurs in base64, so no body can contain the boundary
+            boundary = "=_" + uuid.uuid4().hex
+            head = [f'Content-Type: multipart/alternative;\r\n boundary="{boundary}"',
+                    "MIME-Version: 1.0"]
+            body = (f"--{boundary}\r\n{_part('plain', text)}\r\n--{boundary}\r\n"
+                    f"{_part('html', html)}\r\n--{boundary}--\r\n")
         else:
-            msg = MIMEText(text, "plain", "utf-8")
-        subject = delivery["subject"] or ""
-        msg["Subject"] = subject if subject.isascii() else Header(subject, "utf-8")
-        msg["From"] = self._from
-        msg["To"] = delivery["address"]
-        msg["Date"] = formatdate()
-        for name, value in self._headers(delivery):
-            msg[name] = value
-        return msg.as_bytes(policy=_CRLF)  # smtplib sends bytes as they are: CRLF lines
+            part = _part("plain", text)
+            split = part.index("\r\n\r\n")
+            head, body = part[:split].split("\r\n"), part[split + 4:]
+        head += [f"Subject: {_subject(delivery['subject'] or '')}", f"From: {self._from}",
+                 f"To: {_one_line(delivery['address'])}", f"Date: {formatdate()}"]
+        head += [f"{name}: {_one_line(value)}" for name, value in self._headers(delivery)]
+        return ("\r\n".join(head) + "\r\n\r\n" + body).encode("ascii")
 
     def message(self, delivery):
         """The mail as an EmailMessage (what a mail program reads from `raw`)."""
@@ -170,6 +169,29 @@ class SmtpEmail:
         finally:
             if session is not None:  # a failed session is not reused
                 _close(session[0])
+
+
+def _part(subtype, content):
+    """A text part, UTF-8 in base64 lines of 76 characters (what MIMEText wrote)."""
+    lines = base64.encodebytes(content.encode()).decode("ascii").replace("\n", "\r\n")
+    return (f'Content-Type: text/{subtype}; charset="utf-8"\r\nMIME-Version: 1.0\r\n'
+            f"Content-Transfer-Encoding: base64\r\n\r\n{lines}")
+
+
+def _subject(subject):
+    subject = _one_line(subject)
+    if subject.isascii() and len(subject) <= 68:
+        return subject
+    # RFC 2047 encoded words of at most 75 characters on folded lines (long ASCII
+    # subjects are folded the same way, as compat32 did)
+    return Header(subject, "utf-8" if not subject.isascii() else "us-ascii",
+                  header_name="Subject").encode(linesep="\r\n")
+
+
+def _one_line(value):
+    """A header value cannot carry a line break (it would end the header)."""
+    value = str(value)
+    return " ".join(value.split()) if "\r" in value or "\n" in value else value
 
 
 def _close(client, quit=False):

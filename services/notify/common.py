@@ -34,6 +34,8 @@ def settings_from_config(config):
         "lease_seconds": float(retry.get("lease_seconds", 120)),
         "poll_interval": float(cfg.get("poll_interval_seconds", 1.0)),
         "concurrency": int(cfg.get("send_concurrency", 50)),
+        # outcomes finished this close together are recorded in one transaction
+        "record_linger": float(cfg.get("record_linger_seconds", 0.05)),
         "directory_timeout": float(cfg.get("directory_timeout_seconds", 5)),
         "directory_ttl": float(cfg.get("directory_cache_seconds", 30)),
         "default_language": cfg.get("default_language", "zh"),

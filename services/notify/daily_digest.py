@@ -5,7 +5,7 @@ same transaction) adds a line per opted-in admin of the ticket's company; `run_d
 (a timer in every replica, or an admin by hand) turns each admin's lines into one email
 and one inbox entry at their local digest time.
 """
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from gongdan_common.events import utcnow
@@ -16,6 +16,12 @@ from .common import _add_to_inbox, _admin, _aware, _pref_dict, template_for
 from .models import Delivery, Digest, DigestItem, Notification, Preference, new_id
 
 
+# built once (record_digest_items runs in every planning transaction)
+_READERS = select(Preference.user_id, Preference.digest_company_id).where(
+    Preference.digest_enabled.is_(True),
+    Preference.digest_company_id.in_(bindparam("companies", expanding=True)))
+
+
 def record_digest_items(uow, envelopes, now):
     """Inside the caller's transaction (after `consume_many`): one line per company admin
     who takes the digest, for each event about a ticket of their company. One local query
@@ -24,10 +30,8 @@ def record_digest_items(uow, envelopes, now):
     if not items:
         return 0
     readers = {}
-    for user_id, company_id in uow.session.execute(select(
-            Preference.user_id, Preference.digest_company_id).where(
-            Preference.digest_enabled.is_(True),
-            Preference.digest_company_id.in_({i["company_id"] for _, i in items}))):
+    for user_id, company_id in uow.session.execute(
+            _READERS, {"companies": list({i["company_id"] for _, i in items})}):
         readers.setdefault(company_id, []).append(user_id)
     count = 0
     for envelope, item in items:

@@ -25,6 +25,7 @@ import hmac
 import json
 import re
 import time
+import types
 import urllib.parse
 
 import requests
@@ -177,11 +178,21 @@ def _matches(robot, envelope, ticket):
     return ticket.get("provider_id") == robot.owner_id
 
 
-def plan(uow, envelopes, settings, now):
-    """A `robot` delivery for every active robot an event concerns. Returns how many."""
+def active(uow):
+    """The active robots as plain values: what planning needs of them (the service keeps
+    them with the rules and webhooks, re-read at most once a second)."""
+    return [types.SimpleNamespace(id=r.id, platform=r.platform, owner_kind=r.owner_kind,
+                                  owner_id=r.owner_id, url=r.url, language=r.language,
+                                  event_types=list(r.event_types or ()))
+            for r in uow.session.scalars(select(Robot).where(Robot.active.is_(True)))]
+
+
+def plan(uow, envelopes, settings, now, robots=None):
+    """A `robot` delivery for every active robot an event concerns (`robots`: a recent
+    `active(uow)`, read now when None). Returns how many."""
     if not any(domain.event_key(e) in EVENTS for e in envelopes):
         return 0
-    robots = list(uow.session.scalars(select(Robot).where(Robot.active.is_(True))))
+    robots = active(uow) if robots is None else robots
     count = 0
     for envelope in envelopes:
         ticket = domain.ticket_of(envelope)

@@ -236,7 +236,9 @@ class NotifyService(HealthMixin):
 
     @rpc
     def create_robot(self, actor, payload):
-        return robots.create_robot(actor, payload, self.uow, self.settings)
+        out = robots.create_robot(actor, payload, self.uow, self.settings)
+        self.directory.forget_configuration()  # other replicas: within a second
+        return out
 
     @rpc
     def get_robot(self, actor, robot_id):
@@ -244,11 +246,15 @@ class NotifyService(HealthMixin):
 
     @rpc
     def update_robot(self, actor, robot_id, payload):
-        return robots.update_robot(actor, robot_id, payload, self.uow, self.settings)
+        out = robots.update_robot(actor, robot_id, payload, self.uow, self.settings)
+        self.directory.forget_configuration()  # other replicas: within a second
+        return out
 
     @rpc
     def delete_robot(self, actor, robot_id):
-        return robots.delete_robot(actor, robot_id, self.uow)
+        out = robots.delete_robot(actor, robot_id, self.uow)
+        self.directory.forget_configuration()  # other replicas: within a second
+        return out
 
     @rpc
     def try_robot(self, actor, robot_id):

@@ -1,6 +1,7 @@
 """The email a delivery becomes: a retry of the same delivery carries the same Message-ID
 (so a resend after a crash between "server accepted" and "recorded as sent" is recognisable
 as the same message), another delivery a different one."""
+from gongdan_common.mail import REPLY_MARKER
 from services.notify.channels import SmtpEmail
 
 
@@ -72,3 +73,36 @@ def test_chinese_sender_name_and_an_address_with_chinese_characters():
     utf8 = smtp.message(dict(_delivery("d-2"), address="张三@例子.中国"))
     assert utf8["To"] == "张三@例子.中国" and utf8["Subject"] == "[TS20261122001] 已受理"
     assert utf8["Message-ID"] == "<d-2@gongdan.notify>"
+
+
+def test_the_mail_is_written_as_the_email_package_reads_it():
+    """`raw` writes the MIME itself: CRLF lines only, headers within 78 characters, a long
+    Chinese subject in encoded words that read back whole, both bodies back exactly, a
+    mail without HTML a single text part, and no line break in a value makes a header."""
+    from email import policy
+    from email.parser import BytesParser
+
+    smtp = SmtpEmail("127.0.0.1", 25, "none", None, None, "工单系统 <noreply@x>", 5)
+    subject = "[TS20261122001] 您的工单已受理：无法登录系统，" + "请等待处理，" * 12
+    text, html = "第一行\n第二行 with ASCII\n" * 40, "<p>您的工单已受理</p>\n" * 40
+    for delivery in (dict(_delivery("d-1"), subject=subject, body_text=text, body_html=html),
+                     dict(_delivery("d-2"), subject="Ticket accepted", body_text=text,
+                          body_html=None, ticket_id="t-9"),
+                     dict(_delivery("d-3"), subject="Hi\r\nBcc: evil@x.test",
+                          language="en")):
+        raw = smtp.raw(delivery)
+        assert b"\n" not in raw.replace(b"\r\n", b"") and b"\r" not in raw.replace(b"\r\n", b"")
+        head = raw.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
+        assert all(len(line) <= 78 for line in head), head
+        msg = BytesParser(policy=policy.default).parsebytes(raw)
+        assert not msg.defects and msg["Bcc"] is None
+        assert msg["Subject"] == " ".join(delivery["subject"].split())
+        assert str(msg["From"]) == "工单系统 <noreply@x>" and msg["To"] == "c@example.com"
+        assert msg["Message-ID"] == f"<{delivery['id']}@gongdan.notify>" and msg["Date"]
+        prefix = f"{REPLY_MARKER}\n\n" if delivery.get("ticket_id") else ""
+        assert msg.get_body(("plain",)).get_content() == prefix + delivery["body_text"]
+        if delivery["body_html"]:
+            assert msg.get_content_type() == "multipart/alternative"
+            assert msg.get_body(("html",)).get_content() == delivery["body_html"]
+        else:
+            assert msg.get_content_type() == "text/plain" and not msg.is_multipart()

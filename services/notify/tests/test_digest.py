@@ -17,7 +17,8 @@ from services.notify import daily_digest, digest, planning, preferences, templat
 from services.notify.dependencies import SettingTimer
 from services.notify.models import Delivery, Digest, DigestItem, Notification, Preference
 from services.notify.service import NotifyService
-from services.notify.tests.test_handlers import settings, uow_factory  # noqa: F401 (fixtures)
+from services.notify.tests.test_handlers import (  # noqa: F401 (fixtures)
+    database, settings, uow_factory)
 
 UTC = dt.timezone.utc
 SH = "Asia/Shanghai"

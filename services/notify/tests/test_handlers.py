@@ -4,7 +4,7 @@ webhook is disabled after a run of failures, quiet hours delay email but not the
 import datetime as dt
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from gongdan_common.db import Database
 from gongdan_common.errors import AppError
@@ -27,11 +27,15 @@ PEOPLE = {
 
 
 @pytest.fixture
-def uow_factory(service_database):
-    url = service_database("notify", migrated=True)
-    db = Database(url, metadata)
-    yield db.unit_of_work
+def database(service_database):
+    db = Database(service_database("notify", migrated=True), metadata)
+    yield db
     db.dispose()
+
+
+@pytest.fixture
+def uow_factory(database):
+    return database.unit_of_work
 
 
 @pytest.fixture
@@ -80,6 +84,66 @@ def test_planning_is_idempotent_and_in_the_recipients_language(uow_factory, sett
         n = uow.session.scalars(select(Notification)).one()
         outbox = uow.session.execute(select(metadata.tables["outbox"].c.type)).scalars().all()
     assert n.user_id == "u-e" and outbox == ["notification_created"]
+
+
+def test_a_batch_is_written_with_one_insert_per_table(database, settings):
+    """A batch's inbox rows and deliveries are written as rows, one INSERT per table (a
+    webhook's, which carries the event, in one of its own), with every column the ORM
+    wrote: the inbox row's link, priority and number, its event naming it; an email's
+    payload SQL NULL (not JSON null); the handed-over mail as the senders read it."""
+    uow_factory = database.unit_of_work
+    settings = dict(settings, allow_networks=["127.0.0.1/32"])
+    hook = webhooks.create_webhook(SYSTEM, {"url": "http://127.0.0.1:9/hook",
+                                            "event_types": ["dispatch.*"]},
+                                   uow_factory(), settings)
+    batch = [assigned(f"8888888{n}-8888-8888-8888-888888888888",
+                      priority="P1" if n == 0 else None) for n in range(3)]
+    statements = []
+
+    def seen(_conn, _cursor, statement, *_):
+        statements.append(" ".join(statement.split()).upper())
+
+    handed = []
+    event.listen(database.engine, "before_cursor_execute", seen)
+    try:
+        counts = planning.ingest_many(batch, uow_factory(), directory, settings, NOW,
+                                      hand_off=2, handed=handed)
+    finally:
+        event.remove(database.engine, "before_cursor_execute", seen)
+    assert counts == {"inbox": 3, "email": 3, "sms": 1, "webhook": 3, "robot": 0}
+    inserts = [s.split(" (")[0] for s in statements if s.startswith("INSERT")]
+    assert sorted(inserts) == sorted([
+        "INSERT INTO PROCESSED_EVENTS", "INSERT INTO NOTIFICATIONS", "INSERT INTO DELIVERIES",
+        "INSERT INTO DELIVERIES", "INSERT INTO OUTBOX"])
+    with uow_factory() as uow:
+        notes = {n.event_id: n for n in uow.session.scalars(select(Notification))}
+        rows = list(uow.session.scalars(select(Delivery)))
+        nulls = set(uow.session.scalars(select(Delivery.id).where(Delivery.payload.is_(None))))
+        created = [p["data"] for p in uow.session.execute(
+            select(metadata.tables["outbox"].c.payload)).scalars()
+            if p["type"] == "notification_created"]
+    first = notes[batch[0]["event_id"]]
+    assert (first.user_id, first.kind, first.event_type, first.ticket_id, first.ticket_number,
+            first.priority, first.link, first.read_at) == (
+        "u-e", "assigned", "dispatch.ticket_assigned", "t-1", "TS20261122001", "P1",
+        "http://gd.test/#/tickets/t-1", None)
+    assert first.title.startswith("[TS20261122001]") and "http://gd.test" in first.body
+    assert sorted(c["notification_id"] for c in created) == sorted(n.id for n in notes.values())
+    by_channel = {}
+    for r in rows:
+        by_channel.setdefault(r.channel, []).append(r)
+    assert {r.id for r in by_channel["email"] + by_channel["sms"]} <= nulls
+    assert all(r.payload["event_id"] == r.event_id and r.recipient == hook["id"]
+               and r.id not in nulls for r in by_channel["webhook"])
+    assert [r.kind for r in by_channel["email"]] == ["assigned"] * 3
+    assert all(r.status == "pending" and r.attempts == 0 for r in rows)
+    assert len(handed) == 2 and {h["channel"] for h in handed} <= {"email", "sms"}
+    written = {r.id: r for r in rows}
+    for item in handed:
+        row = written[item["id"]]
+        assert row.lease_until is not None
+        assert item == delivery.delivery_dict(row)
+    assert sum(1 for r in rows if r.lease_until is not None) == 2
 
 
 def test_an_event_that_concerns_nobody_opens_no_transaction(uow_factory, settings):
@@ -166,6 +230,91 @@ def test_outcomes_recorded_together_in_one_transaction(uow_factory, settings):
     with uow_factory() as uow:
         outbox = uow.session.execute(select(metadata.tables["outbox"].c.type)).scalars().all()
     assert outbox.count("notification_sent") == 1
+
+
+def test_sent_outcomes_recorded_without_reading_the_deliveries(database, settings):
+    """Successful sends are recorded with one UPDATE … RETURNING of the deliveries and one
+    INSERT of their attempts, no SELECT of the rows (their bodies): each gets its attempt
+    numbered after earlier failures, its status, time and event; a delivery no longer
+    pending is not recorded again; a webhook that answers ends its failure streak; a
+    failure beside successes is recorded as before."""
+    uow_factory = database.unit_of_work
+    settings = dict(settings, allow_networks=["127.0.0.1/32"])
+    hook = webhooks.create_webhook(SYSTEM, {"url": "http://127.0.0.1:9/hook",
+                                            "event_types": ["dispatch.*"]},
+                                   uow_factory(), settings)
+    for n in range(3):
+        planning.ingest(assigned(f"7777777{n}-7777-7777-7777-777777777777"), uow_factory(),
+                        directory, settings, NOW)
+    items = delivery.claim_due(uow_factory(), settings, limit=50, now=NOW)
+    mails = sorted((i for i in items if i["channel"] == "email"), key=lambda i: i["event_id"])
+    hooks = sorted((i for i in items if i["channel"] == "webhook"),
+                   key=lambda i: i["event_id"])
+    assert len(mails) == 3 and len(hooks) == 3
+    down = Outcome(False, error="TimeoutError")
+    refused = Outcome(False, error="550 no such user", retryable=False)
+    assert delivery.record_outcomes(uow_factory(), [
+        (mails[0]["id"], down, 2), (hooks[0]["id"], Outcome(False, 500, "HTTP 500"), 2),
+        (mails[2]["id"], refused, 2)], settings, NOW) == ["pending", "pending", "failed"]
+    with uow_factory() as uow:
+        assert uow.session.get(Webhook, hook["id"]).failure_streak == 1
+
+    later = NOW + dt.timedelta(seconds=30)
+    statements = []
+
+    def seen(_conn, _cursor, statement, *_):
+        statements.append(" ".join(statement.split()).upper())
+
+    event.listen(database.engine, "before_cursor_execute", seen)
+    try:
+        assert delivery.record_outcomes(uow_factory(), [
+            (mails[0]["id"], Outcome(True, response="250 queued"), 7),
+            (hooks[0]["id"], Outcome(True, status_code=200), 8),
+            (mails[1]["id"], Outcome(True), 9),
+            (mails[2]["id"], Outcome(True), 1)], settings, later) == \
+            ["sent", "sent", "sent", None]
+    finally:
+        event.remove(database.engine, "before_cursor_execute", seen)
+    assert not [s for s in statements if s.startswith("SELECT")]
+    assert [s.split(" SET ")[0] for s in statements if s.startswith("UPDATE")] == \
+        ["UPDATE DELIVERIES", "UPDATE WEBHOOKS"]
+    assert len([s for s in statements if s.startswith("INSERT INTO DELIVERY_ATTEMPTS")]) == 1
+
+    with uow_factory() as uow:
+        rows = {d.id: d for d in uow.session.scalars(select(Delivery))}
+        log = {}
+        for a in uow.session.scalars(select(DeliveryAttempt).order_by(DeliveryAttempt.id)):
+            log.setdefault(a.delivery_id, []).append((a.number, a.ok, a.status_code,
+                                                      a.response, a.duration_ms))
+        sent = [p["data"] for p in uow.session.execute(
+            select(metadata.tables["outbox"].c.payload)
+            .order_by(metadata.tables["outbox"].c.id)).scalars()
+            if p["type"] == "notification_sent"]
+        assert uow.session.get(Webhook, hook["id"]).failure_streak == 0
+    for item in (mails[0], hooks[0], mails[1]):
+        d = rows[item["id"]]
+        assert (d.status, d.lease_until, d.last_error) == ("sent", None, None)
+        assert d.sent_at.replace(tzinfo=UTC) == later
+    assert log[mails[0]["id"]] == [(1, False, None, None, 2), (2, True, None, "250 queued", 7)]
+    assert log[hooks[0]["id"]] == [(1, False, 500, None, 2), (2, True, 200, None, 8)]
+    assert log[mails[1]["id"]] == [(1, True, None, None, 9)]
+    assert rows[mails[2]["id"]].status == "failed" and len(log[mails[2]["id"]]) == 1
+    assert [(e["delivery_id"], e["channel"], e["recipient"], e["event_id"], e["attempts"])
+            for e in sent] == [
+        (mails[0]["id"], "email", "u-e", mails[0]["event_id"], 2),
+        (hooks[0]["id"], "webhook", hook["id"], hooks[0]["event_id"], 2),
+        (mails[1]["id"], "email", "u-e", mails[1]["event_id"], 1)]
+    assert all(e["event_type"] == "dispatch.ticket_assigned" and e["error"] is None
+               for e in sent)
+
+    # a failure beside a success: each on its own path, one transaction
+    assert delivery.record_outcomes(uow_factory(), [
+        (hooks[1]["id"], Outcome(False, 502, "HTTP 502"), 3),
+        (hooks[2]["id"], Outcome(True, status_code=204), 4)], settings, later) == \
+        ["pending", "sent"]
+    with uow_factory() as uow:
+        assert uow.session.get(Webhook, hook["id"]).failure_streak == 1
+        assert uow.session.get(Delivery, hooks[1]["id"]).last_error == "HTTP 502"
 
 
 def test_pending_gauge_and_failed_counter_by_channel(uow_factory, settings):

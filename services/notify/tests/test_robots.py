@@ -12,7 +12,7 @@ from gongdan_common.errors import AppError
 from services.notify import common, delivery, planning, robots
 from services.notify.models import Delivery
 from services.notify.tests.robot_receiver import RobotReceiver
-from services.notify.tests.test_handlers import uow_factory  # noqa: F401 - fixture
+from services.notify.tests.test_handlers import database, uow_factory  # noqa: F401 - fixtures
 
 UTC = dt.timezone.utc
 NOW = dt.datetime(2026, 11, 22, 4, 0, tzinfo=UTC)
@@ -122,6 +122,51 @@ def test_a_company_robot_hears_its_own_tickets_only(uow_factory, settings):
     assert not any("内部" in t for t in texts.values())
     # a redelivered batch plans nothing twice
     assert planning.ingest_many(events, uow_factory(), no_people, settings, NOW)["robot"] == 0
+
+
+def test_robots_are_read_with_the_rules_not_per_batch(database, settings, monkeypatch):
+    """Planning takes the active robots from the configuration the service keeps (re-read
+    at most once a second), not from a SELECT per batch: a robot made after that read is
+    planned once the configuration is read again, and the service's robot changes make
+    this process read it again at once."""
+    from sqlalchemy import event
+    from nameko.testing.services import worker_factory
+    from services.notify.service import NotifyService
+
+    uow_factory = database.unit_of_work
+    url = "http://127.0.0.1:9/feishu/hook/abc"
+    robots.create_robot(ACME_ADMIN, {"platform": "feishu", "name": "acme", "url": url,
+                                     "secret": "s"}, uow_factory(), settings)
+    config = planning.configuration(uow_factory())
+    later = robots.create_robot(ACME_ADMIN, {"platform": "wecom", "name": "later",
+                                             "url": "http://127.0.0.1:9/wecom/send?key=k"},
+                                uow_factory(), settings)
+    statements = []
+
+    def seen(_conn, _cursor, statement, *_):
+        statements.append(" ".join(statement.split()).upper())
+
+    event.listen(database.engine, "before_cursor_execute", seen)
+    try:
+        counts = planning.ingest_many([ticket_event()], uow_factory(), no_people, settings,
+                                      NOW, config)
+    finally:
+        event.remove(database.engine, "before_cursor_execute", seen)
+    assert counts["robot"] == 1 and not [s for s in statements if "FROM ROBOTS" in s]
+    fresh = planning.configuration(uow_factory())
+    assert planning.ingest_many([ticket_event()], uow_factory(), no_people, settings, NOW,
+                                fresh)["robot"] == 2
+    with uow_factory() as uow:
+        assert later["id"] in set(uow.session.scalars(select(Delivery.recipient).where(
+            Delivery.channel == "robot")))
+
+    service = worker_factory(NotifyService)
+    for name, args in (("create_robot", (ACME_ADMIN, {})), ("update_robot", (ACME_ADMIN, "r", {})),
+                       ("delete_robot", (ACME_ADMIN, "r"))):
+        monkeypatch.setattr(robots, name, lambda *a: {"id": "r"})
+        service.directory.forget_configuration.reset_mock()
+        getattr(service, name)(*args)
+        assert service.directory.forget_configuration.called, name
 
 
 @pytest.mark.parametrize("platform", ["wecom", "dingtalk", "feishu"])
