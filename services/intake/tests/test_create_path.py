@@ -1,12 +1,18 @@
-"""A created ticket, written with Core statements (services/intake/tickets.py): what is
-stored is what the ORM wrote before — every column and default, the search grams the
-model's before_insert hook computes, the first history row — and the answer and the
-ticket_created event describe the row as stored. SQLite and PostgreSQL."""
+"""A created ticket's path through intake with Core statements, on SQLite and PostgreSQL.
+
+- create (services/intake/tickets.py): what is stored is what the ORM wrote before — every
+  column and default, the search grams the model's before_insert hook computes, the first
+  history row — and the answer and the ticket_created event describe the row as stored;
+- sla_clock_updated applied in a batch (projections.apply_sla_clocks, one prepared UPDATE
+  executed per ticket): the newest evaluation wins, older and unknown ones change nothing.
+"""
+import uuid
+
 import pytest
 from sqlalchemy import select
 
 from gongdan_common.db import Database
-from services.intake import catalog, events, schemas, search, tickets
+from services.intake import catalog, events, projections, schemas, search, tickets
 from services.intake.models import StatusChange, Ticket, metadata
 from services.intake.tests.test_handlers import ADMIN, CUSTOMER, SETTINGS, payload
 
@@ -69,3 +75,36 @@ def test_a_repeated_gateway_key_answers_the_first_ticket(db):
     again = tickets.create_ticket(CUSTOMER, payload(request_key="gw-1"), db.unit_of_work(),
                                   SETTINGS)
     assert again["id"] == first["id"] and len(_created_events(db)) == 1
+
+
+def _clock(ticket_id, at, due, breached):
+    return {"event_id": str(uuid.uuid4()), "type": "sla_clock_updated", "data": {
+        "ticket_id": ticket_id, "next_due_at": due, "breached": breached,
+        "evaluated_at": at, "clocks": []}}
+
+
+def _sla(db, ticket_id):
+    with db.unit_of_work() as uow:
+        t = uow.session.get(Ticket, ticket_id)
+        return (t.sla_due_at and t.sla_due_at.isoformat()[:16], t.sla_breached,
+                t.sla_evaluated_at.isoformat()[:16], t.version)
+
+
+def test_sla_clocks_applied_in_a_batch_newest_wins(db):
+    a, b = (tickets.create_ticket(CUSTOMER, payload(), db.unit_of_work(), SETTINGS)["id"]
+            for _ in range(2))
+    projections.apply_sla_clocks([
+        _clock(b, "2026-01-01T10:00:00Z", "2026-01-01T12:00:00Z", False),
+        _clock(a, "2026-01-01T10:00:00Z", "2026-01-01T11:00:00Z", True),
+        _clock(str(uuid.uuid4()), "2026-01-01T10:00:00Z", None, True),  # unknown ticket
+        _clock(a, "2026-01-01T09:00:00Z", None, False)], db.unit_of_work())  # older
+    assert _sla(db, a) == ("2026-01-01T11:00", True, "2026-01-01T10:00", 1)
+    assert _sla(db, b) == ("2026-01-01T12:00", False, "2026-01-01T10:00", 1)
+    # later batches: an older evaluation of a changes nothing, a newer one of b wins
+    projections.apply_sla_clocks([_clock(a, "2026-01-01T09:59:00Z", None, False)],
+                                 db.unit_of_work())
+    projections.apply_sla_clocks([_clock(b, "2026-01-01T10:30:00Z", None, True),
+                                  _clock(b, "2026-01-01T10:00:00Z", None, False)],
+                                 db.unit_of_work())
+    assert _sla(db, a) == ("2026-01-01T11:00", True, "2026-01-01T10:00", 1)
+    assert _sla(db, b) == (None, True, "2026-01-01T10:30", 1)
