@@ -16,7 +16,7 @@ from gongdan_common.db import Database
 from gongdan_common.errors import AppError
 from services.sla import clocks, domain, handlers, policies as pol, reading
 from services.sla.calendar import Calendar
-from services.sla.models import Clock, Step, Timer, metadata
+from services.sla.models import Clock, SlaTicket, Step, Timer, metadata
 from services.sla.service import SlaService
 
 T0 = dt.datetime(2025, 3, 3, 1, 0, tzinfo=dt.timezone.utc)   # Monday 09:00 in Shanghai
@@ -228,6 +228,20 @@ def test_created_in_a_batch_as_one_at_a_time_no_doubled_timer_or_event(db):
              for tid in (alone, new, twice)}
     assert views[new]["clocks"] == views[alone]["clocks"] == views[twice]["clocks"]
     assert views[new]["next_due_at"].startswith((T0 + 10 * M).isoformat()[:16])
+    # the rows the batch wrote with Core are the rows the one-at-a-time path wrote
+    with db.unit_of_work() as uow:
+        def stored(tid):
+            clocks_ = sorted((c.target, c.state, c.policy_id, c.priority, c.target_seconds,
+                              c.due_at, c.warned_at, c.evaluated_at, c.cycle_started_at)
+                             for c in uow.session.scalars(select(Clock).where(
+                                 Clock.ticket_id == tid)))
+            t = uow.session.get(SlaTicket, tid)
+            timer = uow.session.scalars(select(Timer).where(Timer.ticket_id == tid)).one()
+            return clocks_, (t.number[:2], t.company_id, t.type, t.priority, t.status,
+                             t.version, t.created_at), (timer.kind, timer.owner,
+                                                        timer.due_at, timer.payload)
+        assert stored(new) == stored(alone) == stored(twice)
+        assert stored(new)[0] and stored(new)[1][5] == 1
     overtaken_view = {c["target"]: c for c in reading.ticket_sla(
         overtaken, db.unit_of_work(), now=T0 + 4 * M)["clocks"]}
     assert overtaken_view["response"]["spent_minutes"] == 4
