@@ -93,23 +93,33 @@ def consume_once(uow, envelope, consumer):
 def consume_many(uow, envelopes, consumer):
     """`consume_once` for a batch: one INSERT; returns the envelopes not handled before
     (first occurrence of each event id, in order)."""
-    table = _table(uow.session, "processed_events")
     unique = list({str(e["event_id"]): e for e in envelopes}.items())
     if not unique:
         return []
-    dialect = uow.session.bind.dialect.name
-    if dialect not in ("postgresql", "sqlite"):
+    if uow.session.bind.dialect.name not in ("postgresql", "sqlite"):
         return [e for e in envelopes if consume_once(uow, e, consumer)]
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as upsert
-    now = utcnow()
-    stmt = (upsert(table).values([{"event_id": eid, "consumer": consumer, "processed_at": now}
-                                  for eid, _ in unique])
-            .on_conflict_do_nothing().returning(table.c.event_id))
-    fresh = set(uow.session.execute(stmt).scalars())
+    params = {f"e{i}": eid for i, (eid, _) in enumerate(unique)}
+    fresh = set(uow.session.execute(_consume_many(len(unique)), dict(
+        params, consumer=consumer, processed_at=utcnow())).scalars())
     return [e for eid, e in unique if eid in fresh]
+
+
+_CONSUME_MANY = {}
+
+
+def _consume_many(count):
+    """`_CONSUME` for `count` events in one statement, RETURNING the ids it inserted. Text,
+    cached per count, as `_CONSUME` (a dialect upsert was compiled anew for every batch)."""
+    stmt = _CONSUME_MANY.get(count)
+    if stmt is None:
+        if len(_CONSUME_MANY) > 500:
+            _CONSUME_MANY.clear()
+        rows = ", ".join(f"(:e{i}, :consumer, :processed_at)" for i in range(count))
+        stmt = _CONSUME_MANY[count] = text(
+            "INSERT INTO processed_events (event_id, consumer, processed_at) "
+            f"VALUES {rows} ON CONFLICT DO NOTHING RETURNING event_id"
+        ).bindparams(bindparam("processed_at", type_=DateTime(timezone=True)))
+    return stmt
 
 
 class OutboxRelay:
