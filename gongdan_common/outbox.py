@@ -176,27 +176,34 @@ class OutboxRelay:
             raise
 
     def relay_once(self):
-        """Publish one batch; returns how many rows were published."""
+        """Publish one batch; returns how many rows were published.
+
+        One statement claims and marks the batch (an UPDATE of the oldest unpublished rows,
+        `FOR UPDATE SKIP LOCKED` on PostgreSQL, RETURNING them): the mark commits only after
+        the broker has taken the batch, so a failed publish rolls it back and the rows stay
+        unpublished, exactly as a separate SELECT then UPDATE did, at one round trip less
+        per pass."""
         with self.database.unit_of_work() as uow:
             table = _table(uow.session, "outbox")
-            stmt = (select(table.c.id, table.c.type, table.c.payload)
-                    .where(table.c.published_at.is_(None))
-                    .order_by(table.c.id).limit(self.batch_size))
+            oldest = (select(table.c.id).where(table.c.published_at.is_(None))
+                      .order_by(table.c.id).limit(self.batch_size))
             if not self.database.lock:
-                stmt = stmt.with_for_update(skip_locked=True)
-            rows = uow.session.execute(stmt).all()
+                oldest = oldest.with_for_update(skip_locked=True)
+            claim = (update(table).where(table.c.id.in_(oldest.scalar_subquery()))
+                     .values(published_at=utcnow())
+                     .returning(table.c.id, table.c.type, table.c.payload))
+            # RETURNING follows no order: published in id order, as they were written
+            rows = sorted(uow.session.execute(claim).all(), key=lambda r: r.id)
             if not rows:
                 return 0
-            ids = [r.id for r in rows]
             try:
                 self._publish(rows)
             except Exception:
-                uow.session.execute(update(table).where(table.c.id.in_(ids))
+                uow.rollback()  # the rows stay unpublished; count the attempt
+                uow.session.execute(update(table).where(table.c.id.in_([r.id for r in rows]))
                                     .values(attempts=table.c.attempts + 1))
                 uow.commit()
                 raise
-            uow.session.execute(update(table).where(table.c.id.in_(ids))
-                                .values(published_at=utcnow()))
             uow.commit()
             return len(rows)
 
