@@ -103,43 +103,41 @@ def on_tickets_created(envelopes, uow, now=None):
             select(SlaTicket.ticket_id).where(SlaTicket.ticket_id.in_(ids))).all()) \
             if ids else set()
         policies = _policies_once(uow)
+        new = []  # rows of tickets seen for the first time, kept out of the session
         for envelope in fresh:
+            if new and envelope["data"]["ticket"]["id"] == new[-1].ticket_id:
+                # the same ticket again (another event id; the batch is in ticket order):
+                # the general path reads its rows, so they are written first
+                _insert_new(uow, new)
+                new.clear()
             with event_scope(envelope):  # what it emits carries this event's ids
-                _created(envelope, uow, known, policies, now)
-        _insert_new(uow)
+                _created(envelope, uow, known, policies, now, new.append)
+        _insert_new(uow, new)
         uow.commit()
 
 
 _NEW_ROWS = (SlaTicket, Step, Clock, Timer)  # in this order (a projection before its rows)
+_INSERTS = [insert(model.__table__) for model in _NEW_ROWS]
 
 
-def _insert_new(uow):
-    """Write the new tickets' rows still pending in the session with Core: one INSERT per
-    table (and set of columns), rows in ticket order, then forget the objects. The ORM's
-    flush of the same rows (state tracking for objects nothing reads again in this
-    transaction) was a third of the batch's CPU (docs/performance.md). Only attributes that
-    were set are written, as the ORM does: a column left out gets its default. Rows the
-    general path flushed already (autoflush) are not pending any more."""
-    pending = [o for o in uow.session.new if isinstance(o, _NEW_ROWS)]
-    if not pending:
-        return
+def _insert_new(uow, objects):
+    """Write the new tickets' rows with Core: one INSERT per table (and set of columns),
+    rows in ticket order. The objects never entered the session: the ORM's flush of them
+    (state tracking, cascades, for objects nothing reads again in this transaction) was a
+    third of the batch's CPU (docs/performance.md). Only attributes that were set are
+    written, as the ORM does: a column left out gets its default."""
     groups = {}
-    for obj in pending:
+    for obj in objects:
         state = inspect(obj)
-        names = state.mapper.column_attrs.keys()
-        values = {k: state.dict[k] for k in names if k in state.dict}
+        values = {k: state.dict[k] for k in state.mapper.column_attrs.keys() if k in state.dict}
         groups.setdefault((_NEW_ROWS.index(type(obj)), frozenset(values)), []).append(values)
-        uow.session.expunge(obj)
-    conn = uow.session.connection()
+    conn = uow.session.connection() if groups else None
     for (kind, _), rows in sorted(groups.items(), key=lambda g: g[0][0]):
         rows.sort(key=lambda r: (r["ticket_id"], r.get("target") or r.get("key") or ""))
         conn.execute(_INSERTS[kind], rows)
 
 
-_INSERTS = [insert(model.__table__) for model in _NEW_ROWS]
-
-
-def _created(envelope, uow, known, policies, now):
+def _created(envelope, uow, known, policies, now, add):
     ticket_id = envelope["data"]["ticket"]["id"]
     if ticket_id in known:
         _apply_event(envelope, uow, now)
@@ -150,8 +148,10 @@ def _created(envelope, uow, known, policies, now):
     _set_snapshot(ticket, snap)
     (key, at, seq, kind, value), = steps_from_event(envelope)
     step = Step(ticket_id=ticket_id, key=key, at=at, seq=seq, kind=kind, value=value)
-    uow.session.add_all((ticket, step))
-    _store_views(uow, ticket, evaluate_ticket(ticket, [step], policies, now), {}, None, now)
+    add(ticket)
+    add(step)
+    _store_views(uow, ticket, evaluate_ticket(ticket, [step], policies, now), {}, None, now,
+                 add=add)
 
 
 def _policies_once(uow):
@@ -240,10 +240,12 @@ def refresh(uow, ticket_id, now, policies=None, ticket=None):
     return views
 
 
-def _store_views(uow, ticket, views, clocks, timer, now):
+def _store_views(uow, ticket, views, clocks, timer, now, add=None):
     """Store evaluated views into the ticket's clocks (`clocks`: target -> Clock, as
     stored), publish what is due, arm its timer (`timer`: its row or None) and publish
-    sla_clock_updated when the nearest due time or the breach flag changed."""
+    sla_clock_updated when the nearest due time or the breach flag changed. `add`: where
+    new rows go (the session by default; a new ticket's batch writes them itself)."""
+    add = add or uow.session.add
     before = _summary(clocks.values())
     nexts = []
     for target, view in views.items():
@@ -255,7 +257,7 @@ def _store_views(uow, ticket, views, clocks, timer, now):
             continue
         if clock is None:
             clock = clocks[target] = Clock(ticket_id=ticket.ticket_id, target=target)
-            uow.session.add(clock)
+            add(clock)
         _store(clock, view, now)
         _start_cycle(uow, ticket, clock, view)
         _notify(uow, ticket, clock, view, now)
@@ -263,7 +265,7 @@ def _store_views(uow, ticket, views, clocks, timer, now):
                                       clock.breach_sent_at is not None)
         if instant is not None:
             nexts.append(instant)
-    arm(uow, ticket.ticket_id, min(nexts) if nexts else None, now, timer)
+    arm(uow, ticket.ticket_id, min(nexts) if nexts else None, now, timer, add)
     after = _summary(clocks.values())
     if after != before:
         uow.emit(events.SLA_CLOCK_UPDATED, {
@@ -342,7 +344,7 @@ def timer_key(ticket_id):
     return "sla:" + ticket_id
 
 
-def arm(uow, ticket_id, due_at, now, timer):
+def arm(uow, ticket_id, due_at, now, timer, add=None):
     """The ticket's one sla timer (`timer`: its row, None when it has none yet): pending at
     `due_at`, or cancelled when nothing is next."""
     if due_at is None:
@@ -350,7 +352,7 @@ def arm(uow, ticket_id, due_at, now, timer):
             timer.status, timer.cancelled_at = "cancelled", now
         return
     if timer is None:
-        uow.session.add(Timer(key=timer_key(ticket_id), kind=TIMER_KIND, owner="sla",
+        (add or uow.session.add)(Timer(key=timer_key(ticket_id), kind=TIMER_KIND, owner="sla",
                               ticket_id=ticket_id, due_at=due_at, status="pending",
                               payload={}, created_at=now))
     elif timer.status != "pending" or _aware(timer.due_at) != due_at:

@@ -209,8 +209,11 @@ def test_created_in_a_batch_as_one_at_a_time_no_doubled_timer_or_event(db):
         "ticket": ref(overtaken, 2, status="assigned")}), db.unit_of_work(), now=T0 + M)
     updates_before = len(outbox(db, "sla_clock_updated"))
     twice_env = env("ticket_created", 0, {"ticket": ref(twice)})
+    # twice: the same event twice, and its creation again under another event id (the
+    # general path must see the rows the batch writes itself)
     batch = [env("ticket_created", 0, {"ticket": ref(new)}), twice_env, twice_env,
-             env("ticket_created", 0, {"ticket": ref(overtaken)})]
+             env("ticket_created", 0, {"ticket": ref(overtaken)}),
+             env("ticket_created", 0, {"ticket": ref(twice)})]
     clocks.on_tickets_created(batch, db.unit_of_work(), now=T0 + M)
     clocks.on_tickets_created(batch, db.unit_of_work(), now=T0 + M)  # redelivered
     with db.unit_of_work() as uow:
