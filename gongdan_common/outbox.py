@@ -98,24 +98,26 @@ def consume_many(uow, envelopes, consumer):
         return []
     if uow.session.bind.dialect.name not in ("postgresql", "sqlite"):
         return [e for e in envelopes if consume_once(uow, e, consumer)]
-    params = {f"e{n}": eid for n, (eid, _) in enumerate(unique)}
-    params.update(consumer=consumer, processed_at=utcnow())
-    fresh = set(uow.session.execute(_consume_rows(len(unique)), params).scalars())
+    params = {f"e{i}": eid for i, (eid, _) in enumerate(unique)}
+    fresh = set(uow.session.execute(_consume_many(len(unique)), dict(
+        params, consumer=consumer, processed_at=utcnow())).scalars())
     return [e for eid, e in unique if eid in fresh]
 
 
-_CONSUME_ROWS = {}
+_CONSUME_MANY = {}
 
 
-def _consume_rows(n):
-    """`_CONSUME` for n events: one statement per batch size, compiled once (the dialect
-    upsert of n rows was built and compiled again for every batch: ~0.2 ms each)."""
-    stmt = _CONSUME_ROWS.get(n)
+def _consume_many(count):
+    """`_CONSUME` for `count` events in one statement, RETURNING the ids it inserted. Text,
+    cached per count, as `_CONSUME` (a dialect upsert was compiled anew for every batch)."""
+    stmt = _CONSUME_MANY.get(count)
     if stmt is None:
-        rows = ", ".join(f"(:e{i}, :consumer, :processed_at)" for i in range(n))
-        stmt = _CONSUME_ROWS[n] = text(
-            "INSERT INTO processed_events (event_id, consumer, processed_at) VALUES "
-            f"{rows} ON CONFLICT DO NOTHING RETURNING event_id"
+        if len(_CONSUME_MANY) > 500:
+            _CONSUME_MANY.clear()
+        rows = ", ".join(f"(:e{i}, :consumer, :processed_at)" for i in range(count))
+        stmt = _CONSUME_MANY[count] = text(
+            "INSERT INTO processed_events (event_id, consumer, processed_at) "
+            f"VALUES {rows} ON CONFLICT DO NOTHING RETURNING event_id"
         ).bindparams(bindparam("processed_at", type_=DateTime(timezone=True)))
     return stmt
 
@@ -174,27 +176,34 @@ class OutboxRelay:
             raise
 
     def relay_once(self):
-        """Publish one batch; returns how many rows were published."""
+        """Publish one batch; returns how many rows were published.
+
+        One statement claims and marks the batch (an UPDATE of the oldest unpublished rows,
+        `FOR UPDATE SKIP LOCKED` on PostgreSQL, RETURNING them): the mark commits only after
+        the broker has taken the batch, so a failed publish rolls it back and the rows stay
+        unpublished, exactly as a separate SELECT then UPDATE did, at one round trip less
+        per pass."""
         with self.database.unit_of_work() as uow:
             table = _table(uow.session, "outbox")
-            stmt = (select(table.c.id, table.c.type, table.c.payload)
-                    .where(table.c.published_at.is_(None))
-                    .order_by(table.c.id).limit(self.batch_size))
+            oldest = (select(table.c.id).where(table.c.published_at.is_(None))
+                      .order_by(table.c.id).limit(self.batch_size))
             if not self.database.lock:
-                stmt = stmt.with_for_update(skip_locked=True)
-            rows = uow.session.execute(stmt).all()
+                oldest = oldest.with_for_update(skip_locked=True)
+            claim = (update(table).where(table.c.id.in_(oldest.scalar_subquery()))
+                     .values(published_at=utcnow())
+                     .returning(table.c.id, table.c.type, table.c.payload))
+            # RETURNING follows no order: published in id order, as they were written
+            rows = sorted(uow.session.execute(claim).all(), key=lambda r: r.id)
             if not rows:
                 return 0
-            ids = [r.id for r in rows]
             try:
                 self._publish(rows)
             except Exception:
-                uow.session.execute(update(table).where(table.c.id.in_(ids))
+                uow.rollback()  # the rows stay unpublished; count the attempt
+                uow.session.execute(update(table).where(table.c.id.in_([r.id for r in rows]))
                                     .values(attempts=table.c.attempts + 1))
                 uow.commit()
                 raise
-            uow.session.execute(update(table).where(table.c.id.in_(ids))
-                                .values(published_at=utcnow()))
             uow.commit()
             return len(rows)
 

@@ -13,7 +13,7 @@ from .common import _current, _place, _qualified, _retry_on_conflict
 from .handlers import _engineer, _provider, _require, best_candidate
 from .models import CurrentAssignment, Engineer, Provider, RoutingRule, new_id
 from .offers import _offer_on, _open_offer
-from .projection import _facts, _project_current, _project_row
+from .projection import _facts, _project_current, _project_rows
 
 CREATED = "dispatch.ticket_created"
 
@@ -39,8 +39,8 @@ def ticket_created(envelope, uow, settings):
 
 
 def tickets_created(envelopes, uow, settings):
-    """A batch of ticket_created. One transaction projects every ticket (a version-guarded
-    upsert: projecting a redelivered event again changes nothing), looks up once who holds
+    """A batch of ticket_created. One transaction projects every ticket (one version-guarded
+    upsert for the batch: projecting a redelivered event again changes nothing), looks up once who holds
     any of them and which routing rules are active, and records as handled the events that
     need nothing more - most new tickets: no rule, no automatic offer, nobody holding them.
     A ticket automatic dispatch may place (or that someone already holds) is then handled
@@ -50,16 +50,13 @@ def tickets_created(envelopes, uow, settings):
     now = settings["now"]()
     alone = []
     with uow:
-        rows = {}
-        for envelope in envelopes:
-            row = _project_row(uow, envelope["data"]["ticket"], now)
-            rows[envelope["event_id"]] = row
+        rows = _project_rows(uow, [e["data"]["ticket"] for e in envelopes], now)
         held = set(uow.session.scalars(select(CurrentAssignment.ticket_id).where(
-            CurrentAssignment.ticket_id.in_(sorted({r.id for r in rows.values()})))))
+            CurrentAssignment.ticket_id.in_(sorted(rows)))))
         rules = None
         quiet = []
         for envelope in envelopes:
-            row = rows[envelope["event_id"]]
+            row = rows[envelope["data"]["ticket"]["id"]]
             if row.id not in held:
                 if rules is None and row.status == "new" and row.type in domain.ROUTABLE_TYPES:
                     rules = uow.session.scalars(

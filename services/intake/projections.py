@@ -3,7 +3,7 @@ timers, SLA clocks and breaches (sla)."""
 import datetime as dt
 import uuid
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 
 from gongdan_common.events import utcnow
 from gongdan_common.outbox import consume_once
@@ -153,16 +153,24 @@ def apply_sla_clocks(envelopes, uow):
             kept = latest.get(data["ticket_id"])
             if kept is None or kept[0] <= evaluated:
                 latest[data["ticket_id"]] = (evaluated, data)
-        for ticket_id in sorted(latest):
-            evaluated, data = latest[ticket_id]
-            due = data.get("next_due_at")
-            uow.session.execute(
-                update(Ticket).where(Ticket.id == ticket_id, or_(
-                    Ticket.sla_evaluated_at.is_(None), Ticket.sla_evaluated_at <= evaluated))
-                .values(sla_due_at=_parse_time(due) if due else None,
-                        sla_breached=bool(data["breached"]), sla_evaluated_at=evaluated)
-                .execution_options(synchronize_session=False))
+        if latest:
+            # one prepared statement, executed for every ticket in ticket order (an
+            # executemany: no statement built per ticket)
+            uow.session.connection().execute(_APPLY_CLOCK, [
+                {"ticket_id": ticket_id, "evaluated": evaluated,
+                 "due": _parse_time(data["next_due_at"]) if data.get("next_due_at") else None,
+                 "breached": bool(data["breached"])}
+                for ticket_id, (evaluated, data) in sorted(latest.items())])
         uow.commit()
+
+
+_TICKETS = Ticket.__table__
+_APPLY_CLOCK = (update(_TICKETS)
+                .where(_TICKETS.c.id == bindparam("ticket_id"),
+                       or_(_TICKETS.c.sla_evaluated_at.is_(None),
+                           _TICKETS.c.sla_evaluated_at <= bindparam("evaluated")))
+                .values(sla_due_at=bindparam("due"), sla_breached=bindparam("breached"),
+                        sla_evaluated_at=bindparam("evaluated")))
 
 
 def apply_sla_breach(envelope, uow):

@@ -9,7 +9,7 @@ from gongdan_common import keyset
 from gongdan_common.validation import load
 
 from . import schemas
-from .clocks import _period, report_scope, require_staff
+from .reading import _period, report_scope, require_staff
 from .models import Clock, SlaTicket
 
 

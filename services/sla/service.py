@@ -10,7 +10,7 @@ from gongdan_common.entrypoints import rpc
 from gongdan_common.health import HealthMixin
 from gongdan_common.metrics import Sampler
 
-from . import clocks, exports, handlers, policies
+from . import clocks, exports, handlers, policies, reading
 from .models import metadata
 
 # How often each instance looks for due timers: a timer fires within this, plus the outbox
@@ -28,7 +28,7 @@ class SlaService(HealthMixin):
     correlation = Correlation()  # log context, one line per RPC/event, spans
     uow = UnitOfWorkProvider(metadata)
     gauges = Sampler(handlers.sample_timers_due)  # refreshed at each /metrics scrape
-    settings = Settings(clocks.settings_from_config)
+    settings = Settings(reading.settings_from_config)
     clock_slots = eventlet.semaphore.Semaphore(CLOCK_SLOTS)
 
     @timer(interval=TICK_SECONDS)
@@ -95,7 +95,7 @@ class SlaService(HealthMixin):
 
     @rpc
     def ticket_sla(self, ticket_id):
-        return clocks.ticket_sla(ticket_id, self.uow)
+        return reading.ticket_sla(ticket_id, self.uow)
 
     @rpc
     def rebuild_clocks(self, actor, ticket_id):
@@ -104,7 +104,7 @@ class SlaService(HealthMixin):
 
     @rpc
     def report(self, actor, query):
-        return clocks.report(actor, query, self.uow, self.settings["tz"])
+        return reading.report(actor, query, self.uow, self.settings["tz"])
 
     @rpc
     def export_clocks(self, actor, query, after=None, limit=1000):
@@ -112,7 +112,7 @@ class SlaService(HealthMixin):
 
     @rpc
     def dry_run(self, actor, payload):
-        return clocks.dry_run(actor, payload, self.uow)
+        return reading.dry_run(actor, payload, self.uow)
 
     # ---- calendars and policies -------------------------------------------------------
 

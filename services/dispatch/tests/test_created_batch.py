@@ -66,3 +66,27 @@ def test_a_rule_that_matches_sends_the_ticket_alone(database, uow, registry, set
                                        uow, settings)
     assert outcomes == ["assigned"]
     assert counts(uow) == (2, 1, 2)
+
+
+def test_a_creation_overtaken_by_a_newer_version_keeps_the_newer_facts(
+        database, uow, registry, settings):  # noqa: F811 - fixture
+    """The batch's one upsert writes only what is newer than stored: an installation
+    cancelled (version 2) before its ticket_created (version 1) arrives stays cancelled
+    and is not dispatched; a fresh ticket in the same batch is projected as sent."""
+    from services.dispatch import projection
+    from .conftest import ticket_status_changed
+    install = ticket_ref(type="installation", region="上海", product="AB-7")
+    cancelled = dict(install, status="cancelled", version=2)
+    projection.ticket_changed(ticket_status_changed(cancelled, "new"), uow, settings,
+                              "dispatch.ticket_status_changed")
+    fresh = ticket_ref(type="consult")
+    seen = commits(database)
+    outcomes = routing.tickets_created([ticket_created(install), ticket_created(fresh)], uow,
+                                       settings)
+    assert outcomes == [] and len(seen) == 1  # nothing to place: one transaction
+    with uow:
+        rows = {r.id: (r.status, r.version, r.type) for r in uow.session.scalars(
+            select(TicketProjection))}
+    assert rows[install["id"]] == ("cancelled", 2, "installation")
+    assert rows[fresh["id"]] == ("new", 1, "consult")
+    assert counts(uow) == (2, 0, 3)  # the status change's event is recorded too

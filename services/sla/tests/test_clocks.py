@@ -14,9 +14,9 @@ from sqlalchemy import select
 
 from gongdan_common.db import Database
 from gongdan_common.errors import AppError
-from services.sla import clocks, domain, handlers, policies as pol
+from services.sla import clocks, domain, handlers, policies as pol, reading
 from services.sla.calendar import Calendar
-from services.sla.models import Clock, Step, Timer, metadata
+from services.sla.models import Clock, SlaTicket, Step, Timer, metadata
 from services.sla.service import SlaService
 
 T0 = dt.datetime(2025, 3, 3, 1, 0, tzinfo=dt.timezone.utc)   # Monday 09:00 in Shanghai
@@ -170,7 +170,7 @@ def test_events_drive_clocks_notices_once_and_one_timer(db):
     clocks.on_ticket_event(status, db.unit_of_work(), now=T0 + 3 * M)
     clocks.on_ticket_event(env("ticket_created", 0, {"ticket": ref(tid)}), db.unit_of_work(),
                            now=T0 + 3 * M)
-    view = clocks.ticket_sla(tid, db.unit_of_work(), now=T0 + 4 * M)
+    view = reading.ticket_sla(tid, db.unit_of_work(), now=T0 + 4 * M)
     by = {c["target"]: c for c in view["clocks"]}
     assert set(by) == {"response", "resolution"}
     assert by["response"]["spent_minutes"] == 4 and by["response"]["due_at"].startswith(
@@ -209,8 +209,11 @@ def test_created_in_a_batch_as_one_at_a_time_no_doubled_timer_or_event(db):
         "ticket": ref(overtaken, 2, status="assigned")}), db.unit_of_work(), now=T0 + M)
     updates_before = len(outbox(db, "sla_clock_updated"))
     twice_env = env("ticket_created", 0, {"ticket": ref(twice)})
+    # twice: the same event twice, and its creation again under another event id (the
+    # general path must see the rows the batch writes itself)
     batch = [env("ticket_created", 0, {"ticket": ref(new)}), twice_env, twice_env,
-             env("ticket_created", 0, {"ticket": ref(overtaken)})]
+             env("ticket_created", 0, {"ticket": ref(overtaken)}),
+             env("ticket_created", 0, {"ticket": ref(twice)})]
     clocks.on_tickets_created(batch, db.unit_of_work(), now=T0 + M)
     clocks.on_tickets_created(batch, db.unit_of_work(), now=T0 + M)  # redelivered
     with db.unit_of_work() as uow:
@@ -224,11 +227,25 @@ def test_created_in_a_batch_as_one_at_a_time_no_doubled_timer_or_event(db):
     # clocks already ran, so its creation changes no due time
     updates = outbox(db, "sla_clock_updated")[updates_before:]
     assert sorted(u["data"]["ticket_id"] for u in updates) == sorted([new, twice])
-    views = {tid: clocks.ticket_sla(tid, db.unit_of_work(), now=T0 + 4 * M)
+    views = {tid: reading.ticket_sla(tid, db.unit_of_work(), now=T0 + 4 * M)
              for tid in (alone, new, twice)}
     assert views[new]["clocks"] == views[alone]["clocks"] == views[twice]["clocks"]
     assert views[new]["next_due_at"].startswith((T0 + 10 * M).isoformat()[:16])
-    overtaken_view = {c["target"]: c for c in clocks.ticket_sla(
+    # the rows the batch wrote with Core are the rows the one-at-a-time path wrote
+    with db.unit_of_work() as uow:
+        def stored(tid):
+            clocks_ = sorted((c.target, c.state, c.policy_id, c.priority, c.target_seconds,
+                              c.due_at, c.warned_at, c.evaluated_at, c.cycle_started_at)
+                             for c in uow.session.scalars(select(Clock).where(
+                                 Clock.ticket_id == tid)))
+            t = uow.session.get(SlaTicket, tid)
+            timer = uow.session.scalars(select(Timer).where(Timer.ticket_id == tid)).one()
+            return clocks_, (t.number[:2], t.company_id, t.type, t.priority, t.status,
+                             t.version, t.created_at), (timer.kind, timer.owner,
+                                                        timer.due_at, timer.payload)
+        assert stored(new) == stored(alone) == stored(twice)
+        assert stored(new)[0] and stored(new)[1][5] == 1
+    overtaken_view = {c["target"]: c for c in reading.ticket_sla(
         overtaken, db.unit_of_work(), now=T0 + 4 * M)["clocks"]}
     assert overtaken_view["response"]["spent_minutes"] == 4
 
@@ -244,11 +261,11 @@ def test_policy_edit_reevaluates_open_clocks_and_dry_run(db):
         clock = uow.session.scalar(select(Clock).where(Clock.ticket_id == tid,
                                                        Clock.target == "response"))
         assert clock.target_seconds == 1800
-    result = clocks.dry_run(ADMIN, {"policy_id": policy["id"],
+    result = reading.dry_run(ADMIN, {"policy_id": policy["id"],
                                     "changes": {"response_minutes": 1}},
                             db.unit_of_work(), now=T0 + 20 * M)
     assert result["newly_breached"] == 1 and result["items"][0]["ticket_id"] == tid
-    report = clocks.report(ADMIN, {"group_by": "engineer"}, db.unit_of_work())
+    report = reading.report(ADMIN, {"group_by": "engineer"}, db.unit_of_work())
     assert {(r["group"], r["target"]) for r in report["rows"]} >= {("eng-1", "response")}
 
 
@@ -261,7 +278,7 @@ def test_reports_count_only_the_tickets_the_caller_may_see(db):
             db.unit_of_work(), now=T0)
 
     def groups(actor, by):
-        report = clocks.report(actor, {"group_by": by, "target": "response"},
+        report = reading.report(actor, {"group_by": by, "target": "response"},
                                db.unit_of_work())
         return {r["group"]: r["clocks"] for r in report["rows"]}
 

@@ -10,7 +10,7 @@ import zoneinfo
 from hypothesis import given, settings, strategies as st
 from sqlalchemy import select
 
-from services.sla import clocks, domain, handlers
+from services.sla import clocks, domain, handlers, reading
 from services.sla.models import Clock, Timer
 from services.sla.tests.test_clocks import (  # noqa: F401  (db is a fixture)
     ADMIN, ALWAYS, BUSINESS, M, T0, db, env, fast_policy, outbox, ref, step, terms)
@@ -139,7 +139,7 @@ def test_update_notices_once_per_cycle_and_a_new_cycle_resets_them(db):
     clocks.on_ticket_event(comment(tid, 1, 2, role="customer"), db.unit_of_work(),
                            now=T0 + M)
     clocks.on_ticket_event(comment(tid, 1, 3, internal=True), db.unit_of_work(), now=T0 + M)
-    view = {c["target"]: c for c in clocks.ticket_sla(tid, db.unit_of_work(),
+    view = {c["target"]: c for c in reading.ticket_sla(tid, db.unit_of_work(),
                                                       now=T0 + M)["clocks"]}
     assert view["update"]["state"] == "pending" and view["update"]["cycle"] == 0
     clocks.on_ticket_event(comment(tid, 2, 4), db.unit_of_work(), now=T0 + 2 * M)
@@ -180,7 +180,7 @@ def test_update_notices_once_per_cycle_and_a_new_cycle_resets_them(db):
         "action": "resolve", "from_status": "assigned", "to_status": "resolved",
         "reason": None, "ticket": ref(tid, 8, status="resolved")}), db.unit_of_work(),
         now=T0 + 60 * M)
-    view = {c["target"]: c for c in clocks.ticket_sla(tid, db.unit_of_work(),
+    view = {c["target"]: c for c in reading.ticket_sla(tid, db.unit_of_work(),
                                                       now=T0 + 90 * M)["clocks"]}
     assert view["update"]["state"] == "stopped" and view["update"]["due_at"] is None
     assert view["response"]["cycle"] is None
@@ -200,11 +200,11 @@ def test_report_periods_are_business_time_zone_days(db):
               "month": ("2025-03", "2025-03")}
     for group_by, (utc_group, local_group) in expect.items():
         q = dict(window, group_by=group_by)
-        utc = clocks.report(ADMIN, q, db.unit_of_work(), dt.timezone.utc)
-        local = clocks.report(ADMIN, q, db.unit_of_work(), shanghai)
+        utc = reading.report(ADMIN, q, db.unit_of_work(), dt.timezone.utc)
+        local = reading.report(ADMIN, q, db.unit_of_work(), shanghai)
         assert [r["group"] for r in utc["rows"]] == [utc_group], utc
         assert [r["group"] for r in local["rows"]] == [local_group], local
         assert local["tz"] == "Asia/Shanghai" and utc["tz"] == "UTC"
     # the period filter stays in instants: a bound at 23:00 UTC leaves the ticket out
-    assert clocks.report(ADMIN, dict(window, created_to="2025-03-02T23:00:00Z"),
+    assert reading.report(ADMIN, dict(window, created_to="2025-03-02T23:00:00Z"),
                          db.unit_of_work(), shanghai)["rows"] == []
