@@ -10,7 +10,7 @@ from sqlalchemy.engine.interfaces import CacheStats
 
 from gongdan_common.db import Database
 from gongdan_common.events import EventSpec
-from gongdan_common.outbox import _consume_rows, consume_many, define_outbox_tables
+from gongdan_common.outbox import _consume_many, consume_many, define_outbox_tables
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -114,7 +114,7 @@ def test_consume_many_skips_events_seen_before_and_twice_in_a_batch(database):
         assert consume_many(uow, [a], "c2") == [a]  # per consumer
         uow.commit()
     # one statement per batch size, compiled once: the same size again hits the compiled cache
-    assert _consume_rows(2) is _consume_rows(2) and _consume_rows(2) is not _consume_rows(3)
+    assert _consume_many(2) is _consume_many(2) and _consume_many(2) is not _consume_many(3)
     hits = []
     event.listen(db.engine, "before_cursor_execute",
                  lambda _c, _cur, statement, _p, context, _m: hits.append(
