@@ -25,6 +25,7 @@ durable queue gets the configured `AMQP_QUEUE_TYPE` (`classic` | `quorum`) as
 `gongdan_common.entrypoints.rpc`), never nameko's own.
 """
 import logging
+import socket
 import sys
 import time
 import warnings
@@ -33,7 +34,7 @@ from functools import partial
 
 import amqp.exceptions
 import eventlet
-from kombu import Connection, Producer, Queue
+from kombu import Connection, Consumer, Producer, Queue
 from kombu.exceptions import ChannelError, OperationalError
 from nameko import rpc as nameko_rpc
 from nameko.amqp.publish import Publisher, UndeliverableMessage
@@ -48,6 +49,7 @@ PUBLISH_RETRY_SECONDS = 30.0
 PUBLISH_ATTEMPT_SECONDS = 10.0  # one attempt: connect, open the channel, publish, confirm
 PUBLISH_CONNECT_SECONDS = 5.0   # one node's TCP connect + AMQP handshake
 IDLE_PUBLISH_CONNECTIONS = 10   # kept open per URI between publishes (kombu's pool limit)
+CONSUMER_SETUP_SECONDS = 30.0   # a (re)connected consumer's channel, qos and basic.consume
 # errors that mean "the broker (or this connection to it) is away": retried, never fatal
 CONNECTION_ERRORS = (OSError, OperationalError, amqp.exceptions.ConnectionError,
                      amqp.exceptions.RecoverableChannelError, amqp.exceptions.MessageNacked)
@@ -131,6 +133,12 @@ def drop(connection):
 publish_connections = PublishConnections()
 
 
+def _socket_of(conn):
+    """The socket under a kombu connection (py-amqp's transport), or None."""
+    transport = getattr(conn.connection, "transport", None)
+    return getattr(transport, "sock", None)
+
+
 class ResilientPublisher(Publisher):
     """nameko's Publisher with a deadline: each attempt (connect, publish, wait for the
     broker's confirm) is capped at `attempt_seconds`; one that meets a connection error or
@@ -198,9 +206,48 @@ class ResilientPublisher(Publisher):
                           "be detected without publish confirms enabled.")
 
 
+class ConsumerSetupTimeout(socket.timeout):
+    """Setting the consumers up on a new connection ran out of time (a connection error:
+    kombu's loop drops the connection and connects again)."""
+
+
 class ResilientQueueConsumer(QueueConsumer):
     """A message whose channel died is redelivered by the broker: acking or requeueing it
-    on that dead channel is a no-op, not an error that kills the worker."""
+    on that dead channel is a no-op, not an error that kills the worker.
+
+    And setting the consumers up after a (re)connection (opening the channel, qos,
+    basic.consume: each waits for the broker's answer, with no deadline in kombu) is capped
+    at `setup_seconds`: in the cluster failover test, under a loaded machine, sla's consumer
+    reconnected to a surviving node while the quorum queues' leaders moved and never
+    consumed again (dispatch, on the same node, did)."""
+
+    setup_seconds = CONSUMER_SETUP_SECONDS
+
+    @contextmanager
+    def Consumer(self):  # noqa: N802 - kombu's name
+        """kombu's ConsumerMixin.Consumer, the setup under a deadline: past it the socket
+        read times out, which kombu's loop takes as a lost connection."""
+        with self.establish_connection() as conn:
+            self.on_connection_revived()
+            sock = _socket_of(conn)
+            if sock is not None:
+                sock.settimeout(self.setup_seconds)
+            try:
+                channel = conn.default_channel
+                cls = partial(Consumer, channel, on_decode_error=self.on_decode_error)
+                with self._consume_from(*self.get_consumers(cls, channel)) as consumers:
+                    if sock is not None:
+                        sock.settimeout(None)
+                    sock = None
+                    yield conn, channel, consumers
+            except socket.timeout as exc:
+                if sock is None:  # not ours: from the consuming itself
+                    raise
+                log.warning("setting up consumers on %s took over %.0f s; connecting again",
+                            conn.as_uri(), self.setup_seconds)
+                drop(conn)
+                raise ConsumerSetupTimeout(str(exc)) from exc
+            self.on_consume_end(conn, channel)
 
     def ack_message(self, message):
         try:

@@ -1,0 +1,107 @@
+"""A consumer that (re)connects sets its consumers up under a deadline
+(gongdan_common.amqp.ResilientQueueConsumer.setup_seconds): opening the channel, qos and
+basic.consume each wait for the broker's answer, and kombu waits with no deadline. In the
+cluster failover test, on a loaded machine, sla's consumer reconnected to a surviving node
+and never consumed again while dispatch's did.
+
+Here a proxy of the test's own lets the first connection's handshake through and then holds
+back everything the broker sends once the client opens its channel: without the deadline
+the service never starts consuming; with it, the consumer gives that connection up,
+connects again (through the proxy, answered this time) and handles the events."""
+import secrets
+import time
+import urllib.parse
+
+import eventlet
+import pytest
+from kombu import Connection, Exchange, Producer
+
+from gongdan_common.amqp import ResilientQueueConsumer
+from gongdan_common.batching import batch_event_handler
+from gongdan_common.tests.test_publish_deadline import SilentBrokerProxy
+from services.conftest import AMQP_URI
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
+CHANNEL_OPEN = b"\x00\x14\x00\x0a"  # a method frame's class 20 (channel), method 10 (open)
+
+
+class ChannelOpenSilencer(SilentBrokerProxy):
+    """The first connection whose client opens a channel hears nothing more from the
+    broker; later connections are answered."""
+
+    def __init__(self, upstream):
+        super().__init__(upstream)
+        self.held = None
+        self.connections = 0
+
+    def _accept(self):
+        while True:
+            client, _ = self.server.accept()
+            upstream = eventlet.connect(self.upstream)
+            self.connections += 1
+            pair = {"silent": False}
+            self.sockets += [client, upstream]
+            self.pumps += [eventlet.spawn(self._pump_pair, client, upstream, False, pair),
+                           eventlet.spawn(self._pump_pair, upstream, client, True, pair)]
+
+    def _pump_pair(self, src, dst, from_broker, pair):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                if not from_broker and self.held is None and CHANNEL_OPEN in data:
+                    self.held = pair
+                    pair["silent"] = True
+                while from_broker and pair["silent"]:
+                    eventlet.sleep(0.05)
+                dst.sendall(data)
+        except (OSError, EOFError):
+            pass
+        finally:
+            dst.close()
+
+
+def _publish(source, bodies):
+    exchange = Exchange(f"{source}.events", type="topic", durable=True)
+    with Connection(AMQP_URI) as conn:
+        exchange(conn.default_channel).declare()
+        producer = Producer(conn.default_channel, exchange=exchange, serializer="json")
+        for body in bodies:
+            producer.publish(body, routing_key="thing", delivery_mode=2)
+
+
+def test_a_consumer_whose_setup_is_never_answered_connects_again(container_factory,
+                                                                  monkeypatch):
+    parts = urllib.parse.urlsplit(AMQP_URI)
+    proxy = ChannelOpenSilencer((parts.hostname, parts.port or 5672))
+    uri = urllib.parse.urlunsplit(parts._replace(
+        netloc=f"{parts.username}:{parts.password}@127.0.0.1:{proxy.port}"))
+    monkeypatch.setattr(ResilientQueueConsumer, "setup_seconds", 1.0)
+    source = "setupsrc" + secrets.token_hex(4)
+    handled = []
+
+    class Service:
+        name = "setuptest" + secrets.token_hex(3)
+
+        @batch_event_handler(source, "thing", batch_size=10, max_wait=0.2)
+        def handle(self, envelopes):
+            handled.extend(e["n"] for e in envelopes)
+
+    try:
+        container = container_factory(Service, {"AMQP_URI": uri})
+        started = time.monotonic()
+        with eventlet.Timeout(20, AssertionError("the consumer never started: its setup on "
+                                                 "a connection the broker stopped answering "
+                                                 "has no deadline")):
+            container.start()
+        assert proxy.held is not None and proxy.connections >= 2
+        assert time.monotonic() - started < 15
+        _publish(source, [{"n": n} for n in range(5)])
+        deadline = time.monotonic() + 20
+        while sorted(handled) != list(range(5)) and time.monotonic() < deadline:
+            eventlet.sleep(0.05)
+        assert sorted(handled) == list(range(5))
+        container.stop()
+    finally:
+        proxy.close()
