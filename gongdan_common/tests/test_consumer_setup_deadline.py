@@ -14,10 +14,10 @@ import urllib.parse
 
 import eventlet
 import pytest
-from kombu import Connection, Exchange, Producer
 
 from gongdan_common.amqp import ResilientQueueConsumer
 from gongdan_common.batching import batch_event_handler
+from gongdan_common.tests.test_batching import _publish
 from gongdan_common.tests.test_publish_deadline import SilentBrokerProxy
 from services.conftest import AMQP_URI
 
@@ -34,41 +34,13 @@ class ChannelOpenSilencer(SilentBrokerProxy):
         self.held = None
         self.connections = 0
 
-    def _accept(self):
-        while True:
-            client, _ = self.server.accept()
-            upstream = eventlet.connect(self.upstream)
+    def heard(self, data, pair):
+        if not pair.get("counted"):
+            pair["counted"] = True
             self.connections += 1
-            pair = {"silent": False}
-            self.sockets += [client, upstream]
-            self.pumps += [eventlet.spawn(self._pump_pair, client, upstream, False, pair),
-                           eventlet.spawn(self._pump_pair, upstream, client, True, pair)]
-
-    def _pump_pair(self, src, dst, from_broker, pair):
-        try:
-            while True:
-                data = src.recv(65536)
-                if not data:
-                    break
-                if not from_broker and self.held is None and CHANNEL_OPEN in data:
-                    self.held = pair
-                    pair["silent"] = True
-                while from_broker and pair["silent"]:
-                    eventlet.sleep(0.05)
-                dst.sendall(data)
-        except (OSError, EOFError):
-            pass
-        finally:
-            dst.close()
-
-
-def _publish(source, bodies):
-    exchange = Exchange(f"{source}.events", type="topic", durable=True)
-    with Connection(AMQP_URI) as conn:
-        exchange(conn.default_channel).declare()
-        producer = Producer(conn.default_channel, exchange=exchange, serializer="json")
-        for body in bodies:
-            producer.publish(body, routing_key="thing", delivery_mode=2)
+        if self.held is None and CHANNEL_OPEN in data:
+            self.held = pair
+            pair["silent"] = True
 
 
 def test_a_consumer_whose_setup_is_never_answered_connects_again(container_factory,

@@ -56,16 +56,22 @@ class SilentBrokerProxy:
             client, _ = self.server.accept()
             upstream = eventlet.connect(self.upstream)
             self.sockets += [client, upstream]
-            self.pumps += [eventlet.spawn(self._pump, client, upstream, False),
-                           eventlet.spawn(self._pump, upstream, client, True)]
+            pair = {"silent": False}  # one connection's own silence (see `heard`)
+            self.pumps += [eventlet.spawn(self._pump, client, upstream, False, pair),
+                           eventlet.spawn(self._pump, upstream, client, True, pair)]
 
-    def _pump(self, src, dst, from_broker):
+    def heard(self, data, pair):
+        """What the client sent on one connection (a subclass may silence that pair)."""
+
+    def _pump(self, src, dst, from_broker, pair):
         try:
             while True:
                 data = src.recv(65536)
                 if not data:
                     break
-                while from_broker and self.silent:
+                if not from_broker:
+                    self.heard(data, pair)
+                while from_broker and (self.silent or pair["silent"]):
                     eventlet.sleep(0.05)
                 dst.sendall(data)
         except (OSError, EOFError):
