@@ -12,12 +12,13 @@ On PostgreSQL GIN indexes keep that off a sequential scan (migrations 0005, 0013
 - `ix_tickets_search_digits` (0013): the 8-digit windows of every run of 8+ digits in the
   same text, for keywords with such a run (ticket and serial numbers), whose trigrams occur
   in nearly every ticket's number.
-- `ix_tickets_search_keys` (0015): the distinct CJK characters and CJK character pairs of
-  the same fields (`search_grams`, a text[] written with the ticket) and the ticket's
-  creation month (`@202612`, UTC), through `ticket_search_keys(search_grams, created_at)`;
-  answers the 1- and 2-character Chinese keywords pg_trgm cannot (it needs three characters
-  in a row), and any Chinese keyword one month or a few at a time (search_plans.py,
-  "slices").
+- `ix_tickets_search_status_keys` (0015, 0016): the distinct CJK characters and CJK
+  character pairs of the same fields (`search_grams`, a text[] written with the ticket),
+  the ticket's creation month (`@202612`, UTC) and its status (`#new`), through
+  `ticket_search_keys(search_grams, created_at, status)`; answers the 1- and 2-character
+  Chinese keywords pg_trgm cannot (it needs three characters in a row), and any Chinese
+  keyword one month or a few at a time, for the statuses a filter asks for only
+  (search_plans.py, "slices").
 
 Both only narrow the candidates: the ILIKE over `ticket_search_text` decides, so the result
 is exactly the substring match. SQLite keeps a plain LIKE over the same fields (a scan).
@@ -81,9 +82,15 @@ def month_key(moment):
     return f"@{moment.year:04d}{moment.month:02d}"
 
 
+def status_key(status):
+    """The key `ticket_search_keys` (migration 0016) adds for a ticket's status: `#new`."""
+    return f"#{status}"
+
+
 def search_keys(ticket):
-    """The GIN-indexed keys of a ticket (ix_tickets_search_keys): its grams and month."""
-    return func.ticket_search_keys(ticket.search_grams, ticket.created_at)
+    """The GIN-indexed keys of a ticket (ix_tickets_search_status_keys): its grams, month
+    and status."""
+    return func.ticket_search_keys(ticket.search_grams, ticket.created_at, ticket.status)
 
 
 def clean(keyword):
@@ -152,6 +159,13 @@ def keyword_clause(ticket, term, dialect, indexed=True):
     return condition
 
 
+def keyed(term):
+    """Whether the search keys narrow `term` as well as its trigrams would: it has CJK
+    characters and, outside them, no run of three letters or digits (a trigram the keys
+    do not hold)."""
+    return bool(query_grams(term)) and not _TRIGRAM.search(_CJK_RUN.sub(" ", term))
+
+
 def keys_contain(ticket, keys):
     """The ticket's search keys hold every one of `keys` (grams, months: the GIN index)."""
     return search_keys(ticket).op("@>")(bindparam(None, list(keys),
@@ -202,11 +216,18 @@ def page_total(session, stmt, dialect, offset, rows, page_size, exact=False):
     return COUNT_CAP + 1, False
 
 
-def estimate(session, stmt):
-    """The planner's row estimate for the query (PostgreSQL)."""
+def estimate(session, stmt, cache=None):
+    """The planner's row estimate for the query (PostgreSQL). `cache`: a dict it is kept
+    in, by statement and parameters (search_plans.filtered_rows)."""
     compiled = stmt.order_by(None).compile(dialect=session.bind.dialect,
                                            compile_kwargs={"render_postcompile": True})
-    plan = session.connection().exec_driver_sql(
-        "EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params).scalar()
+    sql = "EXPLAIN (FORMAT JSON) " + str(compiled)
+    key = (str(session.bind.url), sql, repr(sorted(compiled.params.items())))
+    if cache is not None and key in cache:
+        return cache[key]
+    plan = session.connection().exec_driver_sql(sql, compiled.params).scalar()
     plan = json.loads(plan) if isinstance(plan, str) else plan
-    return int(plan[0]["Plan"]["Plan Rows"])
+    rows = int(plan[0]["Plan"]["Plan Rows"])
+    if cache is not None:
+        cache[key] = rows
+    return rows

@@ -87,6 +87,8 @@ MODES = ("indexed", "planner", "scan")
 _IDENTIFIER = re.compile(r"\d{8}")
 STATS_TTL = 600.0
 _stats = {}                 # database url -> (read at, table_stats)
+ESTIMATES_KEPT = 512
+_estimates = {"since": 0.0, "rows": {}}  # filtered_rows' estimates, emptied every STATS_TTL
 
 
 @dataclass
@@ -150,23 +152,22 @@ def read_page(session, base, term, sort, offset, limit, mode="indexed", split=No
                                          exact=plan == "scan")
         return Page(rows, plan, total, exact)
     stats = table_stats(session)
-    # the filtered rows: the table's when there is no filter (no EXPLAIN needed)
-    filtered = stats["rows"] if base.whereclause is None and stats["rows"] >= 0 \
-        else search.estimate(session, base)
+    filtered = filtered_rows(session, base, stats)
     bound = match_bound(stats, term)
     wanted = offset + limit
+    statuses = status_filter(split)
     # the bitmap reads at most bound x filtered rows, the walk about wanted / bound, each
     # of the bitmap's rows BITMAP_ROW_COST times the walk's
     if bound is None or bound * bound * filtered * BITMAP_ROW_COST > wanted:
         # (rows that pass the filters: those a filter drops cost a heap fetch, no ILIKE)
         most = budget(wanted)
         # the matches of the newest months where they cost less than walking on (a sort
-        # the months follow; not a filter walked value by value)
-        sliceable = sort.lstrip("-") in SLICEABLE and not splittable(split, sort)
+        # the months follow)
+        sliceable = sort.lstrip("-") in SLICEABLE
         # a probe cannot fill the page when the bound says the rate is under its 1/25
         if bound is not None and bound * probe(wanted) < wanted:
-            page = slice_page(session, base, term, sort, offset, limit, bound, filtered) \
-                if sliceable else None
+            page = slice_page(session, base, term, sort, offset, limit, bound, filtered,
+                              statuses) if sliceable else None
             if page is not None:
                 return page
             walks = (most,)
@@ -186,7 +187,7 @@ def read_page(session, base, term, sort, offset, limit, mode="indexed", split=No
                 # the rate the stage saw (no hit: taken as one), where the grams' bound
                 # said too much (pairs frequent apart, rare together)
                 page = slice_page(session, base, term, sort, offset, limit,
-                                  max(walk.matched, 1) / walk.walked, filtered)
+                                  max(walk.matched, 1) / walk.walked, filtered, statuses)
                 if page is not None:
                     return page
             # the hit rate so far says the budget would not fill the page either; checked
@@ -194,10 +195,37 @@ def read_page(session, base, term, sort, offset, limit, mode="indexed", split=No
             # budget
             if end >= most or walk.matched * most < wanted * end:
                 break
-    return bitmap_page(session, base, term, order, offset, limit)
+    return bitmap_page(session, base, term, order, offset, limit, statuses)
 
 
-def slice_page(session, base, term, sort, offset, limit, bound, filtered):
+def filtered_rows(session, base, stats):
+    """The planner's estimate of the tickets that pass the filters: the table's count when
+    there is none; else an EXPLAIN (1.8-4.3 ms at 1,000,000 tickets, a third of a sliced
+    page's time), kept for STATS_TTL seconds by statement and parameters — the same queue
+    views ask again and again, and the estimate changes only with ANALYZE."""
+    if base.whereclause is None and stats["rows"] >= 0:
+        return stats["rows"]
+    now = time.monotonic()
+    if now - _estimates["since"] > STATS_TTL or len(_estimates["rows"]) >= ESTIMATES_KEPT:
+        _estimates.update(since=now, rows={})
+    return search.estimate(session, base, _estimates["rows"])
+
+
+def forget():
+    """Drop what is kept of the statistics and estimates (tests, after loading data)."""
+    _stats.clear()
+    _estimates.update(since=0.0, rows={})
+
+
+def status_filter(split):
+    """The statuses a status filter asks for (each once), or () without one: the search
+    keys hold them (migration 0016)."""
+    if split and split[0] == "status":
+        return tuple(dict.fromkeys(split[1]))
+    return ()
+
+
+def slice_page(session, base, term, sort, offset, limit, bound, filtered, statuses=()):
     """A Chinese keyword's page from the search keys' index (migration 0015), a few months
     at a time in the sort's order, or None when walking is cheaper. Each statement asks the
     index for the tickets holding the keyword's grams and one of the chunk's months,
@@ -207,8 +235,10 @@ def slice_page(session, base, term, sort, offset, limit, bound, filtered):
     to the page's last row: at 1,000,000 tickets over three years a company's name (0.4 %,
     ~120 matches a month, against a 5,000-row walk) or a person's, not a word in 2 % of
     them. `bound`: the keyword's rate, an upper bound (the grams') or what a stage of the
-    walk saw. The chunk: as many months as that rate, then the rate seen so far, says hold
-    the rest of the page (slice_match: the condition).
+    walk saw (among the `filtered` rows). `statuses`: a status filter's, looked up in the
+    same index scan (migration 0016): a month's matches of other statuses are not read.
+    The chunk: as many months as that rate, then the rate seen so far, says hold the rest
+    of the page (slice_match: the condition).
     Total: every month read, exact; else the matches seen scaled by the time not read (an
     estimate: the filtered rows taken as even over time), counted up to COUNT_CAP when that
     says few."""
@@ -224,7 +254,7 @@ def slice_page(session, base, term, sort, offset, limit, bound, filtered):
         months.reverse()
     span = sum(seconds for _, seconds in months)
     order = ordering(sort)
-    match = slice_match(term)
+    match = slice_match(term, statuses)
     rate = bound * filtered / span  # matches a second, by the bound
     rows, seen, read, covered = [], 0, 0, 0.0
     while read < len(months) and len(rows) < limit:
@@ -261,15 +291,24 @@ def slice_page(session, base, term, sort, offset, limit, bound, filtered):
     return Page(rows, "slices", search.COUNT_CAP + 1, False)
 
 
-def slice_match(term):
-    """The keyword's condition in a slice: its grams in the search keys, and the strpos,
-    unindexed so that the planner cannot AND in pg_trgm's index on its estimate. (Not for
+def slice_match(term, statuses=()):
+    """The keyword's condition in a slice: its grams (and one of `statuses`) in the search
+    keys, and the strpos, unindexed so that the planner cannot AND in pg_trgm's index on
+    its estimate. (Not for
     a keyword without CJK characters: pg_trgm's index has no months. Tried with one index
     over the keys and the trigrams, an English name read two months in 3.7 ms instead of
     the whole table in 16 ms, but its total, under COUNT_CAP, then cost a lookup of every
     other month: 30-110 ms.)"""
-    return search.keys_contain(Ticket, search.query_grams(term)) \
-        & search.unindexed_clause(Ticket, term)
+    return keys_match(term, statuses) & search.unindexed_clause(Ticket, term)
+
+
+def keys_match(term, statuses=()):
+    """The search keys hold the keyword's grams and, with a status filter, one of its
+    statuses: one GIN scan."""
+    found = search.keys_contain(Ticket, search.query_grams(term))
+    if statuses:
+        found &= search.keys_overlap(Ticket, [search.status_key(s) for s in statuses])
+    return found
 
 
 def worth_slicing(session, bound, filtered, wanted):
@@ -439,10 +478,19 @@ def walk_total(session, base, term, wanted, walked, filtered):
     return search.COUNT_CAP + 1, False
 
 
-def bitmap_statement(base, term, order, offset, limit):
+def bitmap_statement(base, term, order, offset, limit, statuses=()):
     """The page of matches with the number of all matches (counted_page)."""
-    return counted_page(base.where(search.keyword_clause(Ticket, term, "postgresql")), order,
-                        offset, limit)
+    return counted_page(base.where(bitmap_clause(term, statuses)), order, offset, limit)
+
+
+def bitmap_clause(term, statuses=()):
+    """The keyword's condition for its bitmap. Under a status filter, a keyword the search
+    keys narrow (search.keyed) is looked up with its statuses in one GIN scan (migration
+    0016): at 1,000,000 tickets, 10 % of them new or in progress, pg_trgm's bitmap rechecked
+    every status's matches, or the planner ANDed in 100,000 entries of the status btree."""
+    if statuses and search.keyed(term):
+        return keys_match(term, statuses) & search.unindexed_clause(Ticket, term)
+    return search.keyword_clause(Ticket, term, "postgresql")
 
 
 def counted_page(stmt, order, offset, limit):
@@ -458,10 +506,11 @@ def counted_page(stmt, order, offset, limit):
         .order_by(*order(Ticket))
 
 
-def bitmap_page(session, base, term, order, offset, limit):
+def bitmap_page(session, base, term, order, offset, limit, statuses=()):
     """Every match through the GIN index, sorted; the window count of them is the total."""
     with bitmap_only(session):
-        found = session.execute(bitmap_statement(base, term, order, offset, limit)).all()
+        found = session.execute(bitmap_statement(base, term, order, offset, limit,
+                                                 statuses)).all()
     rows = [r[0] for r in found]
     if found:
         return Page(rows, "bitmap", found[0][1], True)
@@ -470,7 +519,7 @@ def bitmap_page(session, base, term, order, offset, limit):
     # past the last page: how many there are (few: the bitmap's plan was chosen for that)
     with bitmap_only(session):
         total = session.scalar(search.count_statement(
-            base.where(search.keyword_clause(Ticket, term, "postgresql")), exact=True))
+            base.where(bitmap_clause(term, statuses)), exact=True))
     return Page(rows, "bitmap", total, True)
 
 
@@ -526,6 +575,7 @@ def explain_statements(base, term, sort, offset, limit, split=None):
     prints their plans; the bitmap's with bitmap scans only, as read_page runs it)."""
     order = ordering(sort)
     wanted = offset + limit
+    statuses = status_filter(split)
     split = splittable(split, sort)
     first, later = probe(wanted), (stages(wanted)[1:2] or (budget(wanted),))[0]
     return [(f"walk (probe: {first} rows)",
@@ -534,18 +584,17 @@ def explain_statements(base, term, sort, offset, limit, split=None):
              "probe's last row, here from the first)",
              walk_statement(base, term, order, 0, limit, first, later - first, None, split)),
             ("bitmap (if the grams' bound says few, or the walk gives up; bitmap scans only)",
-             bitmap_statement(base, term, order, offset, limit))] + slice_statements(
-                 base, term, sort, offset, limit, split)
+             bitmap_statement(base, term, order, offset, limit, statuses))] \
+        + slice_statements(base, term, sort, offset, limit, statuses)
 
 
-def slice_statements(base, term, sort, offset, limit, split):
+def slice_statements(base, term, sort, offset, limit, statuses=()):
     """[(label, statement)] of the slices' first statement, the current month's (read_page
     asks for as many months as the rate says)."""
-    if not search.query_grams(term) or sort.lstrip("-") not in SLICEABLE \
-            or splittable(split, sort):
+    if not search.query_grams(term) or sort.lstrip("-") not in SLICEABLE:
         return []
     month = search.month_key(dt.datetime.now(dt.timezone.utc))
-    match = slice_match(term)
+    match = slice_match(term, statuses)
     return [(f"slices (if the grams' bound or a stage's rate says ~0.05-1 %: {month}, "
              "bitmap scans only)",
              counted_page(base.where(search.keys_overlap(Ticket, [month])).where(match),

@@ -46,9 +46,9 @@ def db(service_database):
     if database.engine.dialect.name == "postgresql":
         with database.engine.begin() as conn:
             conn.execute(text("ANALYZE tickets"))
-    search_plans._stats.clear()
+    search_plans.forget()
     yield database
-    search_plans._stats.clear()
+    search_plans.forget()
     database.dispose()
 
 
@@ -95,12 +95,26 @@ def test_plan_per_keyword(db, monkeypatch):
     with db.unit_of_work() as uow:
         stats = search_plans.table_stats(uow.session)
     assert stats["rows"] == N and stats["grams"]["登录"] > 0.5 and 0 < stats["floor"] <= 1
-    search_plans._stats.clear()
+    search_plans.forget()
     monkeypatch.setattr(search_plans, "table_stats", lambda session: {
         "rows": N, "grams": {"登录": 0.6}, "floor": 0.0001})
     assert plan("登录") == "walk" and plan("打印机") == "bitmap"
     assert plan("timeout") == "walk"  # no CJK: no bound, the walk decides
     assert plan("TS20261101") == "planner"  # a number to the day: a few tickets
+
+
+def test_which_keywords_the_search_keys_narrow_under_a_status_filter():
+    """A status filter's bitmap looks the statuses up in the search keys when the keys hold
+    what narrows the keyword (its CJK grams); a trigram outside them keeps pg_trgm's."""
+    assert search.keyed("登录") and search.keyed("无法 登录") and search.keyed("IE 登录")
+    assert not search.keyed("IE11 无法登录") and not search.keyed("timeout")
+    with_keys = str(search_plans.bitmap_clause("登录", ("new", "in_progress")).compile(
+        compile_kwargs={"literal_binds": True}))
+    assert "ticket_search_keys" in with_keys and "#in_progress" in with_keys
+    assert "#new" not in str(search_plans.bitmap_clause("登录", ()).compile(
+        compile_kwargs={"literal_binds": True}))
+    assert "#new" not in str(search_plans.bitmap_clause("timeout", ("new",)).compile(
+        compile_kwargs={"literal_binds": True}))
 
 
 def test_walk_stages():
@@ -190,8 +204,8 @@ def test_every_plan_answers_the_same(db, monkeypatch, keyword):
                     for attr, value in patches.items():
                         m.setattr(search_plans, attr, value)
                     answers[name] = read(db, keyword, **query)
-            if not search_plans.splittable(listing.split_of(query), "-created_at") \
-                    and query.get("sort", "-created_at") == "-created_at" \
+            # (a status filter too: its statuses are keys of the same index, 0016)
+            if query.get("sort", "-created_at") == "-created_at" \
                     and search_plans.choose("postgresql", "indexed", "-created_at",
                                             keyword) == "walk":
                 assert answers["slices"][0] == "slices" and answers["slices"][2:] == scan[2:], \
@@ -280,9 +294,9 @@ def months_db(service_database):
     with database.engine.begin() as conn:
         if database.engine.dialect.name == "postgresql":
             conn.execute(text("ANALYZE tickets"))
-    search_plans._stats.clear()
+    search_plans.forget()
     yield database
-    search_plans._stats.clear()
+    search_plans.forget()
     database.dispose()
 
 
@@ -297,16 +311,34 @@ def test_month_keys_and_spans():
     assert [s / 86400 for _, s in spans] == [15, 31, 31, 1]
 
 
-def test_search_keys_in_the_database_are_the_month_keys(months_db):
+def test_search_keys_in_the_database_are_the_month_and_status_keys(months_db):
+    """The keys hold the grams, the UTC month and the status, and follow a status change
+    (a ticket closed is found under "closed" and no longer under "new")."""
     if months_db.engine.dialect.name != "postgresql":
         return
     with months_db.engine.connect() as conn:
-        rows = conn.execute(text(
-            "SELECT created_at, ticket_search_keys(search_grams, created_at) FROM tickets"))
-        for created_at, keys in rows:
-            assert search.month_key(created_at) in keys and \
-                [k for k in keys if k.startswith("@")] == [search.month_key(created_at)]
+        rows = conn.execute(text("SELECT created_at, status, ticket_search_keys(search_grams, "
+                                 "created_at, status) FROM tickets"))
+        for created_at, status, keys in rows:
+            assert [k for k in keys if k.startswith("@")] == [search.month_key(created_at)]
+            assert [k for k in keys if k.startswith("#")] == [search.status_key(status)]
             assert "云启" in keys or "打印" in keys
+    scan = lambda status: read(months_db, "云启", "scan", status=[status], page_size=100)[1:]  # noqa
+    indexed = lambda status: read(months_db, "云启", status=[status], page_size=100)[1:]  # noqa
+    before = scan("new")
+    assert before[0] and indexed("new") == before
+    with months_db.unit_of_work() as uow:
+        uow.session.execute(text("UPDATE tickets SET status = 'closed' WHERE number = :n"),
+                            {"n": before[0][0]})
+        uow.commit()
+    after = scan("new")
+    assert after[0] == before[0][1:] and indexed("new") == after
+    assert before[0][0] in scan("closed")[0] and indexed("closed") == scan("closed")
+    with months_db.unit_of_work() as uow:  # through the index alone: the keys changed
+        with search_plans.bitmap_only(uow.session):
+            found = uow.session.scalars(select(Ticket.number).where(
+                search_plans.keys_match("云启", ["new"]))).all()
+    assert before[0][0] not in found and sorted(found) == sorted(after[0])
 
 
 def read_slices(db, monkeypatch, keyword, **query):
@@ -327,7 +359,8 @@ def test_slices_answer_as_the_scan_on_every_page(months_db, monkeypatch, page_si
     orders and with filters: the rows and the totals of the scan."""
     if months_db.engine.dialect.name != "postgresql":
         return
-    for query in ({}, {"sort": "created_at"}, {"status": ["new"]}, {"company_id": "c1"}):
+    for query in ({}, {"sort": "created_at"}, {"status": ["new"]}, {"company_id": "c1"},
+                  {"status": ["closed", "new"], "sort": "created_at"}):
         pages = 17 // page_size + 2  # on past the last match
         for page in range(1, pages + 1):
             scan = read(months_db, "云启", "scan", page=page, page_size=page_size, **query)
