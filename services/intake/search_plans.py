@@ -35,17 +35,20 @@ condition (2 rows expected for 24,433), and reads frequent keywords by their bit
    When the bound already says the rate is under 4 %, the probe is skipped; and when it
    says a month holds so few matches that reading them costs less than the walk (a
    company's or a person's name: under ~1 % at 1,000,000 tickets over three years), the
-   page comes from the **slices** instead: the GIN index of the grams and the tickets'
-   months (migration 0015) answers "these grams, these months", the newest months first,
-   as many per statement as the rate says (`slice_page`). A keyword with
+   page comes from the **slices** instead: the GIN index of the grams, the tickets'
+   months and their statuses (migrations 0015, 0016) answers "these grams, these months"
+   — and under a status filter "these statuses" — the newest months first, as many per
+   statement as the rate says (`slice_page`); under a status filter the bitmap looks the
+   statuses up in the same index scan too (`bitmap_clause`). A keyword with
    eight digits in a row (a ticket number to the day, a serial number) keeps the planner's
    one statement: it names a few tickets, which the planner estimates right and reads by
    their bitmap (at 100,000 tickets 5–11 ms, against 13–18 ms for the forced bitmap with
    its window count and join).
    Both count rows that pass the filters: a status filter makes the walk read more rows,
    but a row it drops costs a heap fetch in the table's order and no ILIKE, while the
-   bitmap's BitmapAnd still rechecks its matches on random pages (at 1,000,000 tickets,
-   录时提示 + status new/in_progress: the walk 61 ms, the bitmap 450 ms, loaded machine).
+   bitmap rechecks its matches on random pages (at 1,000,000 tickets, 录时提示 + status
+   new/in_progress, before 0016 put the statuses in the keys: the walk 61 ms, the bitmap
+   with the status btree ANDed in 450 ms, loaded machine).
 
 Either way the rows read are bounded by about the budget, whatever the statistics say.
 
