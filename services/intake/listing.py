@@ -12,6 +12,7 @@ from . import domain, exceptions as exc, schemas, search, search_plans, tagging
 from .models import Ticket
 
 _summary_out = schemas.TicketSummarySchema()
+_query_in = schemas.ListQuerySchema()  # one instance: building it cost 0.7 ms a list page
 
 
 def list_query(actor, q, dialect, indexed=True, keyword=True):
@@ -63,7 +64,7 @@ def list_tickets(actor, query, uow, settings=None):
     statement, the planner's choice: the path of migration 0005 alone) or `scan` (ILIKE
     over the columns, exact count: the path before issue 15) — the last two are the
     benchmark's baselines."""
-    q = load(schemas.ListQuerySchema(), query)
+    q = load(_query_in, query)
     if q.get("tag") and not tagging.may_tag(actor):
         raise exc.TAGS_STAFF_ONLY()
     mode = (settings or {}).get("search", "indexed")
@@ -85,7 +86,7 @@ def list_tickets(actor, query, uow, settings=None):
 def explain_statements(actor, query, dialect, mode="indexed"):
     """[(label, statement)] a list request may run (bench/ticket_search.py prints their
     plans): per search_plans' plans for `indexed`, else the page and count of one statement."""
-    q = load(schemas.ListQuerySchema(), query)
+    q = load(_query_in, query)
     term = search.clean(q.get("keyword") or "")
     offset, limit = (q["page"] - 1) * q["page_size"], q["page_size"]
     if mode == "indexed" and search_plans.choose(dialect, mode, q["sort"], term) == "walk":

@@ -198,16 +198,17 @@ def count_statement(stmt, exact=False):
     return select(func.count()).select_from(capped.subquery())
 
 
-def page_total(session, stmt, dialect, offset, rows, page_size, exact=False):
+def page_total(session, stmt, dialect, offset, rows, page_size, exact=False, cache=None):
     """(total, exact?) for a page whose rows are `rows`. PostgreSQL: the planner's estimate
     when it expects more than COUNT_CAP matches (no counting at all), else counted up to
     COUNT_CAP (and COUNT_CAP + 1, not exact, past it). SQLite counts every match (small installations; its count is a scan
-    like its search). `exact=True`: count (the benchmark's baseline)."""
+    like its search). `exact=True`: count (the benchmark's baseline). `cache`: where the
+    estimate is kept (estimate)."""
     if exact or dialect != "postgresql":
         return session.scalar(count_statement(stmt, exact=True)), True
     if (rows and len(rows) < page_size) or (not rows and offset == 0):
         return offset + len(rows), True  # the last page: nothing to count
-    guess = estimate(session, stmt)
+    guess = estimate(session, stmt, cache)
     if guess > COUNT_CAP:  # counting even 1,001 matches of a frequent keyword reads a
         return guess, False  # large GIN bitmap: the planner's figure is the answer
     counted = session.scalar(count_statement(stmt))

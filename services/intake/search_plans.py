@@ -151,8 +151,10 @@ def read_page(session, base, term, sort, offset, limit, mode="indexed", split=No
             if term else base
         rows = session.scalars(stmt.order_by(*order(Ticket)).offset(offset)
                                .limit(limit)).all()
+        # a page of filters alone: their estimate is the one filtered_rows keeps
         total, exact = search.page_total(session, stmt, dialect, offset, rows, limit,
-                                         exact=plan == "scan")
+                                         exact=plan == "scan",
+                                         cache=None if term else kept_estimates())
         return Page(rows, plan, total, exact)
     stats = table_stats(session)
     filtered = filtered_rows(session, base, stats)
@@ -208,10 +210,15 @@ def filtered_rows(session, base, stats):
     views ask again and again, and the estimate changes only with ANALYZE."""
     if base.whereclause is None and stats["rows"] >= 0:
         return stats["rows"]
+    return search.estimate(session, base, kept_estimates())
+
+
+def kept_estimates():
+    """The dict of kept estimates, emptied every STATS_TTL seconds or when full."""
     now = time.monotonic()
     if now - _estimates["since"] > STATS_TTL or len(_estimates["rows"]) >= ESTIMATES_KEPT:
         _estimates.update(since=now, rows={})
-    return search.estimate(session, base, _estimates["rows"])
+    return _estimates["rows"]
 
 
 def forget():
