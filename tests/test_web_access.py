@@ -71,8 +71,15 @@ def test_expired_access_token_is_refreshed_once_and_logout_revokes(system, open_
 
     page.route(re.compile(r".*/api/v1/tickets\?.*"), expire_once)
     page.goto(system.base_url + "/#/tickets?sort=number")
+    # the page signed in on may already show the row: wait for the refresh to be kept
+    # (reading the session right after the row count raced the refresh's answer)
+    page.wait_for_function(
+        "old => JSON.parse(sessionStorage.getItem('gongdan.session')).access_token !== old",
+        arg=before["access_token"])
     expect(page.locator("tr.ticket-row")).to_have_count(1)
     assert ("POST", system.base_url + "/api/v1/auth/refresh") in seen
+    # the list asked again with the new token after its 401
+    assert seen.count(("GET", system.base_url + "/api/v1/tickets")) >= 2, seen
     after = page.evaluate("JSON.parse(sessionStorage.getItem('gongdan.session'))")
     assert after["access_token"] != before["access_token"]
     assert after["refresh_token"] != before["refresh_token"]
