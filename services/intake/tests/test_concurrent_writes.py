@@ -1,6 +1,7 @@
 """Writes that do not depend on what the caller saw (comments, attachments) never fail on a
 concurrent write to the same ticket: they wait for its row lock instead of losing the
 version check (issue 12: 2 of the uploads at concurrency 20 answered 500)."""
+import json
 import uuid
 
 import eventlet
@@ -10,7 +11,7 @@ from sqlalchemy import func, select
 from gongdan_common.db import Database
 from gongdan_common.errors import AppError
 from services.intake import attachments, catalog, tickets
-from services.intake.models import Attachment, Comment, metadata
+from services.intake.models import Attachment, Comment, Ticket, metadata
 from services.intake.tests.test_handlers import ADMIN, CUSTOMER, SETTINGS, payload
 
 
@@ -42,6 +43,17 @@ def test_concurrent_attachments_and_comments_on_one_ticket_all_land(db):
     with db.unit_of_work() as uow:
         assert uow.session.scalar(select(func.count()).select_from(Attachment)) == 20
         assert uow.session.scalar(select(func.count()).select_from(Comment)) == 10
+        final = uow.session.get(Ticket, ticket["id"])
+        table = metadata.tables["outbox"]
+        payloads = [json.loads(p) if isinstance(p, str) else p for p in uow.session.scalars(
+            select(table.c.payload).where(table.c.type.in_(("attachment_added",
+                                                             "ticket_commented"))))]
+    # every write bumped the version once, and its event carries the version it made
+    # (events of one ticket are ordered by it)
+    versions = sorted(p["data"]["ticket"]["version"] for p in payloads)
+    assert versions == list(range(2, 32)) and final.version == 31
+    added = [p["data"]["ticket"] for p in payloads if p["type"] == "attachment_added"]
+    assert len(added) == 20 and all(a["updated_at"] for a in added)
 
 
 def _commented_events(db):
