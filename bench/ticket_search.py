@@ -45,6 +45,7 @@ import json
 import os
 import random
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -378,7 +379,6 @@ def run(args, workdir, results):
 def combined(rounds):
     """A kind's point from its rounds: the median round's p50 and p99 (the worst round's
     p99 beside it), requests and errors summed."""
-    import statistics
     return {"p50_ms": statistics.median(p["p50_ms"] for p in rounds),
             "p99_ms": statistics.median(p["p99_ms"] for p in rounds),
             "worst_p99_ms": max(p["p99_ms"] for p in rounds),

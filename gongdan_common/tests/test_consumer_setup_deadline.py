@@ -17,7 +17,7 @@ import pytest
 
 from gongdan_common.amqp import ResilientQueueConsumer
 from gongdan_common.batching import batch_event_handler
-from gongdan_common.tests.test_batching import _publish
+from gongdan_common.tests.test_batching import _publish, _wait
 from gongdan_common.tests.test_publish_deadline import SilentBrokerProxy
 from services.conftest import AMQP_URI
 
@@ -70,10 +70,7 @@ def test_a_consumer_whose_setup_is_never_answered_connects_again(container_facto
         assert proxy.held is not None and proxy.connections >= 2
         assert time.monotonic() - started < 15
         _publish(source, [{"n": n} for n in range(5)])
-        deadline = time.monotonic() + 20
-        while sorted(handled) != list(range(5)) and time.monotonic() < deadline:
-            eventlet.sleep(0.05)
-        assert sorted(handled) == list(range(5))
+        assert _wait(lambda: sorted(handled) == list(range(5))), handled
         container.stop()
     finally:
         proxy.close()

@@ -230,9 +230,12 @@ def forget():
 def status_filter(split):
     """The statuses a status filter asks for (each once), or () without one: the search
     keys hold them (migration 0016)."""
-    if split and split[0] == "status":
-        return tuple(dict.fromkeys(split[1]))
-    return ()
+    return _distinct(split) if split and split[0] == "status" else ()
+
+
+def _distinct(split):
+    """The values of an IN filter (column, values), each once (no row read twice)."""
+    return tuple(dict.fromkeys(split[1])) if split else ()
 
 
 def slice_page(session, base, term, sort, offset, limit, bound, filtered, statuses=()):
@@ -353,7 +356,7 @@ def month_spans(first, last):
 def splittable(split, sort):
     """`split` if the walk can read it value by value from a btree (SPLIT_INDEXES), else
     None."""
-    values = tuple(dict.fromkeys(split[1])) if split else ()  # each once: no row twice
+    values = _distinct(split)
     if len(values) > 1 and sort.lstrip("-") in SPLIT_INDEXES.get(split[0], ()):
         return split[0], values
     return None
@@ -499,7 +502,7 @@ def bitmap_clause(term, statuses=()):
     0016): at 1,000,000 tickets, 10 % of them new or in progress, pg_trgm's bitmap rechecked
     every status's matches, or the planner ANDed in 100,000 entries of the status btree."""
     if statuses and search.keyed(term):
-        return keys_match(term, statuses) & search.unindexed_clause(Ticket, term)
+        return slice_match(term, statuses)  # the same lookup, without the months
     return search.keyword_clause(Ticket, term, "postgresql")
 
 
