@@ -50,6 +50,7 @@ PUBLISH_ATTEMPT_SECONDS = 10.0  # one attempt: connect, open the channel, publis
 PUBLISH_CONNECT_SECONDS = 5.0   # one node's TCP connect + AMQP handshake
 IDLE_PUBLISH_CONNECTIONS = 10   # kept open per URI between publishes (kombu's pool limit)
 CONSUMER_SETUP_SECONDS = 30.0   # a (re)connected consumer's channel, qos and basic.consume
+STALL_CHECK_SECONDS = 10.0      # how often a consumer compares its queues with what it got
 # errors that mean "the broker (or this connection to it) is away": retried, never fatal
 CONNECTION_ERRORS = (OSError, OperationalError, amqp.exceptions.ConnectionError,
                      amqp.exceptions.RecoverableChannelError, amqp.exceptions.MessageNacked)
@@ -211,17 +212,90 @@ class ConsumerSetupTimeout(socket.timeout):
     kombu's loop drops the connection and connects again)."""
 
 
+class ConsumerStalled(socket.timeout):
+    """A queue kept messages ready while its consumer got none and had none to ack (a
+    connection error as well: the consumer connects again)."""
+
+
 class ResilientQueueConsumer(QueueConsumer):
     """A message whose channel died is redelivered by the broker: acking or requeueing it
     on that dead channel is a no-op, not an error that kills the worker.
 
-    And setting the consumers up after a (re)connection (opening the channel, qos,
+    Setting the consumers up after a (re)connection (opening the channel, qos,
     basic.consume: each waits for the broker's answer, with no deadline in kombu) is capped
     at `setup_seconds`: in the cluster failover test, under a loaded machine, sla's consumer
     reconnected to a surviving node while the quorum queues' leaders moved and never
-    consumed again (dispatch, on the same node, did)."""
+    consumed again (dispatch, on the same node, did).
+
+    And a consumer that is connected and registered but is sent nothing is noticed: every
+    `stall_check_seconds` each queue with no delivery since the last check and no message
+    of ours unacked is asked (a passive declare) how many messages it holds ready; a queue
+    that held some at two checks in a row, with nothing delivered in between, means the
+    broker lost our consumer (seen in that same test, after the cluster's quorum queues
+    elected new leaders, with the connection alive and no error anywhere: dispatch or sla
+    sat idle beside a full queue). The consumer then connects again, which registers it
+    anew. A consumer with free prefetch is never passed over by a healthy broker, so this
+    cannot fire while deliveries flow, also with other replicas on the queue."""
 
     setup_seconds = CONSUMER_SETUP_SECONDS
+    stall_check_seconds = STALL_CHECK_SECONDS
+
+    def __init__(self):
+        super().__init__()
+        self.on_connection_revived()
+
+    def on_connection_revived(self):
+        # a new channel: the old one's delivery tags mean nothing here
+        self._unacked = {}          # delivery tag -> queue name, on the current channel
+        self._delivered = set()     # queues that got a message since the last check
+        self._waiting = set()       # queues that held ready messages at the last check
+        self._channel = None
+        self._checked_at = time.monotonic()
+
+    def get_consumers(self, consumer_cls, channel):
+        """nameko's, with each delivery noted (per queue) before it is handled."""
+        self._channel = channel
+        for provider in self._providers:
+            consumer = consumer_cls(queues=[provider.queue], accept=self.accept,
+                                    callbacks=[partial(self._delivery, provider)])
+            consumer.qos(prefetch_count=self.prefetch_count)
+            self._consumers[provider] = consumer
+        return self._consumers.values()
+
+    def _delivery(self, provider, body, message):
+        if message.channel is self._channel:
+            self._unacked[message.delivery_tag] = provider.queue.name
+        self._delivered.add(provider.queue.name)
+        self.handle_message(provider, body, message)
+
+    def _settled(self, message):
+        if message.channel is self._channel:
+            self._unacked.pop(message.delivery_tag, None)
+
+    def on_iteration(self):
+        super().on_iteration()
+        if self.should_stop or self._channel is None:
+            return
+        now = time.monotonic()
+        if now - self._checked_at < self.stall_check_seconds:
+            return
+        self._checked_at = now
+        busy = self._delivered | set(self._unacked.values())
+        self._delivered = set()
+        waiting = set()
+        for provider in list(self._consumers):
+            name = provider.queue.name
+            if name in busy:
+                continue
+            _, ready, _ = self._channel.queue_declare(queue=name, passive=True)
+            if ready:
+                waiting.add(name)
+        stalled, self._waiting = waiting & self._waiting, waiting
+        if stalled:
+            log.warning("queue(s) %s kept messages ready for %.0f s while this consumer got "
+                        "none; connecting again", ", ".join(sorted(stalled)),
+                        self.stall_check_seconds)
+            raise ConsumerStalled(f"no delivery from {', '.join(sorted(stalled))}")
 
     @contextmanager
     def Consumer(self):  # noqa: N802 - kombu's name
@@ -250,12 +324,14 @@ class ResilientQueueConsumer(QueueConsumer):
             self.on_consume_end(conn, channel)
 
     def ack_message(self, message):
+        self._settled(message)
         try:
             super().ack_message(message)
         except Exception as exc:  # noqa: BLE001 - its channel is gone; broker redelivers
             log.info("ack on a closed channel skipped (%r); the broker redelivers it", exc)
 
     def requeue_message(self, message):
+        self._settled(message)
         try:
             super().requeue_message(message)
         except Exception as exc:  # noqa: BLE001

@@ -20,8 +20,10 @@ import gc
 import json
 import logging
 import os
+import signal
 import sqlite3
 import time
+import traceback
 
 import eventlet
 import eventlet.wsgi
@@ -100,6 +102,19 @@ def report_gc_pauses():
                      extra={"duration_ms": round(pause * 1000, 2)})
 
 
+def dump_greenlets(signum=None, frame=None):
+    """Every green thread's stack into the log (SIGUSR1: `kill -USR1 <pid>`). A consumer
+    that stopped taking messages without an error shows here where it waits; py-spy sees
+    only the hub."""
+    import greenlet
+    stacks = []
+    for obj in gc.get_objects():
+        if isinstance(obj, greenlet.greenlet) and obj.gr_frame is not None:
+            stacks.append("".join(traceback.format_stack(obj.gr_frame)))
+    log.warning("SIGUSR1: %d green threads\n%s", len(stacks),
+                "\n----\n".join(stacks))
+
+
 class OpsServer(DependencyProvider):
     """Declared on HealthMixin (every service) and on the gateway; the worker gets the
     server itself (`liveness()`, `readiness()`), which the gateway's own routes use."""
@@ -128,6 +143,7 @@ class OpsServer(DependencyProvider):
         watch_gc_pauses((self.container.config.get("OPS") or {}).get("gc_log_ms", 50))
         self._last_tick = time.monotonic()
         self.container.spawn_managed_thread(self._watch_hub, identifier="ops-hub-monitor")
+        signal.signal(signal.SIGUSR1, dump_greenlets)
         if self.address is None:
             return
         self._sock = eventlet.listen(self.address)

@@ -54,7 +54,9 @@ def test_one_node_of_three_stops_during_1000_creations():
                   f"took {stop_took:.0f}s); {load.count()} created in {took:.0f}s; statuses "
                   f"{dict(load.statuses)}")
             assert load.count() == TOTAL, load.progress()
-            check_nothing_lost(system, load, events_within=120)
+            check_nothing_lost(system, load, events_within=120, diagnose=lambda: nodes[1].ctl(
+                "list_queues", "name", "messages_ready", "messages_unacknowledged", "consumers",
+                "leader", check=False))
     finally:
         for node in nodes:
             node.destroy()

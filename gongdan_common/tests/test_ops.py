@@ -266,3 +266,22 @@ def test_a_collection_inside_a_metric_lock_does_not_deadlock():
     worker.start()
     assert done.wait(10), "a collection inside the metric's lock deadlocked"
     report_gc_pauses()
+
+
+def test_sigusr1_logs_where_every_green_thread_waits(ops, caplog):
+    """A process whose consumers stopped without an error: `kill -USR1` shows where its
+    green threads wait (py-spy sees only the hub)."""
+    import os
+    import signal
+
+    def waiting_here_for_the_dump():
+        eventlet.sleep(30)
+
+    waiter = eventlet.spawn(waiting_here_for_the_dump)
+    eventlet.sleep(0)
+    with caplog.at_level(logging.WARNING, logger="gongdan_common.ops"):
+        os.kill(os.getpid(), signal.SIGUSR1)
+        eventlet.sleep(0.1)
+    waiter.kill()
+    dumps = [r.getMessage() for r in caplog.records if "SIGUSR1" in r.getMessage()]
+    assert len(dumps) == 1 and "waiting_here_for_the_dump" in dumps[0], dumps

@@ -11,6 +11,7 @@ import glob
 import os
 import secrets
 import shutil
+import signal
 import tempfile
 import threading
 import time
@@ -237,12 +238,14 @@ def fault_system(prefix, **kwargs):
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def check_nothing_lost(system, load, events_within=90):
+def check_nothing_lost(system, load, events_within=90, diagnose=None):
     """After a fault under load, with the load stopped: no service process exited; no
     create was refused for good (no 500), each was acknowledged in the end and every 503 said
     when to retry; every acknowledged ticket exists once (no ticket for a key never
     acknowledged); its ticket_created event left intake's outbox and reached sla and
-    dispatch within `events_within` seconds."""
+    dispatch within `events_within` seconds. When they did not, `diagnose()` (the broker's
+    view of the queues, say) goes into the failure, and every service logs its green
+    threads' stacks (SIGUSR1) into the logs the failure keeps."""
     exited = {n: p.returncode for n, p in system.procs.items() if p.poll() is not None}
     assert exited == {}, f"processes exited: {exited}"
     assert load.bad == [], load.bad[:5]
@@ -254,7 +257,12 @@ def check_nothing_lost(system, load, events_within=90):
     ids = set(load.created.values())
     effects = wait_until(lambda: (lambda e: e if e["sla"] == e["dispatch"] == len(ids)
                                   else None)(event_effects(system, ids)), events_within)
-    assert effects, f"events not handled: {event_effects(system, ids)} of {len(ids)}"
+    if not effects:
+        for proc in system.procs.values():
+            proc.send_signal(signal.SIGUSR1)
+        seen = diagnose() if diagnose is not None else ""
+        time.sleep(1)  # the dumps reach the logs
+        assert effects, f"events not handled: {event_effects(system, ids)} of {len(ids)}\n{seen}"
     assert effects["outbox_rows"] == len(ids)
     # consumers may see an event a moment before the relay marks it published
     unpublished = wait_until(lambda: system.sql(
