@@ -18,7 +18,7 @@ On PostgreSQL GIN indexes keep that off a sequential scan (migrations 0005, 0013
   `ticket_search_keys(search_grams, created_at, status)`; answers the 1- and 2-character
   Chinese keywords pg_trgm cannot (it needs three characters in a row), and any Chinese
   keyword one month or a few at a time, for the statuses a filter asks for only
-  (search_plans.py, "slices").
+  (search_slices.py).
 
 Both only narrow the candidates: the ILIKE over `ticket_search_text` decides, so the result
 is exactly the substring match. SQLite keeps a plain LIKE over the same fields (a scan).
@@ -182,7 +182,7 @@ def unindexed_clause(ticket, term):
     """The deciding condition in a form no index answers (strpos over the joined fields,
     lower-cased first for a term with letter case: what ILIKE does): where the GIN bitmap
     of the search keys must be the only index read, so that the planner cannot AND in the
-    pg_trgm index on an estimate (search_plans.slice_page)."""
+    pg_trgm index on an estimate (search_slices.slice_page)."""
     joined = func.ticket_search_text(*(getattr(ticket, f) for f in FIELDS))
     if term.lower() == term.upper():
         return func.strpos(joined, term) > 0

@@ -35,11 +35,9 @@ condition (2 rows expected for 24,433), and reads frequent keywords by their bit
    When the bound already says the rate is under 4 %, the probe is skipped; and when it
    says a month holds so few matches that reading them costs less than the walk (a
    company's or a person's name: under ~1 % at 1,000,000 tickets over three years), the
-   page comes from the **slices** instead: the GIN index of the grams, the tickets'
-   months and their statuses (migrations 0015, 0016) answers "these grams, these months"
-   — and under a status filter "these statuses" — the newest months first, as many per
-   statement as the rate says (`slice_page`); under a status filter the bitmap looks the
-   statuses up in the same index scan too (`bitmap_clause`). A keyword with
+   page comes from the **slices** instead: the newest months' matches, read from the
+   search keys' GIN index (search_slices.py); under a status filter the bitmap looks the
+   statuses up in that index's scan too (`bitmap_clause`). A keyword with
    eight digits in a row (a ticket number to the day, a serial number) keeps the planner's
    one statement: it names a few tickets, which the planner estimates right and reads by
    their bitmap (at 100,000 tickets 5–11 ms, against 13–18 ms for the forced bitmap with
@@ -55,13 +53,11 @@ Either way the rows read are bounded by about the budget, whatever the statistic
 Totals, none of which scans: after a walk, its hit rate (`page / rows walked`) times the
 planner's estimate of the filtered rows (good for plain column filters), an estimate; after a
 bitmap, `count(*) OVER ()` of the matches it has read anyway, exact; after slices, the
-matches of the months read scaled by the time not read (exact when every month was read). Keywords no index can
-look up (one or two Latin letters or digits: "IE", "5G") and sorts no btree serves
-(updated_at, priority, sla_due_at) keep one statement and the planner's choice (`planner`,
-search.page_total). SQLite has no GIN: its LIKE scan is one statement (`scan`).
+matches of the months read scaled by the time not read (exact when every month was read).
+Keywords no index can look up (one or two Latin letters or digits: "IE", "5G") and sorts no
+btree serves (updated_at, priority, sla_due_at) keep one statement and the planner's choice
+(`planner`, search.page_total). SQLite has no GIN: its LIKE scan is one statement (`scan`).
 """
-import datetime as dt
-import math
 import re
 import time
 from dataclasses import dataclass
@@ -82,8 +78,6 @@ WALK_MAX_ROWS = 25_000      # deep pages: past this the bitmap (which sorts) is 
 # small shared_buffers; 5 is the middle ground for a server that holds more of the table
 BITMAP_ROW_COST = 5
 WALKABLE = ("created_at", "number")  # sort columns whose btree serves the order
-SLICEABLE = ("created_at",)          # sort columns the search keys' months follow
-MONTH_SECONDS = 30 * 86400
 # IN filters with a btree on (column, sort column, id), per sort column (migration 0014)
 SPLIT_INDEXES = {"status": ("created_at",)}
 MODES = ("indexed", "planner", "scan")
@@ -143,6 +137,7 @@ def read_page(session, base, term, sort, offset, limit, mode="indexed", split=No
     """-> Page. `base`: select(Ticket) with visibility and filters, without keyword or
     order. `split`: (column, values) of an IN filter in `base` whose btree (column, sort
     column, id) the walk reads value by value, merged (see walk_statement)."""
+    from . import search_slices  # at call time: it imports this module, so no import cycle
     dialect = session.bind.dialect.name
     plan = choose(dialect, mode, sort, term)
     order = ordering(sort)
@@ -168,11 +163,11 @@ def read_page(session, base, term, sort, offset, limit, mode="indexed", split=No
         most = budget(wanted)
         # the matches of the newest months where they cost less than walking on (a sort
         # the months follow)
-        sliceable = sort.lstrip("-") in SLICEABLE
+        sliceable = sort.lstrip("-") in search_slices.SLICEABLE
         # a probe cannot fill the page when the bound says the rate is under its 1/25
         if bound is not None and bound * probe(wanted) < wanted:
-            page = slice_page(session, base, term, sort, offset, limit, bound, filtered,
-                              statuses) if sliceable else None
+            page = search_slices.slice_page(session, base, term, sort, offset, limit, bound,
+                                            filtered, statuses) if sliceable else None
             if page is not None:
                 return page
             walks = (most,)
@@ -191,8 +186,9 @@ def read_page(session, base, term, sort, offset, limit, mode="indexed", split=No
             if sliceable and end < most and bound is not None:
                 # the rate the stage saw (no hit: taken as one), where the grams' bound
                 # said too much (pairs frequent apart, rare together)
-                page = slice_page(session, base, term, sort, offset, limit,
-                                  max(walk.matched, 1) / walk.walked, filtered, statuses)
+                page = search_slices.slice_page(session, base, term, sort, offset, limit,
+                                                max(walk.matched, 1) / walk.walked,
+                                                filtered, statuses)
                 if page is not None:
                     return page
             # the hit rate so far says the budget would not fill the page either; checked
@@ -236,121 +232,6 @@ def status_filter(split):
 def _distinct(split):
     """The values of an IN filter (column, values), each once (no row read twice)."""
     return tuple(dict.fromkeys(split[1])) if split else ()
-
-
-def slice_page(session, base, term, sort, offset, limit, bound, filtered, statuses=()):
-    """A Chinese keyword's page from the search keys' index (migration 0015), a few months
-    at a time in the sort's order, or None when walking is cheaper. Each statement asks the
-    index for the tickets holding the keyword's grams and one of the chunk's months,
-    intersected inside one index scan: it rechecks about the matches of those months
-    (random heap pages, BITMAP_ROW_COST each), nothing of the tickets between them and
-    nothing of the other months. Worth it when a month's matches cost less than the walk
-    to the page's last row: at 1,000,000 tickets over three years a company's name (0.4 %,
-    ~120 matches a month, against a 5,000-row walk) or a person's, not a word in 2 % of
-    them. `bound`: the keyword's rate, an upper bound (the grams') or what a stage of the
-    walk saw (among the `filtered` rows). `statuses`: a status filter's, looked up in the
-    same index scan (migration 0016): a month's matches of other statuses are not read.
-    The chunk: as many months as that rate, then the rate seen so far, says hold the rest
-    of the page (slice_match: the condition).
-    Total: every month read, exact; else the matches seen scaled by the time not read (an
-    estimate: the filtered rows taken as even over time), counted up to COUNT_CAP when that
-    says few."""
-    wanted = offset + limit
-    if not worth_slicing(session, bound, filtered, wanted):
-        return None
-    first, last = session.execute(select(func.min(Ticket.created_at),
-                                         func.max(Ticket.created_at))).one()
-    if first is None:
-        return Page([], "slices", 0, True)
-    months = month_spans(first, last)
-    if sort.startswith("-"):
-        months.reverse()
-    span = sum(seconds for _, seconds in months)
-    order = ordering(sort)
-    match = slice_match(term, statuses)
-    rate = bound * filtered / span  # matches a second, by the bound
-    rows, seen, read, covered = [], 0, 0, 0.0
-    while read < len(months) and len(rows) < limit:
-        chunk, expected = [], 0.0
-        while read < len(months) and (not chunk or expected < wanted - seen):
-            key, seconds = months[read]
-            chunk.append(key)
-            expected += rate * seconds
-            covered += seconds
-            read += 1
-        stmt = base.where(search.keys_overlap(Ticket, chunk)).where(match)
-        skip = max(offset - seen, 0)
-        with bitmap_only(session):
-            found = session.execute(counted_page(stmt, order, skip, limit - len(rows))).all()
-            if found:
-                matches = found[0][1]
-            else:  # nothing in them, or all of them before the page: how many
-                matches = session.scalar(search.count_statement(stmt, exact=True)) \
-                    if skip else 0
-        rows += [r[0] for r in found]
-        seen += matches
-        # the matches a second seen so far (none yet: reach four times as far)
-        rate = seen / covered if seen else rate / 4
-    if read >= len(months):
-        return Page(rows, "slices", seen, True)
-    guess = max(round(seen * span / max(covered, 1.0)), seen)
-    if guess > search.COUNT_CAP:
-        return Page(rows, "slices", guess, False)
-    with bitmap_only(session):  # few: the other months' matches counted too
-        rest = session.scalar(search.count_statement(base.where(
-            search.keys_overlap(Ticket, [key for key, _ in months[read:]])).where(match)))
-    if seen + rest <= search.COUNT_CAP:
-        return Page(rows, "slices", seen + rest, True)
-    return Page(rows, "slices", search.COUNT_CAP + 1, False)
-
-
-def slice_match(term, statuses=()):
-    """The keyword's condition in a slice: its grams (and one of `statuses`) in the search
-    keys, and the strpos, unindexed so that the planner cannot AND in pg_trgm's index on
-    its estimate. (Not for
-    a keyword without CJK characters: pg_trgm's index has no months. Tried with one index
-    over the keys and the trigrams, an English name read two months in 3.7 ms instead of
-    the whole table in 16 ms, but its total, under COUNT_CAP, then cost a lookup of every
-    other month: 30-110 ms.)"""
-    return keys_match(term, statuses) & search.unindexed_clause(Ticket, term)
-
-
-def keys_match(term, statuses=()):
-    """The search keys hold the keyword's grams and, with a status filter, one of its
-    statuses: one GIN scan."""
-    found = search.keys_contain(Ticket, search.query_grams(term))
-    if statuses:
-        found &= search.keys_overlap(Ticket, [search.status_key(s) for s in statuses])
-    return found
-
-
-def worth_slicing(session, bound, filtered, wanted):
-    """Whether a month's matches (by the bound, the filtered rows taken as even over the
-    time the tickets span: table_stats' oldest ticket to now) cost less than the walk to
-    the page's last row (wanted / bound rows)."""
-    oldest = table_stats(session)["oldest"]
-    if oldest is None:
-        return False
-    span = (dt.datetime.now(dt.timezone.utc) - oldest).total_seconds()
-    month = bound * filtered * MONTH_SECONDS / max(span, MONTH_SECONDS)
-    return BITMAP_ROW_COST * max(month, wanted) * bound < wanted
-
-
-def month_spans(first, last):
-    """[(month key (search.month_key), seconds of that month between `first` and `last`)]
-    from `first`'s month to `last`'s, oldest first (UTC; the partial months at both ends
-    count their part)."""
-    utc = dt.timezone.utc
-    first, last = first.astimezone(utc), last.astimezone(utc)
-    out = []
-    start = dt.datetime(first.year, first.month, 1, tzinfo=utc)
-    while start <= last:
-        following = dt.datetime(start.year + start.month // 12, start.month % 12 + 1, 1,
-                                tzinfo=utc)
-        seconds = (min(following, last) - max(start, first)).total_seconds()
-        out.append((search.month_key(start), max(seconds, 1.0)))
-        start = following
-    return out
 
 
 def splittable(split, sort):
@@ -501,8 +382,10 @@ def bitmap_clause(term, statuses=()):
     keys narrow (search.keyed) is looked up with its statuses in one GIN scan (migration
     0016): at 1,000,000 tickets, 10 % of them new or in progress, pg_trgm's bitmap rechecked
     every status's matches, or the planner ANDed in 100,000 entries of the status btree."""
+    from . import search_slices  # (see read_page)
     if statuses and search.keyed(term):
-        return slice_match(term, statuses)  # the same lookup, without the months
+        # the same lookup, without the months
+        return search_slices.slice_match(term, statuses)
     return search.keyword_clause(Ticket, term, "postgresql")
 
 
@@ -586,6 +469,7 @@ def table_stats(session):
 def explain_statements(base, term, sort, offset, limit, split=None):
     """[(label, statement)] of the walk and of the bitmap it hands over to (the benchmark
     prints their plans; the bitmap's with bitmap scans only, as read_page runs it)."""
+    from . import search_slices  # (see read_page)
     order = ordering(sort)
     wanted = offset + limit
     statuses = status_filter(split)
@@ -598,17 +482,4 @@ def explain_statements(base, term, sort, offset, limit, split=None):
              walk_statement(base, term, order, 0, limit, first, later - first, None, split)),
             ("bitmap (if the grams' bound says few, or the walk gives up; bitmap scans only)",
              bitmap_statement(base, term, order, offset, limit, statuses))] \
-        + slice_statements(base, term, sort, offset, limit, statuses)
-
-
-def slice_statements(base, term, sort, offset, limit, statuses=()):
-    """[(label, statement)] of the slices' first statement, the current month's (read_page
-    asks for as many months as the rate says)."""
-    if not search.query_grams(term) or sort.lstrip("-") not in SLICEABLE:
-        return []
-    month = search.month_key(dt.datetime.now(dt.timezone.utc))
-    match = slice_match(term, statuses)
-    return [(f"slices (if the grams' bound or a stage's rate says ~0.05-1 %: {month}, "
-             "bitmap scans only)",
-             counted_page(base.where(search.keys_overlap(Ticket, [month])).where(match),
-                          ordering(sort), offset, limit))]
+        + search_slices.slice_statements(base, term, sort, offset, limit, statuses)

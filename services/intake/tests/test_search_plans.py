@@ -1,6 +1,7 @@
-"""The plan that reads a keyword's page (services/intake/search_plans.py), on SQLite and
-PostgreSQL (no broker): which plan is chosen, and that every plan answers the same rows in
-the same order, for frequent and rare, Chinese and English keywords."""
+"""The plan that reads a keyword's page (services/intake/search_plans.py, the slices in
+search_slices.py), on SQLite and PostgreSQL (no broker): which plan is chosen, and that
+every plan answers the same rows in the same order, for frequent and rare, Chinese and
+English keywords."""
 import datetime as dt
 
 import pytest
@@ -8,7 +9,7 @@ from sqlalchemy import select, text
 
 from gongdan_common.db import Database
 from gongdan_common.migrate import upgrade
-from services.intake import listing, search, search_plans
+from services.intake import listing, search, search_plans, search_slices
 from services.intake.models import Ticket, metadata
 
 ADMIN = {"id": "adm", "role": "admin", "name": "Admin"}
@@ -172,14 +173,16 @@ def test_a_walk_that_runs_out_of_rows_counts_its_matches_without_the_bitmap(db, 
     assert stages == [(0, 15, False), (15, 30, True), (45, 90, True)]  # ran out at N
 
 
-PLANS = {  # how each plan is forced (PostgreSQL)
-    "walk": {"match_bound": lambda stats, term: None},
-    "bitmap": {"match_bound": lambda stats, term: 0.0},
+PLANS = {  # how each plan is forced (PostgreSQL): {"module.name": value}
+    "walk": {"search_plans.match_bound": lambda stats, term: None},
+    "bitmap": {"search_plans.match_bound": lambda stats, term: 0.0},
     # a probe of one row per row wanted: the budget's walk goes on after it
-    "walk on": {"match_bound": lambda stats, term: None, "PROBE_ROWS_PER_ROW": 1},
+    "walk on": {"search_plans.match_bound": lambda stats, term: None,
+                "search_plans.PROBE_ROWS_PER_ROW": 1},
     # month by month from the search keys (a bound under the probe's, and no bitmap)
-    "slices": {"match_bound": lambda stats, term: 0.03, "BITMAP_ROW_COST": 1000,
-               "worth_slicing": lambda *a: True},
+    "slices": {"search_plans.match_bound": lambda stats, term: 0.03,
+               "search_plans.BITMAP_ROW_COST": 1000,
+               "search_slices.worth_slicing": lambda *a: True},
 }
 
 
@@ -201,8 +204,8 @@ def test_every_plan_answers_the_same(db, monkeypatch, keyword):
             answers["planner"] = read(db, keyword, "planner", **query)
             for name, patches in PLANS.items():
                 with monkeypatch.context() as m:
-                    for attr, value in patches.items():
-                        m.setattr(search_plans, attr, value)
+                    for target, value in patches.items():
+                        m.setattr(f"services.intake.{target}", value)
                     answers[name] = read(db, keyword, **query)
             # (a status filter too: its statuses are keys of the same index, 0016)
             if query.get("sort", "-created_at") == "-created_at" \
@@ -305,8 +308,8 @@ def test_month_keys_and_spans():
     shanghai = dt.timezone(dt.timedelta(hours=8))
     assert search.month_key(dt.datetime(2026, 12, 1, 7, 59, tzinfo=shanghai)) == "@202611"
     assert search.month_key(dt.datetime(2026, 12, 1, 8, 0, tzinfo=shanghai)) == "@202612"
-    spans = search_plans.month_spans(dt.datetime(2025, 11, 16, tzinfo=dt.timezone.utc),
-                                     dt.datetime(2026, 2, 2, tzinfo=dt.timezone.utc))
+    spans = search_slices.month_spans(dt.datetime(2025, 11, 16, tzinfo=dt.timezone.utc),
+                                      dt.datetime(2026, 2, 2, tzinfo=dt.timezone.utc))
     assert [k for k, _ in spans] == ["@202511", "@202512", "@202601", "@202602"]
     assert [s / 86400 for _, s in spans] == [15, 31, 31, 1]
 
@@ -337,7 +340,7 @@ def test_search_keys_in_the_database_are_the_month_and_status_keys(months_db):
     with months_db.unit_of_work() as uow:  # through the index alone: the keys changed
         with search_plans.bitmap_only(uow.session):
             found = uow.session.scalars(select(Ticket.number).where(
-                search_plans.keys_match("云启", ["new"]))).all()
+                search_slices.keys_match("云启", ["new"]))).all()
     assert before[0][0] not in found and sorted(found) == sorted(after[0])
 
 
@@ -348,7 +351,7 @@ def read_slices(db, monkeypatch, keyword, **query):
     with monkeypatch.context() as m:
         m.setattr(search_plans, "match_bound", lambda stats, term: 0.03)
         m.setattr(search_plans, "BITMAP_ROW_COST", 100_000)  # never the whole bitmap
-        m.setattr(search_plans, "worth_slicing", lambda *a: True)
+        m.setattr(search_slices, "worth_slicing", lambda *a: True)
         m.setattr(search_plans, "counted_page", lambda *a: chunks.append(a) or real(*a))
         return read(db, keyword, **query), len(chunks)
 
@@ -382,15 +385,15 @@ def test_slices_read_as_many_months_as_the_rate_says(months_db, monkeypatch):
         return
     chunks = []
     real = search.keys_overlap
-    monkeypatch.setattr(search_plans, "worth_slicing", lambda *a: True)
+    monkeypatch.setattr(search_slices, "worth_slicing", lambda *a: True)
     monkeypatch.setattr(search, "keys_overlap", lambda t, keys: chunks.append(
         [k for k in keys]) or real(t, keys))
 
     def page(bound, offset, limit, base=select(Ticket)):
         chunks.clear()
         with months_db.unit_of_work() as uow:
-            got = search_plans.slice_page(uow.session, base, "云启", "-created_at",
-                                          offset, limit, bound, 72)
+            got = search_slices.slice_page(uow.session, base, "云启", "-created_at",
+                                           offset, limit, bound, 72)
             return [t.number for t in got.rows], got.total, got.exact
 
     # a bound of 5 says 40 a month: one month at a time; September holds 3, then the rate
@@ -433,7 +436,7 @@ def test_a_keyword_in_few_tickets_a_month_is_sliced_not_walked(months_db, monkey
         assert stats["oldest"] == dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
         stats = dict(stats, oldest=dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1000))
         monkeypatch.setattr(search_plans, "table_stats", lambda session: stats)
-        worth = lambda bound: search_plans.worth_slicing(uow.session, bound, 1e6, 20)  # noqa
+        worth = lambda bound: search_slices.worth_slicing(uow.session, bound, 1e6, 20)  # noqa
         assert worth(0.005) and worth(0.001) and not worth(0.03)
 
 
@@ -444,14 +447,14 @@ def test_a_probe_that_finds_few_hands_over_to_the_slices(months_db, monkeypatch)
     if months_db.engine.dialect.name != "postgresql":
         return
     walked, rates = [], []
-    real_walk, real_slice = search_plans.walk_statement, search_plans.slice_page
+    real_walk, real_slice = search_plans.walk_statement, search_slices.slice_page
     monkeypatch.setattr(search_plans, "walk_statement",
                         lambda *a: walked.append(a[6]) or real_walk(*a))
-    monkeypatch.setattr(search_plans, "slice_page",
+    monkeypatch.setattr(search_slices, "slice_page",
                         lambda *a: rates.append(a[6]) or real_slice(*a))
     monkeypatch.setattr(search_plans, "match_bound", lambda stats, term: 0.5)
     monkeypatch.setattr(search_plans, "PROBE_ROWS_PER_ROW", 2)   # a probe of 10 rows
-    monkeypatch.setattr(search_plans, "worth_slicing", lambda s, bound, *a: bound < 0.35)
+    monkeypatch.setattr(search_slices, "worth_slicing", lambda s, bound, *a: bound < 0.35)
     scan = read(months_db, "云启", "scan")
     assert read(months_db, "云启") == ("slices", *scan[1:])
     # the probe's 10 newest rows (September's 8, August's last 2) hold September's 3

@@ -13,7 +13,7 @@ created_at btree reliably (it decides that from pg_trgm's estimate of the keywor
 low for some names). Here one GIN index holds a ticket's grams and its month (`@202612`,
 UTC) as keys of one array, `ticket_search_keys(search_grams, created_at)`: a lookup of the
 keyword's grams with the newest months reads only the matches of those months, intersected
-inside the index, whatever the planner estimates (services/intake/search_plans.py,
+inside the index, whatever the planner estimates (services/intake/search_slices.py,
 `slice_page`).
 
 It replaces ix_tickets_search_grams (every lookup of the grams goes through the keys now:

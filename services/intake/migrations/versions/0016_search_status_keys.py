@@ -11,7 +11,7 @@ page, or the planner ANDed the status btree into the bitmap (100,000 entries rea
 "new + in progress"). Here the keys gain `#new`, `#in_progress`, ... (never a CJK gram
 nor a month), and `keys @> grams AND keys && months AND keys && '{#new, #in_progress}'`
 is one GIN scan that reads only the matches of those statuses in those months
-(services/intake/search_plans.py, `slice_page` and `bitmap_page`).
+(services/intake/search_slices.py `slice_page`, search_plans.py `bitmap_page`).
 
 The write path pays nothing new: status is in btree indexes (0003, 0014), so a status
 change is never a HOT update and already adds an entry to every index of the table, this
