@@ -51,6 +51,7 @@ PUBLISH_CONNECT_SECONDS = 5.0   # one node's TCP connect + AMQP handshake
 IDLE_PUBLISH_CONNECTIONS = 10   # kept open per URI between publishes (kombu's pool limit)
 CONSUMER_SETUP_SECONDS = 30.0   # a (re)connected consumer's channel, qos and basic.consume
 STALL_CHECK_SECONDS = 10.0      # how often a consumer compares its queues with what it got
+STALL_LIMIT_SECONDS = 120.0     # a consumer thread held this long by one broker call is woken
 # errors that mean "the broker (or this connection to it) is away": retried, never fatal
 CONNECTION_ERRORS = (OSError, OperationalError, amqp.exceptions.ConnectionError,
                      amqp.exceptions.RecoverableChannelError, amqp.exceptions.MessageNacked)
@@ -213,8 +214,9 @@ class ConsumerSetupTimeout(socket.timeout):
 
 
 class ConsumerStalled(socket.timeout):
-    """A queue kept messages ready while its consumer got none and had none to ack (a
-    connection error as well: the consumer connects again)."""
+    """A queue kept messages ready while its consumer got none and had none to ack, or the
+    consumer's thread waited on one broker call for too long (a connection error as well:
+    the consumer connects again)."""
 
 
 class ResilientQueueConsumer(QueueConsumer):
@@ -235,14 +237,67 @@ class ResilientQueueConsumer(QueueConsumer):
     elected new leaders, with the connection alive and no error anywhere: dispatch or sla
     sat idle beside a full queue). The consumer then connects again, which registers it
     anew. A consumer with free prefetch is never passed over by a healthy broker, so this
-    cannot fire while deliveries flow, also with other replicas on the queue."""
+    cannot fire while deliveries flow, also with other replicas on the queue.
+
+    Last, a watchdog: the consumer's thread passes its loop every second, or retries a
+    connection; one held longer than `stall_limit_seconds` by a single call to the broker (a
+    node that keeps the socket open and stops answering, with heartbeats off) is woken with
+    ConsumerStalled, its connection dropped without AMQP's closing handshake, and it
+    connects again."""
 
     setup_seconds = CONSUMER_SETUP_SECONDS
     stall_check_seconds = STALL_CHECK_SECONDS
+    stall_limit_seconds = STALL_LIMIT_SECONDS
 
     def __init__(self):
         super().__init__()
         self.on_connection_revived()
+        self._consuming = False
+        self._watchdog = None
+
+    def start(self):
+        if self._watchdog is None:
+            self._watchdog = self.container.spawn_managed_thread(
+                self._watch, identifier=f"{type(self).__name__}.watchdog")
+        super().start()
+
+    def stop(self):
+        self._stop_watchdog()  # before nameko kills it (and warns that it did)
+        super().stop()
+
+    def kill(self):
+        self._stop_watchdog()
+        super().kill()
+
+    def _stop_watchdog(self):
+        watchdog, self._watchdog = self._watchdog, None
+        if watchdog is not None:
+            watchdog.kill()
+
+    def _watch(self):
+        while not self.should_stop:
+            eventlet.sleep(min(self.stall_limit_seconds / 4, 10.0))
+            gt = self._gt
+            held = time.monotonic() - self._alive_at
+            if self.should_stop or gt is None or gt.dead or not self._consuming or \
+                    held <= self.stall_limit_seconds:
+                continue
+            log.warning("the consumer thread waited %.0f s on the broker; connecting again",
+                        held)
+            self._alive_at = time.monotonic()
+            gt.kill(ConsumerStalled(f"held {held:.0f} s by one call to the broker"))
+
+    def consume(self, *args, **kwargs):
+        # the watchdog wakes the thread only in here, inside kombu's loop that reconnects
+        self._consuming = True
+        try:
+            yield from super().consume(*args, **kwargs)
+        finally:
+            self._consuming = False
+
+    def on_connection_error(self, exc, interval):
+        self._alive_at = time.monotonic()
+        super().on_connection_error(exc, interval)
 
     def on_connection_revived(self):
         # a new channel: the old one's delivery tags mean nothing here
@@ -250,7 +305,7 @@ class ResilientQueueConsumer(QueueConsumer):
         self._delivered = set()     # queues that got a message since the last check
         self._waiting = set()       # queues that held ready messages at the last check
         self._channel = None
-        self._checked_at = time.monotonic()
+        self._checked_at = self._alive_at = time.monotonic()
 
     def get_consumers(self, consumer_cls, channel):
         """nameko's, with each delivery noted (per queue) before it is handled."""
@@ -274,9 +329,9 @@ class ResilientQueueConsumer(QueueConsumer):
 
     def on_iteration(self):
         super().on_iteration()
+        now = self._alive_at = time.monotonic()
         if self.should_stop or self._channel is None:
             return
-        now = time.monotonic()
         if now - self._checked_at < self.stall_check_seconds:
             return
         self._checked_at = now
@@ -316,6 +371,8 @@ class ResilientQueueConsumer(QueueConsumer):
                     yield conn, channel, consumers
             except socket.timeout as exc:
                 if sock is None:  # not ours: from the consuming itself
+                    if isinstance(exc, ConsumerStalled):
+                        drop(conn)  # a broker that stopped answering never answers a close
                     raise
                 log.warning("setting up consumers on %s took over %.0f s; connecting again",
                             conn.as_uri(), self.setup_seconds)

@@ -11,12 +11,14 @@ the consumer connects again and every event is handled."""
 import secrets
 import time
 import types
+import urllib.parse
 
 import pytest
 
 from gongdan_common.amqp import ResilientQueueConsumer
 from gongdan_common.batching import BatchQueueConsumer, batch_event_handler
 from gongdan_common.tests.test_batching import _publish, _wait, _waiting
+from gongdan_common.tests.test_publish_deadline import SilentBrokerProxy
 from services.conftest import AMQP_URI
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
@@ -96,3 +98,58 @@ def test_a_busy_consumer_is_not_taken_for_a_stalled_one(container_factory):
     assert _wait(lambda: sorted(handled) == list(range(30)), 60), handled
     assert qc._channel is channel  # never reconnected while the queue waited on it
     container.stop()
+
+
+class PairSilencer(SilentBrokerProxy):
+    """`silence_open()` holds back what the broker sends on the connections open now; later
+    connections are answered."""
+
+    def __init__(self, upstream):
+        super().__init__(upstream)
+        self.pairs = []
+
+    def heard(self, data, pair):
+        if not pair.get("seen"):
+            pair["seen"] = True
+            self.pairs.append(pair)
+
+    def silence_open(self):
+        for pair in self.pairs:
+            pair["silent"] = True
+
+
+def test_a_consumer_held_by_a_broker_that_stopped_answering_connects_again(container_factory):
+    """Heartbeats off, the broker's node keeps the socket open and answers nothing more:
+    the consumer's loop still passes (its reads time out) until its next look at the queue,
+    a passive declare that is never answered. The watchdog wakes it, the connection is
+    dropped without a closing handshake (which would wait just as long), and the consumer
+    connects again and takes the events that waited."""
+    parts = urllib.parse.urlsplit(AMQP_URI)
+    proxy = PairSilencer((parts.hostname, parts.port or 5672))
+    uri = urllib.parse.urlunsplit(parts._replace(
+        netloc=f"{parts.username}:{parts.password}@127.0.0.1:{proxy.port}"))
+    source = "stallsrc" + secrets.token_hex(4)
+    handled = []
+
+    class Service:
+        name = "stallheld" + secrets.token_hex(3)
+
+        @batch_event_handler(source, "thing", batch_size=10, max_wait=0.1)
+        def handle(self, envelopes):
+            handled.extend(e["n"] for e in envelopes)
+
+    try:
+        container = container_factory(Service, {"AMQP_URI": uri, "HEARTBEAT": 0})
+        qc, = [e for e in container.extensions if isinstance(e, BatchQueueConsumer)]
+        qc.stall_check_seconds, qc.stall_limit_seconds = 0.5, 2.0
+        container.start()
+        _publish(source, [{"n": -1}])
+        assert _wait(lambda: handled == [-1]), handled
+        channel = qc._channel
+        proxy.silence_open()
+        _publish(source, [{"n": n} for n in range(5)])
+        assert _wait(lambda: sorted(handled) == [-1, 0, 1, 2, 3, 4], 30), handled
+        assert qc._channel is not channel
+        container.stop()
+    finally:
+        proxy.close()
