@@ -438,6 +438,9 @@ def test_a_keyword_in_few_tickets_a_month_is_sliced_not_walked(months_db, monkey
         monkeypatch.setattr(search_plans, "table_stats", lambda session: stats)
         worth = lambda bound: search_slices.worth_slicing(uow.session, bound, 1e6, 20)  # noqa
         assert worth(0.005) and worth(0.001) and not worth(0.03)
+        # 0.9 % is worth slicing over 1,000 days, not over the database's own ~340 (its
+        # months hold 3x the rows): the patched span is the one read
+        assert worth(0.009)
 
 
 def test_a_probe_that_finds_few_hands_over_to_the_slices(months_db, monkeypatch):
