@@ -51,7 +51,9 @@ PUBLISH_CONNECT_SECONDS = 5.0   # one node's TCP connect + AMQP handshake
 IDLE_PUBLISH_CONNECTIONS = 10   # kept open per URI between publishes (kombu's pool limit)
 CONSUMER_SETUP_SECONDS = 30.0   # a (re)connected consumer's channel, qos and basic.consume
 STALL_CHECK_SECONDS = 10.0      # how often a consumer compares its queues with what it got
-STALL_LIMIT_SECONDS = 120.0     # a consumer thread held this long by one broker call is woken
+STALL_LIMIT_SECONDS = 60.0      # a consumer thread held this long by one broker call is woken;
+# its own waits are shorter: a connect 5 s, a set-up 30 s, a pause between retries 30 s, a
+# pass of its loop 1 s
 # errors that mean "the broker (or this connection to it) is away": retried, never fatal
 CONNECTION_ERRORS = (OSError, OperationalError, amqp.exceptions.ConnectionError,
                      amqp.exceptions.RecoverableChannelError, amqp.exceptions.MessageNacked)
