@@ -27,6 +27,7 @@ import traceback
 
 import eventlet
 import eventlet.wsgi
+import greenlet
 from nameko.extensions import DependencyProvider
 from nameko.messaging import QueueConsumer
 from sqlalchemy import text
@@ -106,7 +107,6 @@ def dump_greenlets(signum=None, frame=None):
     """Every green thread's stack into the log (SIGUSR1: `kill -USR1 <pid>`). A consumer
     that stopped taking messages without an error shows here where it waits; py-spy sees
     only the hub."""
-    import greenlet
     stacks = []
     for obj in gc.get_objects():
         if isinstance(obj, greenlet.greenlet) and obj.gr_frame is not None:

@@ -26,6 +26,19 @@ def source():
     return "batchsrc" + secrets.token_hex(4)  # its own exchange and queue: no other suite's
 
 
+def batch_service(source, seen, prefix="batchtest", **handler):
+    """A service whose one batch handler (`handler`: batch_size, max_wait) records the
+    events' "n" in `seen`."""
+    class Service:
+        name = prefix + secrets.token_hex(3)
+
+        @batch_event_handler(source, "thing", **handler)
+        def handle(self, envelopes):
+            seen.extend(e["n"] for e in envelopes)
+
+    return Service
+
+
 def _publish(source, bodies):
     exchange = Exchange(f"{source}.events", type="topic", durable=True)
     with Connection(AMQP_URI) as conn:

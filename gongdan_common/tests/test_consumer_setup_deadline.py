@@ -10,16 +10,13 @@ the service never starts consuming; with it, the consumer gives that connection 
 connects again (through the proxy, answered this time) and handles the events."""
 import secrets
 import time
-import urllib.parse
 
 import eventlet
 import pytest
 
 from gongdan_common.amqp import ResilientQueueConsumer
-from gongdan_common.batching import batch_event_handler
-from gongdan_common.tests.test_batching import _publish, _wait
-from gongdan_common.tests.test_publish_deadline import SilentBrokerProxy
-from services.conftest import AMQP_URI
+from gongdan_common.tests.test_batching import _publish, _wait, batch_service
+from gongdan_common.tests.test_publish_deadline import SilentBrokerProxy, proxied
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 CHANNEL_OPEN = b"\x00\x14\x00\x0a"  # a method frame's class 20 (channel), method 10 (open)
@@ -45,21 +42,11 @@ class ChannelOpenSilencer(SilentBrokerProxy):
 
 def test_a_consumer_whose_setup_is_never_answered_connects_again(container_factory,
                                                                   monkeypatch):
-    parts = urllib.parse.urlsplit(AMQP_URI)
-    proxy = ChannelOpenSilencer((parts.hostname, parts.port or 5672))
-    uri = urllib.parse.urlunsplit(parts._replace(
-        netloc=f"{parts.username}:{parts.password}@127.0.0.1:{proxy.port}"))
+    proxy, uri = proxied(ChannelOpenSilencer)
     monkeypatch.setattr(ResilientQueueConsumer, "setup_seconds", 1.0)
     source = "setupsrc" + secrets.token_hex(4)
     handled = []
-
-    class Service:
-        name = "setuptest" + secrets.token_hex(3)
-
-        @batch_event_handler(source, "thing", batch_size=10, max_wait=0.2)
-        def handle(self, envelopes):
-            handled.extend(e["n"] for e in envelopes)
-
+    Service = batch_service(source, handled, "setuptest", batch_size=10, max_wait=0.2)
     try:
         container = container_factory(Service, {"AMQP_URI": uri})
         started = time.monotonic()

@@ -11,17 +11,21 @@ the consumer connects again and every event is handled."""
 import secrets
 import time
 import types
-import urllib.parse
 
 import pytest
 
 from gongdan_common.amqp import ResilientQueueConsumer
 from gongdan_common.batching import BatchQueueConsumer, batch_event_handler
-from gongdan_common.tests.test_batching import _publish, _wait, _waiting
-from gongdan_common.tests.test_publish_deadline import SilentBrokerProxy
+from gongdan_common.tests.test_batching import _publish, _wait, _waiting, batch_service
+from gongdan_common.tests.test_publish_deadline import SilentBrokerProxy, proxied
 from services.conftest import AMQP_URI
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
+
+
+def _batch_consumer(container):
+    consumer, = [e for e in container.extensions if isinstance(e, BatchQueueConsumer)]
+    return consumer
 
 
 def _forget_consumers_once(queue_consumer, forgotten):
@@ -43,17 +47,10 @@ def _forget_consumers_once(queue_consumer, forgotten):
 def test_a_consumer_the_broker_stopped_serving_connects_again(container_factory):
     source = "stallsrc" + secrets.token_hex(4)
     handled = []
-
-    class Service:
-        name = "stalltest" + secrets.token_hex(3)
-
-        @batch_event_handler(source, "thing", batch_size=10, max_wait=0.2)
-        def handle(self, envelopes):
-            handled.extend(e["n"] for e in envelopes)
-
+    Service = batch_service(source, handled, "stalltest", batch_size=10, max_wait=0.2)
     container = container_factory(Service, {"AMQP_URI": AMQP_URI})
     container.start()
-    qc, = [e for e in container.extensions if isinstance(e, BatchQueueConsumer)]
+    qc = _batch_consumer(container)
     assert isinstance(qc, ResilientQueueConsumer)
     qc.stall_check_seconds = 3600.0  # the check off: the stall below must be a real one
 
@@ -91,7 +88,7 @@ def test_a_busy_consumer_is_not_taken_for_a_stalled_one(container_factory):
     container = container_factory(Service, {"AMQP_URI": AMQP_URI,
                                             "EVENT_BATCH": {"size": 2, "max_wait": 0.05}})
     container.start()
-    qc, = [e for e in container.extensions if isinstance(e, BatchQueueConsumer)]
+    qc = _batch_consumer(container)
     qc.stall_check_seconds = 0.3
     channel = qc._channel
     _publish(source, [{"n": n} for n in range(30)])
@@ -124,23 +121,13 @@ def test_a_consumer_held_by_a_broker_that_stopped_answering_connects_again(conta
     a passive declare that is never answered. The watchdog wakes it, the connection is
     dropped without a closing handshake (which would wait just as long), and the consumer
     connects again and takes the events that waited."""
-    parts = urllib.parse.urlsplit(AMQP_URI)
-    proxy = PairSilencer((parts.hostname, parts.port or 5672))
-    uri = urllib.parse.urlunsplit(parts._replace(
-        netloc=f"{parts.username}:{parts.password}@127.0.0.1:{proxy.port}"))
+    proxy, uri = proxied(PairSilencer)
     source = "stallsrc" + secrets.token_hex(4)
     handled = []
-
-    class Service:
-        name = "stallheld" + secrets.token_hex(3)
-
-        @batch_event_handler(source, "thing", batch_size=10, max_wait=0.1)
-        def handle(self, envelopes):
-            handled.extend(e["n"] for e in envelopes)
-
+    Service = batch_service(source, handled, "stallheld", batch_size=10, max_wait=0.1)
     try:
         container = container_factory(Service, {"AMQP_URI": uri, "HEARTBEAT": 0})
-        qc, = [e for e in container.extensions if isinstance(e, BatchQueueConsumer)]
+        qc = _batch_consumer(container)
         qc.stall_check_seconds, qc.stall_limit_seconds = 0.5, 2.0
         container.start()
         _publish(source, [{"n": -1}])

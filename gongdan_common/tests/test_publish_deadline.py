@@ -93,6 +93,16 @@ class SilentBrokerProxy:
             sock.close()
 
 
+def proxied(proxy_cls=SilentBrokerProxy, uri=None):
+    """A `proxy_cls` in front of the broker of `uri` (services.conftest's AMQP_URI by
+    default) and that URI pointed at the proxy."""
+    from services.conftest import AMQP_URI
+    parts = urllib.parse.urlsplit(uri or AMQP_URI)
+    proxy = proxy_cls((parts.hostname, parts.port or 5672))
+    return proxy, urllib.parse.urlunsplit(parts._replace(
+        netloc=f"{parts.username}:{parts.password}@127.0.0.1:{proxy.port}"))
+
+
 @pytest.fixture
 def proxy():
     p = SilentBrokerProxy((AMQP_HOST, AMQP_PORT))

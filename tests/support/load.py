@@ -262,7 +262,8 @@ def check_nothing_lost(system, load, events_within=90, diagnose=None):
             proc.send_signal(signal.SIGUSR1)
         seen = diagnose() if diagnose is not None else ""
         time.sleep(1)  # the dumps reach the logs
-        assert effects, f"events not handled: {event_effects(system, ids)} of {len(ids)}\n{seen}"
+        raise AssertionError(f"events not handled: {event_effects(system, ids)} of "
+                             f"{len(ids)}\n{seen}")
     assert effects["outbox_rows"] == len(ids)
     # consumers may see an event a moment before the relay marks it published
     unpublished = wait_until(lambda: system.sql(
